@@ -1,0 +1,1 @@
+//! Rampart's OpenAI-compatible security gateway: routing, authentication, limits, guard pipeline, streaming, tool-call governance.

@@ -1,0 +1,1 @@
+//! Rampart's red-team harness: probes, mutations, targets, judges, reports and CI gates.

@@ -1,0 +1,1 @@
+//! Model-artifact and secret scanning: format sniffing, the pickle machine, archive walking, per-format scanners.

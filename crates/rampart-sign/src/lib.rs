@@ -1,0 +1,1 @@
+//! Model signing and verification compatible with OpenSSF model signing: manifests, parallel hashing, DSSE and Sigstore bundles.
