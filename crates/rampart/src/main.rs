@@ -32,6 +32,8 @@ enum Command {
     #[command(flatten)]
     Detect(cmd::detect::Commands),
     #[command(flatten)]
+    Ml(cmd::ml::Commands),
+    #[command(flatten)]
     Scan(cmd::scan::Commands),
     #[command(flatten)]
     Sign(cmd::sign::Commands),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Detect(c) => cmd::detect::run(c),
+        Command::Ml(c) => cmd::ml::run(c),
         Command::Scan(c) => cmd::scan::run(c),
         Command::Sign(c) => cmd::sign::run(c),
         Command::Gateway(c) => cmd::gateway::run(c),

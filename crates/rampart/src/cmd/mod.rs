@@ -4,6 +4,7 @@ pub mod detect;
 pub mod frameworks;
 pub mod gateway;
 pub mod inventory;
+pub mod ml;
 pub mod redteam;
 pub mod scan;
 pub mod sign;
