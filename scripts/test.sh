@@ -21,6 +21,22 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$STAMP"
 fi
 export RAMPART_PYTHON="$VENV/bin/python"
+
+# The official SARIF 2.1.0 JSON schema, as published in an npm package
+# (@microsoft/jest-sarif ships sarif-2.1.0-rtm.5.json). Schema tests fail
+# loudly when it is missing.
+SCHEMAS="${RAMPART_SCHEMA_CACHE:-$HOME/.cache/rampart-schemas}"
+if [ -z "${RAMPART_SARIF_SCHEMA:-}" ]; then
+  export RAMPART_SARIF_SCHEMA="$SCHEMAS/sarif-2.1.0-rtm.5.json"
+  if [ ! -s "$RAMPART_SARIF_SCHEMA" ]; then
+    echo "[test.sh] fetching the SARIF schema package from the npm registry" >&2
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null && tar xzf ./*.tgz)
+    mkdir -p "$SCHEMAS"
+    cp "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$RAMPART_SARIF_SCHEMA"
+    rm -rf "$tmp"
+  fi
+fi
 export RAMPART_SHARED_DATA="${RAMPART_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
 
 cargo test --workspace --no-fail-fast "$@"
