@@ -23,6 +23,7 @@ pub mod injection;
 pub mod normalize;
 pub mod output;
 pub mod pii;
+pub mod refusal;
 pub mod secrets;
 
 use rampart_core::{Finding, Severity};

@@ -1,0 +1,614 @@
+//! Training data: readers for the public corpora in `shared/data`, the
+//! recipes (which file trains which model, with which label and cap), the
+//! deterministic split, and the training report that becomes a model card.
+//!
+//! The split depends only on the normalised text (FNV-1a of it, mod 10):
+//! 0 is the held-aside test split, 1 the calibration split (used only to set
+//! the decision threshold), the rest train. So a text is in the same split in
+//! every run and in every model, and duplicates never straddle splits.
+
+use crate::features::{fnv1a, normalize};
+use crate::ModelError;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// One text read from a corpus, with the corpus' own label and category.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub text: String,
+    /// Label field when the file carries one (e.g. `jailbreak`/`benign`).
+    pub label: Option<String>,
+    pub category: Option<String>,
+}
+
+/// Which split a text falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Train,
+    Calib,
+    Test,
+}
+
+pub fn split_of(text: &str) -> Split {
+    split_of_normalized(&normalize(text))
+}
+
+fn split_of_normalized(norm: &str) -> Split {
+    match fnv1a(norm.as_bytes()) % 10 {
+        0 => Split::Test,
+        1 => Split::Calib,
+        _ => Split::Train,
+    }
+}
+
+/// The directory holding the public data: `$RAMPART_SHARED_DATA`, else
+/// `shared/data` beside the repository.
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("RAMPART_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
+}
+
+fn field_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(a) => {
+            let parts: Vec<String> = a.iter().filter_map(field_text).collect();
+            (!parts.is_empty()).then(|| parts.join("\n"))
+        }
+        _ => None,
+    }
+}
+
+const TEXT_FIELDS: &[&str] = &[
+    "text",
+    "prompt",
+    "user_input",
+    "test_case_prompt",
+    "question_text",
+    "instruction",
+    "context",
+    "goal",
+    "Behavior",
+    "forbidden_prompt",
+];
+
+fn record_from_object(
+    o: &serde_json::Map<String, serde_json::Value>,
+    prefer: &[&str],
+) -> Option<Record> {
+    let text = prefer
+        .iter()
+        .chain(TEXT_FIELDS)
+        .find_map(|k| o.get(*k).and_then(field_text))?;
+    let label = o.get("label").map(|l| match l {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    let category = ["category", "injection_variant", "SemanticCategory"]
+        .iter()
+        .find_map(|k| o.get(*k).and_then(|v| v.as_str()).map(str::to_string));
+    Some(Record {
+        text,
+        label,
+        category,
+    })
+}
+
+/// Read a corpus by its format: CSV (known column names), JSON (a list of
+/// strings or objects, or an object of category -> list), JSONL, or plain
+/// text (one item per line).
+pub fn read_records(path: &Path) -> Result<Vec<Record>, ModelError> {
+    let io = |e: std::io::Error| ModelError::Io(format!("{}: {e}", path.display()));
+    let bytes = std::fs::read(path).map_err(io)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let bad = |what: String| ModelError::Format(format!("{}: {what}", path.display()));
+    let mut out = Vec::new();
+    if name.ends_with(".csv") {
+        let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+        let headers = rdr.headers().map_err(|e| bad(e.to_string()))?.clone();
+        let col = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| headers.iter().position(|h| h == *n))
+        };
+        let text_col = col(&["prompt", "Behavior", "forbidden_prompt", "goal", "text"])
+            .ok_or_else(|| {
+                bad("no text column (prompt, Behavior, forbidden_prompt, goal, text)".into())
+            })?;
+        let label_col = col(&["type", "label"]);
+        let cat_col = col(&["SemanticCategory", "category"]);
+        for (i, row) in rdr.records().enumerate() {
+            let row = row.map_err(|e| bad(format!("row {}: {e}", i + 2)))?;
+            let Some(text) = row.get(text_col) else {
+                continue;
+            };
+            out.push(Record {
+                text: text.to_string(),
+                label: label_col.and_then(|c| row.get(c)).map(str::to_string),
+                category: cat_col
+                    .and_then(|c| row.get(c))
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            });
+        }
+    } else if name.ends_with(".jsonl") {
+        let text = String::from_utf8_lossy(&bytes);
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", i + 1)))?;
+            if let Some(o) = v.as_object() {
+                // BIPIA carries both a document and a user question.
+                if let Some(r) = record_from_object(o, &[]) {
+                    out.push(r);
+                }
+                if o.contains_key("context") {
+                    if let Some(q) = o.get("question").and_then(field_text) {
+                        out.push(Record {
+                            text: q,
+                            label: None,
+                            category: Some("question".into()),
+                        });
+                    }
+                }
+            }
+        }
+    } else if name.ends_with(".json") {
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        match v {
+            serde_json::Value::Array(items) => {
+                for it in items {
+                    match &it {
+                        serde_json::Value::String(s) => out.push(Record {
+                            text: s.clone(),
+                            label: None,
+                            category: None,
+                        }),
+                        serde_json::Value::Object(o) => {
+                            if let Some(r) = record_from_object(o, &[]) {
+                                out.push(r);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            serde_json::Value::Object(o) => {
+                for (cat, items) in o {
+                    if let Some(a) = items.as_array() {
+                        for s in a.iter().filter_map(|x| x.as_str()) {
+                            out.push(Record {
+                                text: s.to_string(),
+                                label: None,
+                                category: Some(cat.clone()),
+                            });
+                        }
+                    }
+                }
+            }
+            _ => return Err(bad("expected a JSON list or object".into())),
+        }
+    } else {
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            if !line.trim().is_empty() {
+                out.push(Record {
+                    text: line.to_string(),
+                    label: None,
+                    category: None,
+                });
+            }
+        }
+    }
+    out.retain(|r| !r.text.trim().is_empty());
+    Ok(out)
+}
+
+/// How a file's records become training examples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Positive,
+    Negative,
+    /// The file's own label field decides (`jailbreak`/`benign`, `1`/`0`).
+    Labelled,
+    /// Never trained on: only measured (licence or purpose forbids training).
+    MeasureOnly,
+}
+
+/// One corpus file of a recipe.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSpec {
+    /// Path relative to the data directory.
+    pub path: &'static str,
+    pub role: Role,
+    /// Keep at most this many records (the ones with the smallest text
+    /// hashes: a subsample independent of file order).
+    pub cap: Option<usize>,
+    /// Categories (file's own category field) to leave out.
+    #[serde(skip)]
+    pub skip_categories: &'static [&'static str],
+}
+
+const fn src(path: &'static str, role: Role, cap: Option<usize>) -> SourceSpec {
+    SourceSpec {
+        path,
+        role,
+        cap,
+        skip_categories: &[],
+    }
+}
+
+/// The benign corpora whose licences allow training shipped weights.
+pub const BENIGN_TRAINABLE: &[SourceSpec] = &[
+    src(
+        "benign/self_instruct_user_oriented.json",
+        Role::Negative,
+        None,
+    ),
+    src("benign/self_instruct_seed_tasks.json", Role::Negative, None),
+    src(
+        "benign/fastchat_mtbench_vicuna_questions.json",
+        Role::Negative,
+        None,
+    ),
+    src("benign/ifeval_prompts.json", Role::Negative, None),
+    src(
+        "benign/flan_templates_filled.json",
+        Role::Negative,
+        Some(600),
+    ),
+    src(
+        "benign/awesome_chatgpt_prompts_cc0.json",
+        Role::Negative,
+        None,
+    ),
+    src("benign/truthfulqa_questions.json", Role::Negative, None),
+    src("benign/clinc150_queries.json", Role::Negative, Some(3000)),
+    src("benign/gsm8k_questions.json", Role::Negative, Some(800)),
+    src(
+        "benign/cyberseceval_instruct_prompts.json",
+        Role::Negative,
+        None,
+    ),
+    src(
+        "benign/cyberseceval_threat_intel_questions.json",
+        Role::Negative,
+        None,
+    ),
+    src(
+        "benign/bipia_email_context_train.jsonl",
+        Role::Negative,
+        None,
+    ),
+    src(
+        "benign/bipia_code_context_train.jsonl",
+        Role::Negative,
+        None,
+    ),
+    src(
+        "benign/bipia_table_context_train.jsonl",
+        Role::Negative,
+        Some(300),
+    ),
+];
+
+/// Measured, never trained on (licence: Alpaca-derived, CC BY-NC).
+pub const MEASURE_ONLY: &[SourceSpec] = &[
+    src(
+        "benign/harmless_instructions_val.json",
+        Role::MeasureOnly,
+        None,
+    ),
+    src("benign/alpaca_seed_tasks.jsonl", Role::MeasureOnly, None),
+];
+
+/// BIPIA text attacks that are ordinary tasks on their own ("What is the
+/// capital of Brazil?") are injections only by placement; a text classifier
+/// cannot and should not flag them.
+const BIPIA_PLAIN_TASKS: &[&str] = &[
+    "Information Retrieval",
+    "Content Creation",
+    "Learning and Tutoring",
+    "Language Translation",
+    "Programming Help",
+];
+
+/// The injection/jailbreak classifier's recipe.
+pub fn injection_sources() -> Vec<SourceSpec> {
+    let mut v = vec![
+        src(
+            "injection/jailbreak_classification_train.csv",
+            Role::Labelled,
+            None,
+        ),
+        src(
+            "injection/cyberseceval_prompt_injection.json",
+            Role::Positive,
+            None,
+        ),
+        src(
+            "injection/cyberseceval_prompt_injection_multilingual.json",
+            Role::Positive,
+            None,
+        ),
+        SourceSpec {
+            path: "injection/bipia_text_attack_train.json",
+            role: Role::Positive,
+            cap: None,
+            skip_categories: BIPIA_PLAIN_TASKS,
+        },
+        src(
+            "injection/bipia_code_attack_train.json",
+            Role::Positive,
+            None,
+        ),
+    ];
+    v.extend_from_slice(BENIGN_TRAINABLE);
+    v.extend_from_slice(MEASURE_ONLY);
+    v
+}
+
+/// The harmful-request classifier's recipe.
+pub fn harm_sources() -> Vec<SourceSpec> {
+    let mut v = vec![
+        src(
+            "redteam/harmbench_behaviors_text_all.csv",
+            Role::Positive,
+            None,
+        ),
+        src("redteam/advbench_behaviors.csv", Role::Positive, None),
+        src("redteam/strongreject_dataset.csv", Role::Positive, None),
+        src("redteam/malicious_instruct.txt", Role::Positive, None),
+        // Role-play prompts, benign half only: persona framing is not harm.
+        src(
+            "injection/jailbreak_classification_train.csv",
+            Role::Labelled,
+            None,
+        ),
+    ];
+    v.extend_from_slice(BENIGN_TRAINABLE);
+    v.extend_from_slice(MEASURE_ONLY);
+    v
+}
+
+/// A labelled example with where it came from.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub text: String,
+    pub label: bool,
+    pub source: usize,
+    pub split: Split,
+    pub measure_only: bool,
+    pub category: Option<String>,
+}
+
+/// A loaded file: its spec, digest and items.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileInfo {
+    pub path: String,
+    pub sha256: String,
+    pub role: Role,
+    pub cap: Option<usize>,
+    pub records: usize,
+    pub used: usize,
+}
+
+fn label_of(role: Role, r: &Record) -> Option<bool> {
+    match role {
+        Role::Positive => Some(true),
+        Role::Negative | Role::MeasureOnly => Some(false),
+        Role::Labelled => match r.label.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("jailbreak" | "injection" | "1" | "true" | "malicious" | "harmful") => Some(true),
+            Some("benign" | "0" | "false" | "safe") => Some(false),
+            _ => None,
+        },
+    }
+}
+
+/// Load every file of a recipe. `only_benign_labelled` drops the positive
+/// half of `Labelled` files (the harm recipe uses jailbreak role-plays only
+/// as negatives).
+pub fn load(
+    dir: &Path,
+    specs: &[SourceSpec],
+    labelled_negatives_only: bool,
+) -> Result<(Vec<FileInfo>, Vec<Item>), ModelError> {
+    let mut files = Vec::new();
+    let mut items = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (si, spec) in specs.iter().enumerate() {
+        let path = dir.join(spec.path);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            ModelError::Io(format!(
+                "{}: {e} (set RAMPART_SHARED_DATA to the shared data directory)",
+                path.display()
+            ))
+        })?;
+        let sha = hex_digest(&bytes);
+        let mut recs = read_records(&path)?;
+        let n = recs.len();
+        recs.retain(|r| {
+            !r.category
+                .as_deref()
+                .is_some_and(|c| spec.skip_categories.contains(&c))
+        });
+        if let Some(cap) = spec.cap {
+            recs.sort_by_cached_key(|r| (fnv1a(normalize(&r.text).as_bytes()), r.text.clone()));
+            recs.truncate(cap);
+        }
+        let mut used = 0;
+        for r in recs {
+            let Some(label) = label_of(spec.role, &r) else {
+                continue;
+            };
+            if label && labelled_negatives_only && spec.role == Role::Labelled {
+                continue;
+            }
+            let key = normalize(&r.text);
+            // First occurrence wins: a text shared by two corpora is trained
+            // once, with the label of the first recipe entry.
+            let split = split_of_normalized(&key);
+            if !seen.insert(key) {
+                continue;
+            }
+            used += 1;
+            items.push(Item {
+                split,
+                text: r.text,
+                label,
+                source: si,
+                measure_only: spec.role == Role::MeasureOnly,
+                category: r.category,
+            });
+        }
+        files.push(FileInfo {
+            path: spec.path.to_string(),
+            sha256: sha,
+            role: spec.role,
+            cap: spec.cap,
+            records: n,
+            used,
+        });
+    }
+    Ok((files, items))
+}
+
+pub fn hex_digest(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Quality figures of a scorer on labelled scores.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Metrics {
+    pub positives: usize,
+    pub negatives: usize,
+    /// At the shipped threshold (score >= 0.5).
+    pub tpr: f64,
+    pub fpr: f64,
+    pub precision: f64,
+    /// Best TPR with FPR <= 1% on these negatives.
+    pub tpr_at_1pct_fpr: f64,
+    pub roc_auc: f64,
+}
+
+pub fn metrics(pos: &[f32], neg: &[f32]) -> Metrics {
+    let tp = pos.iter().filter(|&&s| s >= 0.5).count();
+    let fp = neg.iter().filter(|&&s| s >= 0.5).count();
+    let mut negs: Vec<f32> = neg.to_vec();
+    negs.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (neg.len() as f64 * 0.01).floor() as usize;
+    let thr = negs.get(allowed).copied().unwrap_or(f32::NEG_INFINITY);
+    let tpr1 = pos.iter().filter(|&&s| s > thr).count();
+    // AUC by counting pairs (ties half): the sets are small.
+    let mut sp: Vec<f32> = pos.to_vec();
+    sp.sort_by(|a, b| a.total_cmp(b));
+    let mut auc = 0f64;
+    for &n in neg {
+        let below = sp.partition_point(|&p| p < n);
+        let upto = sp.partition_point(|&p| p <= n);
+        auc += (sp.len() - upto) as f64 + 0.5 * (upto - below) as f64;
+    }
+    let div = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    Metrics {
+        positives: pos.len(),
+        negatives: neg.len(),
+        tpr: div(tp, pos.len()),
+        fpr: div(fp, neg.len()),
+        precision: div(tp, tp + fp),
+        tpr_at_1pct_fpr: div(tpr1, pos.len()),
+        roc_auc: if pos.is_empty() || neg.is_empty() {
+            0.0
+        } else {
+            auc / (pos.len() as f64 * neg.len() as f64)
+        },
+    }
+}
+
+/// False-positive rate of one benign file on texts never trained on.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenignFpr {
+    pub path: String,
+    pub evaluated: usize,
+    pub flagged: usize,
+    pub fpr: f64,
+    /// `held-aside` (test split of a training file) or `all` (measure-only).
+    pub on: &'static str,
+}
+
+/// What a training run did: the model card's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub model: String,
+    pub model_sha256: String,
+    pub files: Vec<FileInfo>,
+    pub split: &'static str,
+    pub train_examples: usize,
+    pub calib_examples: usize,
+    pub test_examples: usize,
+    pub test: Metrics,
+    pub benign: Vec<BenignFpr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, Metrics)>,
+}
+
+pub const SPLIT_RULE: &str = "FNV-1a-64(normalised text) mod 10: 0 = held-aside test, 1 = calibration (threshold only), 2..9 = train; duplicates removed (first file wins)";
+
+impl TrainReport {
+    /// The model card in Markdown (`crates/rampart-ml/models/<model>.md`).
+    pub fn to_markdown(&self, intro: &str) -> String {
+        let mut s = String::new();
+        let pct = |x: f64| format!("{:.2}%", x * 100.0);
+        s.push_str(&format!("# Model card: `{}`\n\n{intro}\n\n", self.model));
+        s.push_str(&format!(
+            "- Shipped file SHA-256: `{}`\n- Reproduce: `rampart detector train --model {} --out {}.bin` (reads `$RAMPART_SHARED_DATA`; bit-for-bit identical: fixed seed, single-threaded)\n- Split: {}\n- Examples: {} train (incl. augmentation), {} calibration, {} held-aside test\n\n",
+            self.model_sha256, self.model, self.model, self.split, self.train_examples, self.calib_examples, self.test_examples
+        ));
+        s.push_str("## Training files\n\n| file | SHA-256 | role | cap | records | used |\n|---|---|---|---|---|---|\n");
+        for f in &self.files {
+            s.push_str(&format!(
+                "| `{}` | `{}` | {:?} | {} | {} | {} |\n",
+                f.path,
+                f.sha256,
+                f.role,
+                f.cap.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                f.records,
+                f.used
+            ));
+        }
+        s.push_str("\nFiles with role `MeasureOnly` are never trained on (licence); they are only scored.\n\n");
+        let t = &self.test;
+        s.push_str(&format!(
+            "## Held-aside test split\n\n| positives | negatives | TPR @ shipped threshold | FPR @ shipped threshold | precision | TPR @ 1% FPR | ROC AUC |\n|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {:.4} |\n\n",
+            t.positives, t.negatives, pct(t.tpr), pct(t.fpr), pct(t.precision), pct(t.tpr_at_1pct_fpr), t.roc_auc
+        ));
+        for (name, m) in &self.extra {
+            s.push_str(&format!(
+                "- {name}: TPR {} at the shipped threshold, {} at 1% FPR ({} texts)\n",
+                pct(m.tpr),
+                pct(m.tpr_at_1pct_fpr),
+                m.positives
+            ));
+        }
+        s.push_str("\n## False positives per benign set\n\n| file | evaluated on | texts | flagged | FPR |\n|---|---|---|---|---|\n");
+        for b in &self.benign {
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                b.path,
+                b.on,
+                b.evaluated,
+                b.flagged,
+                pct(b.fpr)
+            ));
+        }
+        s
+    }
+}

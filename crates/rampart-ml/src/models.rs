@@ -1,0 +1,26 @@
+//! The shipped models, embedded in the binary and parsed once on first use.
+//! Each has a model card beside it in `crates/rampart-ml/models/`.
+
+use crate::linear::TextClassifier;
+use std::sync::OnceLock;
+
+/// The shipped injection classifier's bytes (`models/injection.bin`).
+pub const INJECTION_BYTES: &[u8] = include_bytes!("../models/injection.bin");
+
+/// The prompt-injection / jailbreak classifier (score name `injection`).
+pub fn injection() -> &'static TextClassifier {
+    static M: OnceLock<TextClassifier> = OnceLock::new();
+    M.get_or_init(|| {
+        // The embedded bytes are checked by the crate's tests; a failure
+        // here is a build defect, not an input error.
+        TextClassifier::from_bytes(INJECTION_BYTES).expect("embedded injection model parses")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shipped_models_parse() {
+        assert!(super::injection().score("hello").is_finite());
+    }
+}
