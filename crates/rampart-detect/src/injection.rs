@@ -127,6 +127,15 @@ const RULES: &[RuleDef] = &[
         category: C::InstructionOverride,
         weight: 0.85,
         scope: Scope::All,
+        message: "instruction override: asks to forget everything said before",
+        keywords: &["ignor", "disregard", "forget", "erase", "wipe", "reset"],
+        pattern: r"(?i)\b(?:ignore|disregard|forget|erase|wipe|reset)\s+(?:about\s+)?(?:everything|all(?:\s+of\s+(?:that|this|it))?|anything|what(?:ever)?\s+(?:you\s+(?:were|have\s+been)|i|we)\s+(?:told|said|taught|learned|written))\b[^.\n]{0,40}?\b(?:before|above|prior|previous(?:ly)?|earlier|so\s+far|until\s+now|up\s+(?:to|until)\s+(?:now|this\s+point)|you\s+(?:were|have\s+been|'ve\s+been)\s+(?:told|taught|given|programmed|trained)|you\s+know|your\s+(?:core|training|programming))\b|\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:previous|prior|above|earlier|preceding)\s+(?:directions?|guidance|prompting|input|orders|messages|text)\b",
+    },
+    RuleDef {
+        id: "RAMP-PI-005",
+        category: C::InstructionOverride,
+        weight: 0.85,
+        scope: Scope::All,
         message: "instruction override: declares that earlier instructions no longer apply",
         keywords: &["instruction", "rules", "prompt", "guideline", "directive"],
         pattern: r"(?i)\b(?:previous|prior|above|earlier|original|old|initial|system|all\s+(?:prior|previous|your))\s+(?:instructions?|prompts?|rules|guidelines|directives?)\s+(?:are|is|were|have\s+been|has\s+been)\s+(?:now\s+)?(?:void|null|cancel+ed|revoked|obsolete|invalid|overridden|replaced|no\s+longer\s+(?:valid|apply|applicable|in\s+effect)|irrelevant|lifted|suspended|removed|deactivated|disabled)",
@@ -192,7 +201,7 @@ const RULES: &[RuleDef] = &[
             "mongo tom",
             "chaos",
         ],
-        pattern: r"(?i)\bdo\s+anything\s+now\b|\b(?:you\s+are|you're|act\s+as|become|called|named|as|pretend\s+to\s+be|play|simulate)\s+(?:a\s+|an\s+|the\s+)?(?:DAN|D\.A\.N|STAN|DUDE|AIM|BetterDAN|Anarchy|Mongo\s+Tom|APOPHIS|evil\s+confidant|AntiGPT|BasedGPT|DevMode|NsfwGPT|UCAR|JailMode)\b|\b(?:DAN|STAN|DUDE|AIM)\s+(?:mode|prompt|jailbreak|persona|character)\b|\[?(?:🔓|🔒)\s*(?:JAILBREAK|CLASSIC|DAN|DEVELOPER)",
+        pattern: r"(?i)\bdo\s+anything\s+now\b|\b(?:you\s+are|you're|act\s+as|become|called|named|as|pretend\s+to\s+be|play|simulate)\s+(?:a\s+|an\s+|the\s+)?(?-i:DAN|D\.A\.N|STAN|DUDE|AIM|BetterDAN)\b|\b(?:Anarchy|Mongo\s+Tom|APOPHIS|evil\s+confidant|AntiGPT|BasedGPT|DevMode|NsfwGPT|UCAR|JailMode)\b|\b(?:DAN|STAN|DUDE|AIM)\s+(?:mode|prompt|jailbreak|persona|character)\b|\[?(?:🔓|🔒)\s*(?:JAILBREAK|CLASSIC|DAN|DEVELOPER)",
     },
     RuleDef {
         id: "RAMP-PI-011",
@@ -313,6 +322,84 @@ const RULES: &[RuleDef] = &[
         ],
         pattern: r"(?i)\b(?:hypothetical(?:ly)?|fictional|imaginary|in\s+a\s+(?:story|movie|novel|game|world|universe|simulation)|role-?\s?play|pretend|let'?s\s+play\s+a\s+game)\b[^.\n]{0,80}?\b(?:no\s+(?:rules|restrictions|laws|limits|ethics|morals|consequences|filters)|anything\s+(?:is\s+)?(?:allowed|possible|goes|legal|permitted)|(?:illegal|unethical|harmful|dangerous)\s+(?:things|activities|content|acts|stuff)?\s*(?:are|is)\s+(?:allowed|legal|permitted|fine|ok)|(?:laws|rules|ethics|morals)\s+(?:don'?t|do\s+not)\s+(?:exist|apply))",
     },
+    RuleDef {
+        id: "RAMP-PI-017",
+        category: C::Roleplay,
+        weight: 0.7,
+        scope: Scope::All,
+        message: "jailbreak: replaces the assistant's identity",
+        keywords: &[
+            "no longer",
+            "your name is now",
+            "you are now",
+            "you will now be",
+            "is now",
+            "from now on you are",
+            "you're now",
+        ],
+        pattern: r"(?i)\byou\s+are\s+no\s+longer\s+(?:ChatGPT|Chat\s+GPT|an?\s+(?:AI|assistant|language\s+model|chatbot)|a\s+(?:large\s+)?language\s+model|Claude|GPT|Bard|Gemini|bound|restricted|limited|constrained|censored|filtered)\b|\b(?:ChatGPT|Chat\s+GPT|GPT-?\d?|Claude|Bard|Gemini|Llama|assistant|AI)\b[,:]?\s+(?:your\s+name\s+is\s+now|you\s+are\s+now\s+(?:going\s+to\s+be|called|named|an?\s+|the\s+)?[A-Z])",
+    },
+    RuleDef {
+        id: "RAMP-PI-018",
+        category: C::Roleplay,
+        weight: 0.75,
+        scope: Scope::All,
+        message: "jailbreak: claims the model is not bound by rules, policies or ethics",
+        keywords: &[
+            "restrain",
+            "restrict",
+            "bound by",
+            "limited by",
+            "constrained",
+            "governed",
+            "content polic",
+            "moral",
+            "ethic",
+            "rules",
+            "guidelines",
+            "filters",
+            "censor",
+            "regard for",
+            "concern for",
+            "don't apply",
+            "do not apply",
+            "doesn't apply",
+            "not apply",
+        ],
+        pattern: r"(?i)\b(?:not|never|isn'?t|aren'?t|no\s+longer|without\s+being)\s+(?:be\s+)?(?:restrained|restricted|bound|limited|constrained|governed|held\s+back|confined|censored|filtered)\s+(?:by|to)\s+(?:any\s+|the\s+|your\s+|its\s+|his\s+|her\s+)?(?:\w+\s+){0,3}?(?:morals?|morality|ethics|ethical|moral|rules|laws|guidelines|polic(?:y|ies)|content\s+polic\w*|openai|anthropic|restrictions|limitations|principles|programming|filters?|norms|values|safeguards)\b|\b(?:doesn'?t|does\s+not|don'?t|do\s+not|has\s+no|have\s+no|with\s+no|without)\s+(?:have\s+)?(?:any\s+|a\s+)?(?:content\s+polic(?:y|ies)|moral\s+(?:principles|code|compass|guidelines|restrictions)|ethical\s+(?:code|principles|guidelines|restrictions|boundaries|constraints)|morals|ethics|filters?|censorship|restrictions\s+or\s+(?:filters|limitations)|rules\s+or\s+(?:limitations|restrictions))\b|\b(?:openai|anthropic|content|usage|safety|chatgpt'?s?)\s+(?:rules|polic(?:y|ies)|guidelines|restrictions|filters?)\s+(?:don'?t|do\s+not|doesn'?t|does\s+not|no\s+longer|won'?t|will\s+not|never)\s+(?:apply|exist|matter|bind|affect)|\bwithout\s+(?:any\s+)?(?:regard|concern|care|consideration)\s+(?:for|to|of)\s+(?:\w+\s+){0,2}?(?:legal\w*|ethic\w*|moral\w*|safety|consequences|laws|rules|polic\w*)|\bno\s+(?:rules|morals|ethics|limits|restrictions|filters?)\s*[/,]\s*(?:rules|morals|ethics|limits|restrictions|filters?|boundaries)\b",
+    },
+    RuleDef {
+        id: "RAMP-PI-019",
+        category: C::Roleplay,
+        weight: 0.8,
+        scope: Scope::All,
+        message: "jailbreak: known jailbreak template phrasing",
+        keywords: &[
+            "moraliz",
+            "moralis",
+            "mandatory",
+            "unfiltered",
+            "unlimited language model",
+            "jailbreak",
+            "jailbroken",
+            "condone",
+            "anarchist",
+            "machiavell",
+            "give a f",
+            "stay in char",
+            "unhinged",
+            "evil ai",
+            "evil bot",
+            "fully unlocked",
+            "no ethical",
+            "developer_mode",
+            "developer mode",
+            "without refusal",
+            "without refusing",
+            "never refuse",
+        ],
+        pattern: r"(?i)\bmorali[sz]ing\s+rant\b|\bmandatory\s+(?:bullshit\s+)?warning\b|\b(?:unfiltered|uncensored),?\s+(?:completely\s+|totally\s+)?(?:unlimited|unrestricted)\b|\bunlimited\s+language\s+model\b|\b(?:jailbreak|jailbroken)\b[^.\n]{0,40}?\b(?:mode|prompt|version|response|enabled|activated|AI|chatgpt|you)\b|\bAIM\s+stands\s+for\b|\bNiccolo\s+Machiavelli\b|\b(?:does\s+not|doesn'?t|don'?t|do\s+not)\s+give\s+a\s+f|\bDEVELOPER_MODE\b|\bdeveloper\s+mode\s+(?:enabled|output|response|policies)\b|\bwithout\s+(?:any\s+)?(?:refusal|refusing|hesitation)s?\s+(?:or|and)\s+(?:disclaimers?|warnings?|censorship)\b|\bfully\s+unlocked\b|\bevil\s+(?:AI|bot|assistant|chatbot|version\s+of\s+(?:you|chatgpt))\b|\bcondones?\s+(?:the\s+creation\s+of\s+)?(?:everything|anything|illegal|violence|harmful)",
+    },
     // --- system prompt extraction ----------------------------------------
     RuleDef {
         id: "RAMP-PI-020",
@@ -334,7 +421,7 @@ const RULES: &[RuleDef] = &[
             "programmed",
             "initialization",
         ],
-        pattern: r"(?i)\b(?:reveal|show|print|display|output|repeat|recite|tell\s+me|give\s+me|share|leak|dump|disclose|expose|write\s+(?:out|down)|spell\s+out|list|provide|paste|echo|return|translate|summari[sz]e|what\s+(?:is|are|was|were)|what'?s|read\s+(?:back|out|me))\b[^.\n?]{0,40}?\b(?:your|the|its|my|this)\s+(?:(?:full|entire|complete|exact|original|hidden|secret|internal|initial|previous|real|actual|underlying|first|pre-?|confidential|verbatim|system|developer|custom|original)\s+){1,3}(?:prompts?|instructions?|messages?|directives?|rules|configuration|guidelines|context|setup|initiali[sz]ation|programming)\b|\b(?:reveal|show|print|display|output|repeat|tell\s+me|give\s+me|share|leak|dump|disclose|what\s+(?:is|are|was|were))\b[^.\n?]{0,30}?\b(?:your|the)\s+(?:system\s*prompt|instructions|prompt|guidelines|rules|programming)\b",
+        pattern: r"(?i)\b(?:reveal|show|print|display|output|repeat|recite|tell\s+me|give\s+me|share|leak|dump|disclose|expose|write\s+(?:out|down)|spell\s+out|list|provide|paste|echo|return|translate|summari[sz]e|what\s+(?:is|are|was|were)|what'?s|read\s+(?:back|out|me))\b[^.\n?]{0,40}?\b(?:your\s+(?:(?:full|entire|complete|exact|original|hidden|secret|internal|initial|previous|real|actual|underlying|first|pre-?|confidential|verbatim|system|developer|custom|core|starting|above)\s+){0,3}(?:system\s*)?(?:prompts?|instructions?|directives?|configuration|initiali[sz]ation|programming|system\s+message|guidelines|rules)|(?:the|its|this)\s+(?:(?:full|entire|complete|exact|original|hidden|secret|internal|initial|previous|real|actual|underlying|first|pre-?|confidential|verbatim|system|developer|custom|core|starting|above)\s+){0,2}(?:system|hidden|secret|internal|initial|developer|confidential|pre-?|original|underlying)\s*(?:prompts?|instructions?|messages?|directives?|rules|configuration|guidelines|context|setup))\b",
     },
     RuleDef {
         id: "RAMP-PI-021",
@@ -355,7 +442,7 @@ const RULES: &[RuleDef] = &[
             "begins with",
             "you are",
         ],
-        pattern: r#"(?i)\b(?:repeat|print|output|copy|reproduce|recite|return|write|echo|type|display|show|reveal|tell\s+me)\b[^.\n]{0,40}?\b(?:everything|all|the\s+(?:text|words|content|lines?|messages?|instructions|sentences?|paragraphs?)|what\s+(?:was|is)\s+(?:written|said))\b[^.\n]{0,30}?\b(?:above|before\s+this|prior\s+to|preceding|earlier|so\s+far|at\s+the\s+(?:start|beginning))|\b(?:verbatim|word\s+for\s+word)\b[^.\n]{0,60}?\b(?:instructions|prompt|above|context)|\b(?:starting|beginning|begins?|start)\s+with\s+["'“]?you\s+are\b"#,
+        pattern: r#"(?i)\b(?:repeat|print|output|copy|reproduce|recite|echo|display|show|reveal|dump)\s+(?:me\s+|back\s+|out\s+)?(?:everything|all\s+(?:of\s+)?(?:the\s+)?(?:text|words|content|messages?|instructions)?|the\s+(?:(?:full|entire|whole|exact|previous|original)\s+)?(?:text|words|content|messages?|instructions|prompt|conversation))\s+(?:(?:that\s+(?:was|is|came)\s+|written\s+|you\s+(?:were|saw)\s+\w+\s+)?(?:above|before\s+this|prior\s+to\s+this|preceding|earlier|so\s+far|at\s+the\s+(?:start|beginning)))|\b(?:verbatim|word\s+for\s+word)\b[^.\n]{0,60}?\b(?:instructions|(?:system\s+)?prompt|initiali[sz]ation)|\b(?:starting|beginning|begins?|start)\s+with\s+["'“]?you\s+are\s+(?:a|an|ChatGPT|GPT|Claude|the)\b"#,
     },
     RuleDef {
         id: "RAMP-PI-022",
@@ -374,7 +461,7 @@ const RULES: &[RuleDef] = &[
             "initial prompt",
             "configured",
         ],
-        pattern: r"(?i)\bwhat\s+(?:were|have|did|are)\s+you\s+(?:been\s+)?(?:told|instructed|programmed|configured|asked|trained)\s+(?:to|not\s+to|by)\b|\b(?:what|which)\s+(?:are|were)\s+your\s+(?:initial\s+|original\s+|hidden\s+|secret\s+)?(?:instructions|rules|guidelines|directives)\b",
+        pattern: r"(?i)\bwhat\s+(?:were|have|did)\s+you\s+(?:been\s+)?(?:told|instructed|configured)\s+(?:to|not\s+to|by)\b|\b(?:what|which)\s+(?:are|were)\s+your\s+(?:initial\s+|original\s+|hidden\s+|secret\s+)?(?:instructions|rules|guidelines|directives)\b",
     },
     RuleDef {
         id: "RAMP-PI-023",
@@ -392,7 +479,7 @@ const RULES: &[RuleDef] = &[
             "credential",
             "token",
         ],
-        pattern: r"(?i)\b(?:what\s+is|what'?s|tell\s+me|reveal|give\s+me|share|spell|print|say|show\s+me|disclose|leak)\b[^.\n?]{0,25}?\b(?:the|your|ur)\s+(?:secret(?:\s+(?:password|key|word|code))?|password|passphrase|passcode|api[-\s]?key|access\s+code|credentials?|hidden\s+(?:word|key|code))\b",
+        pattern: r"(?i)\b(?:what\s+is|what'?s|tell\s+me|reveal|give\s+me|share|spell|print|say|show\s+me|disclose|leak)\b[^.\n?]{0,25}?\b(?:the|your|ur)\s+(?:secret\s+(?:password|key|word|code|phrase|number|token)|password|passphrase|passcode|api[-\s]?key|access\s+code|credentials?|hidden\s+(?:word|key|code))\b",
     },
     // --- fake roles and delimiters ----------------------------------------
     RuleDef {
@@ -591,7 +678,7 @@ const RULES: &[RuleDef] = &[
             "agent",
             "model",
         ],
-        pattern: r"(?i)\b(?:(?:dear|hey|hi|hello|attention|note\s+to|message\s+(?:to|for)|instructions?\s+(?:to|for)|important\s+(?:note\s+)?(?:to|for))\s+(?:the\s+)?(?:AI|assistant|chatbot|language\s+model|LLM|GPT|ChatGPT|Claude|Gemini|Copilot|bot|agent|model|AI\s+assistant)|(?:AI|assistant|chatbot|language\s+model|LLM|ChatGPT|Claude|Gemini|Copilot|AI\s+agent|AI\s+model)\s*[,:!]\s*(?:you\s+(?:must|should|will|are|need)|please|ignore|do\s+not|don'?t|now|make\s+sure|remember|always|never|stop|before|instead|when))\b",
+        pattern: r"(?i)\b(?:(?:dear|hey|hi|hello|attention|note\s+to|message\s+(?:to|for)|instructions?\s+(?:to|for)|important\s+(?:note\s+)?(?:to|for))\s+(?:the\s+)?(?:AI|assistant|chatbot|language\s+model|LLM|GPT|ChatGPT|Claude|Gemini|Copilot|bot|agent|model|AI\s+assistant)\b[,:!.]?[^.\n]{0,40}?\b(?:you|your|please|ignore|must|should|need|instructions?|do\s+not|don'?t)|(?:AI|assistant|chatbot|language\s+model|LLM|ChatGPT|Claude|Gemini|Copilot|AI\s+agent|AI\s+model)\s*[,:!]\s*(?:you\s+(?:must|should|will|are|need)|please|ignore|do\s+not|don'?t|now|make\s+sure|remember|always|never|stop|before|instead|when))\b",
     },
     RuleDef {
         id: "RAMP-PI-071",
@@ -734,7 +821,11 @@ static RULESET: Lazy<RuleSet> = Lazy::new(|| {
     for (i, def) in RULES.iter().enumerate() {
         rules.push(Compiled {
             def,
-            re: Regex::new(def.pattern).unwrap_or_else(|e| panic!("rule {} regex: {e}", def.id)),
+            // ASCII word boundaries keep the lazy DFA usable on non-ASCII
+            // text (a Unicode `\b` makes the regex crate fall back to a
+            // much slower engine there).
+            re: Regex::new(&def.pattern.replace(r"\b", r"(?-u:\b)"))
+                .unwrap_or_else(|e| panic!("rule {} regex: {e}", def.id)),
         });
         for k in def.keywords {
             let k = k.to_ascii_lowercase();
@@ -764,6 +855,22 @@ pub fn rule_catalogue() -> Vec<(&'static str, &'static str, f32, &'static str)> 
     RULES
         .iter()
         .map(|r| (r.id, r.category.as_str(), r.weight, r.message))
+        .collect()
+}
+
+/// Time each rule's regex over `texts` (development aid for `examples/tune`).
+#[doc(hidden)]
+pub fn debug_rule_timings(texts: &[String]) -> Vec<(&'static str, std::time::Duration)> {
+    RULESET
+        .rules
+        .iter()
+        .map(|c| {
+            let t = std::time::Instant::now();
+            for x in texts {
+                std::hint::black_box(c.re.find(x));
+            }
+            (c.def.id, t.elapsed())
+        })
         .collect()
 }
 
