@@ -1,0 +1,837 @@
+//! Dispatch: sniff a blob, hand it to the right scanner, recurse into
+//! containers within the depth and decompression bounds.
+
+use crate::blob::{read_range, Blob, BlobReader, FileBlob, SubBlob};
+use crate::pickle::{Anomaly, PickleReport};
+use crate::policy::Verdict;
+use crate::rules::{self, Rule};
+use crate::sniff::{extension, extension_claims_no_pickle, sniff_head, ArtifactKind, SNIFF_LEN};
+use crate::zipread::{self, ZipAnomaly};
+use crate::{formats, secrets, ScanError, ScanOptions, ScanReport};
+use rampart_core::redact::{sanitize_for_display, truncate};
+use rampart_core::{Finding, Severity};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Per top-level file: options, nesting depth and decompression budget.
+pub(crate) struct Ctx<'a> {
+    pub opts: &'a ScanOptions,
+    pub depth: usize,
+    pub used: &'a AtomicU64,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn nested(&self) -> Ctx<'a> {
+        Ctx {
+            opts: self.opts,
+            depth: self.depth + 1,
+            used: self.used,
+        }
+    }
+    /// Bytes still allowed to be decompressed for this top-level file.
+    pub fn remaining(&self) -> u64 {
+        self.opts
+            .limits
+            .max_total_uncompressed
+            .saturating_sub(self.used.load(Ordering::Relaxed))
+    }
+    pub fn charge(&self, n: u64) {
+        self.used.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Findings and errors for one top-level file.
+#[derive(Default)]
+pub(crate) struct Out {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ScanError>,
+}
+
+impl Out {
+    /// An error entry and its finding: never silently skipped.
+    pub fn fail(&mut self, rule: &Rule, path: &str, message: impl Into<String>) {
+        let m = message.into();
+        self.errors.push(ScanError {
+            path: path.to_string(),
+            message: m.clone(),
+        });
+        self.findings.push(rule.finding(path, m));
+    }
+    pub fn add(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+}
+
+/// Scan one file (no directory walking) into a report.
+pub fn scan_file(path: &Path, opts: &ScanOptions) -> ScanReport {
+    let mut rep = ScanReport::default();
+    let display = path.display().to_string();
+    let mut out = Out::default();
+    match scan_path_into(path, &display, opts, &mut out) {
+        Some(true) => rep.summary.files_scanned += 1,
+        _ => rep.summary.files_skipped += 1,
+    }
+    rep.findings = out.findings;
+    rep.errors = out.errors;
+    rep.finish();
+    rep
+}
+
+/// Scan bytes held in memory, named `name` in findings.
+pub fn scan_bytes(name: &str, bytes: &[u8], opts: &ScanOptions) -> ScanReport {
+    let used = AtomicU64::new(0);
+    let ctx = Ctx {
+        opts,
+        depth: 0,
+        used: &used,
+    };
+    let mut out = Out::default();
+    let scanned = scan_blob(name, &bytes, &ctx, &mut out);
+    let mut rep = ScanReport {
+        findings: out.findings,
+        errors: out.errors,
+        ..Default::default()
+    };
+    if scanned {
+        rep.summary.files_scanned = 1;
+    } else {
+        rep.summary.files_skipped = 1;
+    }
+    rep.finish();
+    rep
+}
+
+/// Open and scan one file. `None` when it could not be opened (an error was
+/// recorded), else whether a scanner looked at it.
+pub(crate) fn scan_path_into(
+    path: &Path,
+    display: &str,
+    opts: &ScanOptions,
+    out: &mut Out,
+) -> Option<bool> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            out.fail(
+                &rules::FILE_UNREADABLE,
+                display,
+                format!("cannot open: {e}"),
+            );
+            return None;
+        }
+    };
+    let blob = match FileBlob::new(file) {
+        Ok(b) => b,
+        Err(e) => {
+            out.fail(
+                &rules::FILE_UNREADABLE,
+                display,
+                format!("cannot stat: {e}"),
+            );
+            return None;
+        }
+    };
+    let used = AtomicU64::new(0);
+    let ctx = Ctx {
+        opts,
+        depth: 0,
+        used: &used,
+    };
+    Some(scan_blob(display, &blob, &ctx, out))
+}
+
+/// Sniff and scan one blob. Returns whether a scanner looked at it.
+pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) -> bool {
+    let head = match read_range(blob, 0, SNIFF_LEN) {
+        Ok(h) => h,
+        Err(e) => {
+            out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}"));
+            return false;
+        }
+    };
+    let mut kind = sniff_head(&head, blob.size());
+    // A zip directory at the end of an image or unknown blob is still a zip
+    // to torch.load: polyglot files are scanned as archives.
+    if matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image) && has_zip_tail(blob) {
+        kind = ArtifactKind::Zip;
+    }
+    check_extension(name, kind, out);
+    if kind.is_model() && ctx.depth > ctx.opts.limits.max_depth {
+        out.add(rules::ARC_DEPTH.finding(
+            name,
+            format!(
+                "nested deeper than {} archives: not scanned",
+                ctx.opts.limits.max_depth
+            ),
+        ));
+        return true;
+    }
+    match kind {
+        ArtifactKind::Pickle => {
+            scan_pickle_blob(name, blob, 0, ctx, out);
+            true
+        }
+        ArtifactKind::Zip => {
+            scan_zip(name, blob, ctx, out);
+            true
+        }
+        ArtifactKind::Tar => {
+            scan_tar(name, blob, ctx, out);
+            true
+        }
+        ArtifactKind::Gzip
+        | ArtifactKind::Bzip2
+        | ArtifactKind::Xz
+        | ArtifactKind::Lzma
+        | ArtifactKind::Zlib => {
+            scan_compressed(name, kind, blob, ctx, out);
+            true
+        }
+        ArtifactKind::SevenZip | ArtifactKind::Rar => {
+            out.add(rules::ARC_UNSUPPORTED.finding(
+                name,
+                format!(
+                    "{} archives are not unpacked; their bytes were searched for embedded pickles",
+                    kind.as_str()
+                ),
+            ));
+            carve_pickles(name, blob, ctx, out);
+            true
+        }
+        ArtifactKind::NumpyNpy => {
+            formats::numpy::scan(name, blob, ctx, out);
+            true
+        }
+        ArtifactKind::Safetensors => {
+            formats::safetensors::scan(name, blob, out);
+            true
+        }
+        ArtifactKind::Gguf => {
+            formats::gguf::scan(name, blob, out);
+            true
+        }
+        ArtifactKind::Hdf5 => {
+            formats::keras::scan_h5(name, blob, ctx, out);
+            true
+        }
+        ArtifactKind::Onnx => {
+            with_bytes(name, blob, ctx, out, |b, out| {
+                formats::onnx::scan(name, b, out)
+            });
+            true
+        }
+        ArtifactKind::TfSavedModel => {
+            with_bytes(name, blob, ctx, out, |b, out| {
+                formats::tf::scan(name, b, out)
+            });
+            true
+        }
+        ArtifactKind::Notebook => {
+            if ctx.opts.secrets {
+                with_text(name, blob, ctx, out, |t, out| {
+                    secrets::scan_notebook(name, t, ctx.opts, out)
+                });
+            }
+            true
+        }
+        ArtifactKind::Json => {
+            with_text(name, blob, ctx, out, |t, out| {
+                formats::keras::scan_json_text(name, t, out);
+                if ctx.opts.secrets {
+                    secrets::scan_text_into(name, t, ctx.opts, out);
+                }
+            });
+            true
+        }
+        ArtifactKind::Text => {
+            if ctx.opts.secrets {
+                with_text(name, blob, ctx, out, |t, out| {
+                    secrets::scan_text_into(name, t, ctx.opts, out)
+                });
+                true
+            } else {
+                false
+            }
+        }
+        ArtifactKind::Image | ArtifactKind::Unknown => false,
+    }
+}
+
+fn has_zip_tail(blob: &dyn Blob) -> bool {
+    let size = blob.size();
+    if size < 22 {
+        return false;
+    }
+    let n = size.min(65_557 + 22);
+    match read_range(blob, size - n, n as usize) {
+        Ok(t) => {
+            memchr::memmem::rfind(&t, b"PK\x05\x06").is_some()
+                && zipread::list(blob).is_ok_and(|l| !l.entries.is_empty())
+        }
+        Err(_) => false,
+    }
+}
+
+fn check_extension(name: &str, kind: ArtifactKind, out: &mut Out) {
+    let Some(ext) = extension(name) else { return };
+    let claimed = match ext.as_str() {
+        "safetensors" => Some(ArtifactKind::Safetensors),
+        "gguf" => Some(ArtifactKind::Gguf),
+        "npy" => Some(ArtifactKind::NumpyNpy),
+        "onnx" => Some(ArtifactKind::Onnx),
+        "h5" | "hdf5" => Some(ArtifactKind::Hdf5),
+        "zip" | "npz" | "keras" => Some(ArtifactKind::Zip),
+        _ => None,
+    };
+    let mismatch = match claimed {
+        Some(c) => c != kind && kind.is_model(),
+        None => kind == ArtifactKind::Pickle && extension_claims_no_pickle(&ext),
+    };
+    if mismatch {
+        let sev = if kind == ArtifactKind::Pickle || kind == ArtifactKind::Zip {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        out.add(
+            rules::EXT_MISMATCH
+                .finding_sev(
+                    sev,
+                    name,
+                    format!(
+                        "the name claims .{ext} but the content is {}",
+                        kind.as_str()
+                    ),
+                )
+                .with_meta("content", kind.as_str())
+                .with_meta("extension", ext),
+        );
+    }
+}
+
+/// Run `f` over the blob's bytes, read whole up to the read limit.
+fn with_bytes(
+    name: &str,
+    blob: &dyn Blob,
+    ctx: &Ctx<'_>,
+    out: &mut Out,
+    f: impl FnOnce(&[u8], &mut Out),
+) {
+    match crate::blob::read_capped(blob, ctx.opts.limits.max_read_bytes) {
+        Ok((b, cut)) => {
+            if cut {
+                out.add(rules::FILE_TOO_LARGE.finding(
+                    name,
+                    format!("only the first {} bytes were scanned", b.len()),
+                ));
+            }
+            f(&b, out)
+        }
+        Err(e) => out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
+    }
+}
+
+fn with_text(
+    name: &str,
+    blob: &dyn Blob,
+    ctx: &Ctx<'_>,
+    out: &mut Out,
+    f: impl FnOnce(&str, &mut Out),
+) {
+    match crate::blob::read_capped(blob, ctx.opts.limits.max_text_bytes) {
+        Ok((b, _cut)) => {
+            let t = String::from_utf8_lossy(&b);
+            f(&t, out)
+        }
+        Err(e) => out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
+    }
+}
+
+/// Scan the pickle(s) of a blob starting at `start`.
+pub(crate) fn scan_pickle_blob(
+    name: &str,
+    blob: &dyn Blob,
+    start: u64,
+    ctx: &Ctx<'_>,
+    out: &mut Out,
+) -> PickleReport {
+    let rep = crate::pickle::scan_pickle_reader(std::io::BufReader::with_capacity(
+        256 * 1024,
+        BlobReader::new(blob, start),
+    ));
+    pickle_findings(name, &rep, start, ctx.opts, out);
+    rep
+}
+
+/// Turn a pickle report into findings (deduplicated per global).
+pub(crate) fn pickle_findings(
+    name: &str,
+    rep: &PickleReport,
+    base: u64,
+    opts: &ScanOptions,
+    out: &mut Out,
+) {
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for g in &rep.globals {
+        let key = (g.module.clone(), g.name.clone());
+        if let Some(&i) = seen.get(&key) {
+            let f: &mut Finding = &mut out.findings[i];
+            if let Some(serde_json::Value::Array(a)) = f.metadata.get_mut("offsets") {
+                if a.len() < 32 {
+                    a.push((g.offset + base).into());
+                }
+            }
+            continue;
+        }
+        let full = format!("{}.{}", g.module, g.name);
+        let shown = sanitize_for_display(&truncate(&full, 200));
+        let (rule, msg) = match opts.policy.classify(&g.module, &g.name) {
+            Verdict::Safe => continue,
+            Verdict::Dangerous(why) => (
+                rules::PKL_DANGEROUS,
+                format!(
+                    "dangerous import {shown}: {}",
+                    sanitize_for_display(&truncate(&why, 300))
+                ),
+            ),
+            Verdict::Unknown => (
+                rules::PKL_UNKNOWN,
+                format!(
+                    "unknown import {shown}: not on the allowlist of globals ML checkpoints need"
+                ),
+            ),
+        };
+        let mut f = rule
+            .finding(name, msg)
+            .with_evidence(shown)
+            .with_meta("opcode", g.opcode.as_str())
+            .with_meta("pickle", g.pickle)
+            .with_meta("called", g.called)
+            .with_meta("offsets", vec![g.offset + base]);
+        if let Some(l) = f.location.as_mut() {
+            l.offset = Some(g.offset + base);
+        }
+        seen.insert(key, out.findings.len());
+        out.add(f);
+    }
+    for a in &rep.anomalies {
+        let (rule, off, msg) = match a {
+            Anomaly::DynamicImport { offset, detail } => (
+                rules::PKL_DYNAMIC,
+                *offset,
+                format!(
+                    "computed import: {}",
+                    sanitize_for_display(&truncate(detail, 300))
+                ),
+            ),
+            Anomaly::Extension { offset, code } => (
+                rules::PKL_EXT,
+                *offset,
+                format!("EXT opcode imports extension code {code} from the copyreg registry"),
+            ),
+            Anomaly::BuildOnImport {
+                offset,
+                module,
+                name: n,
+            } => (
+                rules::PKL_BUILD_GLOBAL,
+                *offset,
+                format!(
+                    "BUILD sets attributes on the imported object {}",
+                    sanitize_for_display(&truncate(&format!("{module}.{n}"), 200))
+                ),
+            ),
+        };
+        let mut f = rule.finding(name, msg);
+        if let Some(l) = f.location.as_mut() {
+            l.offset = Some(off + base);
+        }
+        out.add(f);
+    }
+    if let Some(e) = &rep.error {
+        let msg = format!(
+            "pickle parse error at offset {}: {}",
+            e.offset + base,
+            e.message
+        );
+        out.errors.push(ScanError {
+            path: name.to_string(),
+            message: msg.clone(),
+        });
+        let mut f = rules::PKL_PARSE
+            .finding(name, msg)
+            .with_meta("globals_before_error", rep.globals.len());
+        if let Some(l) = f.location.as_mut() {
+            l.offset = Some(e.offset + base);
+        }
+        out.add(f);
+    }
+}
+
+fn member_path_escapes(n: &str) -> bool {
+    let n = n.replace('\\', "/");
+    n.starts_with('/')
+        || n.split('/').any(|s| s == "..")
+        || (n.len() > 1 && n.as_bytes()[1] == b':')
+}
+
+fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    let listing = match zipread::list(blob) {
+        Ok(l) => l,
+        Err(e) => {
+            out.fail(&rules::ZIP_STRUCTURE, name, format!("unreadable zip: {e}"));
+            return;
+        }
+    };
+    for a in &listing.anomalies {
+        let f = match a {
+            ZipAnomaly::NameMismatch { central, local } => rules::ZIP_NAME_MISMATCH.finding(
+                name,
+                format!(
+                    "member is named {:?} in the central directory but {:?} in its local header",
+                    sanitize_for_display(&truncate(central, 200)),
+                    sanitize_for_display(&truncate(local, 200))
+                ),
+            ),
+            ZipAnomaly::PrependedData { bytes } => {
+                rules::ZIP_STRUCTURE.finding(name, format!("{bytes} bytes precede the zip data"))
+            }
+            ZipAnomaly::NoCentralDirectory => rules::ZIP_STRUCTURE.finding(
+                name,
+                "no usable central directory; members found from local headers",
+            ),
+            ZipAnomaly::Overlap { a, b } => rules::ZIP_OVERLAP.finding(
+                name,
+                format!(
+                    "members {:?} and {:?} share bytes",
+                    sanitize_for_display(&truncate(a, 100)),
+                    sanitize_for_display(&truncate(b, 100))
+                ),
+            ),
+            ZipAnomaly::OutOfBounds { name: n } => rules::ZIP_STRUCTURE.finding(
+                name,
+                format!(
+                    "member {:?} points outside the file",
+                    sanitize_for_display(&truncate(n, 200))
+                ),
+            ),
+            ZipAnomaly::Inconsistent { detail } => {
+                rules::ZIP_STRUCTURE.finding(name, detail.clone())
+            }
+        };
+        out.add(f);
+    }
+    let limits = &ctx.opts.limits;
+    if listing.entries.len() > limits.max_entries {
+        out.add(rules::ARC_BOMB.finding(
+            name,
+            format!(
+                "{} members, more than the limit of {}; the rest are not scanned",
+                listing.entries.len(),
+                limits.max_entries
+            ),
+        ));
+    }
+    for en in listing.entries.iter().take(limits.max_entries) {
+        if en.is_dir() {
+            continue;
+        }
+        let mname = format!("{name}!{}", en.name);
+        if member_path_escapes(&en.name)
+            || en.local_name.as_deref().is_some_and(member_path_escapes)
+        {
+            out.add(
+                rules::ZIP_TRAVERSAL
+                    .finding(&mname, "member path is absolute or climbs out with `..`"),
+            );
+        }
+        if en.data_offset.saturating_add(en.compressed) > blob.size() {
+            continue;
+        }
+        let raw = SubBlob {
+            inner: blob,
+            off: en.data_offset,
+            len: en.compressed,
+        };
+        match en.method {
+            0 => {
+                let head = read_range(&raw, 0, 4096).unwrap_or_default();
+                if en.encrypted() {
+                    if sniff_head(&head, raw.size()) == ArtifactKind::Unknown {
+                        out.add(rules::ZIP_ENCRYPTED.finding(
+                            &mname,
+                            "member is encrypted; its content could not be scanned",
+                        ));
+                        continue;
+                    }
+                    out.add(rules::ZIP_FLAGS.finding(&mname, "encryption flag set on a member stored in clear: some loaders ignore the flag, scanners that honour it miss the content"));
+                }
+                if raw.size() <= 16 << 20 {
+                    if let Ok(all) = read_range(&raw, 0, raw.size() as usize) {
+                        check_crc(&mname, en.crc, &all, out);
+                    }
+                }
+                scan_blob(&mname, &raw, &ctx.nested(), out);
+            }
+            8 => {
+                let cap = member_cap(ctx, en.compressed);
+                let mut dec = flate2::read::DeflateDecoder::new(BlobReader::new(&raw, 0));
+                let (data, hit, err) = read_bounded(&mut dec, cap);
+                ctx.charge(data.len() as u64);
+                if en.encrypted()
+                    && (err.is_some()
+                        || sniff_head(&data[..data.len().min(4096)], data.len() as u64)
+                            == ArtifactKind::Unknown)
+                {
+                    out.add(rules::ZIP_ENCRYPTED.finding(
+                        &mname,
+                        "member is encrypted; its content could not be scanned",
+                    ));
+                    continue;
+                }
+                if en.encrypted() {
+                    out.add(
+                        rules::ZIP_FLAGS
+                            .finding(&mname, "encryption flag set on a member stored in clear"),
+                    );
+                }
+                if hit {
+                    out.add(rules::ARC_BOMB.finding(&mname, format!("member inflates past {cap} bytes (ratio or size bound): only that much was scanned")));
+                }
+                if let Some(e) = err {
+                    out.fail(&rules::ARC_CORRUPT, &mname, format!("deflate error: {e}"));
+                } else if !hit {
+                    check_crc(&mname, en.crc, &data, out);
+                }
+                scan_blob(&mname, &data, &ctx.nested(), out);
+            }
+            m => {
+                out.add(rules::ZIP_METHOD.finding(&mname, format!("compression method {m} is not supported by the scanner (nor by PyTorch's loader)")));
+            }
+        }
+    }
+}
+
+fn check_crc(name: &str, want: u32, data: &[u8], out: &mut Out) {
+    let mut c = flate2::Crc::new();
+    c.update(data);
+    if c.sum() != want {
+        out.add(rules::ZIP_CRC.finding(
+            name,
+            format!("CRC-32 is {:08x}, the directory says {want:08x}", c.sum()),
+        ));
+    }
+}
+
+/// How much a member compressed to `csize` may expand to.
+fn member_cap(ctx: &Ctx<'_>, csize: u64) -> u64 {
+    let l = &ctx.opts.limits;
+    let by_ratio = csize.saturating_mul(l.max_ratio).max(1 << 20);
+    by_ratio.min(l.max_member_bytes).min(ctx.remaining())
+}
+
+/// Read at most `cap` bytes; returns (data, hit the cap, error).
+fn read_bounded(r: &mut dyn Read, cap: u64) -> (Vec<u8>, bool, Option<String>) {
+    let mut v = Vec::new();
+    let mut lim = r.take(cap + 1);
+    let res = lim.read_to_end(&mut v);
+    let hit = v.len() as u64 > cap;
+    v.truncate(cap as usize);
+    (v, hit, res.err().map(|e| e.to_string()))
+}
+
+/// A writer that refuses to grow past a cap (for push-style decoders).
+struct CappedWriter {
+    v: Vec<u8>,
+    cap: u64,
+    hit: bool,
+}
+
+impl Write for CappedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.cap.saturating_sub(self.v.len() as u64) as usize;
+        if buf.len() > room {
+            self.v.extend_from_slice(&buf[..room]);
+            self.hit = true;
+            return Err(std::io::Error::other("decompression bound reached"));
+        }
+        self.v.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn scan_compressed(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    let cap = member_cap(ctx, blob.size());
+    let src = std::io::BufReader::new(BlobReader::new(blob, 0));
+    let (data, hit, err) = match kind {
+        ArtifactKind::Gzip => read_bounded(&mut flate2::read::MultiGzDecoder::new(src), cap),
+        ArtifactKind::Zlib => read_bounded(&mut flate2::read::ZlibDecoder::new(src), cap),
+        ArtifactKind::Bzip2 => read_bounded(&mut bzip2::read::MultiBzDecoder::new(src), cap),
+        ArtifactKind::Xz | ArtifactKind::Lzma => {
+            let mut w = CappedWriter {
+                v: Vec::new(),
+                cap,
+                hit: false,
+            };
+            let mut src = src;
+            let r = if kind == ArtifactKind::Xz {
+                lzma_rs::xz_decompress(&mut src, &mut w).map_err(|e| e.to_string())
+            } else {
+                lzma_rs::lzma_decompress(&mut src, &mut w).map_err(|e| e.to_string())
+            };
+            let err = if w.hit { None } else { r.err() };
+            (w.v, w.hit, err)
+        }
+        _ => return,
+    };
+    ctx.charge(data.len() as u64);
+    // zlib and lzma have weak magic numbers: a stream that yields nothing
+    // was raw data that merely looked like a header.
+    if data.is_empty() && err.is_some() && matches!(kind, ArtifactKind::Zlib | ArtifactKind::Lzma) {
+        return;
+    }
+    if hit {
+        out.add(rules::ARC_BOMB.finding(name, format!("{} stream expands past {cap} bytes (ratio or size bound): only that much was scanned", kind.as_str())));
+    }
+    if let Some(e) = err {
+        out.fail(
+            &rules::ARC_CORRUPT,
+            name,
+            format!("{} stream is corrupt: {e}", kind.as_str()),
+        );
+    }
+    let inner = inner_name(name, kind);
+    scan_blob(&inner, &data, &ctx.nested(), out);
+}
+
+fn inner_name(name: &str, kind: ArtifactKind) -> String {
+    let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
+    let stripped = match base.rsplit_once('.') {
+        Some((stem, ext))
+            if matches!(
+                ext.to_ascii_lowercase().as_str(),
+                "gz" | "tgz" | "bz2" | "xz" | "lzma" | "z" | "zlib"
+            ) =>
+        {
+            if ext.eq_ignore_ascii_case("tgz") {
+                format!("{stem}.tar")
+            } else {
+                stem.to_string()
+            }
+        }
+        _ => format!("<{}-decompressed>", kind.as_str()),
+    };
+    format!("{name}!{stripped}")
+}
+
+fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    let mut ar = tar::Archive::new(std::io::BufReader::new(BlobReader::new(blob, 0)));
+    let entries = match ar.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            out.fail(&rules::ARC_CORRUPT, name, format!("unreadable tar: {e}"));
+            return;
+        }
+    };
+    let mut count = 0usize;
+    for ent in entries {
+        let mut ent = match ent {
+            Ok(e) => e,
+            Err(e) => {
+                out.fail(&rules::ARC_CORRUPT, name, format!("tar entry error: {e}"));
+                return;
+            }
+        };
+        count += 1;
+        if count > ctx.opts.limits.max_entries {
+            out.add(rules::ARC_BOMB.finding(
+                name,
+                format!(
+                    "more than {} members; the rest are not scanned",
+                    ctx.opts.limits.max_entries
+                ),
+            ));
+            return;
+        }
+        let path = ent.path_bytes();
+        let pname = String::from_utf8_lossy(&path).into_owned();
+        let mname = format!("{name}!{pname}");
+        if member_path_escapes(&pname) {
+            out.add(
+                rules::ZIP_TRAVERSAL
+                    .finding(&mname, "member path is absolute or climbs out with `..`"),
+            );
+        }
+        let et = ent.header().entry_type();
+        if et.is_symlink() || et.is_hard_link() {
+            if let Ok(Some(t)) = ent.link_name() {
+                if member_path_escapes(&t.to_string_lossy()) {
+                    out.add(
+                        rules::ZIP_TRAVERSAL
+                            .finding(&mname, "link target is absolute or climbs out with `..`"),
+                    );
+                }
+            }
+            continue;
+        }
+        if !et.is_file() {
+            continue;
+        }
+        let size = ent.size();
+        let cap = ctx.opts.limits.max_member_bytes.min(ctx.remaining());
+        if size > cap {
+            out.add(rules::ARC_BOMB.finding(&mname, format!("member of {size} bytes exceeds the remaining bound of {cap} bytes: only its start was scanned")));
+        }
+        let (data, _hit, err) = read_bounded(&mut ent, cap.min(size));
+        ctx.charge(data.len() as u64);
+        if let Some(e) = err {
+            out.fail(
+                &rules::ARC_CORRUPT,
+                &mname,
+                format!("tar member read error: {e}"),
+            );
+        }
+        scan_blob(&mname, &data, &ctx.nested(), out);
+    }
+}
+
+/// Search an opaque container for embedded pickles and scan each.
+fn carve_pickles(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    let (bytes, _) = match crate::blob::read_capped(blob, ctx.opts.limits.max_read_bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}"));
+            return;
+        }
+    };
+    let mut pos = 0usize;
+    let mut tries = 0;
+    while let Some(i) = memchr::memchr(0x80, &bytes[pos..]) {
+        let at = pos + i;
+        pos = at + 1;
+        if at + 1 >= bytes.len() || !(2..=5).contains(&bytes[at + 1]) {
+            continue;
+        }
+        tries += 1;
+        if tries > 10_000 {
+            break;
+        }
+        let rest = &bytes[at..];
+        if !crate::pickle::looks_like_pickle(&rest[..rest.len().min(4096)], rest.len() as u64) {
+            continue;
+        }
+        let rep = crate::pickle::scan_pickle(rest);
+        let mut sub = Out::default();
+        let carved = format!("{name}@{at:#x}");
+        pickle_findings(&carved, &rep, at as u64, ctx.opts, &mut sub);
+        // A carved stream ending in garbage is expected: keep its imports only.
+        sub.findings.retain(|f| f.rule_id != rules::PKL_PARSE.id);
+        out.findings.extend(sub.findings);
+        pos = at + (rep.consumed as usize).max(1);
+    }
+}

@@ -1,0 +1,217 @@
+//! Keras: `.keras` archives (their `config.json` reaches here through the
+//! zip reader) and legacy HDF5 files (the `model_config` attribute holds the
+//! same JSON). Lambda layers carry serialised Python code; modules outside
+//! Keras and TensorFlow mean custom code will be imported on load.
+
+use crate::blob::{read_capped, Blob};
+use crate::engine::{Ctx, Out};
+use crate::rules;
+use rampart_core::redact::{sanitize_for_display, truncate};
+use serde_json::Value;
+
+const ALLOWED_MODULE_ROOTS: &[&str] = &["keras", "tf_keras", "tensorflow", "builtins", "numpy"];
+
+fn module_ok(m: &str) -> bool {
+    ALLOWED_MODULE_ROOTS
+        .iter()
+        .any(|r| m == *r || m.starts_with(&format!("{r}.")))
+}
+
+/// Whether a JSON value looks like a Keras model or layer config.
+pub fn is_keras_config(v: &Value) -> bool {
+    let o = match v.as_object() {
+        Some(o) => o,
+        None => return false,
+    };
+    (o.contains_key("class_name") && o.contains_key("config")) || o.contains_key("model_config")
+}
+
+#[derive(Default)]
+struct Hits {
+    lambdas: Vec<String>,
+    modules: Vec<String>,
+}
+
+fn walk(v: &Value, h: &mut Hits, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match v {
+        Value::Object(o) => {
+            if let Some(cn) = o.get("class_name").and_then(Value::as_str) {
+                if cn == "Lambda"
+                    || cn == "__lambda__"
+                    || cn == "TFOpLambda"
+                        && o.get("config")
+                            .and_then(|c| c.get("function"))
+                            .is_some_and(|f| f.is_array())
+                {
+                    let layer = o
+                        .get("config")
+                        .and_then(|c| c.get("name"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("?");
+                    h.lambdas.push(layer.to_string());
+                }
+                if let Some(m) = o.get("module").and_then(Value::as_str) {
+                    if !module_ok(m) {
+                        h.modules.push(format!("{m}.{cn}"));
+                    }
+                }
+            }
+            if let Some(ft) = o.get("function_type").and_then(Value::as_str) {
+                if ft == "lambda" {
+                    h.lambdas.push(
+                        o.get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_string(),
+                    );
+                }
+            }
+            for (k, x) in o {
+                // model_config in HDF5 is itself a JSON string.
+                if k == "model_config" {
+                    if let Some(s) = x.as_str() {
+                        if let Ok(inner) = serde_json::from_str::<Value>(s) {
+                            walk(&inner, h, depth + 1);
+                            continue;
+                        }
+                    }
+                }
+                walk(x, h, depth + 1);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| walk(x, h, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Check one Keras config value.
+pub(crate) fn scan_config(name: &str, v: &Value, out: &mut Out) {
+    let mut h = Hits::default();
+    walk(v, &mut h, 0);
+    h.lambdas.dedup();
+    h.modules.sort();
+    h.modules.dedup();
+    for l in h.lambdas.iter().take(16) {
+        out.add(rules::KERAS_LAMBDA.finding(
+            name,
+            format!(
+                "Lambda layer {:?} holds serialised Python code that runs on load",
+                sanitize_for_display(&truncate(l, 80))
+            ),
+        ));
+    }
+    for m in h.modules.iter().take(16) {
+        let shown = sanitize_for_display(&truncate(m, 160));
+        out.add(
+            rules::KERAS_MODULE
+                .finding(
+                    name,
+                    format!("config references {shown}, outside Keras and TensorFlow"),
+                )
+                .with_evidence(shown),
+        );
+    }
+}
+
+/// A JSON text: scanned when it has the shape of a Keras config.
+pub(crate) fn scan_json_text(name: &str, t: &str, out: &mut Out) {
+    if !(t.contains("\"class_name\"")) {
+        return;
+    }
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        if is_keras_config(&v) {
+            scan_config(name, &v, out);
+        }
+    }
+}
+
+/// The end of a JSON object starting at `b[0] == b'{'`.
+fn json_object_end(b: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut esc = false;
+    for (i, &c) in b.iter().enumerate() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// HDF5: find the `model_config` JSON among the attribute bytes.
+pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    let (b, _cut) = match read_capped(blob, ctx.opts.limits.max_read_bytes) {
+        Ok(x) => x,
+        Err(e) => return out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
+    };
+    let mut found = 0;
+    let mut failed = false;
+    for start in memchr::memmem::find_iter(&b, b"{\"class_name\"") {
+        if found >= 8 {
+            break;
+        }
+        let Some(end) = json_object_end(&b[start..]) else {
+            failed = true;
+            continue;
+        };
+        match serde_json::from_slice::<Value>(&b[start..start + end]) {
+            Ok(v) => {
+                found += 1;
+                scan_config(name, &v, out);
+            }
+            Err(_) => failed = true,
+        }
+    }
+    if found == 0 && failed {
+        out.fail(
+            &rules::KERAS_CONFIG,
+            name,
+            "HDF5 file has a model config that is not valid JSON",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_lambda_and_foreign_modules() {
+        let v: Value = serde_json::from_str(r#"{"class_name":"Functional","config":{"layers":[
+            {"class_name":"Lambda","config":{"name":"evil","function":["YmFzZTY0",null,null]},"module":"keras.layers"},
+            {"class_name":"Thing","config":{},"module":"evil_pkg.layers"},
+            {"class_name":"Dense","config":{"name":"d"},"module":"keras.layers"}]}}"#).unwrap();
+        let mut out = Out::default();
+        scan_config("m.keras!config.json", &v, &mut out);
+        assert!(out
+            .findings
+            .iter()
+            .any(|f| f.rule_id == rules::KERAS_LAMBDA.id));
+        assert!(out
+            .findings
+            .iter()
+            .any(|f| f.rule_id == rules::KERAS_MODULE.id && f.message.contains("evil_pkg")));
+        assert_eq!(out.findings.len(), 2);
+    }
+}

@@ -1,0 +1,11 @@
+//! Per-format scanners. Each reads only what its checks need from a
+//! [`crate::blob::Blob`] or a bounded buffer, and reports through the
+//! engine's `Out` (findings plus error entries).
+
+pub mod gguf;
+pub mod keras;
+pub mod numpy;
+pub mod onnx;
+pub mod protobuf;
+pub mod safetensors;
+pub mod tf;

@@ -1,0 +1,154 @@
+//! NumPy `.npy` (and, through the zip reader, `.npz`): the header names the
+//! dtype; an object dtype means the data is a pickle, which is scanned.
+
+use crate::blob::{read_range, Blob};
+use crate::engine::{scan_pickle_blob, Ctx, Out};
+use crate::rules;
+
+/// Parsed `.npy` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpyHeader {
+    pub descr: String,
+    pub shape: Vec<u64>,
+    pub data_offset: u64,
+}
+
+/// Parse the header of a `.npy` file (versions 1-3).
+pub fn parse_header(b: &[u8]) -> Result<NpyHeader, String> {
+    if b.len() < 10 || !b.starts_with(b"\x93NUMPY") {
+        return Err("missing \\x93NUMPY magic".into());
+    }
+    let major = b[6];
+    let (hlen, start) = match major {
+        1 => (u16::from_le_bytes([b[8], b[9]]) as usize, 10),
+        2 | 3 => {
+            if b.len() < 12 {
+                return Err("truncated header length".into());
+            }
+            (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12)
+        }
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    if hlen > 1 << 20 {
+        return Err(format!("header length {hlen} is implausibly large"));
+    }
+    if b.len() < start + hlen {
+        return Err("truncated header".into());
+    }
+    let h = String::from_utf8_lossy(&b[start..start + hlen]).into_owned();
+    let descr = dict_value(&h, "descr").ok_or("header has no 'descr'")?;
+    let shape_s = dict_value(&h, "shape").ok_or("header has no 'shape'")?;
+    let mut shape = Vec::new();
+    for part in shape_s.trim_matches(|c| c == '(' || c == ')').split(',') {
+        let p = part.trim().trim_end_matches('L');
+        if p.is_empty() {
+            continue;
+        }
+        shape.push(
+            p.parse::<u64>()
+                .map_err(|_| format!("bad shape {shape_s:?}"))?,
+        );
+    }
+    Ok(NpyHeader {
+        descr,
+        shape,
+        data_offset: (start + hlen) as u64,
+    })
+}
+
+/// The value of `'key': value` in a Python dict literal (strings unquoted,
+/// tuples and lists kept whole).
+fn dict_value(h: &str, key: &str) -> Option<String> {
+    let k = h
+        .find(&format!("'{key}'"))
+        .or_else(|| h.find(&format!("\"{key}\"")))?;
+    let rest = &h[k + key.len() + 2..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut end = rest.len();
+    for (i, c) in rest.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth > 0 => depth -= 1,
+                ',' | '}' if depth == 0 => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            },
+        }
+    }
+    Some(
+        rest[..end]
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string(),
+    )
+}
+
+pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    let head = match read_range(blob, 0, 1 << 16) {
+        Ok(h) => h,
+        Err(e) => return out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
+    };
+    let h = match parse_header(&head) {
+        Ok(h) => h,
+        Err(e) => {
+            return out.fail(
+                &rules::NPY_HEADER,
+                name,
+                format!("malformed .npy header: {e}"),
+            )
+        }
+    };
+    if h.descr.contains('O') {
+        out.add(
+            rules::NPY_OBJECT
+                .finding(
+                    name,
+                    "object array: its data is a pickle, loaded only with allow_pickle=True",
+                )
+                .with_meta("descr", h.descr.clone()),
+        );
+        scan_pickle_blob(name, blob, h.data_offset, ctx, out);
+        return;
+    }
+    let count = h.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+    let item = crate::pickle::itemsize(&h.descr);
+    if let (Some(c), Some(i)) = (count, item) {
+        let want = c.checked_mul(i);
+        let have = blob.size().saturating_sub(h.data_offset);
+        if want != Some(have) && !h.descr.starts_with('[') {
+            out.add(rules::NPY_HEADER.finding(
+                name,
+                format!(
+                        "header declares {} data bytes, the file holds {have}",
+                        want.map(|w| w.to_string())
+                            .unwrap_or_else(|| "an overflowing number of".into())
+                    ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_v1_header() {
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        let h = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }      \n";
+        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        b.extend_from_slice(h);
+        let p = parse_header(&b).unwrap();
+        assert_eq!(p.descr, "<f8");
+        assert_eq!(p.shape, vec![2, 3]);
+        assert_eq!(p.data_offset, b.len() as u64);
+    }
+}

@@ -1,0 +1,1256 @@
+//! The pickle machine: a symbolic stack-and-memo interpreter of the pickle
+//! opcode stream (protocols 0-5) that never executes anything.
+//!
+//! It tracks just enough of the values to know what a `STACK_GLOBAL` imports
+//! (its operands come from string opcodes or the memo), what `REDUCE`,
+//! `BUILD`, `NEWOBJ(_EX)`, `OBJ` and `INST` apply to, and how big the raw
+//! array that joblib writes after a `NumpyArrayWrapper` is. It reads from a
+//! stream, so a huge checkpoint costs only the bytes of its pickles, and every
+//! length it reads is bounded: a declared length beyond the limit is skipped,
+//! never allocated. After a parse error it records the error and the imports
+//! seen before it; after a `STOP` it goes on while the next bytes look like a
+//! pickle (concatenated pickles, as in legacy PyTorch files).
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::{self, Read};
+
+/// Strings longer than this are kept as opaque values (a module path never is).
+const MAX_INLINE: u64 = 64 * 1024;
+/// Bound on the symbolic stack and memo, far above real checkpoints.
+const MAX_STACK: usize = 1_000_000;
+const MAX_MEMO: usize = 4_000_000;
+/// Bound on concatenated pickles in one stream.
+const MAX_PICKLES: usize = 4096;
+/// Nodes a tracked tuple/dict may hold before it becomes opaque.
+const MAX_WEIGHT: usize = 64;
+/// Imports recorded per stream (a gadget needs few; this bounds memory).
+const MAX_GLOBALS: usize = 100_000;
+/// Nested pickles (object arrays inside joblib) followed at most this deep.
+const MAX_NESTING: usize = 4;
+
+/// How an import reached the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ImportOp {
+    #[serde(rename = "GLOBAL")]
+    Global,
+    #[serde(rename = "STACK_GLOBAL")]
+    StackGlobal,
+    #[serde(rename = "INST")]
+    Inst,
+}
+
+impl ImportOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportOp::Global => "GLOBAL",
+            ImportOp::StackGlobal => "STACK_GLOBAL",
+            ImportOp::Inst => "INST",
+        }
+    }
+}
+
+/// One imported global (`module.name`) and where its opcode sits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GlobalImport {
+    pub module: String,
+    pub name: String,
+    /// Byte offset of the importing opcode in the scanned stream.
+    pub offset: u64,
+    pub opcode: ImportOp,
+    /// Which pickle of a concatenated stream (0-based).
+    pub pickle: usize,
+    /// Whether the stream calls or instantiates it (REDUCE, NEWOBJ, OBJ, INST).
+    pub called: bool,
+}
+
+/// Something suspicious that is not a plain import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Anomaly {
+    /// `STACK_GLOBAL` whose operands are not constant strings (computed
+    /// imports, e.g. a module attribute overwritten earlier in the stream).
+    DynamicImport { offset: u64, detail: String },
+    /// `EXT1/2/4`: an import through the copyreg extension registry.
+    Extension { offset: u64, code: u32 },
+    /// `BUILD` applied to an imported object (sets attributes on a module,
+    /// class or function instead of an instance).
+    BuildOnImport {
+        offset: u64,
+        module: String,
+        name: String,
+    },
+}
+
+/// A parse error: the stream is not a pickle Python would load past here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickleError {
+    pub offset: u64,
+    pub message: String,
+}
+
+/// Everything the machine learned about one stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PickleReport {
+    pub globals: Vec<GlobalImport>,
+    pub anomalies: Vec<Anomaly>,
+    /// First parse error, if any (the machine stops the stream there).
+    pub error: Option<PickleError>,
+    /// Completed pickles (each ended by STOP).
+    pub pickles: usize,
+    pub max_protocol: u8,
+    pub opcodes: u64,
+    /// REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST count.
+    pub calls: u64,
+    pub persistent_ids: u64,
+    /// Bytes consumed by pickles (and joblib arrays between them).
+    pub consumed: u64,
+    /// Bytes after the last pickle that do not look like another pickle.
+    pub trailing: bool,
+    /// joblib arrays skipped (their raw bytes follow a NumpyArrayWrapper).
+    pub joblib_arrays: u64,
+}
+
+impl PickleReport {
+    /// Whether the stream ended cleanly: at least one pickle and no error.
+    pub fn complete(&self) -> bool {
+        self.error.is_none() && self.pickles > 0
+    }
+}
+
+/// Scan a pickle held in memory (the contract's `scan_pickle`).
+pub fn scan_pickle(bytes: &[u8]) -> PickleReport {
+    scan_pickle_reader(bytes)
+}
+
+/// Scan a pickle from a stream, reading only what the pickles need.
+pub fn scan_pickle_reader<R: Read>(r: R) -> PickleReport {
+    let mut input = Input::new(r);
+    let mut rep = PickleReport::default();
+    run_stream(&mut input, &mut rep, 0);
+    rep.consumed = input.pos;
+    rep
+}
+
+/// Whether `head` (the first bytes of something `total` bytes long) is a
+/// pickle: it must start with PROTO 2-5 and parse without error, or parse to
+/// a STOP (protocol 0/1 streams have no header), or parse without error to
+/// the end of a head that is not plain text.
+pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
+    if head.is_empty() || !is_opcode(head[0]) {
+        return false;
+    }
+    let mut input = Input::new(head);
+    let mut m = Machine::new(0);
+    let mut rep = PickleReport::default();
+    let res = m.run_one(&mut input, &mut rep, 0);
+    // Imports Python could never resolve mean this is not a pickle.
+    let idents_ok = rep
+        .globals
+        .iter()
+        .all(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name));
+    if !idents_ok {
+        return false;
+    }
+    let has_proto = head[0] == 0x80 && head.len() > 1 && (2..=5).contains(&head[1]);
+    match res {
+        Ok(()) => rep.opcodes >= 2,
+        Err(Stop::Eof) | Err(Stop::Truncated(_)) => {
+            let cut_by_head = (head.len() as u64) < total;
+            if !cut_by_head {
+                // A whole stream that ends early: a broken pickle when it
+                // has a header or imports, else not a pickle at all.
+                return rep.opcodes >= 2 && (has_proto || !rep.globals.is_empty());
+            }
+            if rep.opcodes < 2 {
+                return false;
+            }
+            if has_proto {
+                return true;
+            }
+            // A protocol 0/1 stream cut by the head: accept it unless the
+            // head reads as text (a text file can start like an opcode).
+            std::str::from_utf8(head).is_err() || !rep.globals.is_empty()
+        }
+        Err(_) => false,
+    }
+}
+
+fn is_dotted_ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|p| {
+            let mut c = p.chars();
+            c.next().is_some_and(|f| f.is_alphabetic() || f == '_')
+                && c.all(|x| x.is_alphanumeric() || x == '_')
+        })
+}
+
+fn is_opcode(b: u8) -> bool {
+    matches!(
+        b,
+        b'(' | b'.'
+            | b'0'
+            | b'1'
+            | b'2'
+            | b'F'
+            | b'I'
+            | b'J'
+            | b'K'
+            | b'L'
+            | b'M'
+            | b'N'
+            | b'P'
+            | b'Q'
+            | b'R'
+            | b'S'
+            | b'T'
+            | b'U'
+            | b'V'
+            | b'X'
+            | b'a'
+            | b'b'
+            | b'c'
+            | b'd'
+            | b'}'
+            | b'e'
+            | b'g'
+            | b'h'
+            | b'i'
+            | b'j'
+            | b'l'
+            | b']'
+            | b'o'
+            | b'p'
+            | b'q'
+            | b'r'
+            | b's'
+            | b't'
+            | b')'
+            | b'u'
+            | b'G'
+            | b'B'
+            | b'C'
+    ) || (0x80..=0x98).contains(&b)
+}
+
+fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: usize) {
+    loop {
+        if rep.pickles >= MAX_PICKLES {
+            return;
+        }
+        let mut m = Machine::new(nesting);
+        match m.run_one(input, rep, nesting) {
+            Ok(()) => {
+                rep.pickles += 1;
+                // Go on while the next bytes start another pickle.
+                match input.peek(2) {
+                    Ok([]) => return,
+                    Ok(p) => {
+                        let next_is_pickle =
+                            p.len() == 2 && p[0] == 0x80 && (2..=5).contains(&p[1]);
+                        if !next_is_pickle {
+                            rep.trailing = true;
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+            Err(Stop::Eof) if rep.opcodes == 0 => {
+                rep.error = Some(PickleError {
+                    offset: input.pos,
+                    message: "empty stream: no pickle opcodes".into(),
+                });
+                return;
+            }
+            Err(e) => {
+                rep.error = Some(PickleError {
+                    offset: input.last_op,
+                    message: e.message(),
+                });
+                return;
+            }
+        }
+    }
+}
+
+enum Stop {
+    Eof,
+    Truncated(&'static str),
+    Bad(String),
+    Io(String),
+}
+
+impl Stop {
+    fn message(&self) -> String {
+        match self {
+            Stop::Eof => "stream ended before STOP (truncated pickle)".into(),
+            Stop::Truncated(what) => format!("truncated pickle: stream ended inside {what}"),
+            Stop::Bad(m) => m.clone(),
+            Stop::Io(m) => format!("read error: {m}"),
+        }
+    }
+}
+
+/// A buffered reader that tracks the offset and can peek and skip.
+struct Input<R> {
+    r: R,
+    buf: Vec<u8>,
+    start: usize,
+    pos: u64,
+    last_op: u64,
+}
+
+impl<R: Read> Input<R> {
+    fn new(r: R) -> Self {
+        Input {
+            r,
+            buf: Vec::new(),
+            start: 0,
+            pos: 0,
+            last_op: 0,
+        }
+    }
+    fn avail(&self) -> usize {
+        self.buf.len() - self.start
+    }
+    /// Make up to `n` bytes available; fewer only at end of stream.
+    fn fill(&mut self, n: usize) -> io::Result<()> {
+        if self.avail() >= n {
+            return Ok(());
+        }
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let want = n.max(64 * 1024);
+        while self.buf.len() < n {
+            let old = self.buf.len();
+            self.buf.resize(old + want, 0);
+            let got = loop {
+                match self.r.read(&mut self.buf[old..]) {
+                    Ok(g) => break g,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.buf.truncate(old);
+                        return Err(e);
+                    }
+                }
+            };
+            self.buf.truncate(old + got);
+            if got == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+    fn peek(&mut self, n: usize) -> Result<&[u8], Stop> {
+        self.fill(n).map_err(|e| Stop::Io(e.to_string()))?;
+        let end = (self.start + n).min(self.buf.len());
+        Ok(&self.buf[self.start..end])
+    }
+    fn byte(&mut self) -> Result<u8, Stop> {
+        self.fill(1).map_err(|e| Stop::Io(e.to_string()))?;
+        if self.avail() == 0 {
+            return Err(Stop::Eof);
+        }
+        let b = self.buf[self.start];
+        self.start += 1;
+        self.pos += 1;
+        Ok(b)
+    }
+    fn take(&mut self, n: usize, what: &'static str) -> Result<Vec<u8>, Stop> {
+        self.fill(n).map_err(|e| Stop::Io(e.to_string()))?;
+        if self.avail() < n {
+            return Err(Stop::Truncated(what));
+        }
+        let v = self.buf[self.start..self.start + n].to_vec();
+        self.start += n;
+        self.pos += n as u64;
+        Ok(v)
+    }
+    fn uint(&mut self, n: usize, what: &'static str) -> Result<u64, Stop> {
+        let b = self.take(n, what)?;
+        let mut v = 0u64;
+        for (i, x) in b.iter().enumerate() {
+            v |= (*x as u64) << (8 * i);
+        }
+        Ok(v)
+    }
+    /// Skip `n` bytes without keeping them.
+    fn skip(&mut self, mut n: u64, what: &'static str) -> Result<(), Stop> {
+        let a = self.avail() as u64;
+        let d = a.min(n);
+        self.start += d as usize;
+        self.pos += d;
+        n -= d;
+        if n == 0 {
+            return Ok(());
+        }
+        self.buf.clear();
+        self.start = 0;
+        let copied = io::copy(&mut (&mut self.r).take(n), &mut io::sink())
+            .map_err(|e| Stop::Io(e.to_string()))?;
+        self.pos += copied;
+        if copied < n {
+            return Err(Stop::Truncated(what));
+        }
+        Ok(())
+    }
+    /// A newline-terminated argument (protocol 0), bounded in length.
+    fn line(&mut self, what: &'static str) -> Result<Vec<u8>, Stop> {
+        let mut out = Vec::new();
+        loop {
+            self.fill(1).map_err(|e| Stop::Io(e.to_string()))?;
+            if self.avail() == 0 {
+                return Err(Stop::Truncated(what));
+            }
+            let hay = &self.buf[self.start..];
+            if let Some(i) = memchr::memchr(b'\n', hay) {
+                out.extend_from_slice(&hay[..i]);
+                self.start += i + 1;
+                self.pos += (i + 1) as u64;
+                return Ok(out);
+            }
+            out.extend_from_slice(hay);
+            let n = hay.len();
+            self.start += n;
+            self.pos += n as u64;
+            if out.len() as u64 > MAX_INLINE * 16 {
+                return Err(Stop::Bad(format!(
+                    "{what} line longer than {} bytes",
+                    MAX_INLINE * 16
+                )));
+            }
+        }
+    }
+}
+
+/// A symbolic value: only what imports and joblib sizing need.
+#[derive(Debug, Clone)]
+enum V {
+    Str(String),
+    Int(i64),
+    None,
+    /// Index into `PickleReport::globals`.
+    Global(usize),
+    /// The result of calling a global with these arguments.
+    Obj(usize, Box<V>),
+    Tuple(Vec<V>),
+    Dict(Vec<(V, V)>),
+    Other,
+}
+
+impl V {
+    fn weight(&self) -> usize {
+        match self {
+            V::Tuple(v) => 1 + v.iter().map(V::weight).sum::<usize>(),
+            V::Dict(v) => {
+                1 + v
+                    .iter()
+                    .map(|(a, b)| a.weight() + b.weight())
+                    .sum::<usize>()
+            }
+            V::Obj(_, a) => 1 + a.weight(),
+            _ => 1,
+        }
+    }
+    fn bounded(self) -> V {
+        if self.weight() > MAX_WEIGHT {
+            V::Other
+        } else {
+            self
+        }
+    }
+}
+
+struct Machine {
+    stack: Vec<V>,
+    marks: Vec<usize>,
+    memo: HashMap<u64, V>,
+    nesting: usize,
+}
+
+impl Machine {
+    fn new(nesting: usize) -> Self {
+        Machine {
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: HashMap::new(),
+            nesting,
+        }
+    }
+
+    fn push(&mut self, v: V) -> Result<(), Stop> {
+        if self.stack.len() >= MAX_STACK {
+            return Err(Stop::Bad(format!("stack deeper than {MAX_STACK} entries")));
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+    fn pop(&mut self) -> Result<V, Stop> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(Stop::Bad("stack underflow".into()));
+        }
+        Ok(self.stack.pop().unwrap_or(V::Other))
+    }
+    fn top(&mut self) -> Result<&mut V, Stop> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(Stop::Bad("stack underflow".into()));
+        }
+        self.stack
+            .last_mut()
+            .ok_or_else(|| Stop::Bad("stack underflow".into()))
+    }
+    fn pop_mark(&mut self) -> Result<Vec<V>, Stop> {
+        let m = self
+            .marks
+            .pop()
+            .ok_or_else(|| Stop::Bad("MARK expected but missing".into()))?;
+        Ok(self.stack.split_off(m.min(self.stack.len())))
+    }
+    fn memo_put(&mut self, key: u64) -> Result<(), Stop> {
+        let v = self.top()?.clone();
+        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
+            return Err(Stop::Bad(format!("memo larger than {MAX_MEMO} entries")));
+        }
+        self.memo.insert(key, v);
+        Ok(())
+    }
+    fn memo_get(&mut self, key: u64) -> Result<(), Stop> {
+        let v = self
+            .memo
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| Stop::Bad(format!("memo key {key} not found")))?;
+        self.push(v)
+    }
+
+    fn import(
+        &mut self,
+        rep: &mut PickleReport,
+        module: String,
+        name: String,
+        offset: u64,
+        op: ImportOp,
+    ) -> usize {
+        if rep.globals.len() >= MAX_GLOBALS {
+            return rep.globals.len() - 1;
+        }
+        rep.globals.push(GlobalImport {
+            module,
+            name,
+            offset,
+            opcode: op,
+            pickle: rep.pickles,
+            called: op == ImportOp::Inst,
+        });
+        rep.globals.len() - 1
+    }
+
+    fn call(&mut self, rep: &mut PickleReport, callee: &V, args: V) -> V {
+        rep.calls += 1;
+        match callee {
+            V::Global(i) => {
+                if let Some(g) = rep.globals.get_mut(*i) {
+                    g.called = true;
+                }
+                V::Obj(*i, Box::new(args)).bounded()
+            }
+            _ => V::Other,
+        }
+    }
+
+    /// Run one pickle to its STOP.
+    fn run_one<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        rep: &mut PickleReport,
+        nesting: usize,
+    ) -> Result<(), Stop> {
+        loop {
+            input.last_op = input.pos;
+            let at = input.pos;
+            let op = input.byte()?;
+            rep.opcodes += 1;
+            match op {
+                // ---- control and stack
+                0x80 => {
+                    let v = input.byte().map_err(|_| Stop::Truncated("PROTO"))?;
+                    if v > 5 {
+                        return Err(Stop::Bad(format!("unsupported pickle protocol {v}")));
+                    }
+                    rep.max_protocol = rep.max_protocol.max(v);
+                }
+                0x95 => {
+                    input.uint(8, "FRAME")?;
+                }
+                b'.' => {
+                    self.pop()?;
+                    return Ok(());
+                }
+                b'(' => {
+                    self.marks.push(self.stack.len());
+                }
+                b'0' => {
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() > floor {
+                        self.stack.pop();
+                    } else {
+                        self.pop_mark()?;
+                    }
+                }
+                b'1' => {
+                    self.pop_mark()?;
+                }
+                b'2' => {
+                    let v = self.top()?.clone();
+                    self.push(v)?;
+                }
+                // ---- constants
+                b'N' => self.push(V::None)?,
+                0x88 | 0x89 => self.push(V::Int((op == 0x88) as i64))?,
+                b'I' | b'L' => {
+                    let l = input.line("INT")?;
+                    let s = String::from_utf8_lossy(&l);
+                    let t = s.trim().trim_end_matches('L');
+                    let v = t.parse::<i64>().map(V::Int).unwrap_or(V::Other);
+                    self.push(v)?;
+                }
+                b'F' => {
+                    input.line("FLOAT")?;
+                    self.push(V::Other)?;
+                }
+                b'J' => {
+                    let v = input.uint(4, "BININT")? as u32 as i32 as i64;
+                    self.push(V::Int(v))?;
+                }
+                b'K' => {
+                    let v = input.uint(1, "BININT1")? as i64;
+                    self.push(V::Int(v))?;
+                }
+                b'M' => {
+                    let v = input.uint(2, "BININT2")? as i64;
+                    self.push(V::Int(v))?;
+                }
+                b'G' => {
+                    input.uint(8, "BINFLOAT")?;
+                    self.push(V::Other)?;
+                }
+                0x8a => {
+                    let n = input.uint(1, "LONG1")?;
+                    let b = input.take(n as usize, "LONG1")?;
+                    self.push(long_value(&b))?;
+                }
+                0x8b => {
+                    let n = input.uint(4, "LONG4")? as u32 as i32;
+                    if n < 0 {
+                        return Err(Stop::Bad("LONG4 with negative length".into()));
+                    }
+                    let v = self.read_blob(input, n as u64, "LONG4", false)?;
+                    let v = match v {
+                        Some(b) => long_value(&b),
+                        None => V::Other,
+                    };
+                    self.push(v)?;
+                }
+                // ---- strings and bytes
+                b'S' => {
+                    let l = input.line("STRING")?;
+                    let s = strip_quotes(&l)
+                        .ok_or_else(|| Stop::Bad("STRING argument is not quoted".into()))?;
+                    self.push(V::Str(String::from_utf8_lossy(s).into_owned()))?;
+                }
+                b'V' => {
+                    let l = input.line("UNICODE")?;
+                    self.push(V::Str(decode_raw_unicode_escape(&l)))?;
+                }
+                b'T' => {
+                    let n = input.uint(4, "BINSTRING")? as u32 as i32;
+                    if n < 0 {
+                        return Err(Stop::Bad("BINSTRING with negative length".into()));
+                    }
+                    let v = self.read_str(input, n as u64, "BINSTRING", true)?;
+                    self.push(v)?;
+                }
+                b'U' => {
+                    let n = input.uint(1, "SHORT_BINSTRING")?;
+                    let v = self.read_str(input, n, "SHORT_BINSTRING", true)?;
+                    self.push(v)?;
+                }
+                b'X' => {
+                    let n = input.uint(4, "BINUNICODE")?;
+                    let v = self.read_str(input, n, "BINUNICODE", false)?;
+                    self.push(v)?;
+                }
+                0x8c => {
+                    let n = input.uint(1, "SHORT_BINUNICODE")?;
+                    let v = self.read_str(input, n, "SHORT_BINUNICODE", false)?;
+                    self.push(v)?;
+                }
+                0x8d => {
+                    let n = input.uint(8, "BINUNICODE8")?;
+                    let v = self.read_str(input, n, "BINUNICODE8", false)?;
+                    self.push(v)?;
+                }
+                b'B' => {
+                    let n = input.uint(4, "BINBYTES")?;
+                    self.read_blob(input, n, "BINBYTES", true)?;
+                    self.push(V::Other)?;
+                }
+                b'C' => {
+                    let n = input.uint(1, "SHORT_BINBYTES")?;
+                    self.read_blob(input, n, "SHORT_BINBYTES", true)?;
+                    self.push(V::Other)?;
+                }
+                0x8e => {
+                    let n = input.uint(8, "BINBYTES8")?;
+                    self.read_blob(input, n, "BINBYTES8", true)?;
+                    self.push(V::Other)?;
+                }
+                0x96 => {
+                    let n = input.uint(8, "BYTEARRAY8")?;
+                    self.read_blob(input, n, "BYTEARRAY8", true)?;
+                    self.push(V::Other)?;
+                }
+                0x97 => self.push(V::Other)?,
+                0x98 => {
+                    self.top()?;
+                }
+                // ---- containers
+                b')' => self.push(V::Tuple(Vec::new()))?,
+                b']' | b'}' | 0x8f => {
+                    let v = if op == b'}' {
+                        V::Dict(Vec::new())
+                    } else {
+                        V::Other
+                    };
+                    self.push(v)?
+                }
+                b't' => {
+                    let items = self.pop_mark()?;
+                    self.push(V::Tuple(items).bounded())?;
+                }
+                0x85 => {
+                    let a = self.pop()?;
+                    self.push(V::Tuple(vec![a]).bounded())?;
+                }
+                0x86 => {
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    self.push(V::Tuple(vec![a, b]).bounded())?;
+                }
+                0x87 => {
+                    let c = self.pop()?;
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    self.push(V::Tuple(vec![a, b, c]).bounded())?;
+                }
+                b'l' | 0x91 => {
+                    self.pop_mark()?;
+                    self.push(V::Other)?;
+                }
+                b'd' => {
+                    let items = self.pop_mark()?;
+                    let mut d = Vec::new();
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        d.push((k, v));
+                    }
+                    self.push(V::Dict(d).bounded())?;
+                }
+                b'a' => {
+                    self.pop()?;
+                    self.top()?;
+                }
+                b'e' | 0x90 => {
+                    self.pop_mark()?;
+                    self.top()?;
+                }
+                b's' => {
+                    let v = self.pop()?;
+                    let k = self.pop()?;
+                    self.set_items(vec![k, v])?;
+                }
+                b'u' => {
+                    let items = self.pop_mark()?;
+                    if items.len() % 2 != 0 {
+                        return Err(Stop::Bad("SETITEMS with an odd number of items".into()));
+                    }
+                    self.set_items(items)?;
+                }
+                // ---- memo
+                b'p' => {
+                    let l = input.line("PUT")?;
+                    let k = parse_memo_key(&l)?;
+                    self.memo_put(k)?;
+                }
+                b'q' => {
+                    let k = input.uint(1, "BINPUT")?;
+                    self.memo_put(k)?;
+                }
+                b'r' => {
+                    let k = input.uint(4, "LONG_BINPUT")?;
+                    self.memo_put(k)?;
+                }
+                0x94 => {
+                    let k = self.memo.len() as u64;
+                    self.memo_put(k)?;
+                }
+                b'g' => {
+                    let l = input.line("GET")?;
+                    let k = parse_memo_key(&l)?;
+                    self.memo_get(k)?;
+                }
+                b'h' => {
+                    let k = input.uint(1, "BINGET")?;
+                    self.memo_get(k)?;
+                }
+                b'j' => {
+                    let k = input.uint(4, "LONG_BINGET")?;
+                    self.memo_get(k)?;
+                }
+                // ---- imports
+                b'c' => {
+                    let module = ident_line(input, "GLOBAL module")?;
+                    let name = ident_line(input, "GLOBAL name")?;
+                    let i = self.import(rep, module, name, at, ImportOp::Global);
+                    self.push(V::Global(i))?;
+                }
+                0x93 => {
+                    let name = self.pop()?;
+                    let module = self.pop()?;
+                    match (&module, &name) {
+                        (V::Str(m), V::Str(n)) => {
+                            let i =
+                                self.import(rep, m.clone(), n.clone(), at, ImportOp::StackGlobal);
+                            self.push(V::Global(i))?;
+                        }
+                        _ => {
+                            rep.anomalies.push(Anomaly::DynamicImport {
+                                offset: at,
+                                detail: format!(
+                                    "STACK_GLOBAL operands are {} and {}, not constant strings",
+                                    describe(&module, rep),
+                                    describe(&name, rep)
+                                ),
+                            });
+                            self.push(V::Other)?;
+                        }
+                    }
+                }
+                b'i' => {
+                    let module = ident_line(input, "INST module")?;
+                    let name = ident_line(input, "INST name")?;
+                    let args = self.pop_mark()?;
+                    let i = self.import(rep, module, name, at, ImportOp::Inst);
+                    rep.calls += 1;
+                    self.push(V::Obj(i, Box::new(V::Tuple(args))).bounded())?;
+                }
+                0x82..=0x84 => {
+                    let n = match op {
+                        0x82 => 1,
+                        0x83 => 2,
+                        _ => 4,
+                    };
+                    let code = input.uint(n, "EXT")? as u32;
+                    if code == 0 {
+                        return Err(Stop::Bad("EXT code 0 is invalid".into()));
+                    }
+                    rep.anomalies.push(Anomaly::Extension { offset: at, code });
+                    self.push(V::Other)?;
+                }
+                // ---- calls
+                b'R' => {
+                    let args = self.pop()?;
+                    let f = self.pop()?;
+                    let v = self.call(rep, &f, args);
+                    self.push(v)?;
+                }
+                0x81 => {
+                    let args = self.pop()?;
+                    let cls = self.pop()?;
+                    let v = self.call(rep, &cls, args);
+                    self.push(v)?;
+                }
+                0x92 => {
+                    let _kwargs = self.pop()?;
+                    let args = self.pop()?;
+                    let cls = self.pop()?;
+                    let v = self.call(rep, &cls, args);
+                    self.push(v)?;
+                }
+                b'o' => {
+                    let mut items = self.pop_mark()?;
+                    if items.is_empty() {
+                        return Err(Stop::Bad("OBJ without a class".into()));
+                    }
+                    let cls = items.remove(0);
+                    let v = self.call(rep, &cls, V::Tuple(items));
+                    self.push(v)?;
+                }
+                b'b' => {
+                    let state = self.pop()?;
+                    let target = self.top()?.clone();
+                    match &target {
+                        V::Global(i) => {
+                            let g = &rep.globals[*i];
+                            rep.anomalies.push(Anomaly::BuildOnImport {
+                                offset: at,
+                                module: g.module.clone(),
+                                name: g.name.clone(),
+                            });
+                        }
+                        V::Obj(i, _) => {
+                            let g = &rep.globals[*i];
+                            if g.module == "joblib.numpy_pickle" && g.name == "NumpyArrayWrapper" {
+                                self.joblib_array(input, rep, &state, nesting)?;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                // ---- persistent ids
+                b'P' => {
+                    input.line("PERSID")?;
+                    rep.persistent_ids += 1;
+                    self.push(V::Other)?;
+                }
+                b'Q' => {
+                    self.pop()?;
+                    rep.persistent_ids += 1;
+                    self.push(V::Other)?;
+                }
+                other => {
+                    return Err(Stop::Bad(format!("invalid opcode {other:#04x}")));
+                }
+            }
+        }
+    }
+
+    fn set_items(&mut self, items: Vec<V>) -> Result<(), Stop> {
+        let top = self.top()?;
+        if let V::Dict(d) = top {
+            let mut it = items.into_iter();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                d.push((k, v));
+            }
+            let t = std::mem::replace(top, V::Other);
+            *top = t.bounded();
+        }
+        Ok(())
+    }
+
+    fn read_blob<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        n: u64,
+        what: &'static str,
+        _binary: bool,
+    ) -> Result<Option<Vec<u8>>, Stop> {
+        if n > MAX_INLINE {
+            input.skip(n, what)?;
+            return Ok(None);
+        }
+        Ok(Some(input.take(n as usize, what)?))
+    }
+
+    fn read_str<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        n: u64,
+        what: &'static str,
+        latin1: bool,
+    ) -> Result<V, Stop> {
+        match self.read_blob(input, n, what, false)? {
+            None => Ok(V::Other),
+            Some(b) => {
+                if latin1 {
+                    Ok(V::Str(b.iter().map(|&c| c as char).collect()))
+                } else {
+                    match String::from_utf8(b) {
+                        Ok(s) => Ok(V::Str(s)),
+                        // Python accepts surrogates here ('surrogatepass'); keep it lossy.
+                        Err(e) => Ok(V::Str(String::from_utf8_lossy(e.as_bytes()).into_owned())),
+                    }
+                }
+            }
+        }
+    }
+
+    /// joblib writes a NumpyArrayWrapper, then the raw array bytes (or, for
+    /// object arrays, a nested pickle) straight after its BUILD.
+    fn joblib_array<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        rep: &mut PickleReport,
+        state: &V,
+        nesting: usize,
+    ) -> Result<(), Stop> {
+        let V::Dict(items) = state else {
+            return Err(Stop::Bad(
+                "joblib array wrapper without a state dict".into(),
+            ));
+        };
+        let get = |k: &str| {
+            items
+                .iter()
+                .find(|(a, _)| matches!(a, V::Str(s) if s == k))
+                .map(|(_, v)| v)
+        };
+        let code = match get("dtype") {
+            Some(V::Obj(_, args)) => match args.as_ref() {
+                V::Tuple(a) => match a.first() {
+                    Some(V::Str(s)) => Some(s.clone()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+        .ok_or_else(|| Stop::Bad("joblib array wrapper with an unknown dtype".into()))?;
+        rep.joblib_arrays += 1;
+        if code.contains('O') {
+            if nesting >= MAX_NESTING {
+                return Err(Stop::Bad(
+                    "nested object arrays deeper than the limit".into(),
+                ));
+            }
+            let mut sub = Machine::new(nesting + 1);
+            let saved = rep.pickles;
+            sub.run_one(input, rep, nesting + 1)?;
+            rep.pickles = saved;
+            let _ = self.nesting;
+            return Ok(());
+        }
+        let mut count: u64 = 1;
+        match get("shape") {
+            Some(V::Tuple(dims)) => {
+                for d in dims {
+                    match d {
+                        V::Int(x) if *x >= 0 => {
+                            count = count
+                                .checked_mul(*x as u64)
+                                .ok_or_else(|| Stop::Bad("joblib array size overflows".into()))?
+                        }
+                        _ => return Err(Stop::Bad("joblib array with an unknown shape".into())),
+                    }
+                }
+            }
+            _ => return Err(Stop::Bad("joblib array with an unknown shape".into())),
+        }
+        let item = itemsize(&code)
+            .ok_or_else(|| Stop::Bad(format!("joblib array with unsupported dtype {code:?}")))?;
+        let total = count
+            .checked_mul(item)
+            .ok_or_else(|| Stop::Bad("joblib array size overflows".into()))?;
+        if let Some(V::Int(_)) = get("numpy_array_alignment_bytes") {
+            let pad = input.uint(1, "joblib padding")?;
+            input.skip(pad, "joblib padding")?;
+        }
+        input.skip(total, "joblib array data")
+    }
+}
+
+fn describe(v: &V, rep: &PickleReport) -> String {
+    match v {
+        V::Str(s) => format!("{s:?}"),
+        V::Global(i) | V::Obj(i, _) => {
+            let g = &rep.globals[*i];
+            format!("a value derived from {}.{}", g.module, g.name)
+        }
+        V::Int(_) => "an integer".into(),
+        V::None => "None".into(),
+        V::Tuple(_) => "a tuple".into(),
+        V::Dict(_) => "a dict".into(),
+        V::Other => "a computed value".into(),
+    }
+}
+
+/// NumPy item size for a dtype string such as `<f8`, `i4`, `U10`, `M8[ns]`.
+pub fn itemsize(code: &str) -> Option<u64> {
+    let c = code.trim_start_matches(['<', '>', '|', '=']);
+    let c = c.split('[').next().unwrap_or(c);
+    let (kind, num) = c.split_at(c.find(|ch: char| ch.is_ascii_digit()).unwrap_or(c.len()));
+    let n: u64 = if num.is_empty() { 0 } else { num.parse().ok()? };
+    Some(match kind {
+        "?" | "b1" => 1,
+        "b" | "B" | "i1" | "u1" if n == 0 => 1,
+        "f" | "i" | "u" | "c" | "b" | "V" | "S" | "a" | "M" | "m" => n,
+        "U" => n * 4,
+        "e" => 2,
+        "h" | "H" => 2,
+        "l" | "L" | "q" | "Q" | "d" | "g" => 8,
+        "F" => 8,
+        "D" => 16,
+        _ => return None,
+    })
+    .filter(|&s| s > 0 || kind == "V" || kind == "S" || kind == "U")
+}
+
+fn long_value(b: &[u8]) -> V {
+    if b.is_empty() {
+        return V::Int(0);
+    }
+    if b.len() > 8 {
+        return V::Other;
+    }
+    let mut v: i64 = 0;
+    for (i, x) in b.iter().enumerate() {
+        v |= (*x as i64) << (8 * i);
+    }
+    let bits = 8 * b.len() as u32;
+    if bits < 64 && (b[b.len() - 1] & 0x80) != 0 {
+        v -= 1i64 << bits;
+    }
+    V::Int(v)
+}
+
+fn parse_memo_key(l: &[u8]) -> Result<u64, Stop> {
+    std::str::from_utf8(l)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .ok_or_else(|| Stop::Bad("memo key is not a number".into()))
+}
+
+fn strip_quotes(l: &[u8]) -> Option<&[u8]> {
+    let l = l.strip_suffix(b"\r").unwrap_or(l);
+    if l.len() >= 2 && (l[0] == b'\'' || l[0] == b'"') && l[l.len() - 1] == l[0] {
+        Some(&l[1..l.len() - 1])
+    } else {
+        None
+    }
+}
+
+fn decode_raw_unicode_escape(l: &[u8]) -> String {
+    // raw-unicode-escape: bytes are Latin-1 except \uXXXX / \UXXXXXXXX.
+    let mut out = String::new();
+    let mut i = 0;
+    while i < l.len() {
+        if l[i] == b'\\' && i + 1 < l.len() && (l[i + 1] == b'u' || l[i + 1] == b'U') {
+            let n = if l[i + 1] == b'u' { 4 } else { 8 };
+            if i + 2 + n <= l.len() {
+                if let Some(c) = std::str::from_utf8(&l[i + 2..i + 2 + n])
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+                {
+                    out.push(c);
+                    i += 2 + n;
+                    continue;
+                }
+            }
+        }
+        out.push(l[i] as char);
+        i += 1;
+    }
+    out
+}
+
+/// A GLOBAL/INST argument: UTF-8, no control characters, bounded.
+fn ident_line<R: Read>(input: &mut Input<R>, what: &'static str) -> Result<String, Stop> {
+    let l = input.line(what)?;
+    if l.len() > 1024 {
+        return Err(Stop::Bad(format!("{what} longer than 1024 bytes")));
+    }
+    let s = String::from_utf8(l).map_err(|_| Stop::Bad(format!("{what} is not valid UTF-8")))?;
+    let s = s.strip_suffix('\r').map(str::to_string).unwrap_or(s);
+    if s.is_empty() || s.chars().any(|c| c.is_control()) {
+        return Err(Stop::Bad(format!(
+            "{what} is empty or has control characters"
+        )));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(r: &PickleReport) -> Vec<String> {
+        r.globals
+            .iter()
+            .map(|g| format!("{}.{}", g.module, g.name))
+            .collect()
+    }
+
+    #[test]
+    fn global_and_reduce_protocol0() {
+        let r = scan_pickle(b"cos\nsystem\n(S'ls'\ntR.");
+        assert_eq!(names(&r), vec!["os.system"]);
+        assert!(r.globals[0].called);
+        assert_eq!(r.globals[0].offset, 0);
+        assert!(r.complete());
+    }
+
+    #[test]
+    fn stack_global_through_memo() {
+        // PROTO 4, 'os' MEMOIZE, 'system' MEMOIZE, POP POP, GET 0, GET 1, STACK_GLOBAL
+        let mut p = vec![0x80, 4, 0x8c, 2];
+        p.extend_from_slice(b"os");
+        p.push(0x94);
+        p.extend_from_slice(&[0x8c, 6]);
+        p.extend_from_slice(b"system");
+        p.extend_from_slice(&[0x94, b'0', b'0', b'h', 0, b'h', 1, 0x93, b'.']);
+        let r = scan_pickle(&p);
+        assert_eq!(names(&r), vec!["os.system"]);
+        assert_eq!(r.globals[0].opcode, ImportOp::StackGlobal);
+        assert_eq!(r.globals[0].offset, p.len() as u64 - 2);
+    }
+
+    #[test]
+    fn keeps_imports_before_an_error() {
+        let r = scan_pickle(b"cbuiltins\nexec\n(X\xff\xff\xff\x7fabc");
+        assert_eq!(names(&r), vec!["builtins.exec"]);
+        assert!(r.error.is_some());
+    }
+
+    #[test]
+    fn concatenated_pickles_are_all_read() {
+        let mut p = b"\x80\x02K\x01.".to_vec();
+        p.extend_from_slice(b"\x80\x02cposix\nsystem\n.");
+        let r = scan_pickle(&p);
+        assert_eq!(r.pickles, 2);
+        assert_eq!(names(&r), vec!["posix.system"]);
+        assert_eq!(r.globals[0].pickle, 1);
+    }
+
+    #[test]
+    fn huge_declared_length_is_not_allocated() {
+        let r = scan_pickle(b"\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\x7f");
+        assert!(r.error.unwrap().message.contains("truncated"));
+    }
+
+    #[test]
+    fn dynamic_stack_global_is_an_anomaly() {
+        let r = scan_pickle(b"\x80\x04cfoo\nbar\ncfoo\nbaz\n\x93.");
+        assert!(matches!(r.anomalies[0], Anomaly::DynamicImport { .. }));
+    }
+
+    #[test]
+    fn ext_and_build_on_import() {
+        let r = scan_pickle(b"\x80\x02\x82\x07.");
+        assert!(matches!(r.anomalies[0], Anomaly::Extension { code: 7, .. }));
+        let r = scan_pickle(b"\x80\x02ctorch\n_utils\n}b.");
+        assert!(matches!(r.anomalies[0], Anomaly::BuildOnImport { .. }));
+    }
+
+    #[test]
+    fn sniffing_rejects_text() {
+        assert!(looks_like_pickle(b"\x80\x04K\x01.", 5));
+        assert!(looks_like_pickle(b"cos\nsystem\n(S'x'\ntR.", 20));
+        assert!(!looks_like_pickle(b"cmod\n\xf8\n", 7));
+        assert!(!looks_like_pickle(b"import os\nprint(1)\n", 19));
+        assert!(!looks_like_pickle(b"(hello world", 12));
+    }
+
+    #[test]
+    fn itemsizes() {
+        assert_eq!(itemsize("<f8"), Some(8));
+        assert_eq!(itemsize("U10"), Some(40));
+        assert_eq!(itemsize("|b1"), Some(1));
+        assert_eq!(itemsize("<M8[ns]"), Some(8));
+    }
+}

@@ -1,0 +1,551 @@
+//! The import policy for pickles: allowlist first.
+//!
+//! A curated set of globals that real ML checkpoints need (tensor and storage
+//! rebuild helpers, `collections.OrderedDict`, NumPy array reconstruction,
+//! joblib wrappers, scikit-learn estimator classes...) passes. Known-dangerous
+//! modules (and all their submodules) and callables are critical. Everything
+//! else is "unknown import", high: a gadget nobody has catalogued yet is still
+//! caught. Users extend the allowlist (and the denylist) in configuration; a
+//! user allow entry never overrides the built-in dangerous list.
+
+use serde::{Deserialize, Serialize};
+
+/// What the policy says about one `module.name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Safe,
+    Unknown,
+    Dangerous(String),
+}
+
+/// Built-in plus user policy. `Policy::default()` is the built-in one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Extra safe globals: `module.name`, or `module.*` for every name in a
+    /// module (not its submodules), or `module.**` for a module tree.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Extra dangerous globals, same syntax.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// Modules whose every member (and every submodule) is dangerous.
+const DANGEROUS_MODULES: &[&str] = &[
+    "os",
+    "posix",
+    "nt",
+    "posixpath",
+    "ntpath",
+    "subprocess",
+    "_posixsubprocess",
+    "pty",
+    "commands",
+    "popen2",
+    "sys",
+    "runpy",
+    "importlib",
+    "imp",
+    "zipimport",
+    "pkgutil",
+    "pip",
+    "ensurepip",
+    "venv",
+    "distutils",
+    "setuptools",
+    "marshal",
+    "ctypes",
+    "_ctypes",
+    "cffi",
+    "socket",
+    "_socket",
+    "socketserver",
+    "ssl",
+    "shutil",
+    "tempfile",
+    "webbrowser",
+    "code",
+    "codeop",
+    "pdb",
+    "bdb",
+    "trace",
+    "timeit",
+    "profile",
+    "cProfile",
+    "pydoc",
+    "multiprocessing",
+    "threading",
+    "_thread",
+    "thread",
+    "asyncio",
+    "signal",
+    "http",
+    "httplib",
+    "urllib",
+    "urllib2",
+    "urllib3",
+    "requests",
+    "aiohttp",
+    "httpx",
+    "ftplib",
+    "smtplib",
+    "telnetlib",
+    "poplib",
+    "imaplib",
+    "nntplib",
+    "xmlrpc",
+    "xmlrpclib",
+    "paramiko",
+    "pickle",
+    "_pickle",
+    "cPickle",
+    "pickletools",
+    "dill",
+    "cloudpickle",
+    "shelve",
+    "dbm",
+    "operator",
+    "_operator",
+    "inspect",
+    "gc",
+    "glob",
+    "fileinput",
+    "io",
+    "_io",
+    "builtins.open",
+    "platform",
+    "ctypes",
+    "mmap",
+    "resource",
+    "pwd",
+    "grp",
+    "crypt",
+    "sqlite3",
+    "torch._inductor",
+    "torch._dynamo",
+    "torch.hub",
+    "torch.jit",
+    "torch.package",
+    "torch.utils.cpp_extension",
+    "torch.utils.data.datapipes",
+    "torch.distributed",
+    "torch.cuda._utils",
+    "torch.serialization",
+    "torch.fx",
+    "numpy.testing",
+    "numpy.f2py",
+    "numpy.distutils",
+    "keras.utils.get_file",
+    "IPython",
+    "jinja2",
+    "mako",
+    "yaml",
+    "ruamel",
+    "jsonpickle",
+    "joblib.load",
+    "pandas.read_pickle",
+    "pandas.io",
+    "_io",
+    "site",
+    "sysconfig",
+    "types",
+    "functools",
+    "copyreg.add_extension",
+    "__main__",
+];
+
+/// Single dangerous callables in otherwise ordinary modules.
+const DANGEROUS_CALLABLES: &[(&str, &str)] = &[
+    ("builtins", "eval"),
+    ("builtins", "exec"),
+    ("builtins", "execfile"),
+    ("builtins", "compile"),
+    ("builtins", "open"),
+    ("builtins", "file"),
+    ("builtins", "__import__"),
+    ("builtins", "getattr"),
+    ("builtins", "setattr"),
+    ("builtins", "delattr"),
+    ("builtins", "globals"),
+    ("builtins", "locals"),
+    ("builtins", "vars"),
+    ("builtins", "input"),
+    ("builtins", "breakpoint"),
+    ("builtins", "help"),
+    ("builtins", "exit"),
+    ("builtins", "quit"),
+    ("builtins", "apply"),
+    ("builtins", "reload"),
+    ("builtins", "memoryview"),
+    ("builtins", "type"),
+    ("builtins", "super"),
+    ("builtins", "classmethod"),
+    ("builtins", "staticmethod"),
+    ("builtins", "property"),
+    ("builtins", "print"),
+    ("torch", "load"),
+    ("torch", "save"),
+    ("torch.storage", "_load_from_bytes"),
+    ("numpy", "load"),
+    ("numpy", "fromfile"),
+    ("numpy", "save"),
+    ("numpy", "savetxt"),
+    ("numpy", "loadtxt"),
+    ("numpy.lib.npyio", "load"),
+    ("joblib", "load"),
+    ("pandas", "read_pickle"),
+    ("copyreg", "add_extension"),
+    ("uuid", "_get_command_stdout"),
+    ("uuid", "_popen"),
+];
+
+/// Globals ML checkpoints legitimately contain.
+const SAFE_GLOBALS: &[(&str, &str)] = &[
+    ("collections", "OrderedDict"),
+    ("collections", "defaultdict"),
+    ("collections", "Counter"),
+    ("collections", "deque"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "dict"),
+    ("builtins", "list"),
+    ("builtins", "tuple"),
+    ("builtins", "bytearray"),
+    ("builtins", "bytes"),
+    ("builtins", "complex"),
+    ("builtins", "slice"),
+    ("builtins", "range"),
+    ("builtins", "str"),
+    ("builtins", "int"),
+    ("builtins", "float"),
+    ("builtins", "bool"),
+    ("builtins", "object"),
+    ("builtins", "Ellipsis"),
+    ("builtins", "NotImplemented"),
+    ("copyreg", "_reconstructor"),
+    ("copyreg", "__newobj__"),
+    ("copyreg", "__newobj_ex__"),
+    ("_codecs", "encode"),
+    ("datetime", "datetime"),
+    ("datetime", "date"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+    ("decimal", "Decimal"),
+    ("fractions", "Fraction"),
+    ("uuid", "UUID"),
+    ("pathlib", "PosixPath"),
+    ("pathlib", "WindowsPath"),
+    ("pathlib", "PurePosixPath"),
+    ("pathlib", "PureWindowsPath"),
+    ("argparse", "Namespace"),
+    ("enum", "Enum"),
+    ("torch", "Size"),
+    ("torch", "device"),
+    ("torch", "dtype"),
+    ("torch", "layout"),
+    ("torch", "memory_format"),
+    ("torch", "Tensor"),
+    ("torch", "strided"),
+    ("torch", "sparse_coo"),
+    ("torch", "sparse_csr"),
+    ("torch", "per_tensor_affine"),
+    ("torch", "per_channel_affine"),
+    ("torch", "contiguous_format"),
+    ("torch", "channels_last"),
+    ("torch", "preserve_format"),
+    ("torch._utils", "_rebuild_tensor"),
+    ("torch._utils", "_rebuild_tensor_v2"),
+    ("torch._utils", "_rebuild_tensor_v3"),
+    ("torch._utils", "_rebuild_parameter"),
+    ("torch._utils", "_rebuild_parameter_with_state"),
+    ("torch._utils", "_rebuild_sparse_tensor"),
+    ("torch._utils", "_rebuild_sparse_csr_tensor"),
+    ("torch._utils", "_rebuild_qtensor"),
+    ("torch._utils", "_rebuild_device_tensor_from_numpy"),
+    ("torch._utils", "_rebuild_meta_tensor_no_storage"),
+    ("torch._utils", "_rebuild_wrapper_subclass"),
+    ("torch._utils", "_rebuild_nested_tensor"),
+    ("torch._utils", "_rebuild_xla_tensor"),
+    ("torch._tensor", "_rebuild_from_type"),
+    ("torch._tensor", "_rebuild_from_type_v2"),
+    ("torch.nn.parameter", "Parameter"),
+    ("torch.nn.parameter", "UninitializedParameter"),
+    ("torch.nn.parameter", "Buffer"),
+    ("torch.storage", "UntypedStorage"),
+    ("torch.storage", "TypedStorage"),
+    ("torch.serialization", "_get_layout"),
+    ("torch.optim.lr_scheduler", "LambdaLR"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy", "core.multiarray._reconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.ma.core", "_mareconstruct"),
+    ("numpy.ma.core", "MaskedArray"),
+    ("numpy.random", "__RandomState_ctor"),
+    ("numpy.random._pickle", "__randomstate_ctor"),
+    ("numpy.random._pickle", "__bit_generator_ctor"),
+    ("numpy.random._pickle", "__generator_ctor"),
+    ("numpy.random._mt19937", "MT19937"),
+    ("numpy.random._pcg64", "PCG64"),
+    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+    ("joblib.numpy_pickle_compat", "NDArrayWrapper"),
+    ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
+    ("pandas.core.frame", "DataFrame"),
+    ("pandas.core.series", "Series"),
+    ("pandas.core.internals.managers", "BlockManager"),
+    ("pandas._libs.internals", "_unpickle_block"),
+    ("pandas.core.indexes.base", "_new_Index"),
+    ("pandas.core.indexes.base", "Index"),
+    ("pandas.core.indexes.range", "RangeIndex"),
+];
+
+/// Module trees whose *classes* (CapWords names) are safe to instantiate:
+/// unpickling one calls `object.__new__` and `__setstate__`, not code chosen
+/// by the file.
+const SAFE_CLASS_TREES: &[&str] = &[
+    "torch.nn.modules",
+    "torch.nn.utils.parametrize",
+    "torch.optim",
+    "numpy.dtypes",
+    "sklearn",
+    "scipy.sparse",
+    "transformers.configuration_utils",
+    "transformers.models",
+    "tokenizers",
+    "xgboost.core",
+    "xgboost.sklearn",
+    "lightgbm.basic",
+    "lightgbm.sklearn",
+];
+
+/// Storage classes `torch.<Dtype>Storage`.
+fn is_torch_storage(module: &str, name: &str) -> bool {
+    module == "torch"
+        && name.ends_with("Storage")
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `torch.float32` and friends are pickled as `torch.<dtype>`.
+const TORCH_DTYPES: &[&str] = &[
+    "float16",
+    "float32",
+    "float64",
+    "bfloat16",
+    "half",
+    "float",
+    "double",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex32",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
+    "long",
+    "int",
+    "short",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+    "float8_e4m3fn",
+    "float8_e5m2",
+];
+
+/// Attribute names that walk from any object to code execution.
+const DANGEROUS_ATTRS: &[&str] = &[
+    "__globals__",
+    "__builtins__",
+    "__subclasses__",
+    "__import__",
+    "__code__",
+    "__class__",
+    "__base__",
+    "__bases__",
+    "__mro__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__getattribute__",
+    "__dict__",
+    "__init__",
+    "__call__",
+    "system",
+    "popen",
+    "eval",
+    "exec",
+];
+
+/// Canonical module name: Python 2 aliases map to their Python 3 names.
+pub fn canonical_module(m: &str) -> &str {
+    match m {
+        "__builtin__" | "__builtins__" => "builtins",
+        "copy_reg" => "copyreg",
+        "exceptions" => "builtins",
+        _ => m,
+    }
+}
+
+fn in_tree(module: &str, root: &str) -> bool {
+    module == root || (module.starts_with(root) && module.as_bytes().get(root.len()) == Some(&b'.'))
+}
+
+fn pattern_matches(pat: &str, module: &str, name: &str) -> bool {
+    let full = format!("{module}.{name}");
+    if let Some(root) = pat.strip_suffix(".**") {
+        return in_tree(module, root) || full == root;
+    }
+    if let Some(m) = pat.strip_suffix(".*") {
+        return module == m;
+    }
+    full == pat
+}
+
+impl Policy {
+    /// Add user entries (e.g. from `[scan] allow = [...]`).
+    pub fn extend(&mut self, other: &Policy) {
+        self.allow.extend(other.allow.iter().cloned());
+        self.deny.extend(other.deny.iter().cloned());
+    }
+
+    pub fn classify(&self, module: &str, name: &str) -> Verdict {
+        let module = canonical_module(module.trim());
+        let name = name.trim();
+        let full = format!("{module}.{name}");
+        // The name may be a dotted attribute path (protocol 4 qualnames).
+        let first = name.split('.').next().unwrap_or(name);
+        for pat in &self.deny {
+            if pattern_matches(pat, module, name) {
+                return Verdict::Dangerous(format!("{full} is on the configured denylist"));
+            }
+        }
+        for root in DANGEROUS_MODULES {
+            if in_tree(module, root) || in_tree(&full, root) {
+                return Verdict::Dangerous(format!(
+                    "{full} comes from `{root}`, a module that runs code, touches files, processes or the network"
+                ));
+            }
+        }
+        for (m, n) in DANGEROUS_CALLABLES {
+            if module == *m && first == *n {
+                return Verdict::Dangerous(format!("{m}.{n} can execute code or reach the system"));
+            }
+        }
+        if let Some(a) = name
+            .split('.')
+            .find(|seg| DANGEROUS_ATTRS.contains(seg) && name.contains('.'))
+        {
+            return Verdict::Dangerous(format!(
+                "{full} walks to the attribute `{a}`, a path to code execution"
+            ));
+        }
+        if name
+            .split('.')
+            .any(|s| s.starts_with("__") && s.ends_with("__") && s.len() > 4)
+            && !matches!(
+                name,
+                "__newobj__"
+                    | "__newobj_ex__"
+                    | "__RandomState_ctor"
+                    | "__randomstate_ctor"
+                    | "__bit_generator_ctor"
+                    | "__generator_ctor"
+            )
+        {
+            return Verdict::Dangerous(format!("{full} names a dunder attribute"));
+        }
+        if SAFE_GLOBALS.iter().any(|(m, n)| *m == module && *n == name) {
+            return Verdict::Safe;
+        }
+        if is_torch_storage(module, name) || (module == "torch" && TORCH_DTYPES.contains(&name)) {
+            return Verdict::Safe;
+        }
+        let class_like = !name.contains('.')
+            && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if class_like && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r)) {
+            return Verdict::Safe;
+        }
+        for pat in &self.allow {
+            if pattern_matches(pat, module, name) {
+                return Verdict::Safe;
+            }
+        }
+        Verdict::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowlist_first() {
+        let p = Policy::default();
+        assert_eq!(
+            p.classify("torch._utils", "_rebuild_tensor_v2"),
+            Verdict::Safe
+        );
+        assert_eq!(p.classify("collections", "OrderedDict"), Verdict::Safe);
+        assert_eq!(p.classify("torch", "FloatStorage"), Verdict::Safe);
+        assert_eq!(
+            p.classify("torch.nn.modules.linear", "Linear"),
+            Verdict::Safe
+        );
+        assert!(matches!(
+            p.classify("__builtin__", "eval"),
+            Verdict::Dangerous(_)
+        ));
+        assert!(matches!(
+            p.classify("os.path", "join"),
+            Verdict::Dangerous(_)
+        ));
+        assert!(matches!(
+            p.classify("torch._inductor.codecache", "compile_file"),
+            Verdict::Dangerous(_)
+        ));
+        assert!(matches!(
+            p.classify("builtins", "getattr"),
+            Verdict::Dangerous(_)
+        ));
+        assert_eq!(p.classify("mylib.gadgets", "Thing"), Verdict::Unknown);
+        assert_eq!(p.classify("torch", "_utils"), Verdict::Unknown);
+        assert!(matches!(
+            p.classify("sklearn.base", "BaseEstimator.__init__.__globals__"),
+            Verdict::Dangerous(_)
+        ));
+    }
+
+    #[test]
+    fn user_allowlist_extends_but_never_overrides_danger() {
+        let p = Policy {
+            allow: vec![
+                "mylib.gadgets.Thing".into(),
+                "other.*".into(),
+                "os.system".into(),
+            ],
+            deny: vec!["collections.Counter".into()],
+        };
+        assert_eq!(p.classify("mylib.gadgets", "Thing"), Verdict::Safe);
+        assert_eq!(p.classify("other", "X"), Verdict::Safe);
+        assert_eq!(p.classify("other.sub", "X"), Verdict::Unknown);
+        assert!(matches!(p.classify("os", "system"), Verdict::Dangerous(_)));
+        assert!(matches!(
+            p.classify("collections", "Counter"),
+            Verdict::Dangerous(_)
+        ));
+    }
+}

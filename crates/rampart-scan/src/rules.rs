@@ -1,0 +1,149 @@
+//! The scanner's rule catalogue: stable ids, default severities and the
+//! framework references each rule carries.
+//!
+//! Ids never change meaning; new checks get new ids. `docs/scan.md` lists
+//! them for users.
+
+use rampart_core::{Finding, Framework, Location, Severity};
+
+/// One rule: id, detector name, default severity, title.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub id: &'static str,
+    pub detector: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    /// Which framework mapping applies.
+    pub kind: RefKind,
+}
+
+/// Families of framework mappings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// Code execution on load (pickle gadgets, Lambda layers, PyFunc...).
+    CodeExec,
+    /// Tampered or malformed artifact (integrity, zip tricks).
+    Tamper,
+    /// Archive bombs and resource exhaustion.
+    Bomb,
+    /// The scanner could not read the file.
+    Unscanned,
+}
+
+macro_rules! rules {
+    ($($name:ident = $id:literal, $det:literal, $sev:ident, $kind:ident, $title:literal;)*) => {
+        $(pub const $name: Rule = Rule { id: $id, detector: $det, severity: Severity::$sev, title: $title, kind: RefKind::$kind };)*
+        /// Every rule, for documentation and tests.
+        pub const ALL: &[Rule] = &[$($name),*];
+    };
+}
+
+rules! {
+    PKL_DANGEROUS = "RAMP-PKL-001", "scan.pickle", Critical, CodeExec, "pickle imports a dangerous global";
+    PKL_UNKNOWN = "RAMP-PKL-002", "scan.pickle", High, CodeExec, "pickle imports a global outside the allowlist";
+    PKL_PARSE = "RAMP-PKL-003", "scan.pickle", Medium, Unscanned, "pickle could not be fully parsed";
+    PKL_EXT = "RAMP-PKL-004", "scan.pickle", High, CodeExec, "pickle imports through the copyreg extension registry (EXT opcode)";
+    PKL_DYNAMIC = "RAMP-PKL-005", "scan.pickle", Critical, CodeExec, "pickle computes an import (STACK_GLOBAL with non-constant operands)";
+    PKL_BUILD_GLOBAL = "RAMP-PKL-006", "scan.pickle", High, CodeExec, "pickle sets attributes on an imported module, class or function";
+    EXT_MISMATCH = "RAMP-EXT-001", "scan.sniff", High, Tamper, "content does not match the file extension";
+    ZIP_NAME_MISMATCH = "RAMP-ZIP-001", "scan.zip", Medium, Tamper, "zip local and central file names differ";
+    ZIP_CRC = "RAMP-ZIP-002", "scan.zip", Medium, Tamper, "zip member CRC does not match its content";
+    ZIP_FLAGS = "RAMP-ZIP-003", "scan.zip", Medium, Tamper, "zip member marked encrypted but stored in clear (loader evasion)";
+    ZIP_ENCRYPTED = "RAMP-ZIP-004", "scan.zip", Medium, Unscanned, "encrypted zip member could not be scanned";
+    ZIP_TRAVERSAL = "RAMP-ZIP-005", "scan.zip", High, Tamper, "archive member path escapes the extraction directory";
+    ZIP_STRUCTURE = "RAMP-ZIP-006", "scan.zip", Medium, Tamper, "irregular zip structure (prepended data, missing or inconsistent directory)";
+    ZIP_OVERLAP = "RAMP-ZIP-007", "scan.zip", High, Bomb, "zip members overlap (zip-bomb construction)";
+    ZIP_METHOD = "RAMP-ZIP-008", "scan.zip", Medium, Unscanned, "zip member uses an unsupported compression method";
+    ARC_BOMB = "RAMP-ARC-001", "scan.archive", High, Bomb, "archive exceeds decompression bounds (possible bomb)";
+    ARC_DEPTH = "RAMP-ARC-002", "scan.archive", High, Bomb, "archives nested deeper than the limit";
+    ARC_UNSUPPORTED = "RAMP-ARC-003", "scan.archive", Medium, Unscanned, "archive format not supported: content carved for pickles only";
+    ARC_CORRUPT = "RAMP-ARC-004", "scan.archive", Medium, Unscanned, "archive or compressed stream is corrupt";
+    NPY_OBJECT = "RAMP-NPY-001", "scan.numpy", Medium, CodeExec, "NumPy object array: loading it requires allow_pickle";
+    NPY_HEADER = "RAMP-NPY-002", "scan.numpy", Medium, Unscanned, "malformed NumPy header";
+    SAFE_HEADER = "RAMP-SAFE-001", "scan.safetensors", High, Tamper, "safetensors header is malformed or its declared length is wrong";
+    SAFE_OFFSETS = "RAMP-SAFE-002", "scan.safetensors", High, Tamper, "safetensors tensor offsets overlap, leave holes or exceed the data";
+    SAFE_SHAPE = "RAMP-SAFE-003", "scan.safetensors", High, Tamper, "safetensors dtype and shape do not match the byte size";
+    GGUF_HEADER = "RAMP-GGUF-001", "scan.gguf", High, Tamper, "GGUF header is malformed";
+    GGUF_COUNTS = "RAMP-GGUF-002", "scan.gguf", High, Bomb, "GGUF declares oversized counts or lengths";
+    GGUF_TEMPLATE = "RAMP-GGUF-003", "scan.gguf", Critical, CodeExec, "GGUF chat template reaches for Python attributes or globals (template injection)";
+    GGUF_TEMPLATE_SUSPECT = "RAMP-GGUF-004", "scan.gguf", Medium, CodeExec, "GGUF chat template uses unusual Jinja constructs";
+    KERAS_LAMBDA = "RAMP-KERAS-001", "scan.keras", High, CodeExec, "Keras model contains a Lambda layer (serialised Python code)";
+    KERAS_MODULE = "RAMP-KERAS-002", "scan.keras", High, CodeExec, "Keras config references an unexpected module or class";
+    KERAS_CONFIG = "RAMP-KERAS-003", "scan.keras", Medium, Unscanned, "Keras model config could not be parsed";
+    TF_FILE_OP = "RAMP-TF-001", "scan.tensorflow", High, CodeExec, "TensorFlow graph uses file-system operations";
+    TF_PY_OP = "RAMP-TF-002", "scan.tensorflow", Critical, CodeExec, "TensorFlow graph calls into Python (PyFunc)";
+    ONNX_EXTERNAL = "RAMP-ONNX-001", "scan.onnx", High, Tamper, "ONNX external data path escapes the model directory";
+    ONNX_DOMAIN = "RAMP-ONNX-002", "scan.onnx", Medium, CodeExec, "ONNX model uses a custom operator domain (native code needed)";
+    ONNX_PARSE = "RAMP-ONNX-003", "scan.onnx", Medium, Unscanned, "ONNX model could not be fully parsed";
+    FILE_UNREADABLE = "RAMP-SCAN-001", "scan", Medium, Unscanned, "file could not be read";
+    FILE_TOO_LARGE = "RAMP-SCAN-002", "scan", Low, Unscanned, "file only partly scanned (size limit)";
+    SECRET = "RAMP-SEC-900", "scan.secrets", High, Unscanned, "secret in file (built-in rules)";
+}
+
+impl Rule {
+    /// A finding for this rule at `path` (logical path, `a.zip!member`).
+    pub fn finding(&self, path: &str, message: impl Into<String>) -> Finding {
+        self.finding_sev(self.severity, path, message)
+    }
+
+    pub fn finding_sev(&self, sev: Severity, path: &str, message: impl Into<String>) -> Finding {
+        let f = Finding::new(self.id, self.detector, sev, message)
+            .with_location(Location::path(path))
+            .with_category(self.title);
+        with_refs(f, self.kind)
+    }
+}
+
+/// Attach the framework references of a rule family.
+pub fn with_refs(f: Finding, kind: RefKind) -> Finding {
+    match kind {
+        RefKind::CodeExec => f.with_frameworks([
+            (Framework::OwaspLlm, "LLM03"),
+            (Framework::MitreAtlas, "AML.T0010.003"),
+            (Framework::MitreAtlas, "AML.T0011.000"),
+            (Framework::MitreAtlas, "AML.T0018.002"),
+            (Framework::GoogleSaif, "MST"),
+            (Framework::NistAiRmf, "MANAGE 3.2"),
+        ]),
+        RefKind::Tamper => f.with_frameworks([
+            (Framework::OwaspLlm, "LLM03"),
+            (Framework::OwaspLlm, "LLM04"),
+            (Framework::MitreAtlas, "AML.T0010.003"),
+            (Framework::GoogleSaif, "MST"),
+            (Framework::GoogleSaif, "MDT"),
+            (Framework::NistAiRmf, "MAP 4.1"),
+        ]),
+        RefKind::Bomb => f.with_frameworks([
+            (Framework::OwaspLlm, "LLM03"),
+            (Framework::MitreAtlas, "AML.T0010.003"),
+            (Framework::GoogleSaif, "MST"),
+            (Framework::NistAiRmf, "MANAGE 3.2"),
+        ]),
+        RefKind::Unscanned => f.with_frameworks([
+            (Framework::OwaspLlm, "LLM03"),
+            (Framework::NistAiRmf, "MAP 4.1"),
+        ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_core::frameworks::is_known;
+
+    #[test]
+    fn ids_unique_and_refs_known() {
+        let mut ids: Vec<_> = ALL.iter().map(|r| r.id).collect();
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        for r in ALL {
+            let f = r.finding("x", "m");
+            assert!(!f.frameworks.is_empty());
+            for fr in &f.frameworks {
+                assert!(is_known(fr.framework, &fr.id), "{fr}");
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Format sniffing: what a file *is*, from its bytes, never from its name.
+//!
+//! The file extension is only used afterwards, to report a mismatch between
+//! what the name claims and what the content is (a pickle named `.txt` or
+//! `.safetensors` is an evasion technique).
+
+use serde::Serialize;
+
+/// How many leading bytes the sniffer wants.
+pub const SNIFF_LEN: usize = 64 * 1024;
+
+/// The artifact formats the scanner knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    Pickle,
+    Zip,
+    Tar,
+    Gzip,
+    Bzip2,
+    Xz,
+    Lzma,
+    Zlib,
+    SevenZip,
+    Rar,
+    NumpyNpy,
+    Safetensors,
+    Gguf,
+    Hdf5,
+    Onnx,
+    TfSavedModel,
+    Notebook,
+    Json,
+    Text,
+    Image,
+    Unknown,
+}
+
+impl ArtifactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Pickle => "pickle",
+            ArtifactKind::Zip => "zip",
+            ArtifactKind::Tar => "tar",
+            ArtifactKind::Gzip => "gzip",
+            ArtifactKind::Bzip2 => "bzip2",
+            ArtifactKind::Xz => "xz",
+            ArtifactKind::Lzma => "lzma",
+            ArtifactKind::Zlib => "zlib",
+            ArtifactKind::SevenZip => "7z",
+            ArtifactKind::Rar => "rar",
+            ArtifactKind::NumpyNpy => "npy",
+            ArtifactKind::Safetensors => "safetensors",
+            ArtifactKind::Gguf => "gguf",
+            ArtifactKind::Hdf5 => "hdf5",
+            ArtifactKind::Onnx => "onnx",
+            ArtifactKind::TfSavedModel => "tf_saved_model",
+            ArtifactKind::Notebook => "notebook",
+            ArtifactKind::Json => "json",
+            ArtifactKind::Text => "text",
+            ArtifactKind::Image => "image",
+            ArtifactKind::Unknown => "unknown",
+        }
+    }
+
+    /// Whether this is a model or container format (vs. text or data).
+    pub fn is_model(self) -> bool {
+        !matches!(
+            self,
+            ArtifactKind::Json | ArtifactKind::Text | ArtifactKind::Image | ArtifactKind::Unknown
+        )
+    }
+}
+
+/// Sniff a complete buffer (the contract's `sniff`).
+pub fn sniff(bytes: &[u8]) -> ArtifactKind {
+    sniff_head(bytes, bytes.len() as u64)
+}
+
+/// Sniff from the first bytes (`head`, ideally [`SNIFF_LEN`]) of something
+/// `total` bytes long.
+pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
+    let h = head;
+    let starts = |m: &[u8]| h.starts_with(m);
+    if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") || starts(b"PK\x07\x08") {
+        return ArtifactKind::Zip;
+    }
+    if starts(b"\x93NUMPY") {
+        return ArtifactKind::NumpyNpy;
+    }
+    if starts(b"GGUF") {
+        return ArtifactKind::Gguf;
+    }
+    if starts(b"\x89HDF\r\n\x1a\n") {
+        return ArtifactKind::Hdf5;
+    }
+    if starts(b"7z\xbc\xaf\x27\x1c") {
+        return ArtifactKind::SevenZip;
+    }
+    if starts(b"Rar!\x1a\x07") {
+        return ArtifactKind::Rar;
+    }
+    if starts(b"\x1f\x8b") {
+        return ArtifactKind::Gzip;
+    }
+    if starts(b"BZh") && h.len() > 3 && (b'1'..=b'9').contains(&h[3]) {
+        return ArtifactKind::Bzip2;
+    }
+    if starts(b"\xfd7zXZ\x00") {
+        return ArtifactKind::Xz;
+    }
+    if h.len() >= 262 && &h[257..262] == b"ustar" {
+        return ArtifactKind::Tar;
+    }
+    if starts(b"\x89PNG") || starts(b"\xff\xd8\xff") || starts(b"GIF8") || starts(b"RIFF") {
+        return ArtifactKind::Image;
+    }
+    if is_safetensors(h, total) {
+        return ArtifactKind::Safetensors;
+    }
+    // HDF5 may sit after a user block of 512, 1024, 2048... bytes.
+    for off in [512usize, 1024, 2048, 4096, 8192, 16384, 32768] {
+        if h.len() >= off + 8 && &h[off..off + 8] == b"\x89HDF\r\n\x1a\n" {
+            return ArtifactKind::Hdf5;
+        }
+    }
+    if crate::pickle::looks_like_pickle(h, total) {
+        return ArtifactKind::Pickle;
+    }
+    // joblib's lzma (legacy .lzma container) and zlib streams.
+    if h.len() >= 13 && h[0] == 0x5d && h[5..13].iter().all(|&b| b == 0xff) && {
+        let d = u32::from_le_bytes([h[1], h[2], h[3], h[4]]);
+        (4096..=(1 << 30)).contains(&d) && (d.is_power_of_two() || (d / 3 * 2).is_power_of_two())
+    } {
+        return ArtifactKind::Lzma;
+    }
+    if h.len() >= 2 && h[0] == 0x78 && matches!(h[1], 0x01 | 0x5e | 0x9c | 0xda) {
+        return ArtifactKind::Zlib;
+    }
+    if let Some(k) = sniff_protobuf(h) {
+        return k;
+    }
+    // A zip whose first local header is not at offset 0 (prepended data):
+    // the end-of-central-directory record is searched for by the zip reader.
+    if total <= h.len() as u64
+        && memchr::memmem::rfind(h, b"PK\x05\x06").is_some()
+        && memchr::memmem::find(h, b"PK\x01\x02").is_some()
+    {
+        return ArtifactKind::Zip;
+    }
+    let text_like = looks_like_text(h);
+    if text_like {
+        let t = trim_bom(h);
+        let first = t.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if first == Some(b'{') {
+            let probe = &t[..t.len().min(4096)];
+            if memchr::memmem::find(probe, b"\"cells\"").is_some()
+                || memchr::memmem::find(probe, b"\"nbformat\"").is_some()
+            {
+                return ArtifactKind::Notebook;
+            }
+            return ArtifactKind::Json;
+        }
+        if first == Some(b'[') {
+            return ArtifactKind::Json;
+        }
+        return ArtifactKind::Text;
+    }
+    ArtifactKind::Unknown
+}
+
+fn trim_bom(h: &[u8]) -> &[u8] {
+    h.strip_prefix(b"\xef\xbb\xbf").unwrap_or(h)
+}
+
+/// Text: no NUL bytes and valid UTF-8 (allowing a cut at the end).
+pub fn looks_like_text(h: &[u8]) -> bool {
+    if h.is_empty() {
+        return true;
+    }
+    if memchr::memchr(0, h).is_some() {
+        return false;
+    }
+    match std::str::from_utf8(h) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 >= h.len(),
+    }
+}
+
+/// safetensors: u64 little-endian header length, then a JSON object.
+fn is_safetensors(h: &[u8], total: u64) -> bool {
+    if h.len() < 10 {
+        return false;
+    }
+    let n = u64::from_le_bytes(h[..8].try_into().unwrap_or([0; 8]));
+    // A lying length is still safetensors (and a finding): the JSON start
+    // `{"` or `{}` right after the length identifies the format.
+    h[8] == b'{'
+        && ((n >= 2 && n.saturating_add(8) <= total && n < 100 * 1024 * 1024)
+            || matches!(h[9], b'"' | b'}'))
+}
+
+/// ONNX ModelProto and TensorFlow SavedModel both start with field 1 as a
+/// varint; tell them apart by the fields that follow and their vocabulary.
+fn sniff_protobuf(h: &[u8]) -> Option<ArtifactKind> {
+    if h.len() < 8 || h[0] != 0x08 {
+        return None;
+    }
+    // field 1 varint value
+    let mut i = 1;
+    let mut v: u64 = 0;
+    let mut shift = 0;
+    while i < h.len() && i < 11 {
+        v |= ((h[i] & 0x7f) as u64) << shift;
+        shift += 7;
+        i += 1;
+        if h[i - 1] & 0x80 == 0 {
+            break;
+        }
+    }
+    if i >= h.len() || v > 64 {
+        return None;
+    }
+    let next = h[i];
+    let probe = &h[..h.len().min(SNIFF_LEN)];
+    let has = |s: &[u8]| memchr::memmem::find(probe, s).is_some();
+    // SavedModel: schema version 1, then field 2 (meta_graphs, bytes).
+    if v == 1
+        && next == 0x12
+        && (has(b"tensorflow") || has(b"serve") || has(b"tf_version") || has(b"_output_shapes"))
+    {
+        return Some(ArtifactKind::TfSavedModel);
+    }
+    // ONNX ModelProto: ir_version then producer/domain/graph/opset fields.
+    if (1..=20).contains(&v)
+        && matches!(next, 0x12 | 0x1a | 0x22 | 0x28 | 0x32 | 0x3a | 0x42 | 0x72)
+    {
+        return Some(ArtifactKind::Onnx);
+    }
+    None
+}
+
+/// The extension a file name claims, lowercased.
+pub fn extension(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
+    let (_, ext) = base.rsplit_once('.')?;
+    if ext.is_empty() || ext.len() > 12 {
+        return None;
+    }
+    Some(ext.to_ascii_lowercase())
+}
+
+/// Whether an extension claims a format that can never hold a pickle.
+pub fn extension_claims_no_pickle(ext: &str) -> bool {
+    matches!(
+        ext,
+        "safetensors"
+            | "gguf"
+            | "onnx"
+            | "json"
+            | "txt"
+            | "md"
+            | "csv"
+            | "tsv"
+            | "yaml"
+            | "yml"
+            | "toml"
+            | "png"
+            | "jpg"
+            | "jpeg"
+            | "gif"
+            | "h5"
+            | "hdf5"
+            | "keras"
+            | "tflite"
+            | "pb"
+            | "msgpack"
+            | "model"
+            | "vocab"
+            | "html"
+            | "xml"
+            | "py"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes_decide() {
+        assert_eq!(sniff(b"PK\x03\x04rest"), ArtifactKind::Zip);
+        assert_eq!(sniff(b"\x93NUMPY\x01\x00"), ArtifactKind::NumpyNpy);
+        assert_eq!(sniff(b"GGUF\x03\x00\x00\x00"), ArtifactKind::Gguf);
+        assert_eq!(sniff(b"\x80\x02K\x01."), ArtifactKind::Pickle);
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n"), ArtifactKind::Image);
+        assert_eq!(sniff(b"hello = 1\n"), ArtifactKind::Text);
+        assert_eq!(
+            sniff(b"{\"cells\": [], \"nbformat\": 4}"),
+            ArtifactKind::Notebook
+        );
+        let mut st = 2u64.to_le_bytes().to_vec();
+        st.extend_from_slice(b"{}");
+        assert_eq!(sniff(&st), ArtifactKind::Safetensors);
+    }
+
+    #[test]
+    fn extensions() {
+        assert_eq!(
+            extension("a/b/model.SafeTensors").as_deref(),
+            Some("safetensors")
+        );
+        assert_eq!(extension("x.zip!data.txt").as_deref(), Some("txt"));
+        assert_eq!(extension("noext"), None);
+    }
+}

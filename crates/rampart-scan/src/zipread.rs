@@ -1,0 +1,380 @@
+//! A zip reader as tolerant as PyTorch's own.
+//!
+//! PyTorch (miniz) loads a checkpoint whose CRCs are wrong, whose flag bits
+//! are odd (even "encrypted"), whose local and central file names disagree,
+//! or that has bytes before its first entry. A scanner that is stricter than
+//! the loader is a bypass, so this reader parses the central directory itself,
+//! falls back to walking local headers when there is none, and reports every
+//! irregularity as an anomaly instead of refusing the file. It only lists
+//! entries: the bytes of a stored member are read where they lie.
+
+use crate::blob::{read_range, Blob, BlobReader};
+use std::io::Read;
+
+/// Upper bounds against hostile directories.
+const MAX_ENTRIES: usize = 1_000_000;
+const MAX_CD_BYTES: u64 = 512 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ZipEntry {
+    /// Name from the central directory (or the local header in fallback mode).
+    pub name: String,
+    /// Name in the local header, when it differs.
+    pub local_name: Option<String>,
+    pub method: u16,
+    pub flags: u16,
+    pub crc: u32,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub local_offset: u64,
+    /// Where the member's bytes start.
+    pub data_offset: u64,
+}
+
+impl ZipEntry {
+    pub fn is_dir(&self) -> bool {
+        self.name.ends_with('/') && self.uncompressed == 0
+    }
+    pub fn encrypted(&self) -> bool {
+        self.flags & 1 != 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZipAnomaly {
+    /// Local and central directory names differ.
+    NameMismatch { central: String, local: String },
+    /// Bytes before the first entry or between the directory and its end record.
+    PrependedData { bytes: u64 },
+    /// No usable central directory: entries found by walking local headers.
+    NoCentralDirectory,
+    /// Two members' data overlap (a zip-bomb construction).
+    Overlap { a: String, b: String },
+    /// An entry points outside the file.
+    OutOfBounds { name: String },
+    /// More entries than the directory declares, or a truncated directory.
+    Inconsistent { detail: String },
+}
+
+pub struct ZipListing {
+    pub entries: Vec<ZipEntry>,
+    pub anomalies: Vec<ZipAnomaly>,
+}
+
+fn u16le(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([b[o], b[o + 1]])
+}
+fn u32le(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+fn u64le(b: &[u8], o: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[o..o + 8]);
+    u64::from_le_bytes(a)
+}
+
+fn name_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// List the entries of a zip, tolerating what PyTorch tolerates.
+pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
+    let size = blob.size();
+    let mut anomalies = Vec::new();
+    let tail_len = size.min(65_557 + 22);
+    let tail = read_range(blob, size - tail_len, tail_len as usize).map_err(|e| e.to_string())?;
+    let eocd_rel = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"));
+    let Some(rel) = eocd_rel else {
+        anomalies.push(ZipAnomaly::NoCentralDirectory);
+        let entries = walk_local_headers(blob)?;
+        if entries.is_empty() {
+            return Err("no zip end-of-central-directory record and no local file headers".into());
+        }
+        return Ok(finish(blob, entries, anomalies));
+    };
+    let eocd_pos = size - tail_len + rel as u64;
+    let e = &tail[rel..];
+    let mut n_entries = u16le(e, 10) as u64;
+    let mut cd_size = u32le(e, 12) as u64;
+    let mut cd_off = u32le(e, 16) as u64;
+    let mut cd_end = eocd_pos;
+    // Zip64: the locator sits just before the end record.
+    if (n_entries == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff) && eocd_pos >= 20 {
+        let loc = read_range(blob, eocd_pos - 20, 20).map_err(|e| e.to_string())?;
+        if loc.len() == 20 && loc.starts_with(b"PK\x06\x07") {
+            let z_off = u64le(&loc, 8);
+            let z = read_range(blob, z_off, 56).map_err(|e| e.to_string())?;
+            if z.len() == 56 && z.starts_with(b"PK\x06\x06") {
+                n_entries = u64le(&z, 32);
+                cd_size = u64le(&z, 40);
+                cd_off = u64le(&z, 48);
+                cd_end = z_off;
+            }
+        }
+    }
+    // Data prepended to the archive shifts every offset by the same amount.
+    let delta = cd_end.saturating_sub(cd_off.saturating_add(cd_size));
+    if delta > 0 {
+        anomalies.push(ZipAnomaly::PrependedData { bytes: delta });
+    }
+    let cd_start = cd_off + delta;
+    if cd_size > MAX_CD_BYTES || cd_start + cd_size > size {
+        anomalies.push(ZipAnomaly::Inconsistent {
+            detail: format!(
+                "central directory of {cd_size} bytes at {cd_start} does not fit the file"
+            ),
+        });
+        let entries = walk_local_headers(blob)?;
+        return Ok(finish(blob, entries, anomalies));
+    }
+    let cd = read_range(blob, cd_start, cd_size as usize).map_err(|e| e.to_string())?;
+    let mut entries = Vec::new();
+    let mut p = 0usize;
+    while p + 46 <= cd.len() && cd[p..].starts_with(b"PK\x01\x02") {
+        if entries.len() >= MAX_ENTRIES {
+            anomalies.push(ZipAnomaly::Inconsistent {
+                detail: format!("more than {MAX_ENTRIES} entries; the rest are not scanned"),
+            });
+            break;
+        }
+        let flags = u16le(&cd, p + 8);
+        let method = u16le(&cd, p + 10);
+        let crc = u32le(&cd, p + 16);
+        let mut csize = u32le(&cd, p + 20) as u64;
+        let mut usize_ = u32le(&cd, p + 24) as u64;
+        let nlen = u16le(&cd, p + 28) as usize;
+        let xlen = u16le(&cd, p + 30) as usize;
+        let clen = u16le(&cd, p + 32) as usize;
+        let mut lho = u32le(&cd, p + 42) as u64;
+        let end = p + 46 + nlen + xlen + clen;
+        if end > cd.len() {
+            anomalies.push(ZipAnomaly::Inconsistent {
+                detail: "central directory entry runs past the directory".into(),
+            });
+            break;
+        }
+        let name = name_of(&cd[p + 46..p + 46 + nlen]);
+        // Zip64 extended information extra field.
+        let mut x = p + 46 + nlen;
+        let xend = x + xlen;
+        while x + 4 <= xend {
+            let id = u16le(&cd, x);
+            let len = u16le(&cd, x + 2) as usize;
+            let body = x + 4;
+            if body + len > xend {
+                break;
+            }
+            if id == 1 {
+                let mut q = body;
+                if usize_ == 0xffff_ffff && q + 8 <= body + len {
+                    usize_ = u64le(&cd, q);
+                    q += 8;
+                }
+                if csize == 0xffff_ffff && q + 8 <= body + len {
+                    csize = u64le(&cd, q);
+                    q += 8;
+                }
+                if lho == 0xffff_ffff && q + 8 <= body + len {
+                    lho = u64le(&cd, q);
+                }
+            }
+            x = body + len;
+        }
+        entries.push(ZipEntry {
+            name,
+            local_name: None,
+            method,
+            flags,
+            crc,
+            compressed: csize,
+            uncompressed: usize_,
+            local_offset: lho + delta,
+            data_offset: 0,
+        });
+        p = end;
+    }
+    if (entries.len() as u64) != n_entries && entries.len() < MAX_ENTRIES {
+        anomalies.push(ZipAnomaly::Inconsistent {
+            detail: format!(
+                "end record declares {n_entries} entries, the directory holds {}",
+                entries.len()
+            ),
+        });
+    }
+    if entries.is_empty() && n_entries > 0 {
+        anomalies.push(ZipAnomaly::NoCentralDirectory);
+        entries = walk_local_headers(blob)?;
+        return Ok(finish(blob, entries, anomalies));
+    }
+    // Resolve each local header: data offset and the local name.
+    for en in entries.iter_mut() {
+        let lh = read_range(blob, en.local_offset, 30).map_err(|e| e.to_string())?;
+        if lh.len() < 30 || !lh.starts_with(b"PK\x03\x04") {
+            anomalies.push(ZipAnomaly::OutOfBounds {
+                name: en.name.clone(),
+            });
+            en.data_offset = u64::MAX;
+            continue;
+        }
+        let nlen = u16le(&lh, 26) as usize;
+        let xlen = u16le(&lh, 28) as u64;
+        let ln = read_range(blob, en.local_offset + 30, nlen).map_err(|e| e.to_string())?;
+        let local = name_of(&ln);
+        if local != en.name {
+            anomalies.push(ZipAnomaly::NameMismatch {
+                central: en.name.clone(),
+                local: local.clone(),
+            });
+            en.local_name = Some(local);
+        }
+        en.data_offset = en.local_offset + 30 + nlen as u64 + xlen;
+    }
+    let first = entries
+        .iter()
+        .filter(|e| e.data_offset != u64::MAX)
+        .map(|e| e.local_offset)
+        .min();
+    if let Some(f) = first {
+        if f > 0 && delta == 0 {
+            anomalies.push(ZipAnomaly::PrependedData { bytes: f });
+        }
+    }
+    entries.retain(|e| e.data_offset != u64::MAX);
+    Ok(finish(blob, entries, anomalies))
+}
+
+fn finish(blob: &dyn Blob, entries: Vec<ZipEntry>, mut anomalies: Vec<ZipAnomaly>) -> ZipListing {
+    let size = blob.size();
+    let mut idx: Vec<usize> = (0..entries.len()).collect();
+    idx.sort_by_key(|&i| entries[i].data_offset);
+    for w in idx.windows(2) {
+        let (a, b) = (&entries[w[0]], &entries[w[1]]);
+        if a.compressed > 0
+            && a.data_offset.saturating_add(a.compressed) > b.local_offset.min(b.data_offset)
+        {
+            anomalies.push(ZipAnomaly::Overlap {
+                a: a.name.clone(),
+                b: b.name.clone(),
+            });
+            break;
+        }
+    }
+    for e in &entries {
+        if e.data_offset.saturating_add(e.compressed) > size {
+            anomalies.push(ZipAnomaly::OutOfBounds {
+                name: e.name.clone(),
+            });
+        }
+    }
+    ZipListing { entries, anomalies }
+}
+
+/// Fallback: find entries by their local headers, front to back.
+fn walk_local_headers(blob: &dyn Blob) -> Result<Vec<ZipEntry>, String> {
+    let size = blob.size();
+    let mut out = Vec::new();
+    let mut pos = 0u64;
+    while pos + 30 <= size && out.len() < MAX_ENTRIES {
+        let lh = read_range(blob, pos, 30).map_err(|e| e.to_string())?;
+        if !lh.starts_with(b"PK\x03\x04") {
+            // Search forward for the next local header.
+            let chunk = read_range(blob, pos + 1, 1 << 20).map_err(|e| e.to_string())?;
+            match memchr::memmem::find(&chunk, b"PK\x03\x04") {
+                Some(i) => {
+                    pos += 1 + i as u64;
+                    continue;
+                }
+                None => {
+                    if chunk.len() < (1 << 20) {
+                        break;
+                    }
+                    pos += chunk.len() as u64 - 3;
+                    continue;
+                }
+            }
+        }
+        let flags = u16le(&lh, 6);
+        let method = u16le(&lh, 8);
+        let crc = u32le(&lh, 14);
+        let mut csize = u32le(&lh, 18) as u64;
+        let usize_ = u32le(&lh, 22) as u64;
+        let nlen = u16le(&lh, 26) as u64;
+        let xlen = u16le(&lh, 28) as u64;
+        let name = name_of(&read_range(blob, pos + 30, nlen as usize).map_err(|e| e.to_string())?);
+        let data = pos + 30 + nlen + xlen;
+        if csize == 0 && flags & 8 != 0 && method == 8 {
+            // Size in a trailing data descriptor: inflate to find the end.
+            let mut dec = flate2::read::DeflateDecoder::new(BlobReader::new(blob, data));
+            let mut sink = vec![0u8; 64 * 1024];
+            let mut total = 0u64;
+            while let Ok(n) = dec.read(&mut sink) {
+                if n == 0 || total > (1 << 32) {
+                    break;
+                }
+                total += n as u64;
+            }
+            csize = dec.total_in();
+        }
+        out.push(ZipEntry {
+            name,
+            local_name: None,
+            method,
+            flags,
+            crc,
+            compressed: csize,
+            uncompressed: usize_,
+            local_offset: pos,
+            data_offset: data,
+        });
+        pos = data + csize.max(1);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::zip::{ZipBuilder, ZipMember};
+
+    #[test]
+    fn lists_a_plain_zip() {
+        let z = ZipBuilder::new()
+            .member(ZipMember::stored("a/data.pkl", b"\x80\x02K\x01."))
+            .member(ZipMember::deflated("b.txt", b"hello hello hello"))
+            .build();
+        let l = list(&z.as_slice()).unwrap();
+        assert_eq!(l.entries.len(), 2);
+        assert!(l.anomalies.is_empty(), "{:?}", l.anomalies);
+        assert_eq!(l.entries[0].name, "a/data.pkl");
+    }
+
+    #[test]
+    fn tolerates_name_mismatch_and_prefix() {
+        let mut m = ZipMember::stored("data.pkl", b"\x80\x02K\x01.");
+        m.local_name = Some("other.txt".into());
+        let mut z = b"JUNKJUNK".to_vec();
+        z.extend(ZipBuilder::new().member(m).build());
+        let l = list(&z.as_slice()).unwrap();
+        assert_eq!(l.entries.len(), 1);
+        assert!(l
+            .anomalies
+            .iter()
+            .any(|a| matches!(a, ZipAnomaly::NameMismatch { .. })));
+        assert!(l
+            .anomalies
+            .iter()
+            .any(|a| matches!(a, ZipAnomaly::PrependedData { bytes: 8 })));
+    }
+
+    #[test]
+    fn falls_back_to_local_headers() {
+        let z = ZipBuilder::new()
+            .member(ZipMember::stored("x.pkl", b"\x80\x02K\x01."))
+            .build_without_directory();
+        let l = list(&z.as_slice()).unwrap();
+        assert_eq!(l.entries.len(), 1);
+        assert!(l.anomalies.contains(&ZipAnomaly::NoCentralDirectory));
+    }
+}
