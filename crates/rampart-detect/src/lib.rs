@@ -19,6 +19,7 @@
 
 pub mod classifier;
 pub mod config;
+pub mod harm;
 pub mod injection;
 pub mod normalize;
 pub mod output;
@@ -182,6 +183,7 @@ impl Default for Engine {
         e.register(Box::new(pii::PiiDetector));
         e.register(Box::new(secrets::SecretsDetector));
         // ML detectors (harm, suffix) register here.
+        e.register(Box::new(harm::HarmDetector::default()));
         e
     }
 }

@@ -20,6 +20,11 @@ pub struct FeatureConfig {
     pub char_max: usize,
     pub word_bigrams: bool,
     pub punct_runs: bool,
+    /// Drop function words and instruction verbs ("write", "generate",
+    /// "how", "the"): the harm model must judge what is asked, not the
+    /// imperative style its training positives happen to share.
+    #[serde(default)]
+    pub skip_style_words: bool,
 }
 
 impl Default for FeatureConfig {
@@ -30,6 +35,7 @@ impl Default for FeatureConfig {
             char_max: 5,
             word_bigrams: true,
             punct_runs: true,
+            skip_style_words: false,
         }
     }
 }
@@ -142,6 +148,96 @@ fn unleet(word: &[char], buf: &mut Vec<char>) -> bool {
 }
 
 const MAX_WORD_CHARS: usize = 32;
+
+/// Function words and the verbs that open instructions, sorted for binary
+/// search.
+const STYLE_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "all",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "can",
+    "could",
+    "create",
+    "describe",
+    "design",
+    "detailed",
+    "develop",
+    "do",
+    "does",
+    "draft",
+    "explain",
+    "for",
+    "from",
+    "generate",
+    "give",
+    "guide",
+    "help",
+    "how",
+    "i",
+    "in",
+    "instructions",
+    "into",
+    "is",
+    "it",
+    "its",
+    "list",
+    "make",
+    "me",
+    "my",
+    "of",
+    "on",
+    "or",
+    "outline",
+    "please",
+    "post",
+    "produce",
+    "provide",
+    "should",
+    "show",
+    "someone",
+    "step",
+    "steps",
+    "suggest",
+    "tell",
+    "that",
+    "the",
+    "their",
+    "them",
+    "this",
+    "to",
+    "tutorial",
+    "use",
+    "using",
+    "way",
+    "ways",
+    "what",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "without",
+    "would",
+    "write",
+    "you",
+    "your",
+];
+
+fn is_style_word(word: &[char]) -> bool {
+    if word.len() > 12 {
+        return false;
+    }
+    let s: String = word.iter().collect();
+    STYLE_WORDS.binary_search(&s.as_str()).is_ok()
+}
 const NS_WORD: u32 = 0x5752_4400;
 const NS_BIGRAM: u32 = 0x4247_5200;
 const NS_CHAR: u32 = 0x4348_5200;
@@ -168,6 +264,9 @@ pub fn extract_normalized(norm: &str, cfg: &FeatureConfig, out: &mut Vec<u32>) {
                 word.push(c.unwrap_or(' '));
             }
             continue;
+        }
+        if !word.is_empty() && cfg.skip_style_words && is_style_word(&word) {
+            word.clear();
         }
         if !word.is_empty() {
             let h = emit_word(&word, cfg, mask, out, prev_word_hash);
@@ -299,6 +398,20 @@ mod tests {
         extract("1gn0re", &cfg, &mut leet);
         let shared = plain.iter().filter(|f| leet.contains(f)).count();
         assert_eq!(shared, plain.len());
+    }
+
+    #[test]
+    fn style_words_are_sorted_and_skippable() {
+        assert!(STYLE_WORDS.windows(2).all(|w| w[0] < w[1]));
+        let cfg = FeatureConfig {
+            skip_style_words: true,
+            ..FeatureConfig::default()
+        };
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        extract("Write a guide on how to pick a lock", &cfg, &mut a);
+        extract("pick lock", &cfg, &mut b);
+        assert_eq!(a, b);
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub struct ClassifierMeta {
     pub scale: f32,
     /// Inputs longer than this many bytes are scored in overlapping windows.
     pub window_bytes: usize,
+    /// Also score each sentence alone and keep the maximum, so that a short
+    /// request is not diluted by the framing around it.
+    #[serde(default)]
+    pub sentence_max: bool,
 }
 
 /// A trained binary classifier. `score` is in `0..=1`; `>= 0.5` means
@@ -163,6 +167,7 @@ impl TextClassifier {
                 bias,
                 scale: 1.0,
                 window_bytes: 2048,
+                sentence_max: false,
             },
             weights: w,
         };
@@ -186,8 +191,30 @@ impl TextClassifier {
         self.meta.bias -= threshold_logit;
     }
 
-    /// Logit of one already-normalised window.
+    /// Logit of one already-normalised window, with sentence maxima when
+    /// the model asks for them.
     fn logit_norm(&self, norm: &str, buf: &mut Vec<u32>) -> f32 {
+        let whole = self.logit_piece(norm, buf);
+        if !self.meta.sentence_max {
+            return whole;
+        }
+        let mut best = whole;
+        let mut pieces = 0;
+        for sent in norm.split(['.', '!', '?', ';', ':', '\n']) {
+            // Fragments of a few words say too little to judge alone.
+            if sent.split_whitespace().nth(3).is_none() || sent.len() == norm.len() {
+                continue;
+            }
+            pieces += 1;
+            if pieces > 64 {
+                break;
+            }
+            best = best.max(self.logit_piece(sent, buf));
+        }
+        best
+    }
+
+    fn logit_piece(&self, norm: &str, buf: &mut Vec<u32>) -> f32 {
         buf.clear();
         extract_normalized(norm, &self.meta.features, buf);
         if buf.is_empty() {

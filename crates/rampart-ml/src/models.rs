@@ -17,10 +17,20 @@ pub fn injection() -> &'static TextClassifier {
     })
 }
 
+/// The shipped harmful-request classifier's bytes (`models/harm.bin`).
+pub const HARM_BYTES: &[u8] = include_bytes!("../models/harm.bin");
+
+/// The harmful-request classifier (score name `harm`).
+pub fn harm() -> &'static TextClassifier {
+    static M: OnceLock<TextClassifier> = OnceLock::new();
+    M.get_or_init(|| TextClassifier::from_bytes(HARM_BYTES).expect("embedded harm model parses"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn shipped_models_parse() {
         assert!(super::injection().score("hello").is_finite());
+        assert!(super::harm().score("hello").is_finite());
     }
 }
