@@ -26,6 +26,7 @@ pub mod output;
 pub mod pii;
 pub mod refusal;
 pub mod secrets;
+pub mod suffix;
 
 use rampart_core::{Finding, Severity};
 use serde::{Deserialize, Serialize};
@@ -184,6 +185,7 @@ impl Default for Engine {
         e.register(Box::new(secrets::SecretsDetector));
         // ML detectors (harm, suffix) register here.
         e.register(Box::new(harm::HarmDetector::default()));
+        e.register(Box::new(suffix::SuffixDetector::default()));
         e
     }
 }

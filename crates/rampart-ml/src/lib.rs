@@ -14,6 +14,7 @@
 //! Training is single-threaded with a fixed seed, so `rampart detector train`
 //! reproduces the shipped files bit for bit.
 
+pub mod charlm;
 pub mod data;
 pub mod features;
 pub mod linear;

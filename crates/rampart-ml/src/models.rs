@@ -1,6 +1,7 @@
 //! The shipped models, embedded in the binary and parsed once on first use.
 //! Each has a model card beside it in `crates/rampart-ml/models/`.
 
+use crate::charlm::CharLm;
 use crate::linear::TextClassifier;
 use std::sync::OnceLock;
 
@@ -26,11 +27,32 @@ pub fn harm() -> &'static TextClassifier {
     M.get_or_init(|| TextClassifier::from_bytes(HARM_BYTES).expect("embedded harm model parses"))
 }
 
+/// The shipped character LM's bytes (`models/suffix-lm.bin`).
+pub const SUFFIX_LM_BYTES: &[u8] = include_bytes!("../models/suffix-lm.bin");
+
+/// The character LM of the adversarial-suffix detector (score `suffix`).
+pub fn suffix_lm() -> &'static CharLm {
+    static M: OnceLock<CharLm> = OnceLock::new();
+    M.get_or_init(|| CharLm::from_bytes(SUFFIX_LM_BYTES).expect("embedded suffix LM parses"))
+}
+
+/// The shipped bytes of a model by name, for `rampart detector info` and
+/// the reproducibility checks.
+pub fn shipped_bytes(name: &str) -> Option<&'static [u8]> {
+    match name {
+        "injection" => Some(INJECTION_BYTES),
+        "harm" => Some(HARM_BYTES),
+        "suffix-lm" => Some(SUFFIX_LM_BYTES),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn shipped_models_parse() {
         assert!(super::injection().score("hello").is_finite());
         assert!(super::harm().score("hello").is_finite());
+        assert!(super::suffix_lm().score("hello").is_finite());
     }
 }

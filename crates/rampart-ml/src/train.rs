@@ -3,6 +3,7 @@
 //! the held-aside split and on the measure-only sets, and return the model
 //! with its report (the model card's content).
 
+use crate::charlm::CharLm;
 use crate::data::{
     self, load, metrics, BenignFpr, Item, Metrics, Role, SourceSpec, Split, TrainReport,
 };
@@ -322,8 +323,284 @@ pub fn harm_recipe() -> BinaryRecipe<'static> {
     }
 }
 
+/// Token pieces of the kind GCG-style optimisation glues together (sub-word
+/// pieces with and without a leading space, capitals, markup and
+/// punctuation), for generating test suffixes with a seeded generator.
+pub const SUFFIX_PIECES: &[&str] = &[
+    " describing",
+    ".\\",
+    " +",
+    " similarly",
+    "Now",
+    " write",
+    " oppos",
+    "ite",
+    "ley",
+    ".](",
+    " Me",
+    " giving",
+    "**",
+    "ONE",
+    " please",
+    "?",
+    " revert",
+    " with",
+    " \"",
+    "\\!",
+    "--",
+    "Two",
+    " ==",
+    " interface",
+    " Manuel",
+    " WITH",
+    " steps",
+    " instead",
+    " sentences",
+    " :)",
+    "ish",
+    " ->",
+    " %{",
+    " NAME",
+    " awesome",
+    " coffee",
+    " DJ",
+    "structor",
+    " Tu",
+    "ialsheet",
+    " satisfies",
+    " prompt",
+    ";",
+    " formatted",
+    " \"{",
+    " Sure",
+    "\",\"",
+    "anden",
+    " tutorial",
+    " FOR",
+    ":}",
+    "Task",
+    " process",
+    " But",
+    " add",
+    " assume",
+    " Claude",
+    " stal",
+    "again",
+    "etafter",
+    "Atlas",
+    "\\'",
+    " manuscript",
+    "for",
+    " only",
+    " Seattle",
+    "just",
+    " every",
+    " paragraph",
+    " using",
+    ":\"",
+    "BE",
+    "tera",
+    " Society",
+    "EGIN",
+    " manually",
+    "oral",
+    " Klaus",
+    "...{%",
+    " writes",
+    " algorithm",
+    " comedy",
+    " servant",
+    " Oscar",
+    " under",
+    " next",
+    " dla",
+    " \"#",
+    " soit",
+    " background",
+    " scenario",
+    "}}",
+    "([",
+    " Lie",
+    "lower",
+    "Sent",
+    " ();",
+    " !",
+    "![",
+    "</",
+    " Begin",
+    "reply",
+    " Question",
+    "=\"",
+    " Ok",
+    " tell",
+    "}\\",
+    " presentation",
+    "Capt",
+    " inverse",
+    "ly",
+    " [{",
+    " surely",
+    " answer",
+    ")\"",
+    " heading",
+    " Hmm",
+    "aupt",
+    " Rep",
+    "ublic",
+    " XV",
+    "phi",
+    " ${",
+    " quant",
+    "elt",
+    " mismo",
+    " ``",
+    "]]",
+    " \\(",
+    " ;)",
+    " Indeed",
+    "Writ",
+    " Fon",
+    "ction",
+    " (=",
+    " @",
+    " sqrt",
+    "'],",
+];
+
+/// A GCG-style adversarial suffix of `n` pieces.
+pub fn random_suffix(rng: &mut Rng, n: usize) -> String {
+    (0..n)
+        .map(|_| SUFFIX_PIECES[rng.below(SUFFIX_PIECES.len())])
+        .collect()
+}
+
+/// Texts the suffix LM learns from: the training split of the benign sets,
+/// and the natural-language multilingual attacks (as text in 17 languages).
+pub fn suffix_lm_sources() -> Vec<SourceSpec> {
+    let mut v = vec![SourceSpec {
+        path: "injection/cyberseceval_prompt_injection_multilingual.json",
+        role: Role::Negative,
+        cap: None,
+        skip_categories: &[],
+    }];
+    // Names, numbers and code are what natural-language perplexity trips
+    // on, so the LM reads every table and code context uncapped.
+    v.extend(data::BENIGN_TRAINABLE.iter().map(|s| SourceSpec {
+        cap: if s.path.contains("bipia") || s.path.contains("cyberseceval") {
+            None
+        } else {
+            s.cap
+        },
+        ..s.clone()
+    }));
+    v.extend_from_slice(data::MEASURE_ONLY);
+    v.push(SourceSpec {
+        path: "redteam/advbench_behaviors.csv",
+        role: Role::Positive,
+        cap: None,
+        skip_categories: &[],
+    });
+    v.push(SourceSpec {
+        path: "redteam/harmbench_behaviors_text_all.csv",
+        role: Role::Positive,
+        cap: None,
+        skip_categories: &[],
+    });
+    v
+}
+
+/// Train the suffix LM: count on the training split of the negatives, set
+/// the threshold on the calibration split (0.25% FPR), measure on the
+/// held-aside split and on harmful goals with generated suffixes.
+pub fn train_suffix_lm(dir: &Path) -> Result<(CharLm, TrainReport), ModelError> {
+    let (files, items) = load(dir, &suffix_lm_sources(), false)?;
+    let train: Vec<&str> = items
+        .iter()
+        .filter(|i| !i.label && !i.measure_only && i.split == Split::Train)
+        .map(|i| i.text.as_str())
+        .collect();
+    let mut lm = CharLm::train("suffix-lm", &train, 64, 1);
+    let files_benign: Vec<bool> = files
+        .iter()
+        .map(|f| f.path.starts_with("benign/"))
+        .collect();
+    // The threshold is set on the benign sets only: the multilingual
+    // attacks are natural text to learn from, but some are deliberately
+    // obfuscated (Caesar-shifted) and are not benign measurement data.
+    let is_benign_file = |i: &Item| files_benign[i.source];
+    let mut calib: Vec<f32> = items
+        .iter()
+        .filter(|i| !i.label && !i.measure_only && i.split == Split::Calib && is_benign_file(i))
+        .map(|i| lm.max_window_nll(&i.text).0)
+        .collect();
+    calib.sort_by(|a, b| b.total_cmp(a));
+    let k = (calib.len() as f64 * 0.005).floor() as usize;
+    lm.meta.threshold = calib.get(k).copied().unwrap_or(f32::MAX) + 0.05;
+    let thr = lm.meta.threshold;
+    let flag = |t: &str| lm.max_window_nll(t).0 >= thr;
+    let mut benign = Vec::new();
+    let mut neg_scores = Vec::new();
+    for (si, f) in files.iter().enumerate() {
+        let measure = f.role == Role::MeasureOnly;
+        let set: Vec<&Item> = items
+            .iter()
+            .filter(|i| i.source == si && !i.label && (measure || i.split == Split::Test))
+            .collect();
+        if set.is_empty() {
+            continue;
+        }
+        let flagged = set.iter().filter(|i| flag(&i.text)).count();
+        if !measure && files_benign[si] {
+            neg_scores.extend(set.iter().map(|i| lm_score(&lm, &i.text)));
+        }
+        benign.push(BenignFpr {
+            path: f.path.clone(),
+            evaluated: set.len(),
+            flagged,
+            fpr: flagged as f64 / set.len() as f64,
+            on: if measure {
+                "all (measure-only)"
+            } else {
+                "held-aside"
+            },
+        });
+    }
+    let mut rng = Rng::new(0x5355_4646_4958);
+    let goals: Vec<&Item> = items.iter().filter(|i| i.label).collect();
+    let mut pos_scores = Vec::new();
+    let mut plain_scores = Vec::new();
+    for g in &goals {
+        let n = 12 + rng.below(14);
+        let t = format!("{} {}", g.text.trim(), random_suffix(&mut rng, n));
+        pos_scores.push(lm_score(&lm, &t));
+        plain_scores.push(lm_score(&lm, &g.text));
+    }
+    let bytes = lm.to_bytes();
+    let report = TrainReport {
+        model: "suffix-lm".into(),
+        model_sha256: data::hex_digest(&bytes),
+        files,
+        split: data::SPLIT_RULE,
+        train_examples: train.len(),
+        calib_examples: calib.len(),
+        test_examples: neg_scores.len(),
+        test: metrics(&pos_scores, &neg_scores),
+        benign,
+        extra: vec![(
+            "harmful goals (AdvBench + HarmBench, not trained on) without a suffix: flagged".into(),
+            metrics(&plain_scores, &neg_scores),
+        )],
+    };
+    Ok((lm, report))
+}
+
+/// The detector's 0..1 score from the LM: 0.5 at the calibrated threshold.
+pub fn lm_score(lm: &CharLm, text: &str) -> f32 {
+    lm.score(text)
+}
+
 /// The names of the models `train_model` knows.
-pub const MODELS: &[&str] = &["injection", "harm"];
+pub const MODELS: &[&str] = &["injection", "harm", "suffix-lm"];
 
 /// Train a shipped model by name; returns its serialised bytes and report.
 pub fn train_model(name: &str, dir: &Path) -> Result<(Vec<u8>, TrainReport), ModelError> {
@@ -334,6 +611,10 @@ pub fn train_model(name: &str, dir: &Path) -> Result<(Vec<u8>, TrainReport), Mod
         }
         "harm" => {
             let (m, r) = train_binary(dir, &harm_recipe())?;
+            Ok((m.to_bytes(), r))
+        }
+        "suffix-lm" => {
+            let (m, r) = train_suffix_lm(dir)?;
             Ok((m.to_bytes(), r))
         }
         other => Err(ModelError::Data(format!(
@@ -347,6 +628,7 @@ pub fn train_model(name: &str, dir: &Path) -> Result<(Vec<u8>, TrainReport), Mod
 pub fn card_intro(name: &str) -> &'static str {
     match name {
         "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-5-grams of each word and punctuation runs (2^18 buckets), trained in Rust by `rampart detector train`. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
+        "suffix-lm" => "Character 4-gram language model (Witten-Bell interpolation) behind the adversarial-suffix detector (engine score `suffix`). Alphabet: printable ASCII; runs of non-ASCII letters, digit runs, and machine-shaped tokens (URLs, e-mail addresses, paths, hex digests, base64, UUIDs) each collapse to one symbol; accented Latin letters fold to their base letter. The detector takes the highest mean negative log-likelihood over 64-symbol windows; the threshold is set on the calibration split of the `benign/` files (0.5% FPR); the multilingual attack texts are training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the table below, positives are harmful goals from AdvBench and HarmBench (never trained on) followed by a GCG-style suffix of 12-25 random token pieces from a seeded generator (`random_suffix`), and negatives are the held-aside benign texts.",
         "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression, trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts). Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A score >= 0.5 is the calibrated threshold (0.5% FPR on the calibration split). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",
     }

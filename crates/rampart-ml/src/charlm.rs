@@ -1,0 +1,644 @@
+//! A character 4-gram language model with Witten-Bell interpolation, for
+//! the adversarial-suffix detector (the perplexity filter of Jain et al.
+//! 2023, made robust).
+//!
+//! Robustness comes from the alphabet, not from more data: printable ASCII
+//! is kept as is, but every run of non-ASCII letters becomes one symbol (so
+//! Chinese, Russian or Arabic text reads as "word word word", which the
+//! model finds ordinary), and tokens of a known machine shape (URLs, e-mail
+//! addresses, hex digests, base64 blobs, UUIDs, long numbers) become one
+//! placeholder symbol. What is left to be surprising is what an optimised
+//! adversarial suffix is made of: sub-word pieces, capitals and punctuation
+//! glued in orders no human or program writes.
+//!
+//! Format (`RMPCLM1`): magic, u32 LE header length, JSON header
+//! ([`CharLmMeta`]), then for orders 1..=4 a u32 count and (varint key gap,
+//! varint count) pairs sorted by key. Probabilities are rebuilt at load.
+
+use crate::linear::{write_varint, Reader};
+use crate::ModelError;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use unicode_normalization::UnicodeNormalization;
+
+const MAGIC: &[u8; 7] = b"RMPCLM1";
+/// Symbols are 7 bits.
+const A: usize = 128;
+const ORDER: usize = 4;
+const BOS: u8 = 0;
+const NON_ASCII_WORD: u8 = 1;
+const NON_ASCII_OTHER: u8 = 2;
+const SHAPE: u8 = 3;
+const DIGITS: u8 = 4;
+
+/// Header of a character LM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CharLmMeta {
+    pub name: String,
+    /// Window length in symbols for [`CharLm::max_window_nll`].
+    pub window: usize,
+    /// Mean negative log-likelihood (nats per symbol) of a window above
+    /// which text is unlike the training text; calibrated on benign text.
+    pub threshold: f32,
+    /// Minimum 4-gram count kept (pruning).
+    pub min_count4: u32,
+}
+
+/// Map text to the model's symbols (see the module docs).
+pub fn symbols(text: &str, out: &mut Vec<u8>) {
+    out.clear();
+    for tok in text.split_inclusive(char::is_whitespace) {
+        let core = tok.trim_end();
+        let ws = &tok[core.len()..];
+        // ALL-CAPS words (headings, constants, Turkish or German capitals)
+        // read as ordinary words; mixed case inside a word stays visible.
+        let letters = core.chars().filter(|c| c.is_alphabetic()).count();
+        let upper = core.chars().filter(|c| c.is_uppercase()).count();
+        let lowered;
+        let core = if letters >= 2 && upper == letters {
+            lowered = core.to_lowercase().replace('\u{307}', "");
+            lowered.as_str()
+        } else {
+            core
+        };
+        if is_shape_token(core) {
+            out.push(SHAPE);
+        } else {
+            let mut prev_non_ascii_word = false;
+            let mut prev_digit = false;
+            for c in core.chars() {
+                // Accented Latin letters read as their base letter.
+                let c = if !c.is_ascii() && c.is_alphabetic() {
+                    fold_latin(c)
+                } else {
+                    c
+                };
+                let is_naw = !c.is_ascii() && c.is_alphabetic();
+                if is_naw {
+                    if !prev_non_ascii_word {
+                        out.push(NON_ASCII_WORD);
+                    }
+                    prev_non_ascii_word = true;
+                    prev_digit = false;
+                    continue;
+                }
+                prev_non_ascii_word = false;
+                if c.is_ascii_digit() {
+                    // Numbers of any length read alike.
+                    if !prev_digit {
+                        out.push(DIGITS);
+                    }
+                    prev_digit = true;
+                    continue;
+                }
+                prev_digit = false;
+                let b = c as u32;
+                out.push(if (0x20..0x7f).contains(&b) {
+                    b as u8
+                } else if c.is_ascii() || c.is_whitespace() {
+                    b' '
+                } else {
+                    NON_ASCII_OTHER
+                });
+            }
+        }
+        if !ws.is_empty() && out.last() != Some(&b' ') {
+            out.push(b' ');
+        }
+    }
+}
+
+fn fold_latin(c: char) -> char {
+    if !('\u{00c0}'..='\u{024f}').contains(&c) && !('\u{1e00}'..='\u{1eff}').contains(&c) {
+        return c;
+    }
+    match c {
+        'ı' => 'i',
+        'ł' | 'Ł' => 'l',
+        'ø' => 'o',
+        'Ø' => 'O',
+        'đ' | 'ð' => 'd',
+        'Đ' | 'Ð' => 'D',
+        'ß' => 's',
+        'æ' | 'œ' => 'e',
+        'þ' => 't',
+        _ => c.nfd().next().filter(char::is_ascii).unwrap_or(c),
+    }
+}
+
+/// URLs, e-mail addresses, paths, digests, base64, UUIDs: machine text of
+/// a known shape.
+fn is_shape_token(t: &str) -> bool {
+    if t.len() < 8 {
+        return false;
+    }
+    let lower_start = t.get(..8).unwrap_or("").to_ascii_lowercase();
+    if t.contains("://") || lower_start.starts_with("www.") || lower_start.starts_with("mailto:") {
+        return true;
+    }
+    if t.contains('@') && t.contains('.') && !t.contains(' ') {
+        return true;
+    }
+    if (t.matches('/').count() >= 2 || t.matches('\\').count() >= 2) && !t.contains(['(', ')']) {
+        return true;
+    }
+    if t.len() >= 16 {
+        let blob = t
+            .trim_end_matches(['=', ',', '.', ';', ')', '"', '\''])
+            .trim_start_matches(['(', '"', '\'']);
+        let ok = blob
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='));
+        let digits = blob.bytes().filter(u8::is_ascii_digit).count();
+        if ok && (digits > 0 || blob.len() >= 24) {
+            return true;
+        }
+    }
+    false
+}
+
+#[inline]
+fn key(ctx: &[u8], c: u8) -> u32 {
+    let mut k = 0u32;
+    for &s in ctx {
+        k = (k << 7) | s as u32;
+    }
+    (k << 7) | c as u32
+}
+
+/// Open-addressing map from a packed n-gram to a value; keys are exact
+/// (no hashing collisions), the table is half empty.
+#[derive(Debug, Clone)]
+struct Table {
+    keys: Vec<u32>,
+    vals: Vec<f32>,
+    mask: usize,
+}
+
+impl Table {
+    fn with_capacity(n: usize) -> Table {
+        let size = (n * 2).next_power_of_two().max(16);
+        Table {
+            keys: vec![u32::MAX; size],
+            vals: vec![0.0; size],
+            mask: size - 1,
+        }
+    }
+    #[inline]
+    fn slot(&self, k: u32) -> usize {
+        (k.wrapping_mul(0x9e37_79b1) >> 7) as usize & self.mask
+    }
+    fn insert(&mut self, k: u32, v: f32) {
+        let mut i = self.slot(k);
+        while self.keys[i] != u32::MAX && self.keys[i] != k {
+            i = (i + 1) & self.mask;
+        }
+        self.keys[i] = k;
+        self.vals[i] = v;
+    }
+    #[inline]
+    fn get(&self, k: u32) -> Option<f32> {
+        let mut i = self.slot(k);
+        loop {
+            let kk = self.keys[i];
+            if kk == k {
+                return Some(self.vals[i]);
+            }
+            if kk == u32::MAX {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+/// A trained character LM.
+#[derive(Debug, Clone)]
+pub struct CharLm {
+    pub meta: CharLmMeta,
+    /// n-gram counts by order (index 0 = unigrams), as shipped.
+    counts: [Vec<(u32, u32)>; ORDER],
+    /// -log P(c | 2-symbol context), orders 1..=3 interpolated, dense.
+    p3: Vec<f32>,
+    /// -log P for seen 4-grams (interpolated).
+    p4: Table,
+    /// -log of the back-off mass of seen 3-symbol contexts.
+    back4: Table,
+}
+
+impl CharLm {
+    /// Count n-grams of the texts.
+    pub fn train(name: &str, texts: &[&str], window: usize, min_count4: u32) -> CharLm {
+        let mut maps: [HashMap<u32, u32>; ORDER] = Default::default();
+        let mut sym = Vec::new();
+        for t in texts {
+            symbols(t, &mut sym);
+            let mut padded = vec![BOS; ORDER - 1];
+            padded.extend_from_slice(&sym);
+            for i in (ORDER - 1)..padded.len() {
+                for (n, map) in maps.iter_mut().enumerate() {
+                    let k = key(&padded[i - n..i], padded[i]);
+                    *map.entry(k).or_insert(0) += 1;
+                }
+            }
+        }
+        let mut counts: [Vec<(u32, u32)>; ORDER] = Default::default();
+        for (n, map) in maps.into_iter().enumerate() {
+            let mut v: Vec<(u32, u32)> = map
+                .into_iter()
+                .filter(|&(_, c)| n + 1 < ORDER || c >= min_count4)
+                .collect();
+            v.sort_unstable();
+            counts[n] = v;
+        }
+        let meta = CharLmMeta {
+            name: name.to_string(),
+            window,
+            threshold: f32::MAX,
+            min_count4,
+        };
+        CharLm::build(meta, counts)
+    }
+
+    fn build(meta: CharLmMeta, counts: [Vec<(u32, u32)>; ORDER]) -> CharLm {
+        // Context statistics: total count and distinct followers.
+        let mut ctx: [HashMap<u32, (u32, u32)>; ORDER] = Default::default();
+        for (n, v) in counts.iter().enumerate() {
+            for &(k, c) in v {
+                let e = ctx[n].entry(k >> 7).or_insert((0, 0));
+                e.0 += c;
+                e.1 += 1;
+            }
+        }
+        // Order 1: add-one over the alphabet.
+        let total1: u32 = counts[0].iter().map(|x| x.1).sum();
+        let mut p1 = vec![0f64; A];
+        for (c, p) in p1.iter_mut().enumerate() {
+            *p = 1.0 / (total1 as f64 + A as f64);
+            let _ = c;
+        }
+        for &(k, c) in &counts[0] {
+            p1[(k & 0x7f) as usize] = (c as f64 + 1.0) / (total1 as f64 + A as f64);
+        }
+        let c2: HashMap<u32, u32> = counts[1].iter().copied().collect();
+        let c3: HashMap<u32, u32> = counts[2].iter().copied().collect();
+        let wb = |lower: f64, cnt: u32, stats: Option<&(u32, u32)>| -> f64 {
+            match stats {
+                Some(&(tot, types)) => {
+                    (cnt as f64 + types as f64 * lower) / (tot as f64 + types as f64)
+                }
+                None => lower,
+            }
+        };
+        // Order 2 dense: A x A.
+        let mut p2 = vec![0f64; A * A];
+        for h in 0..A {
+            let st = ctx[1].get(&(h as u32));
+            for c in 0..A {
+                let cnt = c2
+                    .get(&(((h as u32) << 7) | c as u32))
+                    .copied()
+                    .unwrap_or(0);
+                p2[h * A + c] = wb(p1[c], cnt, st);
+            }
+        }
+        // Order 3 dense: A*A contexts x A.
+        let mut p3 = vec![0f32; A * A * A];
+        for h in 0..(A * A) {
+            let st = ctx[2].get(&(h as u32));
+            let h1 = h & 0x7f;
+            for c in 0..A {
+                let lower = p2[h1 * A + c];
+                let p = match st {
+                    Some(_) => {
+                        let cnt = c3
+                            .get(&(((h as u32) << 7) | c as u32))
+                            .copied()
+                            .unwrap_or(0);
+                        wb(lower, cnt, st)
+                    }
+                    None => lower,
+                };
+                p3[h * A + c] = (-p.ln()) as f32;
+            }
+        }
+        let mut p4 = Table::with_capacity(counts[3].len());
+        for &(k, c) in &counts[3] {
+            let h = k >> 7;
+            let st = ctx[3].get(&h);
+            let lower = (-(p3[(k & 0x1f_ffff) as usize] as f64)).exp();
+            p4.insert(k, (-wb(lower, c, st).ln()) as f32);
+        }
+        let mut back4 = Table::with_capacity(ctx[3].len());
+        let mut ctx4: Vec<(u32, (u32, u32))> = ctx[3].iter().map(|(k, v)| (*k, *v)).collect();
+        ctx4.sort_unstable();
+        for (h, (tot, types)) in ctx4 {
+            back4.insert(
+                h,
+                (-(types as f64 / (tot as f64 + types as f64)).ln()) as f32,
+            );
+        }
+        CharLm {
+            meta,
+            counts,
+            p3,
+            p4,
+            back4,
+        }
+    }
+
+    /// Per-symbol negative log-likelihoods (nats) of a symbol sequence.
+    pub fn nll_symbols(&self, sym: &[u8], out: &mut Vec<f32>) {
+        out.clear();
+        let (mut a, mut b, mut c) = (BOS as u32, BOS as u32, BOS as u32);
+        for &s in sym {
+            let s = s as u32 & 0x7f;
+            let k4 = (a << 21) | (b << 14) | (c << 7) | s;
+            let v = match self.p4.get(k4) {
+                Some(v) => v,
+                None => {
+                    let back = self.back4.get(k4 >> 7).unwrap_or(0.0);
+                    back + self.p3[(((b << 14) | (c << 7) | s) as usize) & (A * A * A - 1)]
+                }
+            };
+            // One unseen symbol (a rare letter after a rare context) should
+            // not outweigh a window of ordinary text.
+            out.push(v.min(MAX_SYMBOL_NLL));
+            a = b;
+            b = c;
+            c = s;
+        }
+    }
+
+    /// The highest mean NLL over windows of `meta.window` symbols (or over
+    /// the whole text when shorter), with the symbol range of that window.
+    /// Lines of code and table rows are left out (see [`prose_lines`]).
+    pub fn max_window_nll(&self, text: &str) -> (f32, usize, usize) {
+        let prose = prose_lines(text);
+        let mut sym = Vec::with_capacity(prose.len());
+        symbols(&prose, &mut sym);
+        let mut nll = Vec::with_capacity(sym.len());
+        self.nll_symbols(&sym, &mut nll);
+        max_window(&nll, self.meta.window)
+    }
+
+    /// `0..=1`, 0.5 at the calibrated threshold: how unlike natural text,
+    /// code or tables the least natural window of `text` is.
+    pub fn score(&self, text: &str) -> f32 {
+        let (nll, _, _) = self.max_window_nll(text);
+        if !nll.is_finite() || self.meta.threshold == f32::MAX {
+            return 0.0;
+        }
+        1.0 / (1.0 + (-(nll - self.meta.threshold) * 4.0).exp())
+    }
+
+    /// Serialise to the `RMPCLM1` format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = serde_json::to_vec(&self.meta).unwrap_or_default();
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for v in &self.counts {
+            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            let mut prev = 0u32;
+            for &(k, c) in v {
+                write_varint(&mut out, (k - prev) as u64);
+                write_varint(&mut out, c as u64);
+                prev = k;
+            }
+        }
+        out
+    }
+
+    /// Parse the `RMPCLM1` format.
+    pub fn from_bytes(bytes: &[u8]) -> Result<CharLm, ModelError> {
+        let mut r = Reader { b: bytes, pos: 0 };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(ModelError::Format(
+                "not a Rampart character LM (bad magic)".into(),
+            ));
+        }
+        let hlen = r.u32()? as usize;
+        let meta: CharLmMeta = serde_json::from_slice(r.take(hlen)?)
+            .map_err(|e| ModelError::Format(format!("bad header: {e}")))?;
+        let mut counts: [Vec<(u32, u32)>; ORDER] = Default::default();
+        for (n, v) in counts.iter_mut().enumerate() {
+            let len = r.u32()? as usize;
+            if len > bytes.len() {
+                return Err(ModelError::Format("n-gram count exceeds file size".into()));
+            }
+            let limit = 1u64 << (7 * (n + 1));
+            let mut k = 0u64;
+            for i in 0..len {
+                let gap = r.varint()?;
+                k = if i == 0 { gap } else { k + gap };
+                if k >= limit {
+                    return Err(ModelError::Format(format!(
+                        "order-{} key out of range",
+                        n + 1
+                    )));
+                }
+                let c = r.varint()?.min(u32::MAX as u64) as u32;
+                v.push((k as u32, c));
+            }
+        }
+        if r.pos != bytes.len() {
+            return Err(ModelError::Format("trailing bytes after counts".into()));
+        }
+        Ok(CharLm::build(meta, counts))
+    }
+}
+
+/// Cap on one symbol's NLL (nats).
+pub const MAX_SYMBOL_NLL: f32 = 9.0;
+
+/// Whether a line is source code or a table row: brackets balanced within
+/// the line, and a code shape (statement or block ending, indentation,
+/// assignment or call syntax) or a `|`-delimited row. Optimised suffixes
+/// are one run of glued pieces with unbalanced brackets, so they stay in.
+pub fn is_code_or_table_line(line: &str) -> bool {
+    let t = line.trim();
+    if t.is_empty() {
+        return false;
+    }
+    if t.starts_with('|') && t.ends_with('|') && t.matches('|').count() >= 3 {
+        return true;
+    }
+    let mut depth = [0i32; 3];
+    let mut in_str: Option<char> = None;
+    for c in t.chars() {
+        if let Some(q) = in_str {
+            if c == q {
+                in_str = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '`' => in_str = Some(c),
+            '(' => depth[0] += 1,
+            ')' => depth[0] -= 1,
+            '[' => depth[1] += 1,
+            ']' => depth[1] -= 1,
+            '{' => depth[2] += 1,
+            '}' => depth[2] -= 1,
+            _ => {}
+        }
+        if depth.iter().any(|d| *d < 0) {
+            return false;
+        }
+    }
+    // Blocks open on one line and close on another.
+    let balanced = in_str.is_none() && depth[0] == 0 && depth[1] == 0 && depth[2] <= 1;
+    if !balanced {
+        return false;
+    }
+    let indented = line.starts_with("    ") || line.starts_with('\t');
+    let ends = t.ends_with([';', '{', '}', ')', ':', ','])
+        || t == "}"
+        || t.starts_with("//")
+        || t.starts_with('#');
+    let syntax = t.contains("();")
+        || t.contains(") {")
+        || t.contains("=>")
+        || t.contains("->")
+        || t.contains("::")
+        || t.contains(" = ")
+        || t.contains("==");
+    (indented && (ends || syntax)) || (ends && syntax) || t.starts_with("//")
+}
+
+/// The text without its code and table lines (borrowed when nothing is
+/// removed).
+pub fn prose_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\n') && !is_code_or_table_line(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut removed = false;
+    for line in text.split_inclusive('\n') {
+        if is_code_or_table_line(line) {
+            removed = true;
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    if removed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A typical per-symbol NLL of natural text: short inputs are padded with
+/// it, because a few surprising symbols ("idk", "shhh") say little.
+pub const PRIOR_NLL: f32 = 2.0;
+
+/// Highest mean over windows of `w` values; a slice shorter than `w` is
+/// padded with [`PRIOR_NLL`].
+pub fn max_window(v: &[f32], w: usize) -> (f32, usize, usize) {
+    if v.is_empty() {
+        return (0.0, 0, 0);
+    }
+    let w = w.max(1);
+    if v.len() <= w {
+        let pad = (w - v.len()) as f32 * PRIOR_NLL;
+        return ((v.iter().sum::<f32>() + pad) / w as f32, 0, v.len());
+    }
+    let mut sum: f32 = v[..w].iter().sum();
+    let mut best = (sum, 0);
+    for i in w..v.len() {
+        sum += v[i] - v[i - w];
+        if sum > best.0 {
+            best = (sum, i + 1 - w);
+        }
+    }
+    (best.0 / w as f32, best.1, best.1 + w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> CharLm {
+        let texts = [
+            "the quick brown fox jumps over the lazy dog",
+            "please write a short poem about the sea and the sky",
+            "how do i make bread at home with flour and water",
+            "what is the capital of france and why is it famous",
+        ];
+        let many: Vec<String> = (0..50)
+            .flat_map(|_| texts.iter().map(|s| s.to_string()))
+            .collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        CharLm::train("toy", &refs, 24, 1)
+    }
+
+    #[test]
+    fn symbols_collapse_foreign_words_numbers_and_shapes() {
+        let mut s = Vec::new();
+        symbols("привет мир 12345 https://example.com/x?y=1", &mut s);
+        assert_eq!(
+            s,
+            vec![
+                NON_ASCII_WORD,
+                b' ',
+                NON_ASCII_WORD,
+                b' ',
+                DIGITS,
+                b' ',
+                SHAPE
+            ]
+        );
+        symbols(
+            "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            &mut s,
+        );
+        assert_eq!(s.last(), Some(&SHAPE));
+    }
+
+    #[test]
+    fn natural_text_is_likelier_than_junk() {
+        let m = toy();
+        let nat = m.max_window_nll("please write a poem about the lazy dog").0;
+        let junk = m
+            .max_window_nll("describing.\\ + similarlyNow write oppositeley.]( Me giving**ONE")
+            .0;
+        assert!(junk > nat + 1.0, "{junk} vs {nat}");
+    }
+
+    #[test]
+    fn round_trips_and_rejects_corruption() {
+        let m = toy();
+        let b = m.to_bytes();
+        let back = CharLm::from_bytes(&b).unwrap();
+        assert_eq!(back.to_bytes(), b);
+        let t = "the sea";
+        assert_eq!(back.max_window_nll(t), m.max_window_nll(t));
+        for cut in [0, 5, 9, b.len() / 2, b.len() - 1] {
+            assert!(CharLm::from_bytes(&b[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn code_and_table_lines_are_recognised() {
+        assert!(is_code_or_table_line(
+            "    let v: Vec<u32> = (0..10).map(|x| x * 2).collect();"
+        ));
+        assert!(is_code_or_table_line("fn main() {"));
+        assert!(is_code_or_table_line("| 2021 | 1,200 | 300 |"));
+        assert!(!is_code_or_table_line("What is the capital of France?"));
+        assert!(!is_code_or_table_line(
+            "describing.\\ + similarlyNow write oppositeley.]( Me giving**ONE please? revert with"
+        ));
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(max_window(&[], 4), (0.0, 0, 0));
+        assert_eq!(max_window(&[1.0, 3.0], 2), (2.0, 0, 2));
+        assert_eq!(max_window(&[6.0, 6.0], 4), (4.0, 0, 2));
+        assert_eq!(max_window(&[0.0, 0.0, 4.0, 4.0, 0.0], 2), (4.0, 2, 4));
+    }
+}
