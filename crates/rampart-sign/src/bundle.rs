@@ -476,9 +476,17 @@ fn parse_serialization(v: &Value, origin: &Path) -> Result<Serialization, SignEr
     let method = match method {
         "files" => Method::Files,
         "shards" => {
+            // model_signing writes the size through a protobuf Struct, i.e.
+            // as a double (`65536.0`); accept integral values either way.
             let n = v
                 .get("shard_size")
-                .and_then(Value::as_u64)
+                .and_then(|x| {
+                    x.as_u64().or_else(|| {
+                        x.as_f64()
+                            .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f <= 9.0e15)
+                            .map(|f| f as u64)
+                    })
+                })
                 .filter(|n| *n > 0)
                 .ok_or_else(|| {
                     err("`serialization.shard_size` missing or not a positive integer".into())

@@ -550,4 +550,32 @@ mod tests {
             blake3::hash(b"hello\n").as_bytes().to_vec()
         );
     }
+
+    #[test]
+    fn file_changing_between_walk_and_hash_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("w.bin");
+        std::fs::write(&p, vec![7u8; 10_000]).unwrap();
+        let w = walk(d.path(), &[], false).unwrap();
+        let ser = serialization_for(d.path(), &HashOptions::default(), &[]).unwrap();
+        // Grown after the walk: whole-file hashing notices the extra bytes.
+        std::fs::write(&p, vec![7u8; 10_001]).unwrap();
+        let e = hash_files(&w.files, &ser, 4096, Some(1)).unwrap_err();
+        assert!(matches!(e, SignError::Changed { .. }), "{e}");
+        assert!(e.to_string().contains("changed while it was being hashed"));
+        // Shrunk after the walk: a shard cannot be read in full.
+        std::fs::write(&p, vec![7u8; 5_000]).unwrap();
+        let shards = Serialization {
+            method: Method::Shards { shard_size: 4096 },
+            ..ser.clone()
+        };
+        let e = hash_files(&w.files, &shards, 4096, Some(2)).unwrap_err();
+        assert!(matches!(e, SignError::Changed { .. }), "{e}");
+        // Same size, rewritten: the modification time differs.
+        let mut f = w.files.clone();
+        f[0].len = 5_000;
+        f[0].mtime = Some(SystemTime::UNIX_EPOCH);
+        let e = hash_files(&f, &ser, 4096, None).unwrap_err();
+        assert!(matches!(e, SignError::Changed { .. }), "{e}");
+    }
 }

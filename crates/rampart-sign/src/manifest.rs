@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn component_order_differs_from_string_order() {
-        let mut v = vec![it("sub.x", None), it("sub/b.bin", None), it("a.txt", None)];
+        let mut v = [it("sub.x", None), it("sub/b.bin", None), it("a.txt", None)];
         v.sort_by(compare_items);
         let names: Vec<_> = v.iter().map(|i| i.name()).collect();
         assert_eq!(names, ["a.txt", "sub/b.bin", "sub.x"]);
@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn shards_sort_numerically() {
-        let mut v = vec![
+        let mut v = [
             it("f", Some((100, 150))),
             it("f", Some((0, 50))),
             it("f", Some((50, 100))),

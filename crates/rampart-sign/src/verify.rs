@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// A shard range (or `None` for a whole file) and its digest.
+type ShardDigest = (Option<(u64, u64)>, Vec<u8>);
+
 /// What `sign_dir` produced.
 #[derive(Debug, Clone)]
 pub struct SignSummary {
@@ -201,7 +204,7 @@ pub fn verify_dir_with(
     )?;
 
     let group = |items: &[Item]| {
-        let mut m: BTreeMap<String, Vec<(Option<(u64, u64)>, Vec<u8>)>> = BTreeMap::new();
+        let mut m: BTreeMap<String, Vec<ShardDigest>> = BTreeMap::new();
         for it in items {
             m.entry(it.path.clone())
                 .or_default()
@@ -279,6 +282,8 @@ pub struct TrustConfig {
 
 impl TrustConfig {
     /// Load from a TOML file; errors name the file, line and field.
+    // The error type is rampart-core's shared config error.
+    #[allow(clippy::result_large_err)]
     pub fn load(path: &Path) -> Result<TrustConfig, rampart_core::config::ConfigError> {
         let mut c: TrustConfig = rampart_core::config::load_file(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -348,11 +353,11 @@ impl Verifier for TrustVerifier {
             (false, Some(k), _) => k.verify(bundle, origin),
             (true, _, None) => Err(SignError::signature(
                 origin,
-                "the bundle is signed with a certificate, but no trusted root certificate is configured",
+                "the bundle is signed with a certificate, but no trusted root certificate is configured (verify it with --root ROOT.pem)",
             )),
             (false, None, _) => Err(SignError::signature(
                 origin,
-                "the bundle is signed with a bare key, but no trusted public key is configured",
+                "the bundle is signed with a bare key, but no trusted public key is configured (verify it with --public-key PUB.pem)",
             )),
         }
     }
