@@ -827,11 +827,14 @@ fn carve_pickles(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
         }
         let rep = crate::pickle::scan_pickle(rest);
         let mut sub = Out::default();
-        let carved = format!("{name}@{at:#x}");
-        pickle_findings(&carved, &rep, at as u64, ctx.opts, &mut sub);
+        pickle_findings(name, &rep, at as u64, ctx.opts, &mut sub);
         // A carved stream ending in garbage is expected: keep its imports only.
         sub.findings.retain(|f| f.rule_id != rules::PKL_PARSE.id);
-        out.findings.extend(sub.findings);
+        out.findings.extend(
+            sub.findings
+                .into_iter()
+                .map(|f| f.with_meta("carved", true)),
+        );
         pos = at + (rep.consumed as usize).max(1);
     }
 }

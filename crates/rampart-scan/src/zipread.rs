@@ -101,7 +101,8 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     let mut cd_off = u32le(e, 16) as u64;
     let mut cd_end = eocd_pos;
     // Zip64: the locator sits just before the end record.
-    if (n_entries == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff) && eocd_pos >= 20 {
+    // (PyTorch writes the zip64 records even when the values fit.)
+    if eocd_pos >= 20 {
         let loc = read_range(blob, eocd_pos - 20, 20).map_err(|e| e.to_string())?;
         if loc.len() == 20 && loc.starts_with(b"PK\x06\x07") {
             let z_off = u64le(&loc, 8);
@@ -111,6 +112,15 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
                 cd_size = u64le(&z, 40);
                 cd_off = u64le(&z, 48);
                 cd_end = z_off;
+            } else if let Some(p) = find_back(blob, eocd_pos - 20, b"PK\x06\x06")? {
+                // Prepended data shifts the recorded zip64 offset too.
+                let z = read_range(blob, p, 56).map_err(|e| e.to_string())?;
+                if z.len() == 56 {
+                    n_entries = u64le(&z, 32);
+                    cd_size = u64le(&z, 40);
+                    cd_off = u64le(&z, 48);
+                    cd_end = p;
+                }
             }
         }
     }
@@ -243,6 +253,13 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     }
     entries.retain(|e| e.data_offset != u64::MAX);
     Ok(finish(blob, entries, anomalies))
+}
+
+/// The last `sig` that starts before `end` (searching back at most 1 MiB).
+fn find_back(blob: &dyn Blob, end: u64, sig: &[u8]) -> Result<Option<u64>, String> {
+    let start = end.saturating_sub(1 << 20);
+    let b = read_range(blob, start, (end - start) as usize).map_err(|e| e.to_string())?;
+    Ok(memchr::memmem::rfind(&b, sig).map(|i| start + i as u64))
 }
 
 fn finish(blob: &dyn Blob, entries: Vec<ZipEntry>, mut anomalies: Vec<ZipAnomaly>) -> ZipListing {

@@ -94,3 +94,12 @@ fn corpus_globals_carry_offsets() {
     assert_eq!(f.location.as_ref().unwrap().offset, Some(29));
     assert_eq!(f.metadata["opcode"], "STACK_GLOBAL");
 }
+
+#[test]
+fn real_pytorch_checkpoints_are_clean() {
+    for n in ["pytorch_model.bin", "new_pytorch_model.bin"] {
+        let rep = scan_file(&data_dir().join("samples").join(n), &ScanOptions::default());
+        assert!(rep.findings.is_empty(), "{n}: {:?}", rep.findings);
+        assert_eq!(rep.summary.files_scanned, 1);
+    }
+}
