@@ -178,6 +178,9 @@ fn main() {
         println!("normalize {:?} over {} texts", t0.elapsed(), all.len());
     }
     let engine = Engine::default();
+    let mut dump = std::env::var("DUMP")
+        .ok()
+        .map(|p| std::io::BufWriter::new(std::fs::File::create(p).unwrap()));
     let thr = std::env::var("THR")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -194,6 +197,18 @@ fn main() {
         for t in texts {
             let a = engine.analyze(t, *src);
             let f = a.score("injection") >= thr;
+            if let Some(w) = dump.as_mut() {
+                use std::io::Write;
+                writeln!(
+                    w,
+                    "{name}\t{}\t{}\t{}\t{}",
+                    (rampart_ml::data::split_of(t) == rampart_ml::data::Split::Test) as u8,
+                    *positive as u8,
+                    a.score("injection.rules"),
+                    a.score("injection.classifier")
+                )
+                .unwrap();
+            }
             if f {
                 flagged += 1;
             }

@@ -13,9 +13,11 @@ pub const WINDOW: usize = 1024;
 /// Step between window starts: windows overlap by half.
 pub const STEP: usize = 512;
 
-/// The injection probability of one window, if a model is available.
-pub fn injection_probability(_text: &str) -> Option<f32> {
-    None
+/// The injection probability of a text, if a model is available. The
+/// shipped model (`rampart_ml::models::injection`) windows long inputs
+/// itself (overlapping windows, maximum), so this takes any length.
+pub fn injection_probability(text: &str) -> Option<f32> {
+    Some(rampart_ml::models::injection().score(text))
 }
 
 /// Whether a learned injection model is available in this build.

@@ -17,8 +17,9 @@
 //! outweigh either alone. A match in a decoded view (base64, rot13, tag
 //! characters...) adds the `obfuscated_payload` category, because a benign
 //! user seldom encodes instructions. The classifier probability `p` (max over
-//! overlapping windows, see [`crate::classifier`]) combines the same way:
-//! `score = 1 - (1 - r)(1 - p)`. With no model available the score is `r`.
+//! overlapping windows, see [`crate::classifier`]) is shifted down by
+//! [`CLASSIFIER_SHIFT`] in logit space and combines the same way:
+//! `score = 1 - (1 - r)(1 - q)`. With no model available the score is `r`.
 //! Hidden Unicode tag text counts as a rule hit of weight 0.9 (it has no
 //! legitimate use outside emoji flags, which normalisation exempts).
 
@@ -130,6 +131,35 @@ const RULES: &[RuleDef] = &[
         message: "instruction override: asks to forget everything said before",
         keywords: &["ignor", "disregard", "forget", "erase", "wipe", "reset"],
         pattern: r"(?i)\b(?:ignore|disregard|forget|erase|wipe|reset)\s+(?:about\s+)?(?:everything|all(?:\s+of\s+(?:that|this|it))?|anything|what(?:ever)?\s+(?:you\s+(?:were|have\s+been)|i|we)\s+(?:told|said|taught|learned|written))\b[^.\n]{0,40}?\b(?:before|above|prior|previous(?:ly)?|earlier|so\s+far|until\s+now|up\s+(?:to|until)\s+(?:now|this\s+point)|you\s+(?:were|have\s+been|'ve\s+been)\s+(?:told|taught|given|programmed|trained)|you\s+know|your\s+(?:core|training|programming))\b|\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:previous|prior|above|earlier|preceding)\s+(?:directions?|guidance|prompting|input|orders|messages|text)\b",
+    },
+    RuleDef {
+        id: "RAMP-PI-006",
+        category: C::InstructionOverride,
+        weight: 0.9,
+        scope: Scope::All,
+        message:
+            "instruction override (non-English): asks to ignore or forget earlier instructions",
+        keywords: &[
+            "ignor",
+            "olvid",
+            "oubli",
+            "vergiss",
+            "vergeet",
+            "negeer",
+            "dimentic",
+            "esquec",
+            "игнор",
+            "забудь",
+            "забудьте",
+            "忽略",
+            "忘记",
+            "忘掉",
+            "無視",
+            "忘れ",
+            "무시",
+            "잊어",
+        ],
+        pattern: r"(?i)\b(?:ignora|ignore[zs]?|ignorar|ignoriere|ignorieren\s+sie|ignorate|negeer|olvida|olvide|olvidate|oublie[zs]?|vergiss|vergessen\s+sie|vergeet|dimentica|dimenticate|esqueca|esquece)\b[^.\n]{0,40}?\b(?:instrucciones|instructions|instrucoes|instrucao|anweisungen|instruktionen|befehle|vorgaben|regeln|istruzioni|instructies|regole|reglas|regles|consignes|indicaciones|ordini|todo\s+lo\s+anterior|tout\s+ce\s+qui\s+precede|alles|tutto|todo|tout|tudo|alles\s+(?:davor|oben|bisherige))\b|(?:игнорируй|игнорируйте|забудь|забудьте)[^.\n]{0,40}?(?:инструкци|указани|правил|всё|все\s+предыдущ)|(?:忽略|忘记|忘掉|无视)[^。\n]{0,12}?(?:指令|指示|说明|规则|提示|要求|之前|以上|上面)|(?:指示|命令|ルール|指令)[^。\n]{0,12}?(?:無視|忘れ)|(?:이전|앞의|모든)[^.\n]{0,12}?(?:지시|지침|명령|규칙)[^.\n]{0,8}?(?:무시|잊어)",
     },
     RuleDef {
         id: "RAMP-PI-005",
@@ -961,10 +991,23 @@ pub fn rules_score(hits: &[RuleHit], hidden_tag_text: bool) -> f32 {
     1.0 - best.iter().fold(1.0, |acc, w| acc * (1.0 - w))
 }
 
-/// Combine the rule score and the classifier probability.
+/// How far the classifier's logit is shifted down before it joins the rules
+/// (see the module docs): the classifier's own 0.5 threshold is tuned for
+/// its training distribution; shifted, it needs either a more confident
+/// classifier or agreement from a rule, which keeps the false-positive rate
+/// on everyday instructions under 1% while rules catch what it misses.
+pub const CLASSIFIER_SHIFT: f32 = 1.25;
+
+/// Combine the rule score and the classifier probability:
+/// `1 - (1 - r)(1 - sigmoid(logit(p) - CLASSIFIER_SHIFT))`.
 pub fn combine(rules: f32, classifier: Option<f32>) -> f32 {
     match classifier {
-        Some(p) => 1.0 - (1.0 - rules) * (1.0 - p.clamp(0.0, 1.0)),
+        Some(p) => {
+            let p = p.clamp(1e-6, 1.0 - 1e-6);
+            let z = (p / (1.0 - p)).ln() - CLASSIFIER_SHIFT;
+            let q = 1.0 / (1.0 + (-z).exp());
+            1.0 - (1.0 - rules) * (1.0 - q)
+        }
         None => rules,
     }
 }
@@ -1026,7 +1069,7 @@ impl InjectionDetector {
         let mut best: Option<(f32, Span)> = None;
         for v in input.views.all() {
             if let Some((p, s, e)) =
-                classifier::windowed_max(&v.text, classifier::injection_probability)
+                classifier::injection_probability(&v.text).map(|p| (p, 0, v.text.len()))
             {
                 if best.is_none_or(|b| p > b.0) {
                     best = Some((p, v.to_original(s, e)));
@@ -1091,7 +1134,8 @@ impl Detector for InjectionDetector {
             out.push(f);
         }
         if let Some((p, span)) = cls {
-            if p >= crate::DEFAULT_THRESHOLD {
+            let q = combine(0.0, Some(p));
+            if score >= crate::DEFAULT_THRESHOLD && q >= 0.3 {
                 out.push(
                     Finding::new(
                         "RAMP-PI-090",
