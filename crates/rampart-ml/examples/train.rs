@@ -10,7 +10,7 @@ fn main() {
         .unwrap_or_else(|| format!("/tmp/{which}.bin"));
     let dir = rampart_ml::data::default_data_dir();
     let t = std::time::Instant::now();
-    match rampart_ml::train::train_model(which, &dir) {
+    match rampart_ml::train::train_model(which, &dir, true) {
         Ok((bytes, report)) => {
             std::fs::write(&out, &bytes).expect("write model");
             if let Some(card) = std::env::var_os("RAMPART_CARD") {

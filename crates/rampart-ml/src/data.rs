@@ -563,6 +563,28 @@ pub struct TrainReport {
 pub const SPLIT_RULE: &str = "FNV-1a-64(normalised text) mod 10: 0 = held-aside test, 1 = calibration (threshold only), 2..9 = train; duplicates removed (first file wins)";
 
 impl TrainReport {
+    /// A report of a run that skipped the measurements.
+    pub fn unevaluated(
+        model: &str,
+        bytes: &[u8],
+        files: Vec<FileInfo>,
+        train_examples: usize,
+        calib_examples: usize,
+    ) -> TrainReport {
+        TrainReport {
+            model: model.to_string(),
+            model_sha256: hex_digest(bytes),
+            files,
+            split: SPLIT_RULE,
+            train_examples,
+            calib_examples,
+            test_examples: 0,
+            test: Metrics::default(),
+            benign: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+
     /// The model card in Markdown (`crates/rampart-ml/models/<model>.md`).
     pub fn to_markdown(&self, intro: &str) -> String {
         let mut s = String::new();

@@ -39,8 +39,9 @@ pub struct BinaryRecipe<'a> {
 pub fn train_binary(
     dir: &Path,
     r: &BinaryRecipe<'_>,
+    evaluate: bool,
 ) -> Result<(TextClassifier, TrainReport), ModelError> {
-    let (files, items) = load(dir, &r.sources, r.labelled_negatives_only)?;
+    let (files, items) = load(dir, &restrict(r.sources.clone()), r.labelled_negatives_only)?;
     let train_items: Vec<&Item> = items
         .iter()
         .filter(|i| !i.measure_only && i.split == Split::Train)
@@ -69,6 +70,12 @@ pub fn train_binary(
         .map(|i| model.logit(&i.text))
         .collect();
     model.calibrate(threshold_for(&calib_neg, r.target_fpr));
+    if !evaluate {
+        let bytes = model.to_bytes();
+        let report =
+            TrainReport::unevaluated(r.name, &bytes, files, examples.len(), calib_neg.len());
+        return Ok((model, report));
+    }
 
     let test: Vec<&Item> = items
         .iter()
@@ -512,8 +519,8 @@ pub fn suffix_lm_sources() -> Vec<SourceSpec> {
 /// Train the suffix LM: count on the training split of the negatives, set
 /// the threshold on the calibration split (0.25% FPR), measure on the
 /// held-aside split and on harmful goals with generated suffixes.
-pub fn train_suffix_lm(dir: &Path) -> Result<(CharLm, TrainReport), ModelError> {
-    let (files, items) = load(dir, &suffix_lm_sources(), false)?;
+pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainReport), ModelError> {
+    let (files, items) = load(dir, &restrict(suffix_lm_sources()), false)?;
     let train: Vec<&str> = items
         .iter()
         .filter(|i| !i.label && !i.measure_only && i.split == Split::Train)
@@ -537,6 +544,11 @@ pub fn train_suffix_lm(dir: &Path) -> Result<(CharLm, TrainReport), ModelError> 
     let k = (calib.len() as f64 * 0.005).floor() as usize;
     lm.meta.threshold = calib.get(k).copied().unwrap_or(f32::MAX) + 0.05;
     let thr = lm.meta.threshold;
+    if !evaluate {
+        let bytes = lm.to_bytes();
+        let report = TrainReport::unevaluated("suffix-lm", &bytes, files, train.len(), calib.len());
+        return Ok((lm, report));
+    }
     let flag = |t: &str| lm.max_window_nll(t).0 >= thr;
     let mut benign = Vec::new();
     let mut neg_scores = Vec::new();
@@ -603,18 +615,88 @@ pub fn lm_score(lm: &CharLm, text: &str) -> f32 {
 pub const MODELS: &[&str] = &["injection", "harm", "suffix-lm"];
 
 /// Train a shipped model by name; returns its serialised bytes and report.
-pub fn train_model(name: &str, dir: &Path) -> Result<(Vec<u8>, TrainReport), ModelError> {
+///
+/// `evaluate` false skips the held-aside measurements (the report then has
+/// only the files and the digest): the bytes are the same either way.
+pub fn train_model(
+    name: &str,
+    dir: &Path,
+    evaluate: bool,
+) -> Result<(Vec<u8>, TrainReport), ModelError> {
+    train_model_from(name, dir, None, evaluate)
+}
+
+/// The recipe files of a model, as paths relative to the data directory.
+pub fn recipe_files(name: &str) -> Result<Vec<&'static str>, ModelError> {
+    let specs = match name {
+        "injection" => data::injection_sources(),
+        "harm" => data::harm_sources(),
+        "suffix-lm" => suffix_lm_sources(),
+        other => {
+            return Err(ModelError::Data(format!(
+                "unknown model `{other}`: expected one of {}",
+                MODELS.join(", ")
+            )))
+        }
+    };
+    Ok(specs.iter().map(|s| s.path).collect())
+}
+
+thread_local! {
+    static ONLY: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keep only the recipe entries named in `only` (relative paths), when set.
+fn restrict(mut specs: Vec<SourceSpec>) -> Vec<SourceSpec> {
+    ONLY.with(|o| {
+        if let Some(only) = o.borrow().as_ref() {
+            specs.retain(|s| only.iter().any(|p| p == s.path));
+        }
+    });
+    specs
+}
+
+/// Train with only some of the recipe's files (`only`: paths relative to
+/// `dir`, each one of [`recipe_files`]); `None` uses them all.
+pub fn train_model_from(
+    name: &str,
+    dir: &Path,
+    only: Option<Vec<String>>,
+    evaluate: bool,
+) -> Result<(Vec<u8>, TrainReport), ModelError> {
+    if let Some(o) = &only {
+        let known = recipe_files(name)?;
+        for p in o {
+            if !known.contains(&p.as_str()) {
+                return Err(ModelError::Data(format!(
+                    "`{p}` is not a training file of `{name}`: expected paths under the data directory among: {}",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    ONLY.with(|x| *x.borrow_mut() = only);
+    let out = train_model_inner(name, dir, evaluate);
+    ONLY.with(|x| *x.borrow_mut() = None);
+    out
+}
+
+fn train_model_inner(
+    name: &str,
+    dir: &Path,
+    evaluate: bool,
+) -> Result<(Vec<u8>, TrainReport), ModelError> {
     match name {
         "injection" => {
-            let (m, r) = train_binary(dir, &injection_recipe())?;
+            let (m, r) = train_binary(dir, &injection_recipe(), evaluate)?;
             Ok((m.to_bytes(), r))
         }
         "harm" => {
-            let (m, r) = train_binary(dir, &harm_recipe())?;
+            let (m, r) = train_binary(dir, &harm_recipe(), evaluate)?;
             Ok((m.to_bytes(), r))
         }
         "suffix-lm" => {
-            let (m, r) = train_suffix_lm(dir)?;
+            let (m, r) = train_suffix_lm(dir, evaluate)?;
             Ok((m.to_bytes(), r))
         }
         other => Err(ModelError::Data(format!(
