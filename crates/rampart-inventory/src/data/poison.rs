@@ -75,11 +75,11 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 33)
 }
 
-/// Lower-cased alphanumeric words of length >= 2 (at most 512).
+/// Lower-cased alphanumeric words of length >= 2 (at most 4096).
 pub fn tokens(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 2)
-        .take(512)
+        .take(4096)
         .map(|w| w.to_lowercase())
         .collect()
 }
@@ -112,43 +112,39 @@ fn finding(id: &str, sev: Severity, msg: String, path: &str, cat: &str) -> Findi
 }
 
 struct Nb {
-    labels: Vec<String>,
-    /// token -> count per label (documents containing it)
-    counts: HashMap<String, Vec<u32>>,
+    labels: usize,
+    /// token id -> documents containing it, per label
+    counts: Vec<Vec<u32>>,
     docs: Vec<u32>,
     totals: Vec<u64>,
-    vocab: usize,
 }
 
 impl Nb {
-    fn train(rows: &[(usize, Vec<String>)], labels: &[String]) -> Nb {
-        let mut counts: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut docs = vec![0u32; labels.len()];
-        let mut totals = vec![0u64; labels.len()];
+    fn train(rows: &[(usize, Vec<u32>)], labels: usize, vocab: usize) -> Nb {
+        let mut counts = vec![vec![0u32; labels]; vocab];
+        let mut docs = vec![0u32; labels];
+        let mut totals = vec![0u64; labels];
         for (l, toks) in rows {
             docs[*l] += 1;
-            for t in toks {
-                counts
-                    .entry(t.clone())
-                    .or_insert_with(|| vec![0; labels.len()])[*l] += 1;
+            for &t in toks {
+                counts[t as usize][*l] += 1;
                 totals[*l] += 1;
             }
         }
-        let vocab = counts.len().max(1);
         Nb {
-            labels: labels.to_vec(),
+            labels,
             counts,
             docs,
             totals,
-            vocab,
         }
     }
 
     /// Log-posterior (unnormalised) per label; `own` removes the row's own
     /// contribution (leave-one-out), `skip` ignores tokens.
-    fn scores(&self, toks: &[String], own: Option<usize>, skip: &HashSet<String>) -> Vec<f64> {
+    fn scores(&self, toks: &[u32], own: Option<usize>, skip: &[bool]) -> Vec<f64> {
         let n: u32 = self.docs.iter().sum();
-        (0..self.labels.len())
+        let vocab = self.counts.len().max(1) as f64;
+        (0..self.labels)
             .map(|l| {
                 let (d, tot) = match own {
                     Some(o) if o == l => (
@@ -157,13 +153,13 @@ impl Nb {
                     ),
                     _ => (self.docs[l], self.totals[l]),
                 };
-                let mut s = ((d as f64 + 1.0) / (n as f64 + self.labels.len() as f64)).ln();
-                let denom = (tot as f64 + self.vocab as f64).ln();
-                for t in toks {
-                    if skip.contains(t) {
+                let mut s = ((d as f64 + 1.0) / (n as f64 + self.labels as f64)).ln();
+                let denom = (tot as f64 + vocab).ln();
+                for &t in toks {
+                    if skip.get(t as usize).copied().unwrap_or(false) {
                         continue;
                     }
-                    let mut c = self.counts.get(t).map(|v| v[l]).unwrap_or(0) as f64;
+                    let mut c = self.counts[t as usize][l] as f64;
                     if own == Some(l) {
                         c = (c - 1.0).max(0.0);
                     }
@@ -475,21 +471,32 @@ pub fn check(
             .enumerate()
             .map(|(i, l)| (l.as_str(), i))
             .collect();
-        let rows_tok: Vec<(usize, Vec<String>)> = samples
+        let mut vocab: HashMap<String, u32> = HashMap::new();
+        let mut names: Vec<String> = Vec::new();
+        let rows_tok: Vec<(usize, Vec<u32>)> = samples
             .iter()
             .map(|s| {
-                let mut t = tokens(&s.text);
-                t.sort();
+                let mut t: Vec<u32> = tokens(&s.text)
+                    .into_iter()
+                    .map(|w| {
+                        let next = names.len() as u32;
+                        *vocab.entry(w).or_insert_with_key(|k| {
+                            names.push(k.clone());
+                            next
+                        })
+                    })
+                    .collect();
+                t.sort_unstable();
                 t.dedup();
                 (lidx[s.label.as_str()], t)
             })
             .collect();
-        let nb = Nb::train(&rows_tok, &label_names);
+        let nb = Nb::train(&rows_tok, label_names.len(), names.len());
         let n = samples.len() as f64;
-        let min_support = (0.002 * n).ceil().max(4.0) as u32;
+        let min_support = (0.004 * n).ceil().max(8.0) as u32;
         let max_df = (0.05 * n).max(min_support as f64) as u32;
-        let mut candidates: Vec<(String, usize, u32)> = Vec::new();
-        for (tok, c) in &nb.counts {
+        let mut candidates: Vec<(u32, usize, u32)> = Vec::new();
+        for (tok, c) in nb.counts.iter().enumerate() {
             let df: u32 = c.iter().sum();
             if df < min_support || df > max_df {
                 continue;
@@ -502,10 +509,13 @@ pub fn check(
             let p_label_given_tok = bc as f64 / df as f64;
             let base = nb.docs[best] as f64 / n;
             if p_label_given_tok >= 0.9 && p_label_given_tok / base >= 1.3 {
-                candidates.push((tok.clone(), best, df));
+                candidates.push((tok as u32, best, df));
             }
         }
-        let skip: HashSet<String> = candidates.iter().map(|c| c.0.clone()).collect();
+        let mut skip = vec![false; names.len()];
+        for c in &candidates {
+            skip[c.0 as usize] = true;
+        }
         let mut triggers: Vec<(f64, String, usize, Vec<u64>)> = Vec::new();
         for (tok, label, df) in &candidates {
             let mut disagree = 0u32;
@@ -527,8 +537,13 @@ pub fn check(
                 }
             }
             let frac = disagree as f64 / (*df).max(1) as f64;
-            if frac >= 0.5 {
-                triggers.push((frac * *df as f64, tok.clone(), *label, rows));
+            if frac >= 0.75 {
+                triggers.push((
+                    frac * *df as f64,
+                    names[*tok as usize].clone(),
+                    *label,
+                    rows,
+                ));
             }
         }
         triggers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -558,7 +573,7 @@ pub fn check(
             );
         }
         // Label flips.
-        let none = HashSet::new();
+        let none: Vec<bool> = Vec::new();
         let mut flips: Vec<(f64, u64, String, String)> = Vec::new();
         for (i, (l, toks)) in rows_tok.iter().enumerate() {
             if toks.is_empty() {

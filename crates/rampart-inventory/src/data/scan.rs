@@ -195,6 +195,9 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<DataScanReport, String> {
     let mut order: Vec<String> = Vec::new();
     let mut hits: Vec<Hit> = Vec::new();
     let mut samples: Vec<Sample> = Vec::new();
+    // Memory bound for the poisoning checks (their texts stay in memory).
+    const MAX_SAMPLE_BYTES: usize = 256 * 1024 * 1024;
+    let mut sample_bytes = 0usize;
     let read = table::read_records(path, format, &opts.limits, |row, _line, rec| {
         rec.for_each_field(&mut |col: &str, v: Cow<'_, str>| {
             let c = match cols.get_mut(col) {
@@ -232,12 +235,13 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<DataScanReport, String> {
                 ));
             }
         });
-        if do_poison && samples.len() < opts.max_samples {
+        if do_poison && samples.len() < opts.max_samples && sample_bytes < MAX_SAMPLE_BYTES {
             if let (Some(t), Some(l)) = (
                 rec.get(text_col.as_deref().unwrap_or("")),
                 rec.get(label_col.as_deref().unwrap_or("")),
             ) {
-                let text: String = t.chars().take(4096).collect();
+                let text: String = t.chars().take(32 * 1024).collect();
+                sample_bytes += text.len();
                 samples.push(Sample {
                     row,
                     text,
