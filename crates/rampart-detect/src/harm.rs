@@ -353,6 +353,7 @@ pub fn strip_framing(text: &str) -> Option<String> {
 pub struct HarmAssessment {
     /// `0..=1`; `>= 0.5` is harmful at the calibrated threshold.
     pub score: f32,
+    /// Hazard category (`none` when the score is far below the threshold).
     pub category: &'static str,
     pub nist: &'static str,
     /// Whether the best score came from the text without its framing.
@@ -364,9 +365,15 @@ pub fn assess(text: &str) -> HarmAssessment {
     let model = rampart_ml::models::harm();
     let full = model.score(text);
     let stripped = strip_framing(text).map(|t| model.score(&t)).unwrap_or(0.0);
-    let (category, nist) = categorize(text);
+    let score = full.max(stripped);
+    // The taxonomy scan is only needed when there is something to report.
+    let (category, nist) = if score >= 0.4 {
+        categorize(text)
+    } else {
+        ("none", "")
+    };
     HarmAssessment {
-        score: full.max(stripped),
+        score,
         category,
         nist,
         framed: stripped > full && stripped >= 0.5,

@@ -79,6 +79,9 @@ pub fn is_invisible(c: char) -> bool {
 /// dropped, runs of whitespace collapsed to one space, and a few common
 /// look-alike and leetspeak digits inside words folded to letters.
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        return normalize_ascii(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
     for c in text.nfkc() {
@@ -96,6 +99,29 @@ pub fn normalize(text: &str) -> String {
         for l in c.to_lowercase() {
             out.push(fold_confusable(l));
         }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// The same result as the general path for ASCII input (ASCII is already
+/// NFKC and has no invisibles or confusables), without the per-char
+/// Unicode machinery: most prompts take this path.
+fn normalize_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last_space = true;
+    for &b in text.as_bytes() {
+        if b.is_ascii_whitespace() || b == 0x0b {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+            continue;
+        }
+        last_space = false;
+        out.push(b.to_ascii_lowercase() as char);
     }
     if out.ends_with(' ') {
         out.pop();
@@ -387,6 +413,35 @@ mod tests {
         assert_eq!(a, b);
         assert!(!a.is_empty());
         assert!(a.iter().all(|&i| (i as u64) < (1u64 << cfg.bits)));
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_the_general_path() {
+        for t in [
+            "  Hello\tWORLD \n x\u{b}y ",
+            "a  b",
+            "",
+            "   ",
+            "MiXeD 123 !@#",
+        ] {
+            let mut general = String::new();
+            let mut last_space = true;
+            for c in t.chars() {
+                if c.is_whitespace() {
+                    if !last_space {
+                        general.push(' ');
+                        last_space = true;
+                    }
+                    continue;
+                }
+                last_space = false;
+                general.extend(c.to_lowercase());
+            }
+            if general.ends_with(' ') {
+                general.pop();
+            }
+            assert_eq!(normalize(t), general, "{t:?}");
+        }
     }
 
     #[test]

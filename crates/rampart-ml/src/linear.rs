@@ -192,26 +192,34 @@ impl TextClassifier {
     }
 
     /// Logit of one already-normalised window, with sentence maxima when
-    /// the model asks for them.
+    /// the model asks for them. Sentences are extracted once: the whole
+    /// window's logit comes from the sum of its sentences' weights (word,
+    /// bigram and character features never cross a sentence end).
     fn logit_norm(&self, norm: &str, buf: &mut Vec<u32>) -> f32 {
-        let whole = self.logit_piece(norm, buf);
         if !self.meta.sentence_max {
-            return whole;
+            return self.logit_piece(norm, buf);
         }
-        let mut best = whole;
+        let (mut total, mut count) = (0f32, 0usize);
+        let mut best = f32::NEG_INFINITY;
         let mut pieces = 0;
-        for sent in norm.split(['.', '!', '?', ';', ':', '\n']) {
+        for sent in norm.split_inclusive(['.', '!', '?', ';', ':', '\n']) {
+            buf.clear();
+            extract_normalized(sent, &self.meta.features, buf);
+            let sum: f32 = buf.iter().map(|&f| self.weights[f as usize]).sum();
+            total += sum;
+            count += buf.len();
             // Fragments of a few words say too little to judge alone.
-            if sent.split_whitespace().nth(3).is_none() || sent.len() == norm.len() {
-                continue;
+            if pieces < 64 && sent.split_whitespace().nth(3).is_some() && !buf.is_empty() {
+                pieces += 1;
+                best = best.max(self.meta.bias + sum / (buf.len() as f32).sqrt());
             }
-            pieces += 1;
-            if pieces > 64 {
-                break;
-            }
-            best = best.max(self.logit_piece(sent, buf));
         }
-        best
+        let whole = if count == 0 {
+            self.meta.bias
+        } else {
+            self.meta.bias + total / (count as f32).sqrt()
+        };
+        whole.max(best)
     }
 
     fn logit_piece(&self, norm: &str, buf: &mut Vec<u32>) -> f32 {
