@@ -568,7 +568,12 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                     }
                     out.add(rules::ZIP_FLAGS.finding(&mname, "encryption flag set on a member stored in clear: some loaders ignore the flag, scanners that honour it miss the content"));
                 }
-                if raw.size() <= 16 << 20 {
+                // CRC only for members that will be parsed anyway: tensor
+                // bytes are never read.
+                let kind = sniff_head(&head, raw.size());
+                if raw.size() <= 16 << 20
+                    && !matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image)
+                {
                     if let Ok(all) = read_range(&raw, 0, raw.size() as usize) {
                         check_crc(&mname, en.crc, &all, out);
                     }

@@ -39,13 +39,7 @@ fn walk(v: &Value, h: &mut Hits, depth: usize) {
     match v {
         Value::Object(o) => {
             if let Some(cn) = o.get("class_name").and_then(Value::as_str) {
-                if cn == "Lambda"
-                    || cn == "__lambda__"
-                    || cn == "TFOpLambda"
-                        && o.get("config")
-                            .and_then(|c| c.get("function"))
-                            .is_some_and(|f| f.is_array())
-                {
+                if cn == "Lambda" || cn == "__lambda__" {
                     let layer = o
                         .get("config")
                         .and_then(|c| c.get("name"))
@@ -161,7 +155,9 @@ fn json_object_end(b: &[u8]) -> Option<usize> {
 
 /// HDF5: find the `model_config` JSON among the attribute bytes.
 pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
-    let (b, _cut) = match read_capped(blob, ctx.opts.limits.max_read_bytes) {
+    // The model_config attribute sits in the root group's header, near the
+    // start; weights follow. 64 MiB covers the configs without reading them.
+    let (b, _cut) = match read_capped(blob, ctx.opts.limits.max_read_bytes.min(64 << 20)) {
         Ok(x) => x,
         Err(e) => return out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
     };

@@ -1,0 +1,80 @@
+//! The scan benchmark command (see docs/benchmarks/scan.md).
+//!
+//! `scanbench gen DIR [GB] [SMALL_FILES]` writes a PyTorch-layout zip
+//! checkpoint of about GB gigabytes (`DIR/big/model.pt`) and a directory of
+//! small artifacts (`DIR/small/`, copies of the technique fixtures).
+//! `scanbench scan PATH... [--repeat N]` scans and prints the wall time of
+//! each run and what was found, so that runs can be compared with peer
+//! scanners on the same files.
+
+use rampart_scan::{fixtures, scan_paths, ScanOptions};
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("gen") => {
+            let dir = PathBuf::from(args.get(1).expect("gen DIR"));
+            let gb: f64 = args.get(2).map(|s| s.parse().expect("GB")).unwrap_or(1.0);
+            let small: usize = args
+                .get(3)
+                .map(|s| s.parse().expect("count"))
+                .unwrap_or(2000);
+            std::fs::create_dir_all(dir.join("big")).expect("mkdir");
+            std::fs::create_dir_all(dir.join("small")).expect("mkdir");
+            let f = std::fs::File::create(dir.join("big/model.pt")).expect("create");
+            let bytes = (gb * (1u64 << 30) as f64) as u64;
+            fixtures::write_large_torch_zip(BufWriter::with_capacity(1 << 20, f), 256, bytes)
+                .expect("write checkpoint");
+            let cat = fixtures::catalogue();
+            for i in 0..small {
+                let fx = &cat[i % cat.len()];
+                std::fs::write(
+                    dir.join("small").join(format!("{i:05}_{}", fx.name)),
+                    &fx.bytes,
+                )
+                .expect("write");
+            }
+            println!(
+                "wrote {} ({bytes} bytes) and {small} small files",
+                dir.join("big/model.pt").display()
+            );
+        }
+        Some("scan") => {
+            let mut repeat = 1;
+            let mut paths = Vec::new();
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                if a == "--repeat" {
+                    repeat = it.next().and_then(|s| s.parse().ok()).expect("--repeat N");
+                } else {
+                    paths.push(PathBuf::from(a));
+                }
+            }
+            let opts = ScanOptions::default();
+            for _ in 0..repeat {
+                let t = Instant::now();
+                let r = scan_paths(&paths, &opts);
+                let dt = t.elapsed();
+                println!(
+                    "{:.4}s files={} skipped={} findings={} (critical {}, high {}) errors={}",
+                    dt.as_secs_f64(),
+                    r.summary.files_scanned,
+                    r.summary.files_skipped,
+                    r.findings.len(),
+                    r.summary.counts.critical,
+                    r.summary.counts.high,
+                    r.errors.len()
+                );
+            }
+        }
+        _ => {
+            eprintln!(
+                "usage: scanbench gen DIR [GB] [SMALL_FILES] | scanbench scan PATH... [--repeat N]"
+            );
+            std::process::exit(2);
+        }
+    }
+}
