@@ -1,7 +1,7 @@
 //! Benchmark driver: sign or digest a directory with the library and print
 //! the wall time and throughput (used for docs/benchmarks/sign.md).
 //!
-//! `cargo run --release -p rampart-sign --example sign_bench -- DIR KEY.pem [threads] [sha256|blake3] [shard_size]`
+//! `cargo run --release -p rampart-sign --example sign_bench -- DIR KEY.pem [threads] [sha256|blake3] [shard_size|0] [buffer_KiB]`
 //! With KEY `-`, only hashes (digest) the directory.
 
 use rampart_sign::{digest_dir, sign_dir, HashAlgorithm, HashOptions, KeySigner, PrivateKey};
@@ -11,7 +11,7 @@ use std::time::Instant;
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 3 {
-        eprintln!("usage: sign_bench DIR KEY.pem|- [threads] [sha256|blake3] [shard_size]");
+        eprintln!("usage: sign_bench DIR KEY.pem|- [threads] [sha256|blake3] [shard_size|0] [buffer_KiB]");
         std::process::exit(2);
     }
     let dir = Path::new(&a[1]);
@@ -21,7 +21,8 @@ fn main() {
             .get(4)
             .and_then(|h| HashAlgorithm::parse(h))
             .unwrap_or(HashAlgorithm::Sha256),
-        shard_size: a.get(5).and_then(|s| s.parse().ok()),
+        shard_size: a.get(5).and_then(|s| s.parse().ok()).filter(|n| *n > 0),
+        buffer_size: a.get(6).and_then(|s| s.parse::<usize>().ok()).map(|k| k << 10).unwrap_or(4 << 20),
         ..HashOptions::default()
     };
     let t = Instant::now();
