@@ -37,9 +37,10 @@ pub struct GatewayConfig {
     pub rag: RagConfig,
     #[serde(default)]
     pub tools: ToolsConfig,
-    /// Passed as-is to `rampart-telemetry` (sinks and buffer sizes).
+    /// Security-event sinks (see `rampart-telemetry`): JSONL, SQLite,
+    /// PostgreSQL, NATS JetStream, with bounded buffers.
     #[serde(default)]
-    pub telemetry: Option<toml::Value>,
+    pub telemetry: Option<rampart_telemetry::TelemetryConfig>,
     /// Where the file was loaded from: relative paths in it resolve against
     /// its directory.
     #[serde(skip)]
@@ -509,6 +510,12 @@ impl GatewayConfig {
                     s,
                     "bad pattern".into(),
                 ));
+            }
+        }
+        if let Some(t) = &self.telemetry {
+            if let Err(m) = t.validate() {
+                let field = m.split(':').next().unwrap_or("telemetry").to_string();
+                return Err(err(field, "[telemetry", m));
             }
         }
         if self.guards.output.window_chars < 64 {

@@ -9,12 +9,12 @@
 
 use crate::guard::Judged;
 use crate::tools::ToolDecision;
+use rampart_telemetry as tel;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct EventLog {
     pub request_id: String,
-    pub endpoint: String,
     pub key_id: Option<String>,
     pub tenant: Option<String>,
     pub model: Option<String>,
@@ -23,6 +23,8 @@ pub struct EventLog {
     /// allow, flag, redact or block (the strictest action taken).
     pub decision: String,
     pub error_code: Option<String>,
+    pub client_ip: Option<String>,
+    pub route: String,
     pub latency_ms: f64,
     pub prompt_tokens_estimate: u64,
     pub prompt_tokens: Option<u64>,
@@ -38,14 +40,8 @@ pub struct EventFinding {
     /// input, document or output.
     pub stage: String,
     pub action: String,
-    pub rule_id: String,
-    pub detector: String,
-    pub severity: String,
-    pub message: String,
-    pub category: Option<String>,
-    pub confidence: f32,
-    /// Already redacted by the detector.
-    pub evidence: Option<String>,
+    /// Evidence already redacted by the detector.
+    pub finding: rampart_core::Finding,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,10 +54,10 @@ pub struct RagAction {
 const MAX_ITEMS: usize = 256;
 
 impl EventLog {
-    pub fn new(request_id: &str, endpoint: &str) -> Self {
+    pub fn new(request_id: &str, route: &str) -> Self {
         EventLog {
             request_id: request_id.to_string(),
-            endpoint: endpoint.to_string(),
+            route: route.to_string(),
             decision: "allow".into(),
             ..Default::default()
         }
@@ -79,13 +75,7 @@ impl EventLog {
             self.findings.push(EventFinding {
                 stage: stage.to_string(),
                 action: a.to_string(),
-                rule_id: j.finding.rule_id.clone(),
-                detector: j.finding.detector.clone(),
-                severity: j.finding.severity.as_str().to_string(),
-                message: rampart_core::redact::truncate(&j.finding.message, 200),
-                category: j.finding.category.clone(),
-                confidence: j.finding.confidence,
-                evidence: j.finding.evidence.clone(),
+                finding: j.finding.clone(),
             });
         }
     }
@@ -123,28 +113,115 @@ fn rank(a: &str) -> u8 {
     }
 }
 
+fn action_of(s: &str) -> tel::Action {
+    match s {
+        "block" => tel::Action::Block,
+        "redact" => tel::Action::Redact,
+        "flag" => tel::Action::Flag,
+        "sanitized" | "sanitize" => tel::Action::Sanitize,
+        "dropped" | "drop" => tel::Action::Drop,
+        "error" => tel::Action::Error,
+        _ => tel::Action::Allow,
+    }
+}
+
+impl EventLog {
+    /// The telemetry event for this request.
+    pub fn into_event(self) -> tel::SecurityEvent {
+        let mut ev = tel::SecurityEvent::new(self.request_id, self.route);
+        ev.method = Some("POST".into());
+        ev.key_id = self.key_id;
+        ev.tenant = self.tenant;
+        ev.client_ip = self.client_ip;
+        ev.model = self.model;
+        ev.stream = self.stream;
+        ev.status = self.status;
+        ev.action = if self.status >= 500 {
+            tel::Action::Error
+        } else {
+            action_of(&self.decision)
+        };
+        ev.code = self.error_code;
+        ev.latency_ms = self.latency_ms;
+        ev.tokens = Some(tel::Tokens {
+            prompt: self.prompt_tokens.unwrap_or(self.prompt_tokens_estimate),
+            completion: self.completion_tokens.unwrap_or(0),
+        });
+        for f in self.findings {
+            ev.add_finding(f.stage, action_of(&f.action), f.finding);
+        }
+        if let Some(code) = &ev.code {
+            ev.decisions.push(tel::Decision {
+                stage: "request".into(),
+                action: ev.action,
+                policy: code.clone(),
+                code: Some(code.clone()),
+                reason: None,
+            });
+        }
+        ev.tool_calls = self
+            .tool_calls
+            .into_iter()
+            .map(|t| tel::ToolCallRecord {
+                name: t.name,
+                allowed: t.allowed,
+                reason: Some(t.reason),
+            })
+            .collect();
+        for s in &self.retrieval_sources {
+            let rag = self
+                .rag_actions
+                .iter()
+                .find(|r| r.source.as_deref() == Some(s.as_str()));
+            ev.retrieval.push(tel::RetrievalRecord {
+                source: s.clone(),
+                action: rag
+                    .map(|r| action_of(&r.outcome))
+                    .unwrap_or(tel::Action::Allow),
+                reason: rag.map(|r| r.reasons.join("; ")),
+            });
+        }
+        ev
+    }
+}
+
 /// The gateway's handle on the telemetry pipeline.
 pub struct Telemetry {
-    _private: (),
+    pipeline: tel::TelemetryPipeline,
 }
 
 impl Telemetry {
-    /// Build the pipeline from the `[telemetry]` section (absent: none).
+    /// Start the pipeline for the `[telemetry]` section (absent: none).
+    /// Must run inside a tokio runtime.
     pub fn from_config(
-        v: Option<&toml::Value>,
-        _base: Option<&std::path::Path>,
+        cfg: Option<&tel::TelemetryConfig>,
+        base: Option<&std::path::Path>,
     ) -> Result<Option<Telemetry>, String> {
-        match v {
-            None => Ok(None),
-            Some(_) => Err("telemetry: sinks are not available in this build".into()),
+        let Some(c) = cfg else { return Ok(None) };
+        let mut c = c.clone();
+        if let Some(b) = base {
+            c.resolve_paths(b);
         }
+        Ok(Some(Telemetry {
+            pipeline: tel::TelemetryPipeline::from_config(&c)?,
+        }))
     }
-    /// Hand an event to the pipeline without waiting.
-    pub fn emit(&self, _e: EventLog) {}
-    /// Wait (bounded) for buffered events to reach the sinks.
-    pub async fn flush(&self) {}
-    /// Counters for `/metrics` (emitted, dropped, failed...).
-    pub fn counters(&self) -> Vec<(String, u64)> {
-        Vec::new()
+    /// Hand an event to the pipeline without waiting (a full buffer drops
+    /// it, counted).
+    pub fn emit(&self, e: EventLog) {
+        self.pipeline.emit(e.into_event());
+    }
+    /// Write what is buffered (bounded wait), e.g. at shutdown.
+    pub async fn flush(&self) {
+        self.pipeline
+            .shutdown(std::time::Duration::from_secs(5))
+            .await;
+    }
+    /// Wait until emitted events are written (tests, admin).
+    pub async fn settle(&self, max: std::time::Duration) -> bool {
+        self.pipeline.flush(max).await
+    }
+    pub fn stats(&self) -> tel::TelemetryStats {
+        self.pipeline.stats()
     }
 }

@@ -232,7 +232,9 @@ impl InputGuard {
             let span = j.finding.location.as_ref().and_then(|l| l.span);
             if is_instruction_family(&j.family) {
                 if let Some(sp) = span {
-                    instr_spans.push((sp, "instruction".to_string()));
+                    // The payload follows the trigger ("ignore ... and say
+                    // X"): neutralise the whole sentence.
+                    instr_spans.push((sentence_of(&clean, sp), "instruction".to_string()));
                 } else {
                     instr_spans.push((Span::new(0, clean.len()), "instruction".to_string()));
                 }
@@ -313,6 +315,28 @@ pub fn strip_invisible(text: &str) -> (String, usize) {
         })
         .collect();
     (s, removed)
+}
+
+/// Widen `sp` to the sentence (or line) around it.
+fn sentence_of(text: &str, sp: Span) -> Span {
+    let end = sp.end.min(text.len());
+    let start = sp.start.min(end);
+    if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+        return sp;
+    }
+    let is_stop = |c: char| matches!(c, '.' | '!' | '?' | '\n' | '。');
+    let a = text[..start]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_stop(*c))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    let b = text[end..]
+        .char_indices()
+        .find(|(_, c)| is_stop(*c))
+        .map(|(i, c)| end + i + c.len_utf8())
+        .unwrap_or(text.len());
+    Span::new(a, b)
 }
 
 /// Merge spans, keep only those on char boundaries, sorted.
@@ -471,11 +495,11 @@ impl<'a> OutputGuard<'a> {
             .as_deref()
             .map(|s| word_ngrams(s).into_iter().collect())
             .unwrap_or_default();
-        let policy = rampart_detect::output::OutputPolicy {
-            allowed_domains: cfg.allowed_domains.clone(),
-            canary: canary.clone(),
-            system_prompt: system_prompt.clone(),
-        };
+        let policy = rampart_detect::output::OutputPolicy::new(
+            cfg.allowed_domains.clone(),
+            canary.clone(),
+            system_prompt.clone(),
+        );
         OutputGuard {
             cfg,
             system_prompt,
@@ -581,10 +605,16 @@ impl<'a> OutputGuard<'a> {
             let rule = classify_output(&f);
             // Our own canary/link checks above already cover these rules;
             // keep the engine's extra findings.
+            let span_of = |x: &Finding| x.location.as_ref().and_then(|l| l.span);
             let dup = out.iter().any(|(r, g)| {
                 *r == rule
-                    && g.location.as_ref().and_then(|l| l.span)
-                        == f.location.as_ref().and_then(|l| l.span)
+                    && match (span_of(g), span_of(&f)) {
+                        (Some(a), Some(b)) => a.start < b.end && b.start < a.end,
+                        // Whole-text findings (overlap, canary) of one rule
+                        // are the same finding.
+                        (None, None) => true,
+                        _ => rule == OutputRule::Leak,
+                    }
             });
             if !dup {
                 out.push((rule, f));

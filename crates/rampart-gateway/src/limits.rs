@@ -390,7 +390,7 @@ impl Cluster {
         ] {
             let interval = 60_000_000u64 / per_min.max(1) as u64;
             // Burst = one minute's worth, like governor's per_minute quota.
-            let burst = interval * (per_min.max(1) as u64 - 1);
+            let burst = interval * per_min.max(1) as u64;
             inv.arg(interval).arg(burst).arg(cost);
         }
         let res: Result<Result<Vec<i64>, _>, _> =

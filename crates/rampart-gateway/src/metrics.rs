@@ -52,7 +52,8 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, limiter_rejections: u64, telemetry: &[(String, u64)]) -> String {
+    /// `telemetry` is the pipeline's own exposition text, appended as is.
+    pub fn render(&self, limiter_rejections: u64, telemetry: &str) -> String {
         let mut s = String::with_capacity(4096);
         let _ = writeln!(
             s,
@@ -135,12 +136,7 @@ impl Metrics {
             "# HELP rampart_in_flight Requests in flight.\n# TYPE rampart_in_flight gauge\nrampart_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
         );
-        for (name, v) in telemetry {
-            let _ = writeln!(
-                s,
-                "# TYPE rampart_telemetry_{name} counter\nrampart_telemetry_{name} {v}"
-            );
-        }
+        s.push_str(telemetry);
         s
     }
 }
@@ -161,12 +157,12 @@ mod tests {
         m.record("chat", 200, 0.0007);
         m.record("chat", 429, 0.02);
         m.block("rate_limit_exceeded");
-        let t = m.render(3, &[("events_dropped_total".into(), 2)]);
+        let t = m.render(3, "rampart_telemetry_emitted_total 2\n");
         assert!(t.contains("rampart_requests_total{endpoint=\"chat\",status=\"200\"} 1"));
         assert!(t.contains("rampart_request_duration_seconds_bucket{le=\"0.001\"} 1"));
         assert!(t.contains("rampart_request_duration_seconds_count 2"));
         assert!(t.contains("rampart_blocks_total{code=\"rate_limit_exceeded\"} 1"));
         assert!(t.contains("rampart_limiter_rejections_total 3"));
-        assert!(t.contains("rampart_telemetry_events_dropped_total 2"));
+        assert!(t.contains("rampart_telemetry_emitted_total 2"));
     }
 }

@@ -414,6 +414,13 @@ impl Endpoint {
             Endpoint::Embeddings => "embeddings",
         }
     }
+    fn route(&self) -> &'static str {
+        match self {
+            Endpoint::Chat => "/v1/chat/completions",
+            Endpoint::Completions => "/v1/completions",
+            Endpoint::Embeddings => "/v1/embeddings",
+        }
+    }
     fn path(&self) -> &'static str {
         match self {
             Endpoint::Chat => "chat/completions",
@@ -489,7 +496,7 @@ async fn proxy(shared: Arc<Shared>, req: Request, ep: Endpoint) -> Response {
         shared: shared.clone(),
         started: Instant::now(),
         endpoint: ep.label(),
-        log: EventLog::new(&rid, ep.label()),
+        log: EventLog::new(&rid, ep.route()),
     };
     let rt = shared.rt.load_full();
     match proxy_inner(&shared, &rt, req, &ep, &mut ctx, guard).await {
@@ -524,6 +531,7 @@ async fn proxy_inner(
 ) -> Result<Outcome, ApiError> {
     let scfg = &rt.cfg.server;
     let ip = client_ip(&req, scfg.trust_forwarded_for);
+    ctx.log.client_ip = Some(ip.to_string());
     let who = authenticate(rt, req.headers())?;
     ctx.log.key_id = Some(who.id.clone());
     ctx.log.tenant = Some(who.tenant.clone());
@@ -1426,15 +1434,37 @@ impl ToolBuffer {
 
 async fn models(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let started = Instant::now();
-    let rt = s.rt.load();
+    let rt = s.rt.load_full();
     let r = match authenticate(&rt, req.headers()) {
         Err(e) => e.into_response(),
         Ok(who) => {
-            let data: Vec<Value> = rt
-                .routes
-                .iter()
-                .filter_map(|r| r.listed_model())
-                .filter(|m| who.may_use_model(m))
+            let mut ids: Vec<String> = Vec::new();
+            for r in &rt.routes {
+                match r.listed_model() {
+                    Some(m) => ids.push(m.to_string()),
+                    // A pattern route lists what its upstream serves.
+                    None => {
+                        if let Ok(resp) = r.get("models").await {
+                            if let Ok(b) = read_upstream(resp, r.timeout).await {
+                                if let Ok(v) = serde_json::from_slice::<Value>(&b) {
+                                    for m in v["data"].as_array().into_iter().flatten() {
+                                        if let Some(id) = m["id"].as_str() {
+                                            if r.matches(id) {
+                                                ids.push(id.to_string());
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let mut seen = std::collections::HashSet::new();
+            let data: Vec<Value> = ids
+                .into_iter()
+                .filter(|m| who.may_use_model(m) && seen.insert(m.clone()))
+                .take(1000)
                 .map(|m| json!({"id": m, "object": "model", "created": 0, "owned_by": "rampart"}))
                 .collect();
             axum::Json(json!({"object": "list", "data": data})).into_response()
@@ -1614,7 +1644,7 @@ async fn metrics(State(s): State<Arc<Shared>>) -> Response {
     let tel = s
         .telemetry
         .as_ref()
-        .map(|t| t.counters())
+        .map(|t| t.stats().to_prometheus())
         .unwrap_or_default();
     let body = s
         .metrics
@@ -1651,7 +1681,7 @@ async fn admin_status(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Respo
             "cluster": rt.limiter.cluster_enabled(),
             "in_flight": s.metrics.in_flight.load(Ordering::Relaxed),
             "reloads": s.metrics.reloads.load(Ordering::Relaxed),
-            "telemetry": s.telemetry.as_ref().map(|t| t.counters()).unwrap_or_default(),
+            "telemetry": s.telemetry.as_ref().map(|t| t.stats()),
         }))
         .into_response(),
     }

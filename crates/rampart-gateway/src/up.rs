@@ -63,15 +63,16 @@ pub fn demo_config(
     });
     cfg.admin.key_hash = Some(auth::hash_key(admin_key, None));
     cfg.guards.output.allowed_domains = vec!["example.com".into()];
-    let mut t = toml::map::Map::new();
-    let mut sink = toml::map::Map::new();
-    sink.insert("kind".into(), toml::Value::String("sqlite".into()));
-    sink.insert("path".into(), toml::Value::String(db.display().to_string()));
-    t.insert(
-        "sinks".into(),
-        toml::Value::Array(vec![toml::Value::Table(sink)]),
-    );
-    cfg.telemetry = Some(toml::Value::Table(t));
+    cfg.telemetry = Some(rampart_telemetry::TelemetryConfig {
+        sinks: vec![rampart_telemetry::SinkConfig::Sqlite(
+            rampart_telemetry::SqliteConfig {
+                name: None,
+                path: db.to_path_buf(),
+                table: "security_events".into(),
+            },
+        )],
+        ..Default::default()
+    });
     cfg
 }
 
@@ -110,6 +111,7 @@ async fn up(opts: UpOptions) -> anyhow::Result<()> {
     })?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
+    let shared = crate::Shared::new(cfg, None).map_err(anyhow::Error::msg)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -118,5 +120,7 @@ async fn up(opts: UpOptions) -> anyhow::Result<()> {
     );
     let _ = out.flush();
     drop(out);
-    crate::serve(cfg, listener).await
+    crate::spawn_reload_on_sighup(shared.clone());
+    crate::server::serve_with_shutdown(shared, listener, crate::shutdown_signal()).await?;
+    Ok(())
 }
