@@ -32,7 +32,7 @@ impl Default for FeatureConfig {
         FeatureConfig {
             bits: 18,
             char_min: 3,
-            char_max: 5,
+            char_max: 4,
             word_bigrams: true,
             punct_runs: true,
             skip_style_words: false,
