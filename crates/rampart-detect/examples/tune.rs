@@ -24,7 +24,7 @@ fn fnv(s: &str) -> u64 {
 
 /// Held-aside split: one fifth of each data set, chosen by a hash of the text.
 fn held_aside(s: &str) -> bool {
-    fnv(s) % 5 == 0
+    fnv(s).rem_euclid(5) == 0
 }
 
 fn json(path: &str) -> serde_json::Value {
@@ -167,7 +167,7 @@ fn main() {
             .flat_map(|s| s.3.iter().take(600).cloned())
             .collect();
         let mut t = rampart_detect::injection::debug_rule_timings(&all);
-        t.sort_by(|a, b| b.1.cmp(&a.1));
+        t.sort_by_key(|b| std::cmp::Reverse(b.1));
         for (id, d) in t.iter().take(10) {
             println!("{id} {:?}", d);
         }
