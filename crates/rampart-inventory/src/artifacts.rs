@@ -1,10 +1,10 @@
 //! Facts about files on disk: SHA-256, a bounded artifact scan, signatures.
 //!
-//! The artifact scan is a hook: [`scan_model`] is where the inventory asks
-//! "what does the scanner say about this file". It runs a small built-in
-//! check of pickle imports (dangerous callables named in GLOBAL /
-//! STACK_GLOBAL opcodes) over at most [`SCAN_LIMIT`] bytes; the full
-//! scanner is `rampart scan`.
+//! [`scan_model`] asks `rampart-scan` (the same engine as `rampart scan`,
+//! secrets off) about each model file. [`quick_pickle_check`] is a small
+//! built-in check of pickle imports (dangerous callables named in GLOBAL /
+//! STACK_GLOBAL opcodes) over at most [`SCAN_LIMIT`] bytes, kept for a
+//! cheap second opinion and for tests.
 
 use crate::asset::ScanResult;
 use rampart_core::Severity;
@@ -66,8 +66,35 @@ const STACK_PATTERNS: &[&[u8]] = &[
     b"\x8c\x04eval\x94",
 ];
 
-/// Run the artifact check on a model file.
-pub fn scan_model(path: &Path, format: &str) -> ScanResult {
+/// Scan a model file with `rampart-scan`.
+pub fn scan_model(path: &Path) -> ScanResult {
+    let opts = rampart_scan::ScanOptions {
+        secrets: false,
+        ..Default::default()
+    };
+    let rep = rampart_scan::scan_file(path, &opts);
+    let significant: Vec<&rampart_core::Finding> = rep
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .collect();
+    let status = if !significant.is_empty() {
+        "findings"
+    } else if !rep.errors.is_empty() {
+        "error"
+    } else {
+        "clean"
+    };
+    ScanResult {
+        status: status.into(),
+        scanner: "rampart-scan".into(),
+        findings: significant.len(),
+        max_severity: significant.iter().map(|f| f.severity).max(),
+    }
+}
+
+/// The built-in pickle-import check.
+pub fn quick_pickle_check(path: &Path, format: &str) -> ScanResult {
     if format != "pickle" && format != "pytorch" {
         return ScanResult {
             status: "not-scanned".into(),
@@ -124,8 +151,13 @@ mod tests {
         .unwrap();
         let good = dir.path().join("good.pkl");
         std::fs::write(&good, b"\x80\x02}q\x00.").unwrap();
-        assert_eq!(scan_model(&bad, "pickle").status, "findings");
-        assert_eq!(scan_model(&good, "pickle").status, "clean");
+        assert_eq!(quick_pickle_check(&bad, "pickle").status, "findings");
+        assert_eq!(quick_pickle_check(&good, "pickle").status, "clean");
+        let full = scan_model(&bad);
+        assert_eq!(full.status, "findings");
+        assert_eq!(full.scanner, "rampart-scan");
+        assert_eq!(full.max_severity, Some(Severity::Critical));
+        assert_eq!(scan_model(&good).status, "clean");
         let (h, n) = sha256_file(&good).unwrap();
         assert_eq!(n, 6);
         assert_eq!(h.len(), 64);

@@ -200,7 +200,7 @@ fn classify(root: &Path, path: &Path, size: u64, opts: &Options) -> Outcome {
                 Err(e) => err(&mut o, format!("cannot hash: {e}")),
             }
         }
-        let scan = artifacts::scan_model(path, kind.as_str());
+        let scan = artifacts::scan_model(path);
         if scan.status == "findings" {
             a.risks.push(risks::scanner_findings(
                 &rpath,

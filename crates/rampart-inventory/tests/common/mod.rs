@@ -19,6 +19,14 @@ fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
     std::fs::write(p, body).unwrap();
 }
 
+/// A valid safetensors file with metadata and no tensors.
+pub fn safetensors() -> Vec<u8> {
+    let header = b"{\"__metadata__\":{\"a\":\"b\"}}      ";
+    let mut v = (header.len() as u64).to_le_bytes().to_vec();
+    v.extend_from_slice(header);
+    v
+}
+
 /// Build the fixture tree under `root`.
 pub fn build_repo(root: &Path) {
     // A pickle model that calls os.system, with a card and a config.
@@ -38,10 +46,7 @@ pub fn build_repo(root: &Path) {
         r#"{"architectures": ["DistilBertForSequenceClassification"], "model_type": "distilbert"}"#,
     );
     // A signed safetensors model.
-    let mut st = 14u64.to_le_bytes().to_vec();
-    st.extend_from_slice(b"{\"__m__\":\"x\"} ");
-    st.extend_from_slice(&[0u8; 64]);
-    write(root, "models/llm/model.safetensors", &st);
+    write(root, "models/llm/model.safetensors", safetensors());
     write(
         root,
         "models/llm/model.sig",
