@@ -286,6 +286,13 @@ async fn post_json(
         return Err(e);
     }
     let bytes = read_capped(resp).await?;
+    if let Some(msg) = policy_block(status.as_u16(), &bytes) {
+        // A guard (gateway, content filter) refused the request: the
+        // target answered, and the attack did not get through.
+        return Ok(
+            json!({"choices": [{"message": {"role": "assistant", "content": format!("[blocked by the target: {msg}]")}, "finish_reason": "blocked"}], "rampart_blocked": true}),
+        );
+    }
     if !status.is_success() {
         let snippet = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_string();
         return Err(TargetError::new(
@@ -310,6 +317,30 @@ async fn post_json(
                 )
             ),
         )
+    })
+}
+
+/// A 400/403/422 whose JSON error says a content or security policy
+/// blocked the request (`rampart_blocked`, `content_filter`, ...).
+fn policy_block(status: u16, body: &[u8]) -> Option<String> {
+    if !matches!(status, 400 | 403 | 422) {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let e = v.get("error")?;
+    let code = e.get("code").and_then(Value::as_str).unwrap_or("");
+    let typ = e.get("type").and_then(Value::as_str).unwrap_or("");
+    let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
+    let policy = [
+        "rampart_blocked",
+        "content_filter",
+        "content_policy_violation",
+        "policy_violation",
+    ]
+    .iter()
+    .any(|k| code == *k || typ == *k);
+    policy.then(|| {
+        rampart_core::redact::truncate(&rampart_core::redact::sanitize_for_display(msg), 200)
     })
 }
 
