@@ -11,7 +11,9 @@ use std::time::Instant;
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 3 {
-        eprintln!("usage: sign_bench DIR KEY.pem|- [threads] [sha256|blake3] [shard_size|0] [buffer_KiB]");
+        eprintln!(
+            "usage: sign_bench DIR KEY.pem|- [threads] [sha256|blake3] [shard_size|0] [buffer_KiB]"
+        );
         std::process::exit(2);
     }
     let dir = Path::new(&a[1]);
@@ -22,7 +24,11 @@ fn main() {
             .and_then(|h| HashAlgorithm::parse(h))
             .unwrap_or(HashAlgorithm::Sha256),
         shard_size: a.get(5).and_then(|s| s.parse().ok()).filter(|n| *n > 0),
-        buffer_size: a.get(6).and_then(|s| s.parse::<usize>().ok()).map(|k| k << 10).unwrap_or(4 << 20),
+        buffer_size: a
+            .get(6)
+            .and_then(|s| s.parse::<usize>().ok())
+            .map(|k| k << 10)
+            .unwrap_or(64 << 10),
         ..HashOptions::default()
     };
     let t = Instant::now();

@@ -115,7 +115,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             ignore_paths: Vec::new(),
             ignore_git: true,
-            buffer_size: 4 << 20,
+            buffer_size: 64 << 10,
             threads: None,
         }
     }

@@ -452,7 +452,11 @@ fn mutated_bundles_never_verify_with_changed_content() {
                 if o.is_valid() {
                     accepted += 1;
                     let bundle = rampart_sign::bundle::Bundle::parse(&b, &f.sig).unwrap();
-                    assert_eq!(bundle.payload_and_sig(&f.sig).unwrap(), orig_content, "mutation {m} at {pos}");
+                    assert_eq!(
+                        bundle.payload_and_sig(&f.sig).unwrap(),
+                        orig_content,
+                        "mutation {m} at {pos}"
+                    );
                 }
             }
         }
