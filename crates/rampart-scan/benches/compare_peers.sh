@@ -11,8 +11,11 @@ GB="${2:-1}"
 N="${3:-2000}"
 VENV="${BENCH_VENV:-/root/.cache/bench-venv}"
 SAMPLES="${RAMPART_SHARED_DATA:-$(cd .. && pwd)/shared/data}/pickles/samples"
-cargo build --release -q -p rampart-scan --example scanbench
-BIN="$CARGO_TARGET_DIR/release/examples/scanbench"
+# SCANBENCH: an already-built binary (skips the build).
+if [ -z "${SCANBENCH:-}" ]; then
+  cargo build --release -q -p rampart-scan --example scanbench
+fi
+BIN="${SCANBENCH:-$CARGO_TARGET_DIR/release/examples/scanbench}"
 [ -f "$W/big/model.pt" ] || "$BIN" gen "$W" "$GB" "$N"
 # Warm the page cache so every tool reads from memory.
 cat "$W/big/model.pt" > /dev/null

@@ -197,7 +197,9 @@ fn is_safetensors(h: &[u8], total: u64) -> bool {
     // `{"` or `{}` right after the length identifies the format.
     h[8] == b'{'
         && ((n >= 2 && n.saturating_add(8) <= total && n < 100 * 1024 * 1024)
-            || matches!(h[9], b'"' | b'}'))
+            || (h[9] == b'"'
+                && (memchr::memmem::find(h, b"\"dtype\"").is_some()
+                    || memchr::memmem::find(h, b"\"__metadata__\"").is_some())))
 }
 
 /// ONNX ModelProto and TensorFlow SavedModel both start with field 1 as a

@@ -94,7 +94,7 @@ fn bad_inputs_become_error_entries_and_the_scan_goes_on() {
     .unwrap();
     std::fs::write(
         d.join("wrong.safetensors"),
-        b"\xff\xff\xff\xff\xff\xff\xff\x7f{}",
+        b"\xff\xff\xff\xff\xff\xff\xff\x7f{\"a\":{\"dtype\":\"F32\"}}",
     )
     .unwrap();
     std::fs::write(d.join("short.npy"), b"\x93NUMPY\x01\x00\xff\xff{'descr'").unwrap();
@@ -246,6 +246,32 @@ fn secrets_in_env_and_notebooks() {
         assert!(
             !f.evidence.as_deref().unwrap_or("").contains(&key[4..]),
             "secret leaked in evidence"
+        );
+    }
+}
+
+#[test]
+fn random_bytes_raise_no_high_findings() {
+    // Deterministic xorshift: 5,000 buffers of 64 bytes, as a directory of
+    // opaque binaries would present them.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let opts = ScanOptions {
+        secrets: false,
+        ..ScanOptions::default()
+    };
+    for i in 0..5_000 {
+        let mut b = [0u8; 64];
+        for byte in b.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *byte = x as u8;
+        }
+        let rep = scan_bytes("blob.bin", &b, &opts);
+        assert!(
+            rep.max_severity() < Some(Severity::High),
+            "buffer {i}: {:?}",
+            rep.findings
         );
     }
 }
