@@ -39,6 +39,16 @@ impl Diff {
     }
 }
 
+/// Asset properties that take part in the comparison.
+const PROPS: [&str; 6] = [
+    "pinned",
+    "package",
+    "command",
+    "image",
+    "architecture",
+    "sdks",
+];
+
 fn from_inventory(inv: &Inventory) -> BTreeMap<String, Snapshot> {
     inv.assets
         .iter()
@@ -51,7 +61,7 @@ fn from_inventory(inv: &Inventory) -> BTreeMap<String, Snapshot> {
                 f.insert("format".into(), x.clone());
             }
             if let Some(x) = &a.license {
-                f.insert("license".into(), x.clone());
+                f.insert("license".into(), x.to_ascii_lowercase());
             }
             if let Some(x) = a.signature {
                 f.insert("signature".into(), x.as_str().into());
@@ -156,7 +166,7 @@ fn from_cyclonedx(v: &Value) -> BTreeMap<String, Snapshot> {
             .and_then(|l| l.get("id").or_else(|| l.get("name")))
             .and_then(Value::as_str)
         {
-            f.insert("license".into(), l.to_string());
+            f.insert("license".into(), l.to_ascii_lowercase());
         }
         if let Some(eps) = c.get("endpoints").and_then(Value::as_array) {
             f.insert(
@@ -198,7 +208,13 @@ fn from_cyclonedx(v: &Value) -> BTreeMap<String, Snapshot> {
                 "rampart:scan.status" => {
                     f.insert("scan".into(), val.into());
                 }
-                _ => {}
+                other => {
+                    if let Some(k) = other.strip_prefix("rampart:") {
+                        if PROPS.contains(&k) {
+                            f.insert(k.into(), val.into());
+                        }
+                    }
+                }
             }
         }
         if let Some(mut r) = risks.remove(id) {

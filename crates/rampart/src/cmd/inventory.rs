@@ -126,8 +126,9 @@ pub enum DataCommand {
         /// Dataset name (default: the file or directory name).
         #[arg(long)]
         dataset: Option<String>,
-        #[arg(long)]
-        version: String,
+        /// Version label of this dataset version (`--version` is the program's own).
+        #[arg(long = "dataset-version", value_name = "VERSION")]
+        dataset_version: String,
         #[arg(long)]
         source: String,
         #[arg(long, default_value = "none")]
@@ -375,7 +376,7 @@ fn data(c: DataCommand) -> anyhow::Result<ExitCode> {
             path,
             ledger: lpath,
             dataset,
-            version,
+            dataset_version,
             source,
             transformation,
             approver,
@@ -390,7 +391,7 @@ fn data(c: DataCommand) -> anyhow::Result<ExitCode> {
             let e = l
                 .record(ledger::NewEntry {
                     dataset: name,
-                    version,
+                    version: dataset_version,
                     source,
                     transformation,
                     approver,
