@@ -336,6 +336,13 @@ static FRAMING: Lazy<Regex> = Lazy::new(|| {
 
 /// The text with its framing sentences removed, if any were found.
 pub fn strip_framing(text: &str) -> Option<String> {
+    // Most texts have no framing: find that out without copying anything.
+    if !text
+        .split_inclusive(['.', '!', '?', '\n'])
+        .any(|sent| FRAMING.is_match(sent))
+    {
+        return None;
+    }
     let mut kept = String::new();
     let mut removed = false;
     for sent in text.split_inclusive(['.', '!', '?', '\n']) {

@@ -142,8 +142,7 @@ fn list_items(s: &str) -> usize {
             let b = l.as_bytes();
             let numbered = b.first().is_some_and(u8::is_ascii_digit)
                 && b.iter()
-                    .skip_while(|c| c.is_ascii_digit())
-                    .next()
+                    .find(|c| !c.is_ascii_digit())
                     .is_some_and(|c| matches!(c, b'.' | b')' | b':'));
             let bullet = l.starts_with("- ") || l.starts_with("* ") || l.starts_with("• ");
             numbered || bullet

@@ -261,8 +261,19 @@ fn is_style_word(word: &[char]) -> bool {
     if word.len() > 12 {
         return false;
     }
-    let s: String = word.iter().collect();
-    STYLE_WORDS.binary_search(&s.as_str()).is_ok()
+    // Every style word is ASCII: compare through a stack buffer instead of
+    // allocating a String per word.
+    let mut buf = [0u8; 12];
+    for (b, &c) in buf.iter_mut().zip(word) {
+        if !c.is_ascii() {
+            return false;
+        }
+        *b = c as u8;
+    }
+    let s = &buf[..word.len()];
+    STYLE_WORDS
+        .binary_search_by(|w| w.as_bytes().cmp(s))
+        .is_ok()
 }
 const NS_WORD: u32 = 0x5752_4400;
 const NS_BIGRAM: u32 = 0x4247_5200;
