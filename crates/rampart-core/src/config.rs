@@ -16,13 +16,9 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{origin}{location}: {field}{message}")]
+    /// `message` is the whole diagnostic: `origin:line:column: field `a.b`: why`.
+    #[error("{message}")]
     Invalid {
-        origin: String,
-        /// `:line:column`, or empty when unknown.
-        location: String,
-        /// `field `a.b.c`: ` or empty.
-        field: String,
         message: String,
         line: Option<usize>,
         path: String,
@@ -30,6 +26,25 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// A validation error found after parsing: `origin[:line]: field `path`: message`.
+    pub fn invalid(
+        origin: &str,
+        line: Option<usize>,
+        path: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        let location = line.map(|l| format!(":{l}")).unwrap_or_default();
+        let field = if path.is_empty() {
+            String::new()
+        } else {
+            format!("field `{path}`: ")
+        };
+        ConfigError::Invalid {
+            message: format!("{origin}{location}: {field}{}", message.into()),
+            line,
+            path: path.to_string(),
+        }
+    }
     /// The 1-based line of the error, when known.
     pub fn line(&self) -> Option<usize> {
         match self {
@@ -50,7 +65,12 @@ fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -78,10 +98,7 @@ pub fn from_toml_str<T: DeserializeOwned>(src: &str, origin: &str) -> Result<T, 
             // keep its last, explanatory line.
             let message = inner.message().trim().to_string();
             Err(ConfigError::Invalid {
-                origin: origin.to_string(),
-                location,
-                field,
-                message,
+                message: format!("{origin}{location}: {field}{message}"),
                 line,
                 path: if path == "." { String::new() } else { path },
             })

@@ -67,13 +67,13 @@ impl DetectConfig {
         Ok(f.detect)
     }
     fn validate(&self, origin: &str) -> Result<(), rampart_core::config::ConfigError> {
-        let bad = |field: String, v: f32| rampart_core::config::ConfigError::Invalid {
-            origin: origin.to_string(),
-            location: String::new(),
-            field: format!("field `{field}`: "),
-            message: format!("threshold {v} is outside 0..=1"),
-            line: None,
-            path: field,
+        let bad = |field: String, v: f32| {
+            rampart_core::config::ConfigError::invalid(
+                origin,
+                None,
+                &field,
+                format!("threshold {v} is outside 0..=1"),
+            )
         };
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err(bad("detect.threshold".into(), self.threshold));
