@@ -252,6 +252,9 @@ pub struct InputGuards {
     pub default_action: Action,
     /// Findings below this confidence are only flagged.
     pub min_confidence: f32,
+    /// Engine detectors to switch off by name (e.g. `harm`, `suffix` for
+    /// the learned ones).
+    pub disabled_detectors: Vec<String>,
 }
 
 impl Default for InputGuards {
@@ -266,6 +269,7 @@ impl Default for InputGuards {
             actions,
             default_action: Action::Flag,
             min_confidence: 0.5,
+            disabled_detectors: Vec::new(),
         }
     }
 }

@@ -108,8 +108,12 @@ impl InputGuard {
             }
             b.build().ok()
         };
+        let mut engine = Engine::default();
+        for d in &cfg.disabled_detectors {
+            engine.remove(d);
+        }
         InputGuard {
-            engine: Engine::default(),
+            engine,
             cfg: cfg.clone(),
             rag: rag.clone(),
             sources,

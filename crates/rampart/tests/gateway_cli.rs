@@ -278,3 +278,13 @@ fn up_starts_demo_and_blocks_the_sample_injection() {
     );
     assert_eq!(st, 401);
 }
+
+#[test]
+fn example_config_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/gateway.toml");
+    Command::cargo_bin("rampart")
+        .unwrap()
+        .args(["gateway", "--check-config", "--config", example])
+        .assert()
+        .success();
+}
