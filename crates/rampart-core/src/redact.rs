@@ -60,6 +60,9 @@ mod tests {
 
     #[test]
     fn strips_control_chars() {
-        assert_eq!(sanitize_for_display("a\x1b[31mb\nc"), "a\u{FFFD}[31mb\u{FFFD}c");
+        assert_eq!(
+            sanitize_for_display("a\x1b[31mb\nc"),
+            "a\u{FFFD}[31mb\u{FFFD}c"
+        );
     }
 }

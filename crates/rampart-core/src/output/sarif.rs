@@ -107,7 +107,11 @@ pub fn to_sarif(
             if !f.frameworks.is_empty() {
                 props.insert(
                     "frameworks".into(),
-                    json!(f.frameworks.iter().map(|r| r.to_string()).collect::<Vec<_>>()),
+                    json!(f
+                        .frameworks
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()),
                 );
             }
             json!({
@@ -131,7 +135,8 @@ pub fn to_sarif(
         .map(|n| {
             let mut v = json!({"level": "error", "message": {"text": n.message}});
             if let Some(u) = &n.uri {
-                v["locations"] = json!([{"physicalLocation": {"artifactLocation": {"uri": uri_escape(u)}}}]);
+                v["locations"] =
+                    json!([{"physicalLocation": {"artifactLocation": {"uri": uri_escape(u)}}}]);
             }
             v
         })
@@ -191,16 +196,33 @@ mod tests {
             Finding::new("RAMP-PI-001", "injection.rules", Severity::High, "override")
                 .with_span(Span::new(0, 5))
                 .with_framework(Framework::OwaspLlm, "LLM01"),
-            Finding::new("RAMP-PI-001", "injection.rules", Severity::Critical, "again")
-                .with_location(Location::path("a b.txt").with_line(3)),
+            Finding::new(
+                "RAMP-PI-001",
+                "injection.rules",
+                Severity::Critical,
+                "again",
+            )
+            .with_location(Location::path("a b.txt").with_line(3)),
         ];
         let v = to_sarif(&fs, &ToolInfo::default(), "stdin", &[]);
         let run = &v["runs"][0];
         assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 1);
-        assert_eq!(run["tool"]["driver"]["rules"][0]["defaultConfiguration"]["level"], "error");
-        assert_eq!(run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "stdin");
-        assert_eq!(run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "a%20b.txt");
-        assert_eq!(run["results"][1]["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+        assert_eq!(
+            run["tool"]["driver"]["rules"][0]["defaultConfiguration"]["level"],
+            "error"
+        );
+        assert_eq!(
+            run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "stdin"
+        );
+        assert_eq!(
+            run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "a%20b.txt"
+        );
+        assert_eq!(
+            run["results"][1]["locations"][0]["physicalLocation"]["region"]["startLine"],
+            3
+        );
         assert_eq!(run["invocations"][0]["executionSuccessful"], true);
     }
 }

@@ -84,7 +84,10 @@ mod tests {
         assert!(t.contains("RAMP-PI-001"));
         assert!(t.contains("LLM01"));
         assert!(!t.contains('\x1b'));
-        assert!(!t.contains("override\nattempt"), "control chars are neutralised");
+        assert!(
+            !t.contains("override\nattempt"),
+            "control chars are neutralised"
+        );
     }
 
     #[test]

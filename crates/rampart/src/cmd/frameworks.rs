@@ -18,7 +18,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let selected: Vec<Framework> = match &a.framework {
         Some(k) => vec![Framework::from_key(k).ok_or_else(|| {
             let valid: Vec<_> = Framework::ALL.iter().map(|f| f.key()).collect();
-            anyhow::anyhow!("unknown framework `{k}`: expected one of {}", valid.join(", "))
+            anyhow::anyhow!(
+                "unknown framework `{k}`: expected one of {}",
+                valid.join(", ")
+            )
         })?],
         None => Framework::ALL.to_vec(),
     };
