@@ -271,8 +271,18 @@ fn is_style_word(word: &[char]) -> bool {
         *b = c as u8;
     }
     let s = &buf[..word.len()];
+    // A byte loop rather than `<[u8]>::cmp`: that calls libc memcmp, whose
+    // call overhead dominated for words this short.
     STYLE_WORDS
-        .binary_search_by(|w| w.as_bytes().cmp(s))
+        .binary_search_by(|w| {
+            let w = w.as_bytes();
+            for (x, y) in w.iter().zip(s) {
+                if x != y {
+                    return x.cmp(y);
+                }
+            }
+            w.len().cmp(&s.len())
+        })
         .is_ok()
 }
 const NS_WORD: u32 = 0x5752_4400;
