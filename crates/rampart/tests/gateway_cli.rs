@@ -50,16 +50,20 @@ impl Drop for Proc {
 /// `marker`; return the process and that line.
 fn start(args: &[&str], from_stdout: bool, marker: &str) -> (Proc, String, Vec<String>) {
     let bin = assert_cmd::cargo::cargo_bin("rampart");
-    let mut child = std::process::Command::new(bin)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rampart");
+    // Wrapped at once so that every exit path (including the panic below)
+    // kills and reaps the child in `Drop`.
+    let mut child = Proc(
+        std::process::Command::new(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rampart"),
+    );
     let reader: Box<dyn Read + Send> = if from_stdout {
-        Box::new(child.stdout.take().unwrap())
+        Box::new(child.0.stdout.take().unwrap())
     } else {
-        Box::new(child.stderr.take().unwrap())
+        Box::new(child.0.stderr.take().unwrap())
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -76,11 +80,10 @@ fn start(args: &[&str], from_stdout: bool, marker: &str) -> (Proc, String, Vec<S
                 let hit = l.contains(marker);
                 lines.push(l.clone());
                 if hit {
-                    return (Proc(child), l, lines);
+                    return (child, l, lines);
                 }
             }
             Err(_) => {
-                let _ = child.kill();
                 panic!("rampart never printed `{marker}`; output so far: {lines:?}");
             }
         }
