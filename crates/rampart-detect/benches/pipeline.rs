@@ -23,6 +23,20 @@ fn bench(c: &mut Criterion) {
     g.bench_function("default_1k_prompt", |b| {
         b.iter(|| engine.analyze(black_box(PROMPT_1K), Source::User))
     });
+    // The detection-engine issue's budget covers normalise + injection + PII
+    // + secrets; measure that subset on its own too.
+    let mut core = Engine::default();
+    core.retain_only(&["injection", "pii", "secrets"]);
+    g.bench_function("injection_pii_secrets_1k_prompt", |b| {
+        b.iter(|| core.analyze(black_box(PROMPT_1K), Source::User))
+    });
+    for name in ["injection", "pii", "secrets", "harm", "suffix"] {
+        let mut one = Engine::default();
+        one.retain_only(&[name]);
+        g.bench_function(format!("only_{name}_1k_prompt"), |b| {
+            b.iter(|| one.analyze(black_box(PROMPT_1K), Source::User))
+        });
+    }
     g.finish();
 }
 
