@@ -144,14 +144,13 @@ pub(crate) fn scan_path_into(
 
 /// Sniff and scan one blob. Returns whether a scanner looked at it.
 pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) -> bool {
-    let head = match read_range(blob, 0, SNIFF_LEN) {
-        Ok(h) => h,
+    let mut kind = match sniff_blob(blob) {
+        Ok(k) => k,
         Err(e) => {
             out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}"));
             return false;
         }
     };
-    let mut kind = sniff_head(&head, blob.size());
     // A zip directory at the end of an image or unknown blob is still a zip
     // to torch.load: polyglot files are scanned as archives.
     if matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image) && has_zip_tail(blob) {
@@ -190,13 +189,17 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
             true
         }
         ArtifactKind::SevenZip | ArtifactKind::Rar => {
-            out.add(rules::ARC_UNSUPPORTED.finding(
+            // Compressed members cannot be seen: not fully parsed, so an
+            // error entry (exit 2) as well as a finding, even when carving
+            // finds nothing.
+            out.fail(
+                &rules::ARC_UNSUPPORTED,
                 name,
                 format!(
-                    "{} archives are not unpacked; their bytes were searched for embedded pickles",
+                    "{} archives are not unpacked; their bytes were only searched for embedded pickles",
                     kind.as_str()
                 ),
-            ));
+            );
             carve_pickles(name, blob, ctx, out);
             true
         }
@@ -257,6 +260,58 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
         }
         ArtifactKind::Image | ArtifactKind::Unknown => false,
     }
+}
+
+/// Bytes read first: enough for every magic number.
+const QUICK_SNIFF: usize = 4096;
+
+/// Sniff a blob, reading the full [`SNIFF_LEN`] head only when the first
+/// [`QUICK_SNIFF`] bytes leave the answer open: a tensor member of a large
+/// checkpoint costs 4 KiB, not 64.
+fn sniff_blob(blob: &dyn Blob) -> std::io::Result<ArtifactKind> {
+    let size = blob.size();
+    let small = read_range(blob, 0, QUICK_SNIFF)?;
+    if small.len() as u64 >= size {
+        return Ok(sniff_head(&small, size));
+    }
+    let k = sniff_head(&small, size);
+    let decided = match k {
+        // Decided by magic numbers at the start, before any check that
+        // looks further into the head.
+        ArtifactKind::Zip
+        | ArtifactKind::NumpyNpy
+        | ArtifactKind::Gguf
+        | ArtifactKind::Hdf5
+        | ArtifactKind::SevenZip
+        | ArtifactKind::Rar
+        | ArtifactKind::Gzip
+        | ArtifactKind::Bzip2
+        | ArtifactKind::Xz
+        | ArtifactKind::Tar
+        | ArtifactKind::Image => true,
+        // Binary that no longer head can turn into a pickle (first byte),
+        // a protobuf (first byte), a small prepended-data zip (size) or an
+        // HDF5 file behind a user block (probed directly).
+        ArtifactKind::Unknown => {
+            !crate::pickle::is_opcode(small[0])
+                && small[0] != 0x08
+                && size > SNIFF_LEN as u64
+                && !hdf5_after_user_block(blob)
+        }
+        _ => false,
+    };
+    if decided {
+        return Ok(k);
+    }
+    let head = read_range(blob, 0, SNIFF_LEN)?;
+    Ok(sniff_head(&head, size))
+}
+
+/// HDF5 signatures past the first 4 KiB (user blocks of 4-32 KiB).
+fn hdf5_after_user_block(blob: &dyn Blob) -> bool {
+    [4096u64, 8192, 16384, 32768]
+        .iter()
+        .any(|&off| read_range(blob, off, 8).is_ok_and(|b| b == b"\x89HDF\r\n\x1a\n"))
 }
 
 fn has_zip_tail(blob: &dyn Blob) -> bool {
@@ -547,23 +602,38 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                     .finding(&mname, "member path is absolute or climbs out with `..`"),
             );
         }
-        if en.data_offset.saturating_add(en.compressed) > blob.size() {
-            continue;
+        // A member cut off by the end of the file: an error entry, and what
+        // is there is still scanned (a truncated pickle's imports count).
+        let avail = blob
+            .size()
+            .saturating_sub(en.data_offset)
+            .min(en.compressed);
+        let truncated = avail < en.compressed;
+        if truncated {
+            out.fail(
+                &rules::ARC_CORRUPT,
+                &mname,
+                format!(
+                    "member data runs past the end of the file: {avail} of {} bytes present (truncated archive)",
+                    en.compressed
+                ),
+            );
         }
         let raw = SubBlob {
             inner: blob,
             off: en.data_offset,
-            len: en.compressed,
+            len: avail,
         };
         match en.method {
             0 => {
                 let head = read_range(&raw, 0, 4096).unwrap_or_default();
                 if en.encrypted() {
                     if sniff_head(&head, raw.size()) == ArtifactKind::Unknown {
-                        out.add(rules::ZIP_ENCRYPTED.finding(
+                        out.fail(
+                            &rules::ZIP_ENCRYPTED,
                             &mname,
                             "member is encrypted; its content could not be scanned",
-                        ));
+                        );
                         continue;
                     }
                     out.add(rules::ZIP_FLAGS.finding(&mname, "encryption flag set on a member stored in clear: some loaders ignore the flag, scanners that honour it miss the content"));
@@ -571,7 +641,8 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 // CRC only for members that will be parsed anyway: tensor
                 // bytes are never read.
                 let kind = sniff_head(&head, raw.size());
-                if raw.size() <= 16 << 20
+                if !truncated
+                    && raw.size() <= 16 << 20
                     && !matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image)
                 {
                     if let Ok(all) = read_range(&raw, 0, raw.size() as usize) {
@@ -580,20 +651,27 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 }
                 scan_blob(&mname, &raw, &ctx.nested(), out);
             }
-            8 => {
+            // Deflate (PyTorch, NumPy), bzip2 and LZMA (Python's zipfile
+            // reads both, so an .npz may use them).
+            8 | 12 | 14 => {
                 let cap = member_cap(ctx, en.compressed);
-                let mut dec = flate2::read::DeflateDecoder::new(BlobReader::new(&raw, 0));
-                let (data, hit, err) = read_bounded(&mut dec, cap);
+                let src = std::io::BufReader::new(BlobReader::new(&raw, 0));
+                let (data, hit, err) = match en.method {
+                    8 => read_bounded(&mut flate2::read::DeflateDecoder::new(src), cap),
+                    12 => read_bounded(&mut bzip2::read::BzDecoder::new(src), cap),
+                    _ => zip_lzma(&raw, en.flags, en.uncompressed, cap),
+                };
                 ctx.charge(data.len() as u64);
                 if en.encrypted()
                     && (err.is_some()
                         || sniff_head(&data[..data.len().min(4096)], data.len() as u64)
                             == ArtifactKind::Unknown)
                 {
-                    out.add(rules::ZIP_ENCRYPTED.finding(
+                    out.fail(
+                        &rules::ZIP_ENCRYPTED,
                         &mname,
                         "member is encrypted; its content could not be scanned",
-                    ));
+                    );
                     continue;
                 }
                 if en.encrypted() {
@@ -606,17 +684,53 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                     out.add(rules::ARC_BOMB.finding(&mname, format!("member inflates past {cap} bytes (ratio or size bound): only that much was scanned")));
                 }
                 if let Some(e) = err {
-                    out.fail(&rules::ARC_CORRUPT, &mname, format!("deflate error: {e}"));
+                    if !truncated {
+                        out.fail(
+                            &rules::ARC_CORRUPT,
+                            &mname,
+                            format!("decompression error (method {}): {e}", en.method),
+                        );
+                    }
                 } else if !hit {
                     check_crc(&mname, en.crc, &data, out);
                 }
                 scan_blob(&mname, &data, &ctx.nested(), out);
             }
             m => {
-                out.add(rules::ZIP_METHOD.finding(&mname, format!("compression method {m} is not supported by the scanner (nor by PyTorch's loader)")));
+                out.fail(&rules::ZIP_METHOD, &mname, format!("compression method {m} is not supported by the scanner: the member was not scanned"));
             }
         }
     }
+}
+
+/// A zip LZMA member: a 4-byte version/length prefix, the 5-byte LZMA
+/// properties, then the raw stream, ended by an end marker when flag bit 1
+/// is set (as Python's zipfile writes it), else by the declared size.
+fn zip_lzma(
+    raw: &dyn Blob,
+    flags: u16,
+    unpacked: u64,
+    cap: u64,
+) -> (Vec<u8>, bool, Option<String>) {
+    let head = read_range(raw, 0, 4).unwrap_or_default();
+    if head.len() < 4 || u16::from_le_bytes([head[2], head[3]]) != 5 {
+        return (Vec::new(), false, Some("bad LZMA member header".into()));
+    }
+    let size = if flags & 2 != 0 { None } else { Some(unpacked) };
+    let opts = lzma_rs::decompress::Options {
+        unpacked_size: lzma_rs::decompress::UnpackedSize::UseProvided(size),
+        ..Default::default()
+    };
+    let mut src = std::io::BufReader::new(BlobReader::new(raw, 4));
+    let mut w = CappedWriter {
+        v: Vec::new(),
+        cap,
+        hit: false,
+    };
+    let r =
+        lzma_rs::lzma_decompress_with_options(&mut src, &mut w, &opts).map_err(|e| e.to_string());
+    let err = if w.hit { None } else { r.err() };
+    (w.v, w.hit, err)
 }
 
 fn check_crc(name: &str, want: u32, data: &[u8], out: &mut Out) {

@@ -178,8 +178,34 @@ pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
             // head reads as text (a text file can start like an opcode).
             std::str::from_utf8(head).is_err() || !rep.globals.is_empty()
         }
-        Err(_) => false,
+        // `pickle.load` runs every call that comes before the opcode it
+        // cannot parse: garbage after the payload is an evasion, not proof
+        // that this is no pickle. A header with an import, or an import that
+        // is called, is enough (text never calls what it "imports").
+        Err(_) => {
+            (has_proto && (!rep.globals.is_empty() || !rep.anomalies.is_empty()))
+                || rep.globals.iter().any(|g| g.called)
+        }
     }
+}
+
+/// Whether the bytes after a STOP start another pickle that imports
+/// something. A loader that calls `load()` again (legacy PyTorch reads five
+/// pickles in a row) runs it even without a PROTO header; bytes that import
+/// nothing cannot run code, so raw tensor data is not mistaken for one.
+fn continues_with_imports(next: &[u8]) -> bool {
+    if next.is_empty() || !is_opcode(next[0]) {
+        return false;
+    }
+    let mut input = Input::new(next);
+    let mut m = Machine::new(0);
+    let mut rep = PickleReport::default();
+    let _ = m.run_one(&mut input, &mut rep, 0);
+    (!rep.globals.is_empty() || !rep.anomalies.is_empty())
+        && rep
+            .globals
+            .iter()
+            .all(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name))
 }
 
 fn is_dotted_ident(s: &str) -> bool {
@@ -191,7 +217,8 @@ fn is_dotted_ident(s: &str) -> bool {
         })
 }
 
-fn is_opcode(b: u8) -> bool {
+/// Whether a stream starting with `b` could be a pickle at all.
+pub(crate) fn is_opcode(b: u8) -> bool {
     matches!(
         b,
         b'(' | b'.'
@@ -242,6 +269,16 @@ fn is_opcode(b: u8) -> bool {
 fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: usize) {
     loop {
         if rep.pickles >= MAX_PICKLES {
+            // Stopping quietly would let the pickle after the limit through
+            // (a loader may call load() in a loop): say it was not read.
+            if input.peek(1).is_ok_and(|p| !p.is_empty()) {
+                rep.error = Some(PickleError {
+                    offset: input.pos,
+                    message: format!(
+                        "more than {MAX_PICKLES} concatenated pickles: the rest was not scanned"
+                    ),
+                });
+            }
             return;
         }
         let mut m = Machine::new(nesting);
@@ -255,8 +292,14 @@ fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: us
                         let next_is_pickle =
                             p.len() == 2 && p[0] == 0x80 && (2..=5).contains(&p[1]);
                         if !next_is_pickle {
-                            rep.trailing = true;
-                            return;
+                            let more = match input.peek(4096) {
+                                Ok(p) => continues_with_imports(p),
+                                Err(_) => false,
+                            };
+                            if !more {
+                                rep.trailing = true;
+                                return;
+                            }
                         }
                     }
                     Err(_) => return,
@@ -541,9 +584,12 @@ impl Machine {
         name: String,
         offset: u64,
         op: ImportOp,
-    ) -> usize {
+    ) -> Result<usize, Stop> {
+        // Dropping imports past the bound would hide one behind padding.
         if rep.globals.len() >= MAX_GLOBALS {
-            return rep.globals.len() - 1;
+            return Err(Stop::Bad(format!(
+                "more than {MAX_GLOBALS} imports: the rest would go unchecked"
+            )));
         }
         rep.globals.push(GlobalImport {
             module,
@@ -553,7 +599,7 @@ impl Machine {
             pickle: rep.pickles,
             called: op == ImportOp::Inst,
         });
-        rep.globals.len() - 1
+        Ok(rep.globals.len() - 1)
     }
 
     fn call(&mut self, rep: &mut PickleReport, callee: &V, args: V) -> V {
@@ -822,7 +868,7 @@ impl Machine {
                 b'c' => {
                     let module = ident_line(input, "GLOBAL module")?;
                     let name = ident_line(input, "GLOBAL name")?;
-                    let i = self.import(rep, module, name, at, ImportOp::Global);
+                    let i = self.import(rep, module, name, at, ImportOp::Global)?;
                     self.push(V::Global(i))?;
                 }
                 0x93 => {
@@ -831,7 +877,7 @@ impl Machine {
                     match (&module, &name) {
                         (V::Str(m), V::Str(n)) => {
                             let i =
-                                self.import(rep, m.clone(), n.clone(), at, ImportOp::StackGlobal);
+                                self.import(rep, m.clone(), n.clone(), at, ImportOp::StackGlobal)?;
                             self.push(V::Global(i))?;
                         }
                         _ => {
@@ -851,7 +897,7 @@ impl Machine {
                     let module = ident_line(input, "INST module")?;
                     let name = ident_line(input, "INST name")?;
                     let args = self.pop_mark()?;
-                    let i = self.import(rep, module, name, at, ImportOp::Inst);
+                    let i = self.import(rep, module, name, at, ImportOp::Inst)?;
                     rep.calls += 1;
                     self.push(V::Obj(i, Box::new(V::Tuple(args))).bounded())?;
                 }
@@ -1221,6 +1267,44 @@ mod tests {
         assert_eq!(r.pickles, 2);
         assert_eq!(names(&r), vec!["posix.system"]);
         assert_eq!(r.globals[0].pickle, 1);
+    }
+
+    #[test]
+    fn padding_cannot_push_an_import_past_the_bounds() {
+        // Many imports, then the payload: an error, never a silent drop.
+        let mut p = b"\x80\x02".to_vec();
+        for _ in 0..=MAX_GLOBALS {
+            p.extend_from_slice(b"ccollections\nOrderedDict\n0");
+        }
+        p.extend_from_slice(b"cposix\nsystem\n.");
+        let r = scan_pickle(&p);
+        assert!(r.error.unwrap().message.contains("imports"));
+        // Many benign pickles, then the payload.
+        let mut p = b"\x80\x02N.".repeat(MAX_PICKLES);
+        p.extend_from_slice(b"\x80\x02cposix\nsystem\n.");
+        let r = scan_pickle(&p);
+        assert!(r.error.unwrap().message.contains("concatenated"));
+    }
+
+    #[test]
+    fn garbage_after_a_call_is_still_a_pickle() {
+        let evil = b"\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R\xff\xfe";
+        assert!(looks_like_pickle(evil, evil.len() as u64));
+        let r = scan_pickle(evil);
+        assert_eq!(names(&r), vec!["posix.system"]);
+        assert!(r.globals[0].called && r.error.is_some());
+        // Prose is not a pickle even when it starts with an opcode letter.
+        let t = b"count the lines\nthen stop\n";
+        assert!(!looks_like_pickle(t, t.len() as u64));
+        // A header-less pickle after a complete one is read when it imports.
+        let mut two = b"\x80\x02N.".to_vec();
+        two.extend_from_slice(b"cposix\nsystem\n(S'id'\ntR.");
+        assert_eq!(names(&scan_pickle(&two)), vec!["posix.system"]);
+        // Raw bytes after the last pickle import nothing and stay trailing.
+        let mut raw = b"\x80\x02N.".to_vec();
+        raw.extend_from_slice(&[0u8, 0, 0x80, 0x3f, 1, 2, 3]);
+        let r = scan_pickle(&raw);
+        assert!(r.trailing && r.error.is_none());
     }
 
     #[test]

@@ -153,6 +153,47 @@ const DANGEROUS_MODULES: &[&str] = &[
     "functools",
     "copyreg.add_extension",
     "__main__",
+    // Published scanner bypasses: standard-library and framework modules
+    // with a function that runs a command, evaluates a string, or loads a
+    // pickle of its own.
+    "idlelib",
+    "lib2to3",
+    "test",
+    "doctest",
+    "unittest.mock",
+    "logging.config",
+    "compileall",
+    "py_compile",
+    "zipapp",
+    "cgi",
+    "cgitb",
+    "mailcap",
+    "_sitebuiltins",
+    "_osx_support",
+    "_aix_support",
+    "_pyrepl",
+    "tkinter",
+    "_tkinter",
+    "turtle",
+    "numpy.ctypeslib",
+    "numpy.lib.format",
+    "numpy.lib._format_impl",
+    "torch.utils._config_module",
+    "torch.utils.bottleneck",
+    "torch.utils.collect_env",
+    "torch.testing",
+    "torch.export",
+    "torch._export",
+    "torch.multiprocessing",
+    "torch.ops",
+    "torch.library",
+    "torch._C._jit_script_compile",
+    "torch.cuda.memory",
+    "torch.compiler",
+    "keras.src.saving",
+    "tensorflow.io",
+    "tensorflow.python.ops.script_ops",
+    "winreg",
 ];
 
 /// Single dangerous callables in otherwise ordinary modules.
@@ -198,6 +239,10 @@ const DANGEROUS_CALLABLES: &[(&str, &str)] = &[
     ("copyreg", "add_extension"),
     ("uuid", "_get_command_stdout"),
     ("uuid", "_popen"),
+    // Python 2 names that `_compat_pickle` maps onto dangerous Python 3
+    // callables when a protocol 0-2 pickle is loaded.
+    ("builtins", "reduce"),
+    ("builtins", "intern"),
 ];
 
 /// Globals ML checkpoints legitimately contain.
@@ -317,13 +362,25 @@ const SAFE_CLASS_TREES: &[&str] = &[
     "sklearn",
     "scipy.sparse",
     "transformers.configuration_utils",
-    "transformers.models",
     "tokenizers",
     "xgboost.core",
     "xgboost.sklearn",
     "lightgbm.basic",
     "lightgbm.sklearn",
 ];
+
+/// Subtrees of [`SAFE_CLASS_TREES`] whose classes do more than store state:
+/// test helpers that dump and reload files, vendored copies of loaders.
+const UNSAFE_SUBTREES: &[&str] = &["sklearn.utils._testing", "sklearn.externals"];
+
+/// Trees where only configuration classes (`...Config`) are safe: their
+/// tokenizers and retrievers load vocabularies and indexes, some of them
+/// with `pickle.load` (the TransfoXL and RAG gadgets).
+const SAFE_CONFIG_TREES: &[&str] = &["transformers.models"];
+
+/// Exact names inside dangerous modules that checkpoints need and that do
+/// nothing but look a value up.
+const SAFE_EXCEPTIONS: &[(&str, &str)] = &[("torch.serialization", "_get_layout")];
 
 /// Storage classes `torch.<Dtype>Storage`.
 fn is_torch_storage(module: &str, name: &str) -> bool {
@@ -391,10 +448,26 @@ const DANGEROUS_ATTRS: &[&str] = &[
 
 /// Canonical module name: Python 2 aliases map to their Python 3 names.
 pub fn canonical_module(m: &str) -> &str {
+    // `_compat_pickle.IMPORT_MAPPING`, for the modules that matter here: a
+    // protocol 0-2 pickle naming the Python 2 module imports the Python 3 one.
     match m {
         "__builtin__" | "__builtins__" => "builtins",
         "copy_reg" => "copyreg",
         "exceptions" => "builtins",
+        "cPickle" => "pickle",
+        "thread" | "dummy_thread" => "_thread",
+        "StringIO" | "cStringIO" => "io",
+        "SocketServer" => "socketserver",
+        "BaseHTTPServer" | "SimpleHTTPServer" | "CGIHTTPServer" => "http.server",
+        "httplib" => "http.client",
+        "cookielib" => "http.cookiejar",
+        "Cookie" => "http.cookies",
+        "urllib2" => "urllib.request",
+        "xmlrpclib" | "SimpleXMLRPCServer" | "DocXMLRPCServer" => "xmlrpc",
+        "anydbm" | "dbhash" | "whichdb" | "gdbm" | "dumbdbm" => "dbm",
+        "_winreg" => "winreg",
+        "Tkinter" | "tkFileDialog" | "tkMessageBox" | "tkSimpleDialog" | "ScrolledText" | "Tix"
+        | "ttk" | "Dialog" | "FileDialog" => "tkinter",
         _ => m,
     }
 }
@@ -431,6 +504,12 @@ impl Policy {
             if pattern_matches(pat, module, name) {
                 return Verdict::Dangerous(format!("{full} is on the configured denylist"));
             }
+        }
+        if SAFE_EXCEPTIONS
+            .iter()
+            .any(|(m, n)| *m == module && *n == name)
+        {
+            return Verdict::Safe;
         }
         for root in DANGEROUS_MODULES {
             if in_tree(module, root) || in_tree(&full, root) {
@@ -476,7 +555,16 @@ impl Policy {
         let class_like = !name.contains('.')
             && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if class_like && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r)) {
+        if class_like
+            && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r))
+            && !UNSAFE_SUBTREES.iter().any(|r| in_tree(module, r))
+        {
+            return Verdict::Safe;
+        }
+        if class_like
+            && name.ends_with("Config")
+            && SAFE_CONFIG_TREES.iter().any(|r| in_tree(module, r))
+        {
             return Verdict::Safe;
         }
         for pat in &self.allow {
@@ -527,6 +615,51 @@ mod tests {
             p.classify("sklearn.base", "BaseEstimator.__init__.__globals__"),
             Verdict::Dangerous(_)
         ));
+    }
+
+    #[test]
+    fn nothing_off_the_allowlist_is_safe() {
+        let p = Policy::default();
+        // Lowercase names in safe class trees are functions, not classes.
+        for (m, n) in [
+            ("torch.nn.modules.module", "register_module_forward_hook"),
+            ("sklearn.utils", "deprecated"),
+            ("transformers.models.rag.retrieval_rag", "RagRetriever"),
+            (
+                "transformers.models.transfo_xl.tokenization_transfo_xl",
+                "TransfoXLTokenizer",
+            ),
+            ("sklearn.utils._testing", "TempMemmap"),
+            ("collections", "OrderedDict.fromkeys"),
+            ("numpy", "frombuffer.__call__"),
+            ("torch", "_utils._rebuild_tensor_v2"),
+        ] {
+            assert_ne!(p.classify(m, n), Verdict::Safe, "{m}.{n}");
+        }
+        assert_eq!(
+            p.classify("transformers.models.bert.configuration_bert", "BertConfig"),
+            Verdict::Safe
+        );
+        assert_eq!(
+            p.classify("torch.serialization", "_get_layout"),
+            Verdict::Safe
+        );
+        for (m, n) in [
+            ("__builtin__", "reduce"),
+            ("cPickle", "loads"),
+            ("SocketServer", "TCPServer"),
+            ("torch.utils._config_module", "ConfigModule.load_config"),
+            ("torch", "serialization.load"),
+            ("idlelib.calltip", "get_entity"),
+            ("logging.config", "listen"),
+        ] {
+            assert!(matches!(p.classify(m, n), Verdict::Dangerous(_)), "{m}.{n}");
+        }
+        // Any name never seen before, in any module, is at least unknown.
+        for i in 0..200 {
+            let v = p.classify(&format!("pkg{i}.sub"), &format!("name{i}"));
+            assert_eq!(v, Verdict::Unknown);
+        }
     }
 
     #[test]

@@ -124,14 +124,18 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
         let want = c.checked_mul(i);
         let have = blob.size().saturating_sub(h.data_offset);
         if want != Some(have) && !h.descr.starts_with('[') {
-            out.add(rules::NPY_HEADER.finding(
-                name,
-                format!(
-                        "header declares {} data bytes, the file holds {have}",
-                        want.map(|w| w.to_string())
-                            .unwrap_or_else(|| "an overflowing number of".into())
-                    ),
-            ));
+            let msg = format!(
+                "header declares {} data bytes, the file holds {have}",
+                want.map(|w| w.to_string())
+                    .unwrap_or_else(|| "an overflowing number of".into())
+            );
+            // Fewer bytes than declared: a truncated file, which no loader
+            // reads whole (an error entry); more is only a finding.
+            if want.is_none_or(|w| have < w) {
+                out.fail(&rules::NPY_HEADER, name, format!("{msg} (truncated)"));
+            } else {
+                out.add(rules::NPY_HEADER.finding(name, msg));
+            }
         }
     }
 }

@@ -36,13 +36,16 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
         Err(e) => return out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
     };
     let n = u64::from_le_bytes(lenb.try_into().unwrap_or([0; 8]));
+    // A header that cannot be read whole is an unparseable file: an error
+    // entry as well as a finding.
     if n > MAX_HEADER || n.saturating_add(8) > size {
-        out.add(rules::SAFE_HEADER.finding(
+        out.fail(
+            &rules::SAFE_HEADER,
             name,
             format!(
                 "declared header length {n} exceeds the file ({size} bytes) or the 100 MB limit"
             ),
-        ));
+        );
         return;
     }
     let hb = match read_range(blob, 8, n as usize) {
@@ -61,7 +64,7 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
         }
     };
     let Some(obj) = v.as_object() else {
-        out.add(rules::SAFE_HEADER.finding(name, "header is not a JSON object"));
+        out.fail(&rules::SAFE_HEADER, name, "header is not a JSON object");
         return;
     };
     let data_len = size - 8 - n;
@@ -150,10 +153,14 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
         cursor = cursor.max(*e);
     }
     if cursor > data_len {
-        out.add(rules::SAFE_OFFSETS.finding(
+        // Truncated data: the loader would fail or read out of bounds.
+        out.fail(
+            &rules::SAFE_OFFSETS,
             name,
-            format!("tensors end at byte {cursor}, past the {data_len} data bytes"),
-        ));
+            format!(
+                "tensors end at byte {cursor}, past the {data_len} data bytes (truncated file)"
+            ),
+        );
     } else if cursor < data_len {
         out.add(rules::SAFE_OFFSETS.finding(
             name,
