@@ -90,10 +90,14 @@ impl fmt::Display for AssetKind {
 pub enum SignatureStatus {
     /// A signature was verified against the configured trust.
     Verified,
-    /// A signature exists but did not verify (tampered or wrong key).
+    /// A signature by a trusted signer exists but does not verify
+    /// (tampered file, edited statement) or cannot be parsed.
     Invalid,
-    /// A signature file exists but was not verified (no verifier/trust given).
-    Present,
+    /// A signature exists but its signer is not trusted, or no trusted
+    /// signers are configured (deny by default: never `verified` then).
+    /// Reports of earlier versions called this `present`.
+    #[serde(alias = "present")]
+    Unverified,
     /// No signature file was found beside the model.
     Unsigned,
 }
@@ -103,7 +107,7 @@ impl SignatureStatus {
         match self {
             SignatureStatus::Verified => "verified",
             SignatureStatus::Invalid => "invalid",
-            SignatureStatus::Present => "present",
+            SignatureStatus::Unverified => "unverified",
             SignatureStatus::Unsigned => "unsigned",
         }
     }

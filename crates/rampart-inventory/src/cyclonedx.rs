@@ -130,10 +130,17 @@ fn component(a: &Asset, datasets: &BTreeSet<String>) -> Value {
                     "Serialised with pickle: loading the file can execute code."
                 ));
             }
-            if a.signature == Some(crate::asset::SignatureStatus::Unsigned) {
-                limits.push(json!(
+            match a.signature {
+                Some(crate::asset::SignatureStatus::Unsigned) => limits.push(json!(
                     "No signature: provenance and integrity are not verifiable."
-                ));
+                )),
+                Some(crate::asset::SignatureStatus::Invalid) => limits.push(json!(
+                    "The signature does not verify: the model may have been tampered with."
+                )),
+                Some(crate::asset::SignatureStatus::Unverified) => limits.push(json!(
+                    "Signed, but not by a trusted signer: provenance is not verified."
+                )),
+                _ => {}
             }
             if !limits.is_empty() {
                 card.insert(

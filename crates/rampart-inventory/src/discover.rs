@@ -34,6 +34,9 @@ pub struct Options {
     pub exclude_dirs: Vec<String>,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// Trusted signers for model signatures. `None` (or a configuration
+    /// without keys and roots) leaves signed models `unverified`.
+    pub trust: Option<std::sync::Arc<crate::signature::Trust>>,
 }
 
 impl Default for Options {
@@ -59,6 +62,7 @@ impl Default for Options {
             .map(|s| s.to_string())
             .collect(),
             threads: 0,
+            trust: None,
         }
     }
 }
@@ -92,7 +96,8 @@ struct Outcome {
     assets: Vec<Asset>,
     errors: Vec<InventoryError>,
     bytes: u64,
-    signature_dir: Option<PathBuf>,
+    /// A signature file (its path).
+    signature: Option<PathBuf>,
     license: Option<(PathBuf, String)>,
     card: Option<(PathBuf, CardMeta, String)>,
     config: Option<(PathBuf, ModelConfig, String)>,
@@ -165,7 +170,7 @@ fn classify(root: &Path, path: &Path, size: u64, opts: &Options) -> Outcome {
     };
 
     if artifacts::is_signature_file(&name) {
-        o.signature_dir = Some(dir);
+        o.signature = Some(path.to_path_buf());
         return o;
     }
     if size == 0 {
@@ -612,7 +617,7 @@ pub fn inventory(roots: &[PathBuf], opts: &Options) -> Inventory {
         .map(|(base, p, size)| classify(base, p, *size, opts))
         .collect();
     let mut errors = errors.into_inner().expect("lock");
-    link(&root, outcomes, &mut errors, files_seen)
+    link(&root, outcomes, &mut errors, files_seen, opts)
 }
 
 fn ancestors_within<'a>(dir: &'a Path, root: &'a Path) -> impl Iterator<Item = &'a Path> {
@@ -625,9 +630,10 @@ fn link(
     outcomes: Vec<Outcome>,
     errors: &mut Vec<InventoryError>,
     files_seen: usize,
+    opts: &Options,
 ) -> Inventory {
     let mut assets: Vec<Asset> = Vec::new();
-    let mut sig_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut sigs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut licenses: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut card_by_dir: BTreeMap<PathBuf, (CardMeta, String)> = BTreeMap::new();
     let mut config_by_dir: BTreeMap<PathBuf, (ModelConfig, String)> = BTreeMap::new();
@@ -636,8 +642,10 @@ fn link(
         bytes += o.bytes;
         assets.extend(o.assets);
         errors.extend(o.errors);
-        if let Some(d) = o.signature_dir {
-            sig_dirs.insert(d);
+        if let Some(sig) = o.signature {
+            if let Some(d) = sig.parent() {
+                sigs.entry(d.to_path_buf()).or_default().push(sig.clone());
+            }
         }
         if let Some((d, l)) = o.license {
             licenses.entry(d).or_insert(l);
@@ -714,16 +722,35 @@ fn link(
                     a.properties.insert("model_type".into(), x.clone());
                 }
             }
-            let signed = sig_dirs.contains(&model_dir)
-                || model_dir
-                    .parent()
-                    .is_some_and(|p| p.starts_with(root) && sig_dirs.contains(p));
-            if signed {
-                a.signature = Some(SignatureStatus::Present);
-            } else {
-                a.signature = Some(SignatureStatus::Unsigned);
-                let p = a.path.clone();
-                a.risks.push(risks::unsigned_model(&p));
+            let none: Vec<PathBuf> = Vec::new();
+            let here = sigs.get(&model_dir).unwrap_or(&none);
+            let parent = model_dir.parent().filter(|p| p.starts_with(root));
+            let there = parent.and_then(|p| sigs.get(p)).unwrap_or(&none);
+            let v =
+                crate::signature::status(&model_dir, here, parent, there, opts.trust.as_deref());
+            a.signature = Some(v.status);
+            if let Some(s) = &v.signature {
+                a.properties.insert("signature.file".into(), rel(root, s));
+            }
+            if let Some(s) = &v.signer {
+                a.properties.insert("signature.signer".into(), s.clone());
+            }
+            if let Some(r) = &v.reason {
+                a.properties.insert("signature.reason".into(), r.clone());
+            }
+            let p = a.path.clone();
+            match v.status {
+                SignatureStatus::Unsigned => a.risks.push(risks::unsigned_model(&p)),
+                SignatureStatus::Invalid => a.risks.push(risks::invalid_signature(
+                    &p,
+                    v.reason.as_deref().unwrap_or(""),
+                )),
+                SignatureStatus::Unverified => a.risks.push(risks::unverified_signature(
+                    &p,
+                    v.reason.as_deref().unwrap_or(""),
+                    opts.trust.as_ref().is_some_and(|t| t.has_signers()),
+                )),
+                SignatureStatus::Verified => {}
             }
         }
         match license {

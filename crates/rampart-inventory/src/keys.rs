@@ -1,10 +1,13 @@
-//! AI-provider credentials in text files.
+//! AI-provider credentials in text files, found by `rampart-detect`'s secret
+//! rules ([`rampart_detect::secrets::scan_text`]).
 //!
 //! The inventory lists *which* provider keys sit in which files; it never
-//! stores or prints a value (evidence goes through `rampart_core::redact`).
-//! The general secret rules live in `rampart-detect`; this module keeps the
-//! provider-specific shapes the inventory needs to name the provider, and a
-//! cheap literal prefilter so that ten thousand files cost little.
+//! stores or prints a value (the evidence is the detector's masked form).
+//! A finding is an AI-provider key when its rule is one of the AI
+//! providers' formats, or when it is a secret assignment whose value prefix
+//! or variable name names an AI provider (`XAI_API_KEY = "..."`,
+//! `api_key="sk-or-v1-..."`). A cheap literal prefilter keeps ten thousand
+//! files that mention no key from reaching the secret rules at all.
 
 use aho_corasick::AhoCorasick;
 use once_cell::sync::Lazy;
@@ -20,65 +23,125 @@ pub struct KeyHit {
     pub masked: String,
 }
 
-struct Rule {
-    provider: &'static str,
-    re: Regex,
-}
-
+/// Literals without which none of the rules below can fire: key prefixes,
+/// key-ish names, and the provider words a variable name must carry
+/// (matched case-insensitively).
 static PREFILTER: Lazy<AhoCorasick> = Lazy::new(|| {
-    AhoCorasick::new([
-        "sk-", "hf_", "AIza", "gsk_", "r8_", "AKIA", "ASIA", "xai-", "pplx-", "API_KEY", "api_key",
-        "ApiKey", "apiKey",
-    ])
-    .expect("static patterns")
+    let mut pats: Vec<&str> = vec![
+        "sk-",
+        "hf_",
+        "api_org_",
+        "aiza",
+        "gsk_",
+        "r8_",
+        "akia",
+        "asia",
+        "xai-",
+        "pplx-",
+        "api_key",
+        "apikey",
+        "api-key",
+        "access_key",
+        "accesskey",
+        "aws",
+    ];
+    pats.extend(NAME_WORDS.iter().map(|(w, _)| *w));
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(pats)
+        .expect("static patterns")
 });
 
-static RULES: Lazy<Vec<Rule>> = Lazy::new(|| {
-    let r = |provider, re: &str| Rule {
-        provider,
-        re: Regex::new(re).expect("static regex"),
-    };
-    vec![
-        r(
-            "Anthropic",
-            r"\bsk-ant-(?:api\d\d|admin\d\d)-[A-Za-z0-9_\-]{20,}",
-        ),
-        r("OpenRouter", r"\bsk-or-v1-[A-Fa-f0-9]{32,}"),
-        r(
-            "OpenAI",
-            r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]*T3BlbkFJ[A-Za-z0-9_\-]*|\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}|\bsk-[A-Za-z0-9]{40,}",
-        ),
-        r("Hugging Face", r"\bhf_[A-Za-z0-9]{30,}"),
-        r("Google AI", r"\bAIza[0-9A-Za-z_\-]{35}"),
-        r("Groq", r"\bgsk_[A-Za-z0-9]{40,}"),
-        r("Replicate", r"\br8_[A-Za-z0-9]{30,}"),
-        r("AWS", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-        r("xAI", r"\bxai-[A-Za-z0-9]{40,}"),
-        r("Perplexity", r"\bpplx-[A-Za-z0-9]{40,}"),
-        // Providers without a key prefix: only an assignment to a telling name.
-        r(
-            "AI provider",
-            r#"(?i)\b(?:openai|anthropic|cohere|mistral|azure_openai|together|deepseek|voyage|pinecone|qdrant|weaviate|langsmith|langchain|gemini|google)_?api_?key\s*["']?\s*[:=]\s*["']([A-Za-z0-9_\-\.]{20,})["']"#,
-        ),
-    ]
+/// Dedicated rules of `rampart-detect` that are AI providers' key formats.
+const AI_RULES: &[(&str, &str)] = &[
+    ("openai-api-key", "OpenAI"),
+    ("anthropic-api-key", "Anthropic"),
+    ("huggingface-token", "Hugging Face"),
+    ("google-api-key", "Google AI"),
+    ("cohere-api-key", "Cohere"),
+    ("groq-api-key", "Groq"),
+    ("replicate-api-token", "Replicate"),
+    ("perplexity-api-key", "Perplexity"),
+    ("mistral-api-key", "Mistral"),
+    // Bedrock and SageMaker are reached with AWS credentials.
+    ("aws-access-key-id", "AWS"),
+    ("aws-secret-access-key", "AWS"),
+];
+
+/// Value prefixes that identify a provider in a secret assignment.
+const VALUE_PREFIXES: &[(&str, &str)] = &[
+    ("sk-ant-", "Anthropic"),
+    ("sk-or-", "OpenRouter"),
+    ("sk-proj-", "OpenAI"),
+    ("sk-svcacct-", "OpenAI"),
+    ("sk-admin-", "OpenAI"),
+    ("xai-", "xAI"),
+    ("pplx-", "Perplexity"),
+    ("gsk_", "Groq"),
+    ("r8_", "Replicate"),
+    ("hf_", "Hugging Face"),
+    ("aiza", "Google AI"),
+];
+
+/// Provider words in a variable name (`TOGETHER_API_KEY`).
+const NAME_WORDS: &[(&str, &str)] = &[
+    ("azure_openai", "Azure OpenAI"),
+    ("openrouter", "OpenRouter"),
+    ("openai", "OpenAI"),
+    ("anthropic", "Anthropic"),
+    ("claude", "Anthropic"),
+    ("cohere", "Cohere"),
+    ("mistral", "Mistral"),
+    ("together", "Together"),
+    ("deepseek", "DeepSeek"),
+    ("voyage", "Voyage AI"),
+    ("pinecone", "Pinecone"),
+    ("qdrant", "Qdrant"),
+    ("weaviate", "Weaviate"),
+    ("langsmith", "LangSmith"),
+    ("langchain", "LangChain"),
+    ("gemini", "Google AI"),
+    ("google_ai", "Google AI"),
+    ("groq", "Groq"),
+    ("xai", "xAI"),
+    ("grok", "xAI"),
+    ("perplexity", "Perplexity"),
+    ("replicate", "Replicate"),
+    ("huggingface", "Hugging Face"),
+    ("hf_token", "Hugging Face"),
+    ("fireworks", "Fireworks"),
+    ("elevenlabs", "ElevenLabs"),
+];
+
+/// The variable name just before an assigned value on its line.
+static ASSIGNED_NAME: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r#"([A-Za-z0-9_.\-]+)["']?\s*(?::=|=>|==|=|:)\s*(?:!!binary\s+)?["']?$"#)
+        .expect("static regex")
 });
 
-fn placeholder(v: &str) -> bool {
-    let l = v.to_ascii_lowercase();
-    [
-        "xxxx",
-        "your",
-        "example",
-        "placeholder",
-        "dummy",
-        "changeme",
-        "redacted",
-        "<",
-        "...",
-        "0000000000",
-    ]
-    .iter()
-    .any(|p| l.contains(p))
+fn provider_of_assignment(text: &str, start: usize, end: usize) -> Option<&'static str> {
+    let value = text.get(start..end)?.to_ascii_lowercase();
+    if let Some((_, p)) = VALUE_PREFIXES.iter().find(|(x, _)| value.starts_with(x)) {
+        return Some(p);
+    }
+    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let before = &text[line_start..start];
+    let name = ASSIGNED_NAME
+        .captures(before)
+        .and_then(|c| c.get(1))?
+        .as_str()
+        .to_ascii_lowercase()
+        .replace('-', "_");
+    NAME_WORDS
+        .iter()
+        .find(|(w, _)| {
+            // `xai` and `groq` are short: require a word boundary.
+            name == *w
+                || name.starts_with(&format!("{w}_"))
+                || name.contains(&format!("_{w}_"))
+                || (w.len() > 4 && name.contains(w))
+        })
+        .map(|(_, p)| *p)
 }
 
 /// Find AI-provider keys in `text`.
@@ -86,32 +149,38 @@ pub fn find_keys(text: &str) -> Vec<KeyHit> {
     if !PREFILTER.is_match(text) {
         return Vec::new();
     }
-    let mut hits: Vec<(usize, KeyHit)> = Vec::new();
+    let mut hits = Vec::new();
+    // A key can match its format rule and the assignment rule: one hit per span.
     let mut taken: Vec<(usize, usize)> = Vec::new();
-    for rule in RULES.iter() {
-        for caps in rule.re.captures_iter(text) {
-            let m = caps.get(1).unwrap_or_else(|| caps.get(0).expect("match"));
-            if taken.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
+    for f in rampart_detect::secrets::scan_text(text) {
+        let rule = f
+            .metadata
+            .get("rule")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let Some(loc) = &f.location else { continue };
+        let provider = if let Some((_, p)) = AI_RULES.iter().find(|(r, _)| *r == rule) {
+            Some(*p)
+        } else if rule == "secret-assignment" {
+            loc.span
+                .and_then(|s| provider_of_assignment(text, s.start, s.end))
+        } else {
+            None
+        };
+        let Some(provider) = provider else { continue };
+        if let Some(s) = loc.span {
+            if taken.iter().any(|&(a, b)| s.start < b && a < s.end) {
                 continue;
             }
-            let v = m.as_str();
-            if placeholder(v) {
-                continue;
-            }
-            taken.push((m.start(), m.end()));
-            let line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..m.start()]).count() as u32;
-            hits.push((
-                m.start(),
-                KeyHit {
-                    provider: rule.provider,
-                    line,
-                    masked: rampart_core::redact::mask(v),
-                },
-            ));
+            taken.push((s.start, s.end));
         }
+        hits.push(KeyHit {
+            provider,
+            line: loc.line.unwrap_or(1),
+            masked: f.evidence.clone().unwrap_or_default(),
+        });
     }
-    hits.sort_by_key(|(s, _)| *s);
-    hits.into_iter().map(|(_, h)| h).collect()
+    hits
 }
 
 #[cfg(test)]
@@ -120,18 +189,29 @@ mod tests {
 
     #[test]
     fn finds_provider_keys_without_leaking_them() {
-        let key = format!("sk-proj-{}", "Ab1".repeat(15));
-        let text = format!(
-            "x = 1\nOPENAI_API_KEY = \"{key}\"\nhf = 'hf_{}'\n",
-            "q".repeat(34)
-        );
+        let key = "sk-proj-Zq8Xw2Lk5Vb7Nm3Rt6Yp9Hs4Jd1Gf0Ac2Ee5Tu8Io3Pa7Sd";
+        let hf = "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";
+        let text = format!("x = 1\nOPENAI_API_KEY = \"{key}\"\nhf = '{hf}'\n");
         let hits = find_keys(&text);
         assert_eq!(hits.len(), 2, "{hits:?}");
         assert_eq!(hits[0].provider, "OpenAI");
         assert_eq!(hits[0].line, 2);
-        assert!(!hits[0].masked.contains(&key[8..]));
+        assert!(!hits[0].masked.contains(&key[10..]));
         assert_eq!(hits[1].provider, "Hugging Face");
+        assert_eq!(hits[1].line, 3);
         assert!(find_keys("OPENAI_API_KEY = \"your-key-here-xxxxxxxxxxxxxxxx\"").is_empty());
         assert!(find_keys("nothing to see").is_empty());
+    }
+
+    #[test]
+    fn assignments_name_the_provider_by_variable_or_prefix() {
+        let hits = find_keys("XAI_API_KEY = \"Kq7Lm2Np9Rs4Tv6Wx8Yz3Ab5Cd1Ef0Gh\"\n");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].provider, "xAI");
+        let hits = find_keys("api_key: sk-or-v1-9f8e7d6c5b4a39281706f5e4d3c2b1a0\n");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].provider, "OpenRouter");
+        // A secret that names no AI provider is not an AI credential.
+        assert!(find_keys("DB_PASSWORD = \"Kq7Lm2Np9Rs4Tv6Wx8Yz3\"\n").is_empty());
     }
 }

@@ -5,6 +5,8 @@
 //!   file by content ([`sniff`]), code ([`code`]), endpoints
 //!   ([`endpoints`]), infrastructure ([`infra`]), MCP configs ([`mcp`]),
 //!   cards and configs ([`cards`]), provider keys ([`keys`]); linking.
+//! * [`signature`]: signature status of models via `rampart-sign`,
+//!   against the configured trusted signers (deny by default).
 //! * [`cyclonedx`]: the CycloneDX 1.6 AI bill of materials.
 //! * [`posture`]: the posture score; [`summary`]: the human report.
 //! * [`diff`]: what appeared, disappeared or changed between two inventories.
@@ -25,6 +27,7 @@ pub mod keys;
 pub mod mcp;
 pub mod posture;
 pub mod risks;
+pub mod signature;
 pub mod sniff;
 pub mod summary;
 

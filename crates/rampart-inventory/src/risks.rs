@@ -67,6 +67,30 @@ pub fn invalid_signature(path: &str, why: &str) -> Finding {
     ])
 }
 
+/// A model whose signature was not verified: its signer is not trusted, or
+/// no trusted signers are configured (`trust_configured` false: low, since
+/// the fix is configuration; otherwise medium, as for an unsigned model).
+pub fn unverified_signature(path: &str, why: &str, trust_configured: bool) -> Finding {
+    base(
+        "RAMP-INV-015",
+        if trust_configured {
+            Severity::Medium
+        } else {
+            Severity::Low
+        },
+        format!("model `{path}` has a signature that was not verified: {why}"),
+        path,
+        None,
+    )
+    .with_category("unverified-signature")
+    .with_frameworks([
+        (Framework::OwaspLlm, "LLM03"),
+        (Framework::MitreAtlas, "AML.T0010.003"),
+        (Framework::GoogleSaif, "MST"),
+        (Framework::NistAiRmf, "MANAGE 3.2"),
+    ])
+}
+
 /// A model fetched by name without a pinned revision.
 pub fn unpinned_model(path: &str, line: u32, model: &str, call: &str) -> Finding {
     base(

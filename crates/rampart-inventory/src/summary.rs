@@ -53,7 +53,12 @@ pub fn render(inv: &Inventory) -> String {
                 facts.push(format!("licence={l}"));
             }
             if let Some(sig) = a.signature {
-                facts.push(format!("signature={}", sig.as_str()));
+                match a.properties.get("signature.signer") {
+                    Some(who) if sig == crate::asset::SignatureStatus::Verified => {
+                        facts.push(format!("signature=verified ({who})"))
+                    }
+                    _ => facts.push(format!("signature={}", sig.as_str())),
+                }
             }
             if let Some(scan) = &a.scan {
                 facts.push(format!("scan={}", scan.status));

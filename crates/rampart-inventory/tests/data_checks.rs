@@ -273,12 +273,154 @@ fn malformed_and_hostile_files_do_not_stop_the_scan() {
     let rep = scan(&c, &opts).unwrap();
     assert_eq!(rep.rows, 1);
     assert!(rep.read.stopped.is_some());
-    // Binary posing as CSV, and Parquet without a reader: clear errors.
+    // Binary posing as CSV, and malformed Parquet: clear errors naming the file.
     let b = d.path().join("bin.csv");
     std::fs::write(&b, b"a,b\n\x00\x01\x02\xff").unwrap();
     assert!(scan(&b, &opts).unwrap_err().contains("binary"));
     let q = d.path().join("t.parquet");
     std::fs::write(&q, b"PAR1....PAR1").unwrap();
-    assert!(scan(&q, &opts).unwrap_err().contains("parquet"));
+    let e = scan(&q, &opts).unwrap_err();
+    assert!(e.contains("t.parquet") && e.contains("Parquet"), "{e}");
     assert!(scan(&d.path().join("missing.csv"), &opts).is_err());
+}
+
+#[cfg(feature = "parquet")]
+/// Write string columns to a Parquet file (OPTIONAL UTF8; empty = null),
+/// snappy-compressed, in row groups of `group` rows.
+fn write_parquet(p: &Path, header: &[&str], rows: &[Vec<String>], group: usize) {
+    use parquet::basic::Compression;
+    use parquet::data_type::{ByteArray, ByteArrayType};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let fields: Vec<String> = header
+        .iter()
+        .map(|h| format!("OPTIONAL BINARY {h} (UTF8);"))
+        .collect();
+    let schema = Arc::new(
+        parquet::schema::parser::parse_message_type(&format!(
+            "message schema {{ {} }}",
+            fields.join(" ")
+        ))
+        .unwrap(),
+    );
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+    );
+    let mut w =
+        SerializedFileWriter::new(std::fs::File::create(p).unwrap(), schema, props).unwrap();
+    for chunk in rows.chunks(group) {
+        let mut rg = w.next_row_group().unwrap();
+        let mut c = 0;
+        while let Some(mut col) = rg.next_column().unwrap() {
+            let vals: Vec<ByteArray> = chunk
+                .iter()
+                .filter(|r| !r[c].is_empty())
+                .map(|r| ByteArray::from(r[c].as_str()))
+                .collect();
+            let defs: Vec<i16> = chunk.iter().map(|r| i16::from(!r[c].is_empty())).collect();
+            col.typed::<ByteArrayType>()
+                .write_batch(&vals, Some(&defs), None)
+                .unwrap();
+            col.close().unwrap();
+            c += 1;
+        }
+        rg.close().unwrap();
+    }
+    w.close().unwrap();
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_is_read_like_csv_pii_rows_and_poisoning() {
+    let d = tempfile::tempdir().unwrap();
+    let (csv_path, trig, _) = poisoned(d.path());
+    let mut r = csv::Reader::from_path(&csv_path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let pq = d.path().join("poisoned.parquet");
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    write_parquet(&pq, &h, &rows, 700);
+
+    let from_csv = scan(&csv_path, &ScanOptions::default()).unwrap();
+    let rep = scan(&pq, &ScanOptions::default()).unwrap();
+    assert_eq!(rep.format, rampart_inventory::data::table::Format::Parquet);
+    assert_eq!(rep.rows, rows.len() as u64);
+    assert_eq!(rep.read.error_count, 0);
+    // Per-column PII with counts, rows and redacted examples, as for CSV.
+    for col in ["email", "ssn"] {
+        let a = from_csv.columns.iter().find(|c| c.name == col).unwrap();
+        let b = rep.columns.iter().find(|c| c.name == col).unwrap();
+        assert_eq!(a.counts, b.counts, "{col}");
+        assert_eq!(a.rows, b.rows, "{col}");
+        assert_eq!(a.examples, b.examples, "{col}");
+    }
+    assert_eq!(rep.classification, Classification::Restricted);
+    // The poisoning checks ran on the text and label columns.
+    assert_eq!(rep.label_column.as_deref(), Some("type"));
+    assert_eq!(rep.labels, from_csv.labels);
+    let t = rows_of(&rep, "RAMP-DATA-014");
+    assert_eq!(trig.iter().filter(|r| t.contains(r)).count(), 30);
+    let ids = |r: &DataScanReport| {
+        let mut v: Vec<String> = r.findings.iter().map(|f| f.rule_id.clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&rep), ids(&from_csv));
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn truncated_parquet_is_an_error_naming_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("ok.parquet");
+    let rows: Vec<Vec<String>> = (0..500)
+        .map(|i| {
+            vec![
+                format!("row {i} mail user{i}@example.org"),
+                (i % 2).to_string(),
+            ]
+        })
+        .collect();
+    write_parquet(&p, &["text", "label"], &rows, 100);
+    let opts = ScanOptions {
+        no_poison: true,
+        ..Default::default()
+    };
+    let rep = scan(&p, &opts).unwrap();
+    assert_eq!(rep.rows, 500);
+    assert_eq!(rep.columns[0].counts.get("email"), Some(&500));
+    // Seed for the `dataset` fuzz target (see docs/benchmarks/inventory.md).
+    if let Ok(seeds) = std::env::var("RAMPART_INVENTORY_FUZZ_SEEDS") {
+        std::fs::create_dir_all(&seeds).unwrap();
+        std::fs::copy(&p, Path::new(&seeds).join("ok.parquet")).unwrap();
+    }
+    // Corrupt every byte range in turn: errors (or partial reads), never a panic.
+    let bytes = std::fs::read(&p).unwrap();
+    let bad = d.path().join("bad.parquet");
+    for cut in [bytes.len() / 2, bytes.len() - 9, 200] {
+        let mut b = bytes[..cut].to_vec();
+        b.extend_from_slice(&bytes[bytes.len() - 8..]);
+        std::fs::write(&bad, &b).unwrap();
+        let e = scan(&bad, &opts).unwrap_err();
+        assert!(e.contains("bad.parquet"), "{e}");
+    }
+    let mut step = 0;
+    while step < bytes.len() - 8 {
+        let mut b = bytes.clone();
+        for x in b.iter_mut().skip(step).take(16) {
+            *x ^= 0x5a;
+        }
+        std::fs::write(&bad, &b).unwrap();
+        match scan(&bad, &opts) {
+            Ok(r) => assert!(r.rows <= 500),
+            Err(e) => assert!(e.contains("bad.parquet"), "{e}"),
+        }
+        step += 97;
+    }
 }

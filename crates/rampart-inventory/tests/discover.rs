@@ -45,9 +45,13 @@ fn finds_every_kind_of_asset() {
         .depends_on
         .contains(&"model:huggingface/distilbert/distilbert-base-uncased".to_string()));
     let st = get("model:models/llm/model.safetensors");
-    assert_eq!(st.signature, Some(SignatureStatus::Present));
+    // Signed, but no trusted signers are configured: deny by default.
+    assert_eq!(st.signature, Some(SignatureStatus::Unverified));
     assert_eq!(st.license.as_deref(), Some("MIT"));
-    assert!(st.risks.is_empty(), "{:?}", st.risks);
+    assert_eq!(
+        rules(&inv, "models/llm/model.safetensors"),
+        ["RAMP-INV-015"]
+    );
     assert_eq!(get("model:models/tiny.bin").format.as_deref(), Some("gguf"));
     // Referenced models.
     assert_eq!(
@@ -253,4 +257,178 @@ fn inventories_the_shared_public_data() {
     assert!(inv.assets.iter().any(|a| a.kind == AssetKind::Model
         && a.format.as_deref() == Some("pickle")
         && a.path.starts_with("pickles/")));
+}
+
+/// A model directory signed with `rampart-sign`; the inventory verifies it
+/// against the configured trusted keys.
+mod signatures {
+    use rampart_inventory::signature::Trust;
+    use rampart_inventory::{Inventory, Options, SignatureStatus};
+    use rampart_sign::{Curve, HashOptions, KeySigner, PrivateKey, TrustConfig};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn trust_with(dir: &Path, keys: &[&PrivateKey]) -> Option<Arc<Trust>> {
+        let mut cfg = TrustConfig::default();
+        for (i, k) in keys.iter().enumerate() {
+            let p = dir.join(format!("trusted-{i}.pub"));
+            std::fs::write(&p, k.public_key().to_pem()).unwrap();
+            cfg.public_keys.push(p);
+        }
+        Some(Arc::new(Trust::new(cfg).unwrap()))
+    }
+
+    fn inventory(root: &Path, trust: Option<Arc<Trust>>) -> Inventory {
+        rampart_inventory::inventory(
+            &[root.to_path_buf()],
+            &Options {
+                trust,
+                ..Options::default()
+            },
+        )
+    }
+
+    fn status(inv: &Inventory) -> (Option<SignatureStatus>, Vec<String>) {
+        let a = inv
+            .get("model:repo/models/llm/model.safetensors")
+            .unwrap_or_else(|| panic!("{}", rampart_inventory::summary::render(inv)));
+        (
+            a.signature,
+            a.risks.iter().map(|r| r.rule_id.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn verified_invalid_unverified_and_unsigned() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("repo");
+        let model = root.join("models/llm");
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::write(
+            model.join("model.safetensors"),
+            super::common::safetensors(),
+        )
+        .unwrap();
+        std::fs::write(model.join("config.json"), r#"{"model_type": "llama"}"#).unwrap();
+        std::fs::write(model.join("LICENSE"), "MIT License\n").unwrap();
+        let key = PrivateKey::generate(Curve::P256);
+        let other = PrivateKey::generate(Curve::P256);
+
+        // Unsigned.
+        let inv = inventory(d.path(), trust_with(d.path(), &[&key]));
+        assert_eq!(
+            status(&inv),
+            (Some(SignatureStatus::Unsigned), vec!["RAMP-INV-002".into()])
+        );
+
+        rampart_sign::sign_dir(
+            &model,
+            &KeySigner::new(key.clone()),
+            &HashOptions::default(),
+            &model.join("model.sig"),
+        )
+        .unwrap();
+
+        // Signed by a trusted key, content intact: verified, with the signer.
+        let inv = inventory(d.path(), trust_with(d.path(), &[&other, &key]));
+        assert_eq!(status(&inv), (Some(SignatureStatus::Verified), vec![]));
+        let a = inv.get("model:repo/models/llm/model.safetensors").unwrap();
+        let hint = key.public_key().hint();
+        assert!(
+            a.properties["signature.signer"].contains(&hint),
+            "{:?}",
+            a.properties
+        );
+        assert_eq!(a.properties["signature.file"], "repo/models/llm/model.sig");
+
+        // Deny by default: no trusted keys, never verified.
+        let inv = inventory(d.path(), None);
+        assert_eq!(
+            status(&inv),
+            (
+                Some(SignatureStatus::Unverified),
+                vec!["RAMP-INV-015".into()]
+            )
+        );
+        let inv = inventory(
+            d.path(),
+            Some(Arc::new(Trust::new(TrustConfig::default()).unwrap())),
+        );
+        assert_eq!(status(&inv).0, Some(SignatureStatus::Unverified));
+        // Signed by a key that is not trusted: unverified (medium), not invalid.
+        let inv = inventory(d.path(), trust_with(d.path(), &[&other]));
+        let (st, risks) = status(&inv);
+        assert_eq!(
+            (st, risks.clone()),
+            (
+                Some(SignatureStatus::Unverified),
+                vec!["RAMP-INV-015".to_string()]
+            )
+        );
+        let a = inv.get("model:repo/models/llm/model.safetensors").unwrap();
+        assert_eq!(a.risks[0].severity, rampart_core::Severity::Medium);
+        assert!(a.properties["signature.reason"].contains("not trusted"));
+
+        // A file modified after signing: invalid, a critical risk naming it.
+        std::fs::write(model.join("config.json"), r#"{"model_type": "evil"}"#).unwrap();
+        let inv = inventory(d.path(), trust_with(d.path(), &[&key]));
+        assert_eq!(
+            status(&inv),
+            (Some(SignatureStatus::Invalid), vec!["RAMP-INV-003".into()])
+        );
+        let a = inv.get("model:repo/models/llm/model.safetensors").unwrap();
+        assert_eq!(a.risks[0].severity, rampart_core::Severity::Critical);
+        assert!(
+            a.risks[0].message.contains("modified: config.json"),
+            "{}",
+            a.risks[0].message
+        );
+
+        // A signature file edited by hand: invalid as well.
+        let sig = std::fs::read_to_string(model.join("model.sig")).unwrap();
+        std::fs::write(model.join("config.json"), r#"{"model_type": "llama"}"#).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&sig).unwrap();
+        let mut v = v;
+        let s = v["dsseEnvelope"]["signatures"][0]["sig"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let flipped = if s.starts_with('M') {
+            s.replacen('M', "N", 1)
+        } else {
+            format!("M{}", &s[1..])
+        };
+        v["dsseEnvelope"]["signatures"][0]["sig"] = serde_json::Value::String(flipped);
+        std::fs::write(model.join("model.sig"), serde_json::to_vec(&v).unwrap()).unwrap();
+        let inv = inventory(d.path(), trust_with(d.path(), &[&key]));
+        assert_eq!(status(&inv).0, Some(SignatureStatus::Invalid));
+    }
+
+    #[test]
+    fn a_signature_beside_the_model_directory_signs_it() {
+        // model_signing writes `model.sig` next to the directory it signs.
+        let d = tempfile::tempdir().unwrap();
+        let model = d.path().join("repo/models/llm");
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::write(
+            model.join("model.safetensors"),
+            super::common::safetensors(),
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("repo/models/other.txt"),
+            "not part of the model",
+        )
+        .unwrap();
+        let key = PrivateKey::generate(Curve::P384);
+        rampart_sign::sign_dir(
+            &model,
+            &KeySigner::new(key.clone()),
+            &HashOptions::default(),
+            &d.path().join("repo/models/model.sig"),
+        )
+        .unwrap();
+        let inv = inventory(d.path(), trust_with(d.path(), &[&key]));
+        assert_eq!(status(&inv).0, Some(SignatureStatus::Verified));
+    }
 }

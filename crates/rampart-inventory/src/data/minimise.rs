@@ -4,7 +4,7 @@
 //! **tokenise** it (`tok_` + the first 16 hex digits of HMAC-SHA256 under a
 //! key, so equal values stay joinable without being readable). With
 //! `auto`, every other text value has its detected PII and secrets replaced
-//! by placeholders (`[EMAIL]`, `[SECRET]`...). CSV stays CSV; JSON and JSONL
+//! by placeholders (`[EMAIL]`, `[SECRET]`...). CSV stays CSV; JSON, JSONL and Parquet
 //! become JSONL.
 
 use super::pii;
@@ -215,8 +215,11 @@ pub fn minimise(
                     .write_record(&fields)
                     .map_err(|e| e.to_string())
             }
-            Record::Json(v) => {
-                let mut v = v.clone();
+            other => {
+                let Some(v) = other.json() else {
+                    return ControlFlow::Break(());
+                };
+                let mut v = v.into_owned();
                 let mut p = String::new();
                 ctx.json(&mut p, &mut v, 0);
                 match file.as_mut() {

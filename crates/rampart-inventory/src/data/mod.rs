@@ -2,7 +2,7 @@
 //!
 //! * [`table`]: bounded streaming readers (CSV/TSV, JSONL, JSON arrays;
 //!   Parquet/Arrow recognised by magic).
-//! * [`pii`]: fast per-cell PII and secret matching.
+//! * [`pii`]: per-cell PII and secrets via `rampart-detect`'s detectors.
 //! * [`scan`]: per-column findings, classification, poisoning checks.
 //! * [`poison`]: duplicates with conflicting labels, label shift, outliers,
 //!   backdoor triggers, label flips.

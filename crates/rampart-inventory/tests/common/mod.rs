@@ -6,11 +6,11 @@
 use std::path::Path;
 
 pub fn fake_openai_key() -> String {
-    format!("sk-proj-{}{}", "A1b2C3d4E5f6".repeat(3), "Zz9")
+    format!("sk-proj-{}{}", "A1b2C3d4E5f6Gh7Jk8Lm9N".repeat(3), "Zz9")
 }
 
 pub fn fake_anthropic_key() -> String {
-    format!("sk-ant-api03-{}", "Qw3rTy7u".repeat(4))
+    format!("sk-ant-api03-{}AA", "Qw3rTy7uIo9pAs2dFg4hJk6l".repeat(4))
 }
 
 fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
