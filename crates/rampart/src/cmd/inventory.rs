@@ -57,6 +57,15 @@ pub struct InventoryArgs {
     /// Bytes of each text file to analyse.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_text_bytes: u64,
+    /// Trusted signer's public key (PEM) for model signatures (repeatable). Without trusted keys or roots, signed models are `unverified` (deny by default).
+    #[arg(long, value_name = "PUB.pem")]
+    public_key: Vec<PathBuf>,
+    /// Trusted root certificate (PEM) for certificate-signed models (repeatable).
+    #[arg(long, value_name = "ROOT.pem")]
+    root: Vec<PathBuf>,
+    /// TOML file of trusted signers (public_keys, roots, intermediates), as used by `rampart verify --trust-config`.
+    #[arg(long, value_name = "FILE")]
+    trust_config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -199,6 +208,16 @@ fn inventory(a: InventoryArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     opts.exclude_dirs.extend(a.exclude);
+    let mut trust = match &a.trust_config {
+        Some(p) => rampart_sign::TrustConfig::load(p).map_err(|e| anyhow!("{e}"))?,
+        None => rampart_sign::TrustConfig::default(),
+    };
+    trust.public_keys.extend(a.public_key);
+    trust.roots.extend(a.root);
+    opts.trust = Some(std::sync::Arc::new(
+        rampart_inventory::signature::Trust::new(trust)
+            .map_err(|e| anyhow!("trusted signers: {e}"))?,
+    ));
     let missing: Vec<String> = a
         .paths
         .iter()
