@@ -20,6 +20,10 @@ pub(crate) struct Ctx<'a> {
     pub opts: &'a ScanOptions,
     pub depth: usize,
     pub used: &'a AtomicU64,
+    /// The blob is a member of a PyTorch zip checkpoint (the archive holds a
+    /// `data.pkl`): only `torch.load` reads it, as raw storage bytes, never
+    /// as an archive of its own.
+    pub torch_member: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -28,6 +32,7 @@ impl<'a> Ctx<'a> {
             opts: self.opts,
             depth: self.depth + 1,
             used: self.used,
+            torch_member: false,
         }
     }
     /// Bytes still allowed to be decompressed for this top-level file.
@@ -86,6 +91,7 @@ pub fn scan_bytes(name: &str, bytes: &[u8], opts: &ScanOptions) -> ScanReport {
         opts,
         depth: 0,
         used: &used,
+        torch_member: false,
     };
     let mut out = Out::default();
     let scanned = scan_blob(name, &bytes, &ctx, &mut out);
@@ -138,6 +144,7 @@ pub(crate) fn scan_path_into(
         opts,
         depth: 0,
         used: &used,
+        torch_member: false,
     };
     Some(scan_blob(display, &blob, &ctx, out))
 }
@@ -151,9 +158,15 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
             return false;
         }
     };
-    // A zip directory at the end of an image or unknown blob is still a zip
-    // to torch.load: polyglot files are scanned as archives.
-    if matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image) && has_zip_tail(blob) {
+    // A zip directory at the end of an image or unknown blob is a zip to
+    // Python's zipfile (Keras, NumPy's npz, generic loaders): polyglot files
+    // are scanned as archives. Tensor storages inside a PyTorch checkpoint
+    // are never opened that way, and searching the last 64 KiB of each of
+    // them was most of the cost of scanning a large checkpoint.
+    if matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image)
+        && !ctx.torch_member
+        && has_zip_tail(blob)
+    {
         kind = ArtifactKind::Zip;
     }
     check_extension(name, kind, out);
@@ -412,10 +425,17 @@ pub(crate) fn scan_pickle_blob(
     ctx: &Ctx<'_>,
     out: &mut Out,
 ) -> PickleReport {
-    let rep = crate::pickle::scan_pickle_reader(std::io::BufReader::with_capacity(
-        256 * 1024,
-        BlobReader::new(blob, start),
-    ));
+    // Buffers sized to the pickle: a 256 KiB BufReader (zeroed on first
+    // fill) for every small pickle cost more than parsing it. Large ones
+    // keep the big buffer, which also makes skipping long arrays cheap.
+    let len = blob.size().saturating_sub(start);
+    let rep = crate::pickle::scan_pickle_reader_hint(
+        std::io::BufReader::with_capacity(
+            (len.saturating_add(1)).min(256 * 1024) as usize,
+            BlobReader::new(blob, start),
+        ),
+        len,
+    );
     pickle_findings(name, &rep, start, ctx.opts, out);
     rep
 }
@@ -589,6 +609,14 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             ),
         ));
     }
+    let torch_layout = listing
+        .entries
+        .iter()
+        .any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
+    let member_ctx = Ctx {
+        torch_member: torch_layout,
+        ..ctx.nested()
+    };
     for en in listing.entries.iter().take(limits.max_entries) {
         if en.is_dir() {
             continue;
@@ -649,7 +677,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                         check_crc(&mname, en.crc, &all, out);
                     }
                 }
-                scan_blob(&mname, &raw, &ctx.nested(), out);
+                scan_blob(&mname, &raw, &member_ctx, out);
             }
             // Deflate (PyTorch, NumPy), bzip2 and LZMA (Python's zipfile
             // reads both, so an .npz may use them).
@@ -659,7 +687,10 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 let (data, hit, err) = match en.method {
                     8 => read_bounded(&mut flate2::read::DeflateDecoder::new(src), cap),
                     12 => read_bounded(&mut bzip2::read::BzDecoder::new(src), cap),
-                    _ => zip_lzma(&raw, en.flags, en.uncompressed, cap),
+                    _ => {
+                        let (v, hit, err) = zip_lzma(&raw, en.flags, en.uncompressed, cap);
+                        (Pooled::from(v), hit, err)
+                    }
                 };
                 ctx.charge(data.len() as u64);
                 if en.encrypted()
@@ -694,7 +725,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 } else if !hit {
                     check_crc(&mname, en.crc, &data, out);
                 }
-                scan_blob(&mname, &data, &ctx.nested(), out);
+                scan_blob(&mname, &data, &member_ctx, out);
             }
             m => {
                 out.fail(&rules::ZIP_METHOD, &mname, format!("compression method {m} is not supported by the scanner: the member was not scanned"));
@@ -751,14 +782,88 @@ fn member_cap(ctx: &Ctx<'_>, csize: u64) -> u64 {
     by_ratio.min(l.max_member_bytes).min(ctx.remaining())
 }
 
+thread_local! {
+    /// Decompression buffers of this worker, reused from member to member:
+    /// zeroing and regrowing a fresh multi-megabyte Vec for every member
+    /// cost more than inflating into it.
+    static BUFS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+/// Buffers kept per worker, and the largest one kept (memory stays bounded).
+const POOL_KEEP: usize = 4;
+const POOL_MAX_BYTES: usize = 16 << 20;
+
+/// Decompressed bytes: the first `n` bytes of a pooled buffer (the rest is
+/// initialised memory left from earlier use, so it is never zeroed again).
+pub(crate) struct Pooled {
+    v: Vec<u8>,
+    n: usize,
+}
+
+impl From<Vec<u8>> for Pooled {
+    fn from(v: Vec<u8>) -> Self {
+        Pooled { n: v.len(), v }
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.v[..self.n]
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.v);
+        if v.len() <= POOL_MAX_BYTES {
+            let _ = BUFS.try_with(|b| {
+                let mut b = b.borrow_mut();
+                if b.len() < POOL_KEEP {
+                    b.push(v);
+                }
+            });
+        }
+    }
+}
+
+impl Blob for Pooled {
+    fn size(&self) -> u64 {
+        self.n as u64
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        (**self).read_at(off, buf)
+    }
+}
+
 /// Read at most `cap` bytes; returns (data, hit the cap, error).
-fn read_bounded(r: &mut dyn Read, cap: u64) -> (Vec<u8>, bool, Option<String>) {
-    let mut v = Vec::new();
-    let mut lim = r.take(cap + 1);
-    let res = lim.read_to_end(&mut v);
-    let hit = v.len() as u64 > cap;
-    v.truncate(cap as usize);
-    (v, hit, res.err().map(|e| e.to_string()))
+fn read_bounded(r: &mut dyn Read, cap: u64) -> (Pooled, bool, Option<String>) {
+    let mut v = BUFS
+        .try_with(|b| b.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let limit = cap.saturating_add(1).min(usize::MAX as u64) as usize;
+    let mut n = 0usize;
+    let mut err = None;
+    while n < limit {
+        if n == v.len() {
+            let grow = v.len().max(64 * 1024).min(limit - n);
+            v.resize(n + grow, 0);
+        }
+        let end = v.len().min(limit);
+        match r.read(&mut v[n..end]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                err = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let hit = n as u64 > cap;
+    let n = n.min(cap as usize);
+    (Pooled { v, n }, hit, err)
 }
 
 /// A writer that refuses to grow past a cap (for push-style decoders).
@@ -804,7 +909,7 @@ fn scan_compressed(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_
                 lzma_rs::lzma_decompress(&mut src, &mut w).map_err(|e| e.to_string())
             };
             let err = if w.hit { None } else { r.err() };
-            (w.v, w.hit, err)
+            (Pooled::from(w.v), w.hit, err)
         }
         _ => return,
     };

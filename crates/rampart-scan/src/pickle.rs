@@ -120,12 +120,18 @@ impl PickleReport {
 
 /// Scan a pickle held in memory (the contract's `scan_pickle`).
 pub fn scan_pickle(bytes: &[u8]) -> PickleReport {
-    scan_pickle_reader(bytes)
+    scan_pickle_reader_hint(bytes, bytes.len() as u64)
 }
 
 /// Scan a pickle from a stream, reading only what the pickles need.
 pub fn scan_pickle_reader<R: Read>(r: R) -> PickleReport {
-    let mut input = Input::new(r);
+    scan_pickle_reader_hint(r, CHUNK as u64)
+}
+
+/// [`scan_pickle_reader`] for a stream of about `len` bytes: a small pickle
+/// is read in one small chunk instead of a 64 KiB buffer.
+pub(crate) fn scan_pickle_reader_hint<R: Read>(r: R, len: u64) -> PickleReport {
+    let mut input = Input::with_chunk(r, len);
     let mut rep = PickleReport::default();
     run_stream(&mut input, &mut rep, 0);
     rep.consumed = input.pos;
@@ -140,7 +146,7 @@ pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
     if head.is_empty() || !is_opcode(head[0]) {
         return false;
     }
-    let mut input = Input::new(head);
+    let mut input = Input::with_chunk(head, head.len() as u64);
     let mut m = Machine::new(0);
     let mut rep = PickleReport::default();
     let res = m.run_one(&mut input, &mut rep, 0);
@@ -197,7 +203,7 @@ fn continues_with_imports(next: &[u8]) -> bool {
     if next.is_empty() || !is_opcode(next[0]) {
         return false;
     }
-    let mut input = Input::new(next);
+    let mut input = Input::with_chunk(next, next.len() as u64);
     let mut m = Machine::new(0);
     let mut rep = PickleReport::default();
     let _ = m.run_one(&mut input, &mut rep, 0);
@@ -341,6 +347,9 @@ impl Stop {
     }
 }
 
+/// Largest read the machine asks of its stream at once.
+const CHUNK: usize = 64 * 1024;
+
 /// A buffered reader that tracks the offset and can peek and skip.
 struct Input<R> {
     r: R,
@@ -348,16 +357,20 @@ struct Input<R> {
     start: usize,
     pos: u64,
     last_op: u64,
+    /// Bytes asked for per read: the stream's size when it is small, so
+    /// that a 100-byte pickle does not zero a 64 KiB buffer.
+    chunk: usize,
 }
 
 impl<R: Read> Input<R> {
-    fn new(r: R) -> Self {
+    fn with_chunk(r: R, len: u64) -> Self {
         Input {
             r,
             buf: Vec::new(),
             start: 0,
             pos: 0,
             last_op: 0,
+            chunk: (len.saturating_add(1)).clamp(64, CHUNK as u64) as usize,
         }
     }
     fn avail(&self) -> usize {
@@ -372,7 +385,7 @@ impl<R: Read> Input<R> {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let want = n.max(64 * 1024);
+        let want = n.max(self.chunk);
         while self.buf.len() < n {
             let old = self.buf.len();
             self.buf.resize(old + want, 0);

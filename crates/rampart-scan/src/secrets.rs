@@ -79,8 +79,18 @@ fn scanner(opts: &ScanOptions) -> SecretScanner {
     opts.secret_scanner.clone().unwrap_or_else(default_scanner)
 }
 
+/// No default rule matches fewer bytes than this (the shortest match is a
+/// secret-named assignment such as `pwd=abcd`). Shorter texts, like the
+/// `version` and `byteorder` members of every PyTorch checkpoint, are not
+/// handed to the default rules, which are then never compiled for a scan
+/// that meets no real text.
+pub const MIN_SECRET_TEXT: usize = 8;
+
 /// Scan a text file; findings are placed at `name` with their line/column.
 pub(crate) fn scan_text_into(name: &str, text: &str, opts: &ScanOptions, out: &mut Out) {
+    if opts.secret_scanner.is_none() && text.len() < MIN_SECRET_TEXT {
+        return;
+    }
     let scan = scanner(opts);
     for mut f in scan(text) {
         let mut l = f.location.take().unwrap_or_default();
@@ -155,6 +165,23 @@ pub(crate) fn scan_notebook(name: &str, text: &str, opts: &ScanOptions, out: &mu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_length_floor_is_below_every_default_rule() {
+        // The shortest secret the default rules report must still be scanned.
+        let mut out = Out::default();
+        let text = "pwd=\"hunter2xyz\"";
+        assert!(text.len() >= MIN_SECRET_TEXT);
+        scan_text_into("x.env", text, &ScanOptions::default(), &mut out);
+        let direct = default_scanner()(text);
+        #[cfg(feature = "detect")]
+        assert!(!direct.is_empty());
+        assert_eq!(out.findings.len(), direct.len());
+        for t in ["3\n", "little", "pwd=abc"] {
+            assert!(t.len() < MIN_SECRET_TEXT);
+            assert!(default_scanner()(t).is_empty(), "{t:?}");
+        }
+    }
 
     #[test]
     fn builtin_rules_find_and_mask() {
