@@ -1122,6 +1122,68 @@ fn sse_error(code: &str, message: &str) -> Bytes {
     Bytes::from(format!("data: {v}\n\n"))
 }
 
+/// Ways an upstream stream can fail after the response headers went to
+/// the client: the stream then ends with one SSE error event (no
+/// upstream details) instead of `[DONE]`.
+#[derive(Clone, Copy)]
+enum StreamFault {
+    /// No chunk within the route's idle budget.
+    Timeout,
+    /// The connection broke off mid-body.
+    Broken,
+    /// One event grew past the 8 MiB bound.
+    Oversized,
+    /// An event's data was not JSON.
+    Malformed,
+    /// The upstream sent an error object instead of a chunk.
+    ErrorEvent,
+}
+
+impl StreamFault {
+    /// (code, message, counted in `rampart_upstream_errors_total`).
+    fn describe(self) -> (&'static str, &'static str, bool) {
+        match self {
+            StreamFault::Timeout => (
+                "upstream_timeout",
+                "the model server stopped answering",
+                true,
+            ),
+            StreamFault::Broken => (
+                "upstream_stream_broken",
+                "the model server's stream broke off",
+                true,
+            ),
+            StreamFault::Oversized => (
+                "upstream_error",
+                "the model server sent an oversized event",
+                false,
+            ),
+            StreamFault::Malformed => (
+                "upstream_stream_broken",
+                "the model server sent a malformed event",
+                false,
+            ),
+            StreamFault::ErrorEvent => {
+                ("upstream_error", "the model server failed to answer", false)
+            }
+        }
+    }
+
+    /// Count the fault, tell the client, and return the code for the
+    /// request's event. A client that already left is not an error here.
+    async fn end(self, tx: &tokio::sync::mpsc::Sender<Bytes>, shared: &Shared) -> &'static str {
+        let (code, message, counted) = self.describe();
+        if counted {
+            shared
+                .metrics
+                .upstream_errors
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        let _ = tx.send(sse_error(code, message)).await;
+        code
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn stream_response(
     shared: Arc<Shared>,
@@ -1151,48 +1213,21 @@ fn stream_response(
         let mut code: Option<&'static str> = None;
         let mut completion_tokens = 0u64;
         'outer: loop {
-            let next = tokio::time::timeout(idle, resp.chunk()).await;
-            let chunk = match next {
+            let chunk = match tokio::time::timeout(idle, resp.chunk()).await {
+                Ok(Ok(Some(c))) => c,
+                Ok(Ok(None)) => break,
                 Err(_) => {
-                    shared
-                        .metrics
-                        .upstream_errors
-                        .fetch_add(1, Ordering::Relaxed);
-                    let _ = tx
-                        .send(sse_error(
-                            "upstream_timeout",
-                            "the model server stopped answering",
-                        ))
-                        .await;
-                    code = Some("upstream_timeout");
+                    code = Some(StreamFault::Timeout.end(&tx, &shared).await);
                     break;
                 }
                 Ok(Err(_)) => {
-                    shared
-                        .metrics
-                        .upstream_errors
-                        .fetch_add(1, Ordering::Relaxed);
-                    let _ = tx
-                        .send(sse_error(
-                            "upstream_stream_broken",
-                            "the model server's stream broke off",
-                        ))
-                        .await;
-                    code = Some("upstream_stream_broken");
+                    code = Some(StreamFault::Broken.end(&tx, &shared).await);
                     break;
                 }
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(c))) => c,
             };
             buf.extend_from_slice(&chunk);
             if buf.len() > 8 << 20 {
-                let _ = tx
-                    .send(sse_error(
-                        "upstream_error",
-                        "the model server sent an oversized event",
-                    ))
-                    .await;
-                code = Some("upstream_error");
+                code = Some(StreamFault::Oversized.end(&tx, &shared).await);
                 break;
             }
             while let Some((end, sep)) = find_event_end(&buf) {
@@ -1215,23 +1250,11 @@ fn stream_response(
                     break 'outer;
                 }
                 let Ok(mut v) = serde_json::from_str::<Value>(&data) else {
-                    let _ = tx
-                        .send(sse_error(
-                            "upstream_stream_broken",
-                            "the model server sent a malformed event",
-                        ))
-                        .await;
-                    code = Some("upstream_stream_broken");
+                    code = Some(StreamFault::Malformed.end(&tx, &shared).await);
                     break 'outer;
                 };
                 if v.get("error").is_some() {
-                    let _ = tx
-                        .send(sse_error(
-                            "upstream_error",
-                            "the model server failed to answer",
-                        ))
-                        .await;
-                    code = Some("upstream_error");
+                    code = Some(StreamFault::ErrorEvent.end(&tx, &shared).await);
                     break 'outer;
                 }
                 if let Some(n) = v
