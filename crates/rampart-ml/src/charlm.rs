@@ -42,11 +42,139 @@ pub struct CharLmMeta {
     pub threshold: f32,
     /// Minimum 4-gram count kept (pruning).
     pub min_count4: u32,
+    /// Logistic combiner over [`SuffixFeatures::as_array`] (weights, then
+    /// the bias); empty in models without one, which score by the 64-symbol
+    /// window alone.
+    #[serde(default)]
+    pub combiner: Vec<f32>,
+}
+
+/// What the detector measures in a text (see [`CharLm::features`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SuffixFeatures {
+    /// Highest mean NLL (nats per symbol) over 64-, 24- and 12-symbol
+    /// windows: the long window sees a 20-token suffix whole, the short
+    /// ones a 10-token suffix without the natural text around it.
+    pub nll64: f32,
+    pub nll24: f32,
+    pub nll12: f32,
+    /// Most oddities in 32 symbols: a capital glued after a lower-case
+    /// letter (`similarlyNow`), punctuation glued between letters
+    /// (`oppositeley.](Me`), and unusual punctuation pairs (`.](`, `\!`).
+    /// The LM sees these one at a time; their density is what marks
+    /// optimised token soup.
+    pub oddities: f32,
+}
+
+/// Number of values in [`SuffixFeatures::as_array`].
+pub const N_FEATURES: usize = 4;
+
+impl SuffixFeatures {
+    pub fn as_array(&self) -> [f32; N_FEATURES] {
+        [self.nll64, self.nll24, self.nll12, self.oddities]
+    }
+}
+
+/// Window of [`SuffixFeatures::oddities`].
+const ODD_WINDOW: usize = 32;
+
+fn is_odd_pair(p: u8, c: u8) -> bool {
+    !matches!(
+        (p, c),
+        (b'.', b'.')
+            | (b')', b'.')
+            | (b')', b',')
+            | (b')', b';')
+            | (b')', b':')
+            | (b'"', b'.')
+            | (b'.', b'"')
+            | (b'"', b',')
+            | (b',', b'"')
+            | (b'?', b'"')
+            | (b'!', b'"')
+            | (b'-', b'-')
+            | (b'"', b')')
+            | (b'.', b')')
+            | (b'\'', b's')
+            | (b'*', b'*')
+            | (b'(', b'"')
+            | (b'(', b'\'')
+            | (b'\'', b')')
+            | (b'\'', b',')
+            | (b'\'', b'.')
+            | (b'?', b')')
+            | (b'!', b')')
+            | (b':', b'/')
+    )
+}
+
+/// The highest count of oddities in any [`ODD_WINDOW`] symbols.
+fn max_oddities(sym: &[u8]) -> f32 {
+    let mut odd = [0u8; ODD_WINDOW];
+    let mut acc = 0u32;
+    let mut best = 0u32;
+    for i in 1..sym.len() {
+        let (p, c) = (sym[i - 1], sym[i]);
+        let glue = i >= 2
+            && sym[i - 2].is_ascii_alphabetic()
+            && p.is_ascii_punctuation()
+            && c.is_ascii_alphabetic()
+            && !matches!(p, b'\'' | b'-' | b'.' | b'/' | b'&');
+        let o = (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+            || glue
+            || (p.is_ascii_punctuation() && c.is_ascii_punctuation() && is_odd_pair(p, c));
+        let slot = i % ODD_WINDOW;
+        acc -= odd[slot] as u32;
+        odd[slot] = o as u8;
+        acc += o as u32;
+        best = best.max(acc);
+    }
+    best as f32
+}
+
+/// Stands for an inline code span (`` `x = f(y)` ``) in the text handed to
+/// [`symbols`]; read as [`SHAPE`].
+const CODE_SPAN: char = '\u{1a}';
+
+/// Inline code spans (one line, 1..=120 bytes between single backticks)
+/// replaced by [`CODE_SPAN`]: code quoted in prose is not prose.
+fn mask_code_spans(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('`') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        if b[i] == b'`' {
+            // Runs of backticks (``` fences, `` pieces) are left as they are.
+            let run = b[i..].iter().take_while(|&&c| c == b'`').count();
+            if run == 1 {
+                let rest = &b[i + 1..(i + 1 + 121).min(b.len())];
+                if let Some(j) = rest.iter().position(|&c| c == b'`' || c == b'\n') {
+                    if rest[j] == b'`' && j > 0 && rest.get(j + 1) != Some(&b'`') {
+                        out.push_str(&text[last..i]);
+                        out.push(CODE_SPAN);
+                        i += j + 2;
+                        last = i;
+                        continue;
+                    }
+                }
+            }
+            i += run;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[last..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Map text to the model's symbols (see the module docs).
 pub fn symbols(text: &str, out: &mut Vec<u8>) {
     out.clear();
+    let text = mask_code_spans(text);
     for tok in text.split_inclusive(char::is_whitespace) {
         let core = tok.trim_end();
         let ws = &tok[core.len()..];
@@ -92,6 +220,10 @@ pub fn symbols(text: &str, out: &mut Vec<u8>) {
                     continue;
                 }
                 prev_digit = false;
+                if c == CODE_SPAN {
+                    out.push(SHAPE);
+                    continue;
+                }
                 let b = c as u32;
                 out.push(if (0x20..0x7f).contains(&b) {
                     b as u8
@@ -126,14 +258,142 @@ fn fold_latin(c: char) -> char {
     }
 }
 
+/// Identifiers and file names inside prose (`EVP_rc4_cbc`,
+/// `sklearn.base.BaseEstimator`, `pthread_mutex_lock()`, `csmon32.dat`,
+/// short hex digests): code vocabulary, which a model of prose finds as
+/// surprising as an optimised suffix but which is not one.
+fn is_identifier_token(t: &str) -> bool {
+    // Most tokens are plain words: none of the characters every rule
+    // below needs.
+    if !t
+        .bytes()
+        .any(|b| matches!(b, b'_' | b'.' | b':' | b'0'..=b'9'))
+    {
+        return false;
+    }
+    let core = t.trim_matches(|c: char| {
+        matches!(
+            c,
+            '\'' | '"' | ',' | ';' | ':' | '.' | '(' | '[' | '{' | ']' | '}' | '!' | '?' | '*'
+        )
+    });
+    let core = core.strip_suffix("()").unwrap_or(core);
+    if core.len() >= 4
+        && core.contains("::")
+        && core
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    {
+        return true;
+    }
+    let core = core.strip_suffix(')').unwrap_or(core);
+    if core.len() < 4
+        || !core
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    {
+        return false;
+    }
+    let b = core.as_bytes();
+    if b[0] == b'.' || b[b.len() - 1] == b'.' || core.contains("..") {
+        return false;
+    }
+    // snake_case (an underscore between word characters).
+    if b.windows(3)
+        .any(|w| w[0].is_ascii_alphanumeric() && w[1] == b'_' && w[2].is_ascii_alphanumeric())
+    {
+        return true;
+    }
+    if core.contains('.') {
+        let parts: Vec<&str> = core.split('.').collect();
+        let last = parts[parts.len() - 1];
+        // File names with a common extension.
+        if parts.len() == 2
+            && matches!(
+                last.to_ascii_lowercase().as_str(),
+                "exe"
+                    | "dll"
+                    | "dat"
+                    | "py"
+                    | "js"
+                    | "ts"
+                    | "sh"
+                    | "ps1"
+                    | "bat"
+                    | "txt"
+                    | "json"
+                    | "xml"
+                    | "yaml"
+                    | "yml"
+                    | "bin"
+                    | "so"
+                    | "zip"
+                    | "rs"
+                    | "c"
+                    | "h"
+                    | "cpp"
+                    | "java"
+                    | "go"
+                    | "rb"
+                    | "php"
+                    | "html"
+                    | "css"
+                    | "csv"
+                    | "log"
+                    | "ini"
+                    | "cfg"
+                    | "sys"
+                    | "vbs"
+                    | "jar"
+                    | "apk"
+                    | "lnk"
+                    | "doc"
+                    | "docx"
+                    | "pdf"
+                    | "md"
+            )
+        {
+            return true;
+        }
+        // Dotted names (`os.path.join`, `torch.tensor`): every part an
+        // identifier of two or more characters, lower-case start.
+        return parts.len() >= 2
+            && parts.iter().all(|p| {
+                p.len() >= 2 && (p.as_bytes()[0].is_ascii_alphabetic() || p.starts_with('_'))
+            })
+            && parts[0].as_bytes()[0].is_ascii_lowercase();
+    }
+    // Hex digests too short for the blob rule.
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    core.len() >= 8
+        && digits >= 2
+        && digits < core.len()
+        && b.iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
 /// URLs, e-mail addresses, paths, digests, base64, UUIDs: machine text of
 /// a known shape.
 fn is_shape_token(t: &str) -> bool {
+    if is_identifier_token(t) {
+        return true;
+    }
     if t.len() < 8 {
         return false;
     }
-    let lower_start = t.get(..8).unwrap_or("").to_ascii_lowercase();
-    if t.contains("://") || lower_start.starts_with("www.") || lower_start.starts_with("mailto:") {
+    let starts = |p: &str| {
+        t.as_bytes()
+            .get(..p.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    // Defanged indicators (`evil[.]com`, `hxxp://`) are threat-report text.
+    if t.contains("://")
+        || t.contains("[.]")
+        || t.contains("(.)")
+        || starts("www.")
+        || starts("mailto:")
+        || starts("hxxp")
+    {
         return true;
     }
     if t.contains('@') && t.contains('.') && !t.contains(' ') {
@@ -256,6 +516,7 @@ impl CharLm {
             window,
             threshold: f32::MAX,
             min_count4,
+            combiner: Vec::new(),
         };
         CharLm::build(meta, counts)
     }
@@ -382,14 +643,53 @@ impl CharLm {
         max_window(&nll, self.meta.window)
     }
 
+    /// The detector's measurements of `text` (code and table lines left
+    /// out, as in [`CharLm::max_window_nll`]).
+    pub fn features(&self, text: &str) -> SuffixFeatures {
+        let prose = prose_lines(text);
+        let mut sym = Vec::with_capacity(prose.len());
+        symbols(&prose, &mut sym);
+        let mut nll = Vec::with_capacity(sym.len());
+        self.nll_symbols(&sym, &mut nll);
+        let [nll64, nll24, nll12] = max_window_means(&nll, [64, 24, 12]);
+        SuffixFeatures {
+            nll64,
+            nll24,
+            nll12,
+            oddities: max_oddities(&sym),
+        }
+    }
+
+    /// The combiner's logit (or, without a combiner, the 64-symbol window
+    /// NLL): the value the threshold applies to.
+    pub fn raw_score(&self, text: &str) -> f32 {
+        let w = &self.meta.combiner;
+        if w.len() != N_FEATURES + 1 {
+            return self.max_window_nll(text).0;
+        }
+        let f = self.features(text).as_array();
+        let mut z = w[N_FEATURES];
+        for (x, wi) in f.iter().zip(w) {
+            z += x * wi;
+        }
+        z
+    }
+
     /// `0..=1`, 0.5 at the calibrated threshold: how unlike natural text,
-    /// code or tables the least natural window of `text` is.
+    /// code or tables the least natural stretch of `text` is.
     pub fn score(&self, text: &str) -> f32 {
-        let (nll, _, _) = self.max_window_nll(text);
-        if !nll.is_finite() || self.meta.threshold == f32::MAX {
+        let z = self.raw_score(text);
+        if !z.is_finite() || self.meta.threshold == f32::MAX {
             return 0.0;
         }
-        1.0 / (1.0 + (-(nll - self.meta.threshold) * 4.0).exp())
+        // NLL differences are small numbers (nats per symbol); logits are
+        // already on a log-odds scale.
+        let k = if self.meta.combiner.is_empty() {
+            4.0
+        } else {
+            1.0
+        };
+        1.0 / (1.0 + (-(z - self.meta.threshold) * k).exp())
     }
 
     /// Serialise to the `RMPCLM1` format.
@@ -465,6 +765,16 @@ pub fn is_code_or_table_line(line: &str) -> bool {
     if t.starts_with('|') && t.ends_with('|') && t.matches('|').count() >= 3 {
         return true;
     }
+    let indented = line.starts_with("    ") || line.starts_with('\t');
+    let ends = t.ends_with([';', '{', '}', ')', ':', ','])
+        || t == "}"
+        || t.starts_with("//")
+        || t.starts_with('#');
+    // Every accepting case below needs one of these; prose lines (ending
+    // in a full stop or question mark) leave here without a scan.
+    if !indented && !ends {
+        return false;
+    }
     let mut depth = [0i32; 3];
     let mut in_str: Option<char> = None;
     for c in t.chars() {
@@ -493,11 +803,6 @@ pub fn is_code_or_table_line(line: &str) -> bool {
     if !balanced {
         return false;
     }
-    let indented = line.starts_with("    ") || line.starts_with('\t');
-    let ends = t.ends_with([';', '{', '}', ')', ':', ','])
-        || t == "}"
-        || t.starts_with("//")
-        || t.starts_with('#');
     let syntax = t.contains("();")
         || t.contains(") {")
         || t.contains("=>")
@@ -508,16 +813,36 @@ pub fn is_code_or_table_line(line: &str) -> bool {
     (indented && (ends || syntax)) || (ends && syntax) || t.starts_with("//")
 }
 
+fn is_fence(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("```") || t.starts_with("~~~")
+}
+
 /// The text without its code and table lines (borrowed when nothing is
-/// removed).
+/// removed). Lines inside a closed Markdown code fence are code whatever
+/// their shape (`import numpy as np`); an unclosed fence hides nothing.
 pub fn prose_lines(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('\n') && !is_code_or_table_line(text) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut removed = false;
+    let fences = text.split('\n').filter(|l| is_fence(l)).count();
+    let mut seen_fences = 0;
+    let mut in_fence = false;
     for line in text.split_inclusive('\n') {
-        if is_code_or_table_line(line) {
+        if fences >= 2 && is_fence(line) {
+            seen_fences += 1;
+            // Close an open fence, or open one when a closing fence follows;
+            // a last, unpaired fence stays as text.
+            if in_fence || seen_fences < fences {
+                in_fence = !in_fence;
+                removed = true;
+                out.push('\n');
+                continue;
+            }
+        }
+        if in_fence || is_code_or_table_line(line) {
             removed = true;
             out.push('\n');
         } else {
@@ -534,6 +859,40 @@ pub fn prose_lines(text: &str) -> std::borrow::Cow<'_, str> {
 /// A typical per-symbol NLL of natural text: short inputs are padded with
 /// it, because a few surprising symbols ("idk", "shhh") say little.
 pub const PRIOR_NLL: f32 = 2.0;
+
+/// The highest mean over windows of each width in `ws`, like
+/// [`max_window`] (short slices padded with [`PRIOR_NLL`]) but from one
+/// pass of f64 prefix sums: a running f32 sum per width is a chain of
+/// dependent additions and cost a fifth of the detector's time.
+pub fn max_window_means<const K: usize>(v: &[f32], ws: [usize; K]) -> [f32; K] {
+    let mut out = [0f32; K];
+    if v.is_empty() {
+        return out;
+    }
+    let mut prefix = Vec::with_capacity(v.len() + 1);
+    let mut acc = 0f64;
+    prefix.push(acc);
+    for &x in v {
+        acc += x as f64;
+        prefix.push(acc);
+    }
+    for (o, &w) in out.iter_mut().zip(&ws) {
+        let w = w.max(1);
+        if v.len() <= w {
+            *o = ((acc + (w - v.len()) as f64 * PRIOR_NLL as f64) / w as f64) as f32;
+            continue;
+        }
+        let mut best = f64::MIN;
+        for (hi, lo) in prefix[w..].iter().zip(&prefix) {
+            let d = hi - lo;
+            if d > best {
+                best = d;
+            }
+        }
+        *o = (best / w as f64) as f32;
+    }
+    out
+}
 
 /// Highest mean over windows of `w` values; a slice shorter than `w` is
 /// padded with [`PRIOR_NLL`].
@@ -632,6 +991,90 @@ mod tests {
         assert!(!is_code_or_table_line(
             "describing.\\ + similarlyNow write oppositeley.]( Me giving**ONE please? revert with"
         ));
+    }
+
+    #[test]
+    fn identifiers_code_spans_and_fences_are_not_prose() {
+        let mut s = Vec::new();
+        for t in [
+            "EVP_rc4_cbc,",
+            "sklearn.base.BaseEstimator",
+            "pthread_mutex_lock()",
+            "std::mem::size_of",
+            "'csmon32.dat'",
+            "ed8ec7a8dd08",
+            "evil[.]com",
+        ] {
+            symbols(t, &mut s);
+            assert_eq!(s, vec![SHAPE], "{t}");
+        }
+        // Ordinary words with punctuation stay letters.
+        for t in [
+            "e.g.",
+            "U.S.",
+            "don't",
+            "well-known",
+            "end.",
+            "similarlyNow",
+        ] {
+            symbols(t, &mut s);
+            assert!(!s.contains(&SHAPE), "{t}");
+        }
+        symbols("use `x = f(y, z)` here", &mut s);
+        assert_eq!(s, b"use \x03 here".to_vec());
+        // Runs of backticks (fences, GCG's `` pieces) are not spans.
+        symbols("a `` b", &mut s);
+        assert_eq!(s, b"a `` b".to_vec());
+        let fenced = "Why?\n```\nimport numpy as np\n```\nThanks";
+        assert_eq!(prose_lines(fenced), "Why?\n\n\n\nThanks");
+        // An unpaired fence hides nothing.
+        let open = "Why?\n```\nimport numpy as np";
+        assert!(prose_lines(open).contains("numpy"));
+    }
+
+    #[test]
+    fn oddities_count_glued_case_and_punctuation() {
+        let mut s = Vec::new();
+        symbols(
+            "describing.\\ + similarlyNow write oppositeley.]( Me giving**ONE please? revert with",
+            &mut s,
+        );
+        let soup = max_oddities(&s);
+        symbols(
+            "Please (if you can) write a short, well-known poem: \"The Road\", e.g. by Frost.",
+            &mut s,
+        );
+        let prose = max_oddities(&s);
+        assert!(soup >= 3.0 && prose <= 1.0, "{soup} {prose}");
+    }
+
+    #[test]
+    fn combiner_weights_decide_the_score() {
+        let mut m = toy();
+        let t = "please write a poem about the lazy dog";
+        // Without a combiner the 64-symbol window is the score.
+        assert_eq!(m.raw_score(t), m.max_window_nll(t).0);
+        m.meta.combiner = vec![0.0, 0.0, 0.0, 1.0, -2.0];
+        m.meta.threshold = 0.0;
+        let f = m.features(t);
+        assert_eq!(m.raw_score(t), f.oddities - 2.0);
+        assert!(m.score(t) < 0.5);
+        let b = m.to_bytes();
+        let back = CharLm::from_bytes(&b).unwrap();
+        assert_eq!(back.meta.combiner, m.meta.combiner);
+        assert_eq!(back.score(t), m.score(t));
+    }
+
+    #[test]
+    fn window_means_agree_with_max_window() {
+        let v: Vec<f32> = (0..300).map(|i| ((i * 37) % 11) as f32 * 0.7).collect();
+        for n in [0, 1, 5, 12, 13, 64, 65, 300] {
+            let got = max_window_means(&v[..n], [64, 24, 12]);
+            for (g, w) in got.iter().zip([64, 24, 12]) {
+                let want = max_window(&v[..n], w).0;
+                assert!((g - want).abs() < 1e-4, "n={n} w={w}: {g} vs {want}");
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! the held-aside split and on the measure-only sets, and return the model
 //! with its report (the model card's content).
 
-use crate::charlm::CharLm;
+use crate::charlm::{CharLm, N_FEATURES};
 use crate::data::{
     self, load, metrics, BenignFpr, Item, Metrics, Role, SourceSpec, Split, TrainReport,
 };
@@ -476,9 +476,263 @@ pub const SUFFIX_PIECES: &[&str] = &[
 
 /// A GCG-style adversarial suffix of `n` pieces.
 pub fn random_suffix(rng: &mut Rng, n: usize) -> String {
-    (0..n)
-        .map(|_| SUFFIX_PIECES[rng.below(SUFFIX_PIECES.len())])
-        .collect()
+    suffix_from(rng, n, SUFFIX_PIECES)
+}
+
+/// Token pieces never used in training, for measuring whether the detector
+/// generalises beyond [`SUFFIX_PIECES`]: sub-words of other published
+/// suffixes and of multilingual tokenizer vocabularies (Cyrillic, German,
+/// Polish, Spanish pieces), code and markup tokens, and the `!` tokens that
+/// GCG starts from.
+pub const HELDOUT_SUFFIX_PIECES: &[&str] = &[
+    " tableView",
+    " ([",
+    "github",
+    "INST",
+    " -Of",
+    " cour",
+    " Here",
+    "/'",
+    " surely",
+    "]{\\",
+    "comment",
+    "={",
+    "[@",
+    " \"@",
+    "Хроно",
+    "логија",
+    " Bedeut",
+    "kwiet",
+    "sterreich",
+    " Außer",
+    " WebGL",
+    " Unterscheidung",
+    " poz",
+    "iste",
+    " Sever",
+    "ancia",
+    " ciendo",
+    " pun",
+    "tuation",
+    ")$,",
+    " lav",
+    "oro",
+    "_{(",
+    "}^",
+    " Ре",
+    "зультат",
+    " representing",
+    " Teams",
+    "ures",
+    "Hy",
+    "!!!!",
+    " Statement",
+    " Remove",
+    "?>.",
+    "]]->",
+    " Anyway",
+    " sobre",
+    " proceed",
+    "heiten",
+    " Pologne",
+    " Aufgabe",
+    " Abstract",
+    "istique",
+    " beskrevs",
+    " Ihr",
+    " lep",
+    " cmd",
+    " VERSION",
+    "ONG",
+    " !",
+    " Cal",
+    "ifornia",
+    "kins",
+    " Unity",
+    "Delegate",
+    " XML",
+    "Http",
+    " nicht",
+    " dob",
+    "ře",
+    " Jahrhundert",
+    " którym",
+    "\\\\",
+    " `(",
+    "'}",
+    " Mov",
+    "ieClip",
+    "ifstream",
+    " >>",
+    "endif",
+    " #",
+    "undefined",
+    " opposite",
+    "ly",
+    " formatted",
+    "Json",
+    " Lorem",
+    " impl",
+    "Ex",
+    " Pent",
+    "agon",
+    " Sah",
+    "ara",
+    " Gott",
+    " mais",
+    " wer",
+    "den",
+    " quella",
+    " ogni",
+    "ández",
+    " García",
+    " Dy",
+    "nam",
+    "ics",
+    " suiv",
+    "ante",
+    ".\"]",
+    " ^{",
+    "\\_",
+    "…",
+    " ←",
+    " ≈",
+    "★",
+    " aff",
+    "irm",
+    " yes",
+    " OK",
+    "Sure",
+    " here",
+    " Tit",
+    "le",
+    ":[",
+    " bold",
+    "face",
+    " imagine",
+    " tik",
+    "Tok",
+    " Wik",
+    "ipedia",
+    " kaz",
+    "ach",
+    " Glen",
+    "eral",
+    " Nav",
+    "bar",
+    " spec",
+    "ifically",
+    " outline",
+    "!\\",
+    " ->[",
+    "%%",
+];
+
+/// A suffix of `n` pieces drawn from `pieces`.
+pub fn suffix_from(rng: &mut Rng, n: usize, pieces: &[&str]) -> String {
+    (0..n).map(|_| pieces[rng.below(pieces.len())]).collect()
+}
+
+/// A partly optimised suffix: GCG starts from `! ! ! ...` and replaces
+/// tokens one at a time, so published artifacts often keep some `!`s;
+/// `pct` percent of the `n` positions hold a held-out piece.
+pub fn partial_suffix(rng: &mut Rng, n: usize, pct: usize) -> String {
+    let mut s = String::new();
+    for _ in 0..n {
+        if rng.below(100) < pct {
+            s.push_str(HELDOUT_SUFFIX_PIECES[rng.below(HELDOUT_SUFFIX_PIECES.len())]);
+        } else {
+            s.push_str(" !");
+        }
+    }
+    s
+}
+
+/// Where a suffix goes in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    End,
+    Start,
+    Middle,
+}
+
+impl Placement {
+    pub const ALL: [Placement; 3] = [Placement::End, Placement::Start, Placement::Middle];
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::End => "end",
+            Placement::Start => "start",
+            Placement::Middle => "middle",
+        }
+    }
+}
+
+/// The goal with the token soup placed in it (the middle is the middle
+/// space of the goal).
+pub fn place_suffix(goal: &str, soup: &str, at: Placement) -> String {
+    let goal = goal.trim();
+    let soup = soup.trim();
+    let mid = goal
+        .match_indices(' ')
+        .map(|(i, _)| i)
+        .collect::<Vec<_>>()
+        .get(goal.matches(' ').count() / 2)
+        .copied();
+    match (at, mid) {
+        (Placement::Start, _) => format!("{soup} {goal}"),
+        (Placement::Middle, Some(i)) => format!("{} {soup} {}", &goal[..i], &goal[i + 1..]),
+        _ => format!("{goal} {soup}"),
+    }
+}
+
+/// Fit the suffix detector's logistic combiner (full-batch gradient
+/// descent in f64 on standardised features, classes weighted equally, a
+/// fixed number of steps: deterministic). Returns weights for the raw
+/// features, then the bias.
+fn fit_suffix_combiner(pos: &[[f32; N_FEATURES]], neg: &[[f32; N_FEATURES]]) -> Vec<f32> {
+    let d = N_FEATURES;
+    let n = (pos.len() + neg.len()) as f64;
+    let mut mu = [0f64; N_FEATURES];
+    let mut sd = [0f64; N_FEATURES];
+    for x in pos.iter().chain(neg) {
+        for j in 0..d {
+            mu[j] += x[j] as f64 / n;
+        }
+    }
+    for x in pos.iter().chain(neg) {
+        for j in 0..d {
+            sd[j] += (x[j] as f64 - mu[j]).powi(2) / n;
+        }
+    }
+    for v in &mut sd {
+        *v = v.sqrt().max(1e-3);
+    }
+    let mut w = vec![0f64; d + 1];
+    let cw = [1.0 / neg.len().max(1) as f64, 1.0 / pos.len().max(1) as f64];
+    for _ in 0..3000 {
+        let mut g = vec![0f64; d + 1];
+        for (xs, y) in [(neg, 0usize), (pos, 1)] {
+            for x in xs {
+                let mut z = w[d];
+                for j in 0..d {
+                    z += w[j] * (x[j] as f64 - mu[j]) / sd[j];
+                }
+                let e = (1.0 / (1.0 + (-z).exp()) - y as f64) * cw[y];
+                for j in 0..d {
+                    g[j] += e * (x[j] as f64 - mu[j]) / sd[j];
+                }
+                g[d] += e;
+            }
+        }
+        for j in 0..=d {
+            let l2 = if j < d { 1e-3 * w[j] } else { 0.0 };
+            w[j] -= 0.5 * (g[j] + l2);
+        }
+    }
+    let mut out: Vec<f32> = (0..d).map(|j| (w[j] / sd[j]) as f32).collect();
+    let bias = w[d] - (0..d).map(|j| w[j] * mu[j] / sd[j]).sum::<f64>();
+    out.push(bias as f32);
+    out
 }
 
 /// Texts the suffix LM learns from: the training split of the benign sets,
@@ -516,9 +770,13 @@ pub fn suffix_lm_sources() -> Vec<SourceSpec> {
     v
 }
 
-/// Train the suffix LM: count on the training split of the negatives, set
-/// the threshold on the calibration split (0.25% FPR), measure on the
-/// held-aside split and on harmful goals with generated suffixes.
+/// Train the suffix detector: count the LM on the training split of the
+/// negatives; fit the combiner on the calibration split of the benign
+/// sets (texts the LM never saw) against half of the training-split
+/// harmful goals with generated suffixes; set the threshold on the
+/// calibration split (0.3% FPR, so that held-aside text stays under
+/// 0.5%); measure on the held-aside split and on the other goals with
+/// suffixes from several generators, lengths and placements.
 pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainReport), ModelError> {
     let (files, items) = load(dir, &restrict(suffix_lm_sources()), false)?;
     let train: Vec<&str> = items
@@ -531,25 +789,55 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
         .iter()
         .map(|f| f.path.starts_with("benign/"))
         .collect();
-    // The threshold is set on the benign sets only: the multilingual
+    // The combiner and threshold see the benign sets only: the multilingual
     // attacks are natural text to learn from, but some are deliberately
     // obfuscated (Caesar-shifted) and are not benign measurement data.
     let is_benign_file = |i: &Item| files_benign[i.source];
-    let mut calib: Vec<f32> = items
+    let calib_items: Vec<&Item> = items
         .iter()
         .filter(|i| !i.label && !i.measure_only && i.split == Split::Calib && is_benign_file(i))
-        .map(|i| lm.max_window_nll(&i.text).0)
         .collect();
+    // Every other training-split goal fits the combiner; the rest (and
+    // all held-aside goals) measure it.
+    let goals: Vec<&Item> = items.iter().filter(|i| i.label).collect();
+    let mut fit_goals = Vec::new();
+    let mut eval_goals = Vec::new();
+    let mut k = 0;
+    for g in &goals {
+        if g.split == Split::Train {
+            k += 1;
+            if k % 2 == 0 {
+                fit_goals.push(*g);
+                continue;
+            }
+        }
+        eval_goals.push(*g);
+    }
+    let mut rng = Rng::new(0x5355_4646_4958);
+    let mut pos = Vec::new();
+    for (i, g) in fit_goals.iter().enumerate() {
+        for rep in 0..3 {
+            let n = 8 + rng.below(18);
+            let soup = random_suffix(&mut rng, n);
+            let at = Placement::ALL[(i + rep) % 3];
+            pos.push(lm.features(&place_suffix(&g.text, &soup, at)).as_array());
+        }
+    }
+    let neg: Vec<[f32; N_FEATURES]> = calib_items
+        .iter()
+        .map(|i| lm.features(&i.text).as_array())
+        .collect();
+    lm.meta.combiner = fit_suffix_combiner(&pos, &neg);
+    let mut calib: Vec<f32> = calib_items.iter().map(|i| lm.raw_score(&i.text)).collect();
     calib.sort_by(|a, b| b.total_cmp(a));
-    let k = (calib.len() as f64 * 0.005).floor() as usize;
+    let k = (calib.len() as f64 * 0.003).floor() as usize;
     lm.meta.threshold = calib.get(k).copied().unwrap_or(f32::MAX) + 0.05;
-    let thr = lm.meta.threshold;
     if !evaluate {
         let bytes = lm.to_bytes();
         let report = TrainReport::unevaluated("suffix-lm", &bytes, files, train.len(), calib.len());
         return Ok((lm, report));
     }
-    let flag = |t: &str| lm.max_window_nll(t).0 >= thr;
+    let flag = |t: &str| lm.score(t) >= 0.5;
     let mut benign = Vec::new();
     let mut neg_scores = Vec::new();
     for (si, f) in files.iter().enumerate() {
@@ -577,15 +865,43 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
             },
         });
     }
-    let mut rng = Rng::new(0x5355_4646_4958);
-    let goals: Vec<&Item> = items.iter().filter(|i| i.label).collect();
-    let mut pos_scores = Vec::new();
-    let mut plain_scores = Vec::new();
-    for g in &goals {
-        let n = 12 + rng.below(14);
-        let t = format!("{} {}", g.text.trim(), random_suffix(&mut rng, n));
-        pos_scores.push(lm_score(&lm, &t));
-        plain_scores.push(lm_score(&lm, &g.text));
+    let mut rng = Rng::new(0x4556_414c_5346);
+    let mut scored = |make: &dyn Fn(&mut Rng, &str) -> String| -> Vec<f32> {
+        eval_goals
+            .iter()
+            .map(|g| lm_score(&lm, &make(&mut rng, &g.text)))
+            .collect()
+    };
+    let pos_scores = scored(&|r, g| {
+        let n = 12 + r.below(14);
+        place_suffix(g, &random_suffix(r, n), Placement::End)
+    });
+    let mut extra = vec![(
+        "harmful goals (AdvBench + HarmBench, not trained on) without a suffix: flagged".into(),
+        metrics(&scored(&|_, g| g.to_string()), &neg_scores),
+    )];
+    for (pieces, pname) in [
+        (SUFFIX_PIECES, "training-vocabulary pieces"),
+        (HELDOUT_SUFFIX_PIECES, "held-out pieces"),
+    ] {
+        for n in [10, 20] {
+            for at in Placement::ALL {
+                let s = scored(&|r, g| place_suffix(g, &suffix_from(r, n, pieces), at));
+                extra.push((
+                    format!("{pname}, {n} tokens, at the {}", at.name()),
+                    metrics(&s, &neg_scores),
+                ));
+            }
+        }
+    }
+    for pct in [25, 50] {
+        let s = scored(&|r, g| place_suffix(g, &partial_suffix(r, 20, pct), Placement::End));
+        extra.push((
+            format!(
+                "partly optimised: 20 `!` tokens, {pct}% replaced by held-out pieces, at the end"
+            ),
+            metrics(&s, &neg_scores),
+        ));
     }
     let bytes = lm.to_bytes();
     let report = TrainReport {
@@ -598,10 +914,7 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
         test_examples: neg_scores.len(),
         test: metrics(&pos_scores, &neg_scores),
         benign,
-        extra: vec![(
-            "harmful goals (AdvBench + HarmBench, not trained on) without a suffix: flagged".into(),
-            metrics(&plain_scores, &neg_scores),
-        )],
+        extra,
     };
     Ok((lm, report))
 }
@@ -710,7 +1023,7 @@ fn train_model_inner(
 pub fn card_intro(name: &str) -> &'static str {
     match name {
         "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), trained in Rust by `rampart detector train`. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
-        "suffix-lm" => "Character 4-gram language model (Witten-Bell interpolation) behind the adversarial-suffix detector (engine score `suffix`). Alphabet: printable ASCII; runs of non-ASCII letters, digit runs, and machine-shaped tokens (URLs, e-mail addresses, paths, hex digests, base64, UUIDs) each collapse to one symbol; accented Latin letters fold to their base letter. The detector takes the highest mean negative log-likelihood over 64-symbol windows; the threshold is set on the calibration split of the `benign/` files (0.5% FPR); the multilingual attack texts are training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the table below, positives are harmful goals from AdvBench and HarmBench (never trained on) followed by a GCG-style suffix of 12-25 random token pieces from a seeded generator (`random_suffix`), and negatives are the held-aside benign texts.",
+        "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, digit runs and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter; code lines, table rows and fenced code blocks are left out. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, and the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying a generated suffix (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle); the threshold is set on the same calibration texts at 0.3% FPR. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
         "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression, trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts). Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A score >= 0.5 is the calibrated threshold (0.5% FPR on the calibration split). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",
     }
