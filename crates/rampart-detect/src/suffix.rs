@@ -3,12 +3,15 @@
 //! write oppositeley.]( Me giving**ONE please? revert with ...").
 //!
 //! A character 4-gram language model trained on benign text
-//! ([`rampart_ml::models::suffix_lm`]) scores every 64-symbol window of the
-//! input; the least natural window decides. Its alphabet makes it robust:
-//! non-English words, numbers, URLs, hashes, base64 and paths collapse to
-//! single symbols, and it learned from code and tables as well as prose. The
-//! scan is linear in the input length; inputs above [`MAX_BYTES`] are read
-//! in bounded chunks.
+//! ([`rampart_ml::models::suffix_lm`]) scores every symbol of the input; the
+//! least natural 64-, 24- and 12-symbol windows and the densest run of
+//! glued case and punctuation changes feed a small logistic combiner, so a
+//! 10-token soup at the start, middle or end of a request counts as much as
+//! a 20-token one at the end. Its alphabet makes it robust: non-English
+//! words, numbers, URLs, hashes, base64, paths, identifiers and inline code
+//! collapse to single symbols, and code lines, table rows and fenced code
+//! blocks are left out. The scan is linear in the input length; inputs
+//! above [`MAX_BYTES`] are read in bounded chunks.
 
 use crate::{DetectInput, Detector, Source};
 use rampart_core::{Finding, Framework, Severity, Span};
