@@ -8,7 +8,7 @@
 //! (quantised with the header's `scale`). Only buckets seen in training are
 //! non-zero, so the file is a fraction of the dense table.
 
-use crate::features::{extract_normalized, normalize, FeatureConfig};
+use crate::features::{extract_normalized, normalize, FeatureConfig, Tokens};
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
 
@@ -93,8 +93,38 @@ impl Rng {
     }
 }
 
+/// Overlapping windows of a normalised text (byte ranges on char
+/// boundaries), half a window apart so that a payload on a boundary is whole
+/// in one of them; linear in the input length. One window when the text
+/// fits.
+pub fn windows(norm: &str, window_bytes: usize) -> Vec<(usize, usize)> {
+    let win = window_bytes.max(64);
+    if norm.len() <= win {
+        return vec![(0, norm.len())];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < norm.len() {
+        let mut end = (start + win).min(norm.len());
+        while !norm.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push((start, end));
+        if end == norm.len() {
+            break;
+        }
+        let mut next = start + win / 2;
+        while !norm.is_char_boundary(next) {
+            next += 1;
+        }
+        start = next;
+    }
+    out
+}
+
+/// The logistic function.
 #[inline]
-fn sigmoid(x: f32) -> f32 {
+pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -185,88 +215,82 @@ impl TextClassifier {
         }
     }
 
-    /// The f32 weight of a bucket.
-    #[inline]
-    fn w(&self, f: u32) -> f32 {
-        self.weights[f as usize] as f32 * self.meta.scale
-    }
-
     /// Move the decision threshold: after this, raw logit `t` maps to 0.5.
     pub fn calibrate(&mut self, threshold_logit: f32) {
         self.meta.bias -= threshold_logit;
     }
 
-    /// Logit of one already-normalised window, with sentence maxima when
-    /// the model asks for them. Sentences are extracted once: the whole
-    /// window's logit comes from the sum of its sentences' weights (word,
-    /// bigram and character features never cross a sentence end).
-    fn logit_norm(&self, norm: &str, buf: &mut Vec<u32>) -> f32 {
-        if !self.meta.sentence_max {
-            return self.logit_piece(norm, buf);
-        }
-        let (mut total, mut count) = (0f32, 0usize);
-        let mut best = f32::NEG_INFINITY;
-        let mut pieces = 0;
-        for sent in norm.split_inclusive(['.', '!', '?', ';', ':', '\n']) {
-            buf.clear();
-            extract_normalized(sent, &self.meta.features, buf);
-            let sum: f32 = buf.iter().map(|&f| self.w(f)).sum();
-            total += sum;
-            count += buf.len();
-            // Fragments of a few words say too little to judge alone.
-            if pieces < 64 && sent.split_whitespace().nth(3).is_some() && !buf.is_empty() {
-                pieces += 1;
-                best = best.max(self.meta.bias + sum / (buf.len() as f32).sqrt());
-            }
-        }
-        let whole = if count == 0 {
-            self.meta.bias
-        } else {
-            self.meta.bias + total / (count as f32).sqrt()
-        };
-        whole.max(best)
+    /// Sum of the stored (quantised) weights of tokens `range` of a pass,
+    /// and the number of features. Integer sums: exact, and one multiply
+    /// by the scale per piece instead of one per feature.
+    #[inline]
+    pub fn sum_range(&self, t: &Tokens, range: std::ops::Range<usize>) -> (i64, u32) {
+        let (mut s, mut n) = (0i64, 0u32);
+        let w = &self.weights[..];
+        t.for_each(&self.meta.features, range, |b| {
+            s += i64::from(w[b as usize]);
+            n += 1;
+        });
+        (s, n)
     }
 
-    fn logit_piece(&self, norm: &str, buf: &mut Vec<u32>) -> f32 {
-        buf.clear();
-        extract_normalized(norm, &self.meta.features, buf);
-        if buf.is_empty() {
+    /// The logit of a piece from its weight sum and feature count (features
+    /// weigh `1/sqrt(n)`, as in training).
+    #[inline]
+    pub fn piece_logit(&self, sum: i64, n: u32) -> f32 {
+        if n == 0 {
             return self.meta.bias;
         }
-        let v = 1.0 / (buf.len() as f32).sqrt();
-        let mut z = 0f32;
-        for &f in buf.iter() {
-            z += self.w(f);
+        self.meta.bias + (sum as f32 * self.meta.scale) / (n as f32).sqrt()
+    }
+
+    /// Weight sums of each sentence of a pass (see [`Tokens::sentences`]).
+    pub fn sentence_sums(&self, t: &Tokens) -> Vec<(i64, u32)> {
+        (0..t.sentences.len())
+            .map(|i| self.sum_range(t, t.sentence_toks(i)))
+            .collect()
+    }
+
+    /// Logit of one pass (one window): the whole text, and with sentence
+    /// maxima when the model asks for them, so that a short request is not
+    /// diluted by the framing around it.
+    pub fn logit_tokens(&self, t: &Tokens) -> f32 {
+        if !self.meta.sentence_max {
+            let (s, n) = self.sum_range(t, 0..t.toks.len());
+            return self.piece_logit(s, n);
         }
-        self.meta.bias + z * v
+        let sums = self.sentence_sums(t);
+        self.logit_from_sentences(t, &sums)
+    }
+
+    /// The sentence-max logit from precomputed sentence sums.
+    pub fn logit_from_sentences(&self, t: &Tokens, sums: &[(i64, u32)]) -> f32 {
+        let (mut total, mut count) = (0i64, 0u32);
+        let mut best = f32::NEG_INFINITY;
+        let mut pieces = 0;
+        for (sent, &(s, n)) in t.sentences.iter().zip(sums) {
+            total += s;
+            count += n;
+            // Fragments of a few words say too little to judge alone.
+            if pieces < 64 && sent.words >= 4 && n > 0 {
+                pieces += 1;
+                best = best.max(self.piece_logit(s, n));
+            }
+        }
+        self.piece_logit(total, count).max(best)
+    }
+
+    fn logit_norm(&self, norm: &str) -> f32 {
+        let f = &self.meta.features;
+        self.logit_tokens(&Tokens::new(norm, f.char_min, f.char_max))
     }
 
     /// Raw logit: the maximum over windows for long inputs.
     pub fn logit(&self, text: &str) -> f32 {
         let norm = normalize(text);
-        let mut buf = Vec::with_capacity(256);
-        let win = self.meta.window_bytes.max(64);
-        if norm.len() <= win {
-            return self.logit_norm(&norm, &mut buf);
-        }
-        // Overlapping windows (half a window apart) so that a payload on a
-        // boundary is whole in one of them; linear in the input length.
         let mut best = f32::NEG_INFINITY;
-        let mut start = 0;
-        while start < norm.len() {
-            let mut end = (start + win).min(norm.len());
-            while !norm.is_char_boundary(end) {
-                end -= 1;
-            }
-            best = best.max(self.logit_norm(&norm[start..end], &mut buf));
-            if end == norm.len() {
-                break;
-            }
-            let mut next = start + win / 2;
-            while !norm.is_char_boundary(next) {
-                next += 1;
-            }
-            start = next;
+        for (s, e) in windows(&norm, self.meta.window_bytes) {
+            best = best.max(self.logit_norm(&norm[s..e]));
         }
         best
     }
@@ -279,8 +303,7 @@ impl TextClassifier {
     /// Score of a text that is already in the model's normal form (no
     /// windowing): for callers that normalised once and score many pieces.
     pub fn score_normalized(&self, norm: &str) -> f32 {
-        let mut buf = Vec::with_capacity(256);
-        sigmoid(self.logit_norm(norm, &mut buf))
+        sigmoid(self.logit_norm(norm))
     }
 
     /// Serialise to the `RMPLIN1` format.
