@@ -88,6 +88,8 @@ pub struct CheckArgs {
     /// Config file with a [detect] section.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub transformer: super::transformer::TransformerArgs,
 }
 
 #[derive(clap::Args)]
@@ -107,6 +109,8 @@ pub struct EvalArgs {
     /// Output format: text or json.
     #[arg(long, default_value = "text")]
     pub format: String,
+    #[command(flatten)]
+    pub transformer: super::transformer::TransformerArgs,
 }
 
 #[derive(clap::Args)]
@@ -151,6 +155,7 @@ impl Scorer {
         config: &Option<PathBuf>,
         which: ScoreName,
         threshold: Option<f32>,
+        transformer: &super::transformer::TransformerArgs,
     ) -> anyhow::Result<Self> {
         let cfg = match config {
             Some(p) => DetectConfig::load(p)?,
@@ -158,6 +163,7 @@ impl Scorer {
         };
         let mut engine = Engine::default();
         cfg.apply(&mut engine);
+        transformer.register(&mut engine)?;
         if which == ScoreName::Harm && !engine.detector_names().contains(&"harm") {
             bail!("--score harm needs the `harm` detector, which is not in this build's pipeline (or disabled by config)");
         }
@@ -222,7 +228,7 @@ struct CheckLine {
 }
 
 fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
-    let scorer = Scorer::new(&a.config, a.score, a.threshold)?;
+    let scorer = Scorer::new(&a.config, a.score, a.threshold, &a.transformer)?;
     if let Some(path) = &a.jsonl {
         return check_jsonl(&scorer, path, a.source.into());
     }
@@ -354,7 +360,7 @@ fn label_of(v: &serde_json::Value) -> Option<bool> {
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<ExitCode> {
-    let scorer = Scorer::new(&a.config, a.score, a.threshold)?;
+    let scorer = Scorer::new(&a.config, a.score, a.threshold, &a.transformer)?;
     let mut r = open_lines(&a.data)?;
     let mut buf = Vec::new();
     let mut n = 0usize;

@@ -48,6 +48,14 @@ pub struct TrainArgs {
     /// Skip the held-aside measurements (faster; same model bytes).
     #[arg(long)]
     no_eval: bool,
+    /// `hashed` (the shipped n-gram models) or `transformer` (a head on a
+    /// local encoder's embeddings; needs --model-dir and a build with
+    /// `--features transformer`; --out is the head JSON).
+    #[arg(long, default_value = "hashed", value_parser = ["hashed", "transformer"])]
+    backend: String,
+    /// The encoder directory for --backend transformer.
+    #[arg(long, value_name = "DIR")]
+    model_dir: Option<PathBuf>,
     /// Train on these files only (each must be one of the model's recipe
     /// files, under the data directory). Default: every file of the card.
     #[arg(value_name = "DATA")]
@@ -89,6 +97,15 @@ fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
             "data directory {} not found: pass --data-dir or set RAMPART_SHARED_DATA",
             dir.display()
         );
+    }
+    if a.backend == "transformer" {
+        let Some(md) = &a.model_dir else {
+            anyhow::bail!("--backend transformer needs --model-dir DIR (config.json, model.safetensors, tokenizer.json)");
+        };
+        if !a.data.is_empty() || a.model != "injection" {
+            anyhow::bail!("--backend transformer trains the injection head on the injection recipe; give no DATA files or --model");
+        }
+        return super::transformer::train(md, &dir, &a.out, a.card.as_deref(), a.report.as_deref());
     }
     let only = if a.data.is_empty() {
         None

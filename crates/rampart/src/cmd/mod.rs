@@ -8,3 +8,4 @@ pub mod ml;
 pub mod redteam;
 pub mod scan;
 pub mod sign;
+pub mod transformer;

@@ -1,0 +1,106 @@
+//! Wiring of the optional transformer backend (`rampart-transformer`) into
+//! `rampart check`, `rampart eval` and `rampart detector train --backend
+//! transformer`. Without the `transformer` cargo feature the options parse
+//! and fail with a message saying how to rebuild.
+
+use anyhow::Context;
+use rampart_detect::Engine;
+use rampart_transformer::{
+    Combine, Head, TransformerDetector, TransformerModel, TransformerScorer,
+};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args, Clone, Default)]
+pub struct TransformerArgs {
+    /// Local model directory (config.json, model.safetensors, tokenizer.json)
+    /// to run as the extra detector `injection-transformer` (needs a build
+    /// with `--features transformer`).
+    #[arg(long, value_name = "DIR")]
+    pub transformer: Option<PathBuf>,
+    /// Trained head for an embedding model (from `rampart detector train
+    /// --backend transformer`); a sequence-classification model takes none.
+    #[arg(long, value_name = "FILE", requires = "transformer")]
+    pub head: Option<PathBuf>,
+    /// How the transformer score enters the `injection` score: max
+    /// (default), mean, or separate (only `injection-transformer`).
+    #[arg(long, value_name = "MODE", requires = "transformer")]
+    pub combine: Option<String>,
+}
+
+impl TransformerArgs {
+    /// Register the detector when `--transformer` is given.
+    pub fn register(&self, engine: &mut Engine) -> anyhow::Result<()> {
+        let Some(dir) = &self.transformer else {
+            return Ok(());
+        };
+        let combine: Combine = self
+            .combine
+            .as_deref()
+            .unwrap_or("max")
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--combine: {e}"))?;
+        let model = TransformerModel::load(dir)?;
+        let head = match &self.head {
+            Some(p) => Some(Head::load(p)?),
+            None => None,
+        };
+        let scorer = TransformerScorer::new(model, head)?;
+        engine.register(Box::new(TransformerDetector::new(scorer, combine)));
+        Ok(())
+    }
+}
+
+/// `rampart detector train --backend transformer`: train the head, write
+/// it (JSON), its model card and report.
+pub fn train(
+    model_dir: &Path,
+    data_dir: &Path,
+    out: &Path,
+    card: Option<&Path>,
+    report: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let model = TransformerModel::load(model_dir)?;
+    if model.kind() != rampart_transformer::ModelKind::Embedding {
+        anyhow::bail!(
+            "{}: a sequence-classification model needs no head; use it directly with `rampart check --transformer`",
+            model_dir.display()
+        );
+    }
+    let opts = rampart_transformer::train::TrainOptions {
+        progress: true,
+        ..Default::default()
+    };
+    let files = model.files().to_vec();
+    let t = rampart_transformer::train::train_head(&model, files, data_dir, &opts)?;
+    std::fs::write(out, t.head.to_json())
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    if let Some(c) = card {
+        std::fs::write(c, t.report.to_markdown())
+            .with_context(|| format!("{}: cannot write", c.display()))?;
+    }
+    if let Some(r) = report {
+        std::fs::write(r, serde_json::to_string_pretty(&t.report)?)
+            .with_context(|| format!("{}: cannot write", r.display()))?;
+    }
+    let r = &t.report;
+    println!("model: transformer head ({})", model_dir.display());
+    println!("wrote: {}", out.display());
+    println!("sha256: {}", r.head_sha256);
+    for (name, m) in [
+        ("transformer", &r.test_transformer),
+        ("hashed", &r.test_hashed),
+        ("max", &r.test_max),
+    ] {
+        println!(
+            "held-aside {name:<11}: TPR {:.2}% FPR {:.2}% TPR@1%FPR {:.2}% AUC {:.4} ({} pos / {} neg)",
+            m.tpr * 100.0,
+            m.fpr * 100.0,
+            m.tpr_at_1pct_fpr * 100.0,
+            m.roc_auc,
+            m.positives,
+            m.negatives
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
