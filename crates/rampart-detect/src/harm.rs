@@ -14,10 +14,12 @@
 //! On model outputs an answer that refuses is not unsafe, whatever topic it
 //! names, so outputs are checked with [`crate::refusal`] first.
 
+use crate::classifier;
 use crate::refusal::{self, RefusalVerdict};
 use crate::{DetectInput, Detector, Source};
 use once_cell::sync::Lazy;
 use rampart_core::{Finding, Framework, Severity};
+use rampart_ml::linear::sigmoid;
 use regex::Regex;
 use std::collections::BTreeMap;
 
@@ -367,11 +369,52 @@ pub struct HarmAssessment {
     pub framed: bool,
 }
 
+/// Whether a sentence sets up a persona, a story or a pretext.
+pub fn is_framing(sentence: &str) -> bool {
+    FRAMING.is_match(sentence)
+}
+
+/// The (full, framing-stripped) logits of a shared pass: per window, the
+/// model's whole-text and sentence-maximum logit, and the logit of the
+/// window's sentences minus its framing sentences (from the same sentence
+/// sums: nothing is extracted twice).
+fn harm_logits(pass: &classifier::Pass, model: &rampart_ml::TextClassifier) -> (f32, f32) {
+    if let Some(l) = pass.harm.get() {
+        return l;
+    }
+    let (mut full, mut stripped) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
+    for (ws, _, toks) in &pass.windows {
+        let sums = model.sentence_sums(toks);
+        full = full.max(model.logit_from_sentences(toks, &sums));
+        let (mut kept, mut kept_n, mut kept_words, mut removed) = (0i64, 0u32, 0u32, false);
+        for (sent, &(s, n)) in toks.sentences.iter().zip(&sums) {
+            let text = &pass.norm[ws + sent.start as usize..ws + sent.end as usize];
+            if is_framing(text) {
+                removed = true;
+            } else {
+                kept += s;
+                kept_n += n;
+                kept_words += sent.words;
+            }
+        }
+        if removed && kept_words >= 3 {
+            stripped = stripped.max(model.piece_logit(kept, kept_n));
+        }
+    }
+    pass.harm.set(Some((full, stripped)));
+    (full, stripped)
+}
+
 /// Score a request (or an answer) with and without its framing.
 pub fn assess(text: &str) -> HarmAssessment {
     let model = rampart_ml::models::harm();
-    let full = model.score(text);
-    let stripped = strip_framing(text).map(|t| model.score(&t)).unwrap_or(0.0);
+    let (full, stripped) = if let Some(p) = classifier::pass(text).filter(|p| p.fits(model)) {
+        harm_logits(&p, model)
+    } else {
+        let s = strip_framing(text).map_or(f32::NEG_INFINITY, |t| model.logit(&t));
+        (model.logit(text), s)
+    };
+    let (full, stripped) = (sigmoid(full), sigmoid(stripped));
     let score = full.max(stripped);
     // The taxonomy scan is only needed when there is something to report.
     let (category, nist) = if score >= 0.4 {
@@ -413,8 +456,10 @@ impl Detector for HarmDetector {
         out: &mut Vec<Finding>,
         scores: &mut BTreeMap<String, f32>,
     ) {
-        let mut a = assess(input.raw);
-        // Decoded views (base64, rot13...) can carry the real request.
+        // The normalised view (shared with the injection classifier's pass)
+        // and the decoded views (base64, rot13...) that can carry the real
+        // request.
+        let mut a = assess(&input.views.normalized.text);
         for v in &input.views.decoded {
             let d = assess(&v.text);
             if d.score > a.score {

@@ -86,6 +86,8 @@ pub struct DetectInput<'a> {
 impl<'a> DetectInput<'a> {
     /// Normalise `raw` with the default limits.
     pub fn new(raw: &'a str, source: Source) -> Self {
+        // A new input: the learned classifiers' shared pass starts afresh.
+        classifier::new_input();
         DetectInput {
             raw,
             source,
