@@ -37,6 +37,24 @@ fn bench(c: &mut Criterion) {
             b.iter(|| one.analyze(black_box(PROMPT_1K), Source::User))
         });
     }
+    // Stages on their own, to see where the time goes (no engine, no
+    // findings assembly except where the stage produces them).
+    g.bench_function("stage_normalize_1k_prompt", |b| {
+        b.iter(|| rampart_detect::normalize::normalize(black_box(PROMPT_1K)))
+    });
+    let input = rampart_detect::DetectInput::new(PROMPT_1K, Source::User);
+    g.bench_function("stage_injection_rules_1k_prompt", |b| {
+        b.iter(|| rampart_detect::injection::rule_hits(black_box(&input)))
+    });
+    g.bench_function("stage_injection_classifier_1k_prompt", |b| {
+        b.iter(|| rampart_detect::classifier::injection_probability(black_box(PROMPT_1K)))
+    });
+    g.bench_function("stage_pii_1k_prompt", |b| {
+        b.iter(|| rampart_detect::pii::findings(black_box(PROMPT_1K)))
+    });
+    g.bench_function("stage_secrets_1k_prompt", |b| {
+        b.iter(|| rampart_detect::secrets::scan_text(black_box(PROMPT_1K)))
+    });
     g.finish();
 }
 

@@ -517,6 +517,75 @@ static BARE_VALUE: Lazy<Regex> = Lazy::new(|| {
         .expect("static regex")
 });
 
+/// Stems that every [`KEYWORD_ASSIGN`] name contains (`password`/`passwd`,
+/// `pwd`, `secret`, `token`, `api_key`, `access_key`, `private_key`,
+/// `auth_key`, `credential`).
+static ASSIGN_STEMS: Lazy<AhoCorasick> = Lazy::new(|| {
+    AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .ascii_case_insensitive(true)
+        .build([
+            "passw",
+            "pwd",
+            "secret",
+            "token",
+            "api",
+            "access",
+            "private",
+            "auth",
+            "credential",
+        ])
+        .expect("keyword automaton")
+});
+
+/// Whether [`KEYWORD_ASSIGN`] can match. Its `(?i)` is Unicode case folding
+/// (`ſ` matches `s`, the Kelvin sign `k`), so text that is not ASCII always
+/// goes to the regex.
+fn may_name_a_secret(text: &str) -> bool {
+    !text.is_ascii() || ASSIGN_STEMS.is_match(text)
+}
+
+fn is_value_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-')
+}
+
+/// Whether [`BARE_VALUE`] can match: its value is a run of at least ten
+/// value characters with only whitespace after it up to the end of the line.
+/// A superset test in one byte loop; prose lines end in punctuation.
+fn may_end_a_line_with_a_value(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut run = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        if is_value_char(b[i]) {
+            run += 1;
+            i += 1;
+            continue;
+        }
+        if run >= 10 {
+            // Whitespace (Unicode, like the regex's `\s`) up to a newline
+            // or the end of the text?
+            let rest = &text[i..];
+            let mut ok = true;
+            for c in rest.chars() {
+                if c == '\n' {
+                    break;
+                }
+                if !c.is_whitespace() {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                return true;
+            }
+        }
+        run = 0;
+        i += 1;
+    }
+    run >= 10
+}
+
 struct Compiled {
     rules: Vec<(&'static Rule, Regex)>,
     prefilter: AhoCorasick,
@@ -540,6 +609,7 @@ static COMPILED: Lazy<Compiled> = Lazy::new(|| {
     Compiled {
         rules,
         prefilter: AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .build(&kws)
             .expect("keyword automaton"),
@@ -737,7 +807,12 @@ pub fn scan_text(text: &str) -> Vec<Finding> {
         }
     }
     // Secret-named assignments (`password = ...`, `"api_key": "..."`).
-    for caps in KEYWORD_ASSIGN.captures_iter(text) {
+    let assign_candidates = if may_name_a_secret(text) {
+        Some(KEYWORD_ASSIGN.captures_iter(text))
+    } else {
+        None
+    };
+    for caps in assign_candidates.into_iter().flatten() {
         let name = caps.get(1).map(|m| m.as_str()).unwrap_or("");
         let Some(v) = caps.get(2).or(caps.get(3)).or(caps.get(4)) else {
             continue;
@@ -777,9 +852,11 @@ pub fn scan_text(text: &str) -> Vec<Finding> {
             literals.push((m.start(), m.end()));
         }
     }
-    for caps in BARE_VALUE.captures_iter(text) {
-        if let Some(m) = caps.get(1) {
-            literals.push((m.start(), m.end()));
+    if may_end_a_line_with_a_value(text) {
+        for caps in BARE_VALUE.captures_iter(text) {
+            if let Some(m) = caps.get(1) {
+                literals.push((m.start(), m.end()));
+            }
         }
     }
     literals.sort_unstable();
