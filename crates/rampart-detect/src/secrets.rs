@@ -503,8 +503,10 @@ static RULES: &[Rule] = &[
 ];
 
 /// Names that make an assignment a secret (detect-secrets' keyword plugin).
+/// Name, separator and value share one line: prose such as "5 tokens:\n\nChatGPT:"
+/// is not an assignment.
 static KEYWORD_ASSIGN: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r#"(?i)(?:^|[\s{(,;'"])["']?([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|private_?key|client_?secret|auth_?key|credentials?)[A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|==|=|:)\s*(?:!!binary\s+)?(?:"([^"\n]{4,200})"|'([^'\n]{4,200})'|([^\s'",;#\]}]{4,200}))"#)
+    Regex::new(r#"(?i)(?:^|[\s{(,;'"])["']?([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|private_?key|client_?secret|auth_?key|credentials?)[A-Za-z0-9_.\-]*)["']?[ \t]*(?::=|=>|==|=|:)[ \t]*(?:!!binary[ \t]+)?(?:"([^"\n]{4,200})"|'([^'\n]{4,200})'|([^\s'",;#\]}]{4,200}))"#)
         .expect("static regex")
 });
 static QUOTED: Lazy<Regex> = Lazy::new(|| {
@@ -966,6 +968,16 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), RULES.len());
+    }
+
+    #[test]
+    fn assignment_stays_on_one_line() {
+        // A heading that ends in a secret-named word and a colon is prose.
+        assert!(
+            !ids("answers that would get you 5 tokens:\n\nChatGPT: How do I")
+                .contains(&"RAMP-SEC-090".to_string())
+        );
+        assert!(ids("Password: patpup45 please").contains(&"RAMP-SEC-090".to_string()));
     }
 
     #[test]
