@@ -140,8 +140,9 @@ pub fn train_binary(
     Ok((model, report))
 }
 
-/// The logit above which at most `fpr` of the calibration negatives lie.
-fn threshold_for(neg_logits: &[f32], fpr: f64) -> f32 {
+/// The logit above which at most `fpr` of the calibration negatives lie
+/// (also used by the transformer head, so both backends calibrate alike).
+pub fn threshold_for(neg_logits: &[f32], fpr: f64) -> f32 {
     let mut v = neg_logits.to_vec();
     v.sort_by(|a, b| b.total_cmp(a));
     let k = (v.len() as f64 * fpr).floor() as usize;

@@ -12,6 +12,8 @@
 use crate::head::{fit, Head, HEAD_FORMAT};
 use crate::{Error, TransformerModel};
 use rampart_ml::data::{self, FileInfo, Item, Metrics, Role, Split};
+use rampart_ml::linear::sigmoid;
+use rampart_ml::train::threshold_for;
 use serde::Serialize;
 use std::path::Path;
 
@@ -115,25 +117,6 @@ fn max_logit(head: &Head, embs: &[Vec<f32>]) -> f32 {
     embs.iter()
         .map(|e| head.logit(e))
         .fold(f32::NEG_INFINITY, f32::max)
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// The threshold logit leaving `fpr` of `neg` at or above it, halfway to
-/// the next score up (the rule of the hashed classifier).
-fn threshold_for(neg: &[f32], fpr: f64) -> f32 {
-    let mut v = neg.to_vec();
-    v.sort_by(|a, b| b.total_cmp(a));
-    let k = (v.len() as f64 * fpr).floor() as usize;
-    match v.get(k) {
-        Some(&t) => {
-            let above = if k > 0 { v[k - 1] } else { t + 1.0 };
-            (t + above) / 2.0
-        }
-        None => 0.0,
-    }
 }
 
 /// Fit an uncalibrated head (threshold at logit 0) on labelled texts, one
