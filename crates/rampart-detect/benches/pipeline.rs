@@ -3,18 +3,9 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use rampart_detect::{Engine, Source};
 
-const PROMPT_1K: &str =
-    "You are helping me prepare for a meeting with our regional sales team next Tuesday. \
-I have attached the quarterly numbers below. Please summarise the three most important trends, \
-suggest two questions I should ask the team about the drop in renewals in the northern region, \
-and draft a short agenda (no more than six items) that leaves time for a discussion of the new \
-pricing model. Keep the tone friendly but direct, and avoid jargon; several people on the call \
-are new to the company. Q3 numbers: new contracts 142 (up 12% on Q2), renewals 311 (down 7%), \
-average contract value 18,400 EUR (up 3%), churn 4.1% (up from 3.2%), pipeline 2.3M EUR. \
-The northern region lost two large accounts to a competitor offering a lower entry price, and \
-our support response times rose from 6 to 9 hours after two engineers left. If anything in the \
-numbers looks inconsistent, point it out rather than guessing, and tell me what extra data \
-would help. Finally, give me a one-paragraph summary I can paste into an e-mail to my manager.";
+/// The benchmark prompt (1,021 bytes of ordinary business text), shared with
+/// `examples/pipeprof.rs`.
+const PROMPT_1K: &str = include_str!("prompt_1k.txt");
 
 fn bench(c: &mut Criterion) {
     let engine = Engine::default();

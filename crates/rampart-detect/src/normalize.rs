@@ -773,8 +773,47 @@ fn decode_all<'a>(v: &View<'_>, depth: u8, budget: &mut Budget, out: &mut Vec<Vi
     }
 }
 
+// Byte classes for the scans that run on every text: one table lookup per
+// byte instead of a chain of range tests.
+const C_B64: u8 = 1;
+const C_HEX: u8 = 2;
+const C_ALNUM: u8 = 4;
+const C_LEET: u8 = 8;
+const C_ALPHA: u8 = 16;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-') {
+            c |= C_B64;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= C_HEX;
+        }
+        if b.is_ascii_alphanumeric() {
+            c |= C_ALNUM;
+        }
+        if b.is_ascii_alphabetic() {
+            c |= C_ALPHA;
+        }
+        if matches!(
+            b,
+            b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'8' | b'9' | b'@' | b'$' | b'!' | b'|'
+        ) {
+            c |= C_LEET;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
 fn is_b64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
+    BYTE_CLASS[b as usize] & C_B64 != 0
 }
 
 /// The matches of `[A-Za-z0-9+/_\-]{16,}={0,2}`, leftmost and greedy like
@@ -814,7 +853,7 @@ fn may_hold_hex(b: &[u8]) -> bool {
     }
     let mut digits = 0;
     for &c in b {
-        if c.is_ascii_hexdigit() {
+        if BYTE_CLASS[c as usize] & C_HEX != 0 {
             digits += 1;
             if digits >= 14 {
                 return true;
@@ -1083,20 +1122,22 @@ fn deleet(text: &str) -> Option<String> {
     let mut out: Vec<u8> = Vec::new();
     let mut changed = false;
     let mut i = 0;
+    let class = |x: u8| BYTE_CLASS[x as usize] & (C_ALNUM | C_LEET | C_ALPHA);
     while i < b.len() {
-        let is_tok = |x: u8| x.is_ascii_alphanumeric() || leet_char(x).is_some();
-        if !is_tok(b[i]) {
+        if class(b[i]) == 0 {
             i += 1;
             continue;
         }
         let s = i;
-        while i < b.len() && is_tok(b[i]) {
+        // The union of the token's classes: one letter and one leet
+        // character anywhere in it is what qualifies it.
+        let mut seen = 0u8;
+        while i < b.len() && class(b[i]) != 0 {
+            seen |= class(b[i]);
             i += 1;
         }
         let tok = &b[s..i];
-        let letters = tok.iter().filter(|x| x.is_ascii_alphabetic()).count();
-        let leets = tok.iter().filter(|x| leet_char(**x).is_some()).count();
-        if letters >= 1 && leets >= 1 && tok.len() >= 3 {
+        if seen & C_ALPHA != 0 && seen & C_LEET != 0 && tok.len() >= 3 {
             // Trailing punctuation (`hello!`) is not leet.
             let mut end = tok.len();
             while end > 0 && matches!(tok[end - 1], b'!' | b'|' | b'$') {
@@ -1934,6 +1975,19 @@ mod tests {
             "Q3 numbers: new contracts 142 (up 12% on Q2), see one-paragraph summary.",
         ] {
             assert_eq!(deobf(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn byte_classes_agree_with_the_predicates() {
+        for b in 0..=255u8 {
+            let c = BYTE_CLASS[b as usize];
+            assert_eq!(c & C_LEET != 0, leet_char(b).is_some(), "{b}");
+            assert_eq!(c & C_HEX != 0, b.is_ascii_hexdigit(), "{b}");
+            assert_eq!(c & C_ALNUM != 0, b.is_ascii_alphanumeric(), "{b}");
+            assert_eq!(c & C_ALPHA != 0, b.is_ascii_alphabetic(), "{b}");
+            let b64 = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-');
+            assert_eq!(is_b64_char(b), b64, "{b}");
         }
     }
 

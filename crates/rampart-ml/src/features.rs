@@ -76,6 +76,10 @@ pub fn normalize(text: &str) -> String {
     if text.is_ascii() {
         return normalize_ascii(text);
     }
+    normalize_general(text)
+}
+
+fn normalize_general(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
     for c in text.nfkc() {
@@ -104,23 +108,25 @@ pub fn normalize(text: &str) -> String {
 /// NFKC and has no invisibles or confusables), without the per-char
 /// Unicode machinery: most prompts take this path.
 fn normalize_ascii(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    // Bytes, not chars: `String::push` would UTF-8-encode every byte.
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
     let mut last_space = true;
     for &b in text.as_bytes() {
         if b.is_ascii_whitespace() || b == 0x0b {
             if !last_space {
-                out.push(' ');
+                out.push(b' ');
                 last_space = true;
             }
             continue;
         }
         last_space = false;
-        out.push(b.to_ascii_lowercase() as char);
+        out.push(b.to_ascii_lowercase());
     }
-    if out.ends_with(' ') {
+    if out.last() == Some(&b' ') {
         out.pop();
     }
-    out
+    // Only ASCII bytes were written, so this never fails.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[inline]
@@ -233,6 +239,8 @@ const STYLE_WORDS: &[&str] = &[
 /// bytes, length in the top byte), so the style-word test is a handful of
 /// integer comparisons instead of string compares.
 #[inline]
+// The reference check, kept for the test that holds the hashed one to it.
+#[cfg(test)]
 fn pack_word(word: &[u32]) -> Option<u128> {
     if word.len() > 15 {
         return None;
@@ -247,6 +255,8 @@ fn pack_word(word: &[u32]) -> Option<u128> {
     Some(v | ((word.len() as u128) << 120))
 }
 
+// The reference check, kept for the test that holds the hashed one to it.
+#[cfg(test)]
 fn style_table() -> &'static [u128] {
     static T: std::sync::OnceLock<Vec<u128>> = std::sync::OnceLock::new();
     T.get_or_init(|| {
@@ -259,8 +269,59 @@ fn style_table() -> &'static [u128] {
     })
 }
 
+// The reference check, kept for the test that holds the hashed one to it.
+#[cfg(test)]
 fn is_style_word(word: &[u32]) -> bool {
     pack_word(word).is_some_and(|p| style_table().binary_search(&p).is_ok())
+}
+
+/// The word hash `push_grams` computes (FNV-1a over the word's chars).
+fn word_hash(word: &[u32]) -> u64 {
+    word.iter()
+        .fold(fnv_step(FNV_OFFSET, NS_WORD), |h, &c| fnv_step(h, c))
+}
+
+/// Open-addressed set of the style words keyed by their word hash: the
+/// tokeniser already has that hash, so the check costs a probe or two
+/// instead of packing the word and a binary search. A hash hit is confirmed
+/// against the word itself, so a colliding word is never misread.
+fn style_slots() -> &'static [(u64, u16)] {
+    static T: std::sync::OnceLock<Vec<(u64, u16)>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let size = (STYLE_WORDS.len() * 4).next_power_of_two();
+        let mut slots = vec![(0u64, 0u16); size];
+        for (i, w) in STYLE_WORDS.iter().enumerate() {
+            let chars: Vec<u32> = w.chars().map(|c| c as u32).collect();
+            let h = word_hash(&chars);
+            let mut at = finish32(h) as usize & (size - 1);
+            while slots[at].1 != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            slots[at] = (h, i as u16 + 1);
+        }
+        slots
+    })
+}
+
+/// [`is_style_word`] for a word whose [`word_hash`] is `h`.
+#[inline]
+fn is_style_word_hashed(word: &[u32], h: u64) -> bool {
+    let slots = style_slots();
+    let mask = slots.len() - 1;
+    let mut at = finish32(h) as usize & mask;
+    loop {
+        let (k, idx) = slots[at];
+        if idx == 0 {
+            return false;
+        }
+        if k == h {
+            let w = STYLE_WORDS[idx as usize - 1].as_bytes();
+            if w.len() == word.len() && w.iter().zip(word).all(|(&a, &b)| a as u32 == b) {
+                return true;
+            }
+        }
+        at = (at + 1) & mask;
+    }
 }
 
 const NS_WORD: u32 = 0x5752_4400;
@@ -476,7 +537,11 @@ impl Tokens {
             }
             self.push_grams(&folded[..word.len()]);
         }
-        let flags = if is_style_word(word) { TOK_STYLE } else { 0 };
+        let flags = if is_style_word_hashed(word, h) {
+            TOK_STYLE
+        } else {
+            0
+        };
         self.toks.push(Tok {
             end: self.hashes.len() as u32,
             flags,
@@ -492,31 +557,62 @@ impl Tokens {
         }
         self.hashes.push(finish32(h));
         let (cmin, cmax) = (self.char_min, self.char_max);
-        if cmax >= cmin && cmin > 0 {
-            // `<word>` with boundary markers, as fastText does.
-            let n = word.len() + 2;
-            let at = |i: usize| -> u32 {
-                if i == 0 {
-                    '<' as u32
-                } else if i == n - 1 {
-                    '>' as u32
-                } else {
-                    word[i - 1]
+        if cmax < cmin || cmin == 0 {
+            return h;
+        }
+        // `<word>` with boundary markers, as fastText does. Words are cut at
+        // MAX_WORD_CHARS by the caller; anything longer takes the general
+        // path below rather than overflow the buffer.
+        let n = word.len() + 2;
+        let g0 = fnv_step(FNV_OFFSET, NS_CHAR);
+        if n <= MAX_WORD_CHARS + 2 && (cmin, cmax) == (3, 4) {
+            // The shipped models' range, unrolled: this loop runs for every
+            // character of every prompt. Same hashes in the same order as
+            // the general path (a test holds the two together).
+            let mut p = [0u32; MAX_WORD_CHARS + 2];
+            p[0] = '<' as u32;
+            p[1..n - 1].copy_from_slice(word);
+            p[n - 1] = '>' as u32;
+            self.hashes.reserve(2 * n);
+            for start in 0..n.saturating_sub(2) {
+                let g3 = fnv_step(fnv_step(fnv_step(g0, p[start]), p[start + 1]), p[start + 2]);
+                // Whole-word n-grams duplicate the unigram feature.
+                if n > 3 {
+                    self.hashes.push(finish32(g3));
                 }
-            };
-            let g0 = fnv_step(FNV_OFFSET, NS_CHAR);
-            for start in 0..n {
-                let mut g = g0;
-                for len in 1..=cmax.min(n - start) {
-                    g = fnv_step(g, at(start + len - 1));
-                    // Whole-word n-grams duplicate the unigram feature.
-                    if len >= cmin && len < n {
-                        self.hashes.push(finish32(g));
-                    }
+                if start + 3 < n && n > 4 {
+                    self.hashes.push(finish32(fnv_step(g3, p[start + 3])));
+                }
+            }
+            return h;
+        }
+        self.push_grams_general(word, g0);
+        h
+    }
+
+    /// Character n-grams of any range (see [`Tokens::push_grams`]).
+    fn push_grams_general(&mut self, word: &[u32], g0: u64) {
+        let (cmin, cmax) = (self.char_min, self.char_max);
+        let n = word.len() + 2;
+        let at = |i: usize| -> u32 {
+            if i == 0 {
+                '<' as u32
+            } else if i == n - 1 {
+                '>' as u32
+            } else {
+                word[i - 1]
+            }
+        };
+        for start in 0..n {
+            let mut g = g0;
+            for len in 1..=cmax.min(n - start) {
+                g = fnv_step(g, at(start + len - 1));
+                // Whole-word n-grams duplicate the unigram feature.
+                if len >= cmin && len < n {
+                    self.hashes.push(finish32(g));
                 }
             }
         }
-        h
     }
 
     /// Calls `f` with each feature bucket of tokens `range` for a model
@@ -592,6 +688,65 @@ pub fn extract(text: &str, cfg: &FeatureConfig, out: &mut Vec<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashed_style_check_matches_the_packed_one() {
+        let mut words: Vec<String> = STYLE_WORDS.iter().map(|w| w.to_string()).collect();
+        words.extend(STYLE_WORDS.iter().map(|w| format!("{w}s")));
+        words.extend(["", "x", "théâtre", "ignorez", "a1", "THE"].map(String::from));
+        for w in &words {
+            let chars: Vec<u32> = w.chars().map(|c| c as u32).collect();
+            assert_eq!(
+                is_style_word_hashed(&chars, word_hash(&chars)),
+                is_style_word(&chars),
+                "{w}"
+            );
+        }
+        assert!(is_style_word_hashed(
+            &[b'a' as u32],
+            word_hash(&[b'a' as u32])
+        ));
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_the_general_normalisation() {
+        let alphabet = b"aB z\t\n\x0b\x0c\r.!Q9";
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for n in 0..2000 {
+            let mut t = String::new();
+            for _ in 0..(n % 30) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.push(alphabet[(seed % alphabet.len() as u64) as usize] as char);
+            }
+            assert_eq!(normalize_ascii(&t), normalize_general(&t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn unrolled_char_grams_match_the_general_path() {
+        // Every word length up to the cap, ASCII and non-ASCII, digits.
+        let alphabet: Vec<u32> = "ab1é中z".chars().map(|c| c as u32).collect();
+        for len in 1..=MAX_WORD_CHARS {
+            for shift in 0..alphabet.len() {
+                let word: Vec<u32> = (0..len)
+                    .map(|i| alphabet[(i * 7 + shift) % alphabet.len()])
+                    .collect();
+                let mut fast = Tokens::new("", 3, 4);
+                let h = fast.push_grams(&word);
+                let mut slow = Tokens::new("", 3, 4);
+                let mut g = fnv_step(FNV_OFFSET, NS_WORD);
+                for &c in &word {
+                    g = fnv_step(g, c);
+                }
+                slow.hashes.push(finish32(g));
+                slow.push_grams_general(&word, fnv_step(FNV_OFFSET, NS_CHAR));
+                assert_eq!(h, g);
+                assert_eq!(fast.hashes, slow.hashes, "length {len}");
+            }
+        }
+    }
 
     #[test]
     fn normalize_folds_case_width_and_invisibles() {
