@@ -43,8 +43,36 @@ fn main() {
     if let Some(v) = env("FPR") {
         r.target_fpr = v;
     }
+    // CAP_CLINC150=8000 etc.: override a file's training cap.
+    for s in r.sources.iter_mut() {
+        for k in ["clinc150", "gsm8k", "flan", "bipia_table"] {
+            if s.path.contains(k) {
+                if let Some(c) = env::<usize>(&format!("CAP_{}", k.to_uppercase())) {
+                    s.cap = Some(c);
+                }
+            }
+        }
+    }
     let dir = data::default_data_dir();
     let (_, items) = data::load(&dir, &r.sources, r.labelled_negatives_only).expect("load");
+    // UNCAPPED=1: measure on every text of the capped files (as the
+    // engine's benchmark does), not only the capped subsample.
+    let uncapped: Vec<data::SourceSpec> = r
+        .sources
+        .iter()
+        .cloned()
+        .map(|mut s| {
+            s.cap = None;
+            s
+        })
+        .collect();
+    let eval_items = if std::env::var("UNCAPPED").is_ok() {
+        data::load(&dir, &uncapped, r.labelled_negatives_only)
+            .expect("load")
+            .1
+    } else {
+        items.clone()
+    };
     let bucket = |i: &Item| fnv1a(normalize(&i.text).as_bytes()) % 10;
     let first_train = if fin { 2 } else { 3 };
     let train_items: Vec<&Item> = items
@@ -75,7 +103,7 @@ fn main() {
         .map(|i| m.logit(&i.text))
         .collect();
     m.calibrate(threshold_for(&calib, r.target_fpr));
-    let eval: Vec<&Item> = items
+    let eval: Vec<&Item> = eval_items
         .iter()
         .filter(|i| {
             !i.measure_only
