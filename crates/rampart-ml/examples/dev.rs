@@ -77,7 +77,13 @@ fn main() {
     let first_train = if fin { 2 } else { 3 };
     let train_items: Vec<&Item> = items
         .iter()
-        .filter(|i| !i.measure_only && bucket(i) >= first_train)
+        .filter(|i| {
+            !i.measure_only
+                && (bucket(i) >= first_train
+                    // CALPOS=1: the calibration split's positives train too
+                    // (only its negatives set the threshold).
+                    || (std::env::var("CALPOS").is_ok() && bucket(i) == 1 && i.label))
+        })
         .collect();
     let mut ex: Vec<Example> = train_items
         .iter()
@@ -109,6 +115,8 @@ fn main() {
             !i.measure_only
                 && if fin {
                     bucket(i) == 0
+                } else if std::env::var("EVAL2").is_ok() {
+                    bucket(i) == 2
                 } else {
                     matches!(bucket(i), 1 | 2)
                 }
