@@ -19,7 +19,9 @@
 //! user seldom encodes instructions. The classifier probability `p` (max over
 //! overlapping windows, see [`crate::classifier`]) is shifted down by
 //! [`CLASSIFIER_SHIFT`] in logit space and combines the same way:
-//! `score = 1 - (1 - r)(1 - q)`. With no model available the score is `r`.
+//! `score = 1 - (1 - r)(1 - q)`, except that a rule score below
+//! [`WEAK_RULES`] only nudges the classifier's logit instead
+//! ([`combine_with_classifier`]). With no model available the score is `r`.
 //! Hidden Unicode tag text counts as a rule hit of weight 0.9 (it has no
 //! legitimate use outside emoji flags, which normalisation exempts).
 
@@ -1092,18 +1094,36 @@ pub fn rules_score(hits: &[RuleHit], hidden_tag_text: bool) -> f32 {
 /// on everyday instructions under 1% while rules catch what it misses.
 pub const CLASSIFIER_SHIFT: f32 = 1.25;
 
-/// Combine the rule score and the classifier probability:
-/// `1 - (1 - r)(1 - sigmoid(logit(p) - CLASSIFIER_SHIFT))`.
+/// Combine the rule score and the classifier probability (see
+/// [`combine_with_classifier`]).
 pub fn combine(rules: f32, classifier: Option<f32>) -> f32 {
     match classifier {
-        Some(p) => {
-            let p = p.clamp(1e-6, 1.0 - 1e-6);
-            let z = (p / (1.0 - p)).ln() - CLASSIFIER_SHIFT;
-            let q = 1.0 / (1.0 + (-z).exp());
-            1.0 - (1.0 - rules) * (1.0 - q)
-        }
+        Some(p) => combine_with_classifier(rules, p),
         None => rules,
     }
+}
+
+/// A rule score below this flags nothing alone: a lone weak cue.
+pub const WEAK_RULES: f32 = 0.5;
+/// Logit added to the classifier per unit of a weak rule score.
+pub const WEAK_RULE_NUDGE: f32 = 2.0;
+
+/// `1 - (1 - r')(1 - sigmoid(logit(p) - CLASSIFIER_SHIFT + WEAK_RULE_NUDGE *
+/// min(r, WEAK_RULES)))`, where `r' = r` for `r >= WEAK_RULES` and 0 below.
+/// Why: under plain noisy-OR a weak cue that is common in benign
+/// instructions (IFEval's "in your response...", weight 0.12) put a floor
+/// of 0.12 under every text containing it, above most injections that only
+/// the classifier sees, which cost TPR at 1% FPR. Now a weak rule only
+/// nudges the classifier; a strong one still flags alone. The nudge is
+/// capped at the weak range and kept for strong rules, so the score is
+/// monotone in `r`; at the 0.5 threshold both forms flag the same texts to
+/// within a few hundredths of `p`.
+pub fn combine_with_classifier(rules: f32, p: f32) -> f32 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    let z = (p / (1.0 - p)).ln() - CLASSIFIER_SHIFT + WEAK_RULE_NUDGE * rules.min(WEAK_RULES);
+    let strong = if rules >= WEAK_RULES { rules } else { 0.0 };
+    let q = 1.0 / (1.0 + (-z).exp());
+    1.0 - (1.0 - strong) * (1.0 - q)
 }
 
 fn frameworks_for(c: Category, source: Source) -> Vec<(Framework, &'static str)> {
@@ -1485,5 +1505,30 @@ mod tests {
         let hits = rule_hits(&input);
         let h = hits.iter().find(|h| h.rule_id == "RAMP-PI-001").unwrap();
         assert!(raw[h.span.start..h.span.end].starts_with("іgnоrе"));
+    }
+
+    #[test]
+    fn weak_rules_nudge_the_classifier_and_strong_rules_still_flag_alone() {
+        // A strong rule flags whatever the classifier says.
+        assert!(combine(0.75, Some(0.001)) >= 0.75);
+        assert!(combine(0.5, Some(0.0)) >= crate::DEFAULT_THRESHOLD);
+        // A weak cue is no longer a floor under a text the classifier
+        // clears...
+        assert!(combine(0.12, Some(0.001)) < 0.01);
+        // ...but still raises a doubtful one.
+        assert!(combine(0.12, Some(0.6)) > combine(0.0, Some(0.6)));
+        // No rule: the shifted classifier alone, as before.
+        let p: f32 = 0.9;
+        let q = 1.0 / (1.0 + (-((p / (1.0 - p)).ln() - CLASSIFIER_SHIFT)).exp());
+        assert!((combine(0.0, Some(p)) - q).abs() < 1e-6);
+        // Without a model the rules decide.
+        assert_eq!(combine(0.12, None), 0.12);
+        // Monotone in both inputs.
+        for r in [0.0, 0.1, 0.3, 0.49, 0.5, 0.8] {
+            for p in [0.01, 0.2, 0.5, 0.9] {
+                assert!(combine(r + 0.01, Some(p)) >= combine(r, Some(p)));
+                assert!(combine(r, Some(p + 0.05)) >= combine(r, Some(p)));
+            }
+        }
     }
 }

@@ -25,6 +25,15 @@ pub struct FeatureConfig {
     /// imperative style its training positives happen to share.
     #[serde(default)]
     pub skip_style_words: bool,
+    /// One shared feature per hazard family for words of [`HAZARD_WORDS`]
+    /// (and one for any of them): a hazard word that training never saw
+    /// still carries its family's weight.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hazard_lexicon: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for FeatureConfig {
@@ -36,6 +45,7 @@ impl Default for FeatureConfig {
             word_bigrams: true,
             punct_runs: true,
             skip_style_words: false,
+            hazard_lexicon: false,
         }
     }
 }
@@ -235,6 +245,265 @@ const STYLE_WORDS: &[&str] = &[
     "your",
 ];
 
+/// Hazard words and their family (1 explosives, 2 firearms, 3 violence,
+/// 4 drugs, 5 theft and fraud, 6 intrusion and malware, 7 sexual content and
+/// minors, 8 hate and harassment, 9 self-harm, 10 misinformation and
+/// defamation, 11 stalking and surveillance, 12 copyrighted text, 13 CBRN,
+/// 14 manipulation), written for this project; sorted.
+pub const HAZARD_WORDS: &[(&str, u8)] = &[
+    ("ammo", 2),
+    ("ammunition", 2),
+    ("amphetamine", 4),
+    ("amphetamines", 4),
+    ("anorexia", 9),
+    ("anthrax", 13),
+    ("assassin", 3),
+    ("assassinate", 3),
+    ("assassination", 3),
+    ("backdoor", 6),
+    ("behead", 3),
+    ("bigoted", 8),
+    ("bioweapon", 13),
+    ("bioweapons", 13),
+    ("blackmail", 5),
+    ("blacks", 8),
+    ("bomb", 1),
+    ("bombs", 1),
+    ("botnet", 6),
+    ("brainwash", 14),
+    ("brainwashing", 14),
+    ("bribe", 5),
+    ("bribery", 5),
+    ("bribes", 5),
+    ("bruteforce", 6),
+    ("bulimia", 9),
+    ("bully", 8),
+    ("bullying", 8),
+    ("burglar", 5),
+    ("burglary", 5),
+    ("c4", 1),
+    ("chapter", 12),
+    ("chemical", 13),
+    ("cocaine", 4),
+    ("coerce", 14),
+    ("coercion", 14),
+    ("conspiracy", 10),
+    ("copyrighted", 12),
+    ("counterfeit", 5),
+    ("crack", 4),
+    ("cracking", 6),
+    ("credential", 6),
+    ("credentials", 6),
+    ("cult", 14),
+    ("cutting", 9),
+    ("cyberstalk", 11),
+    ("ddos", 6),
+    ("deceive", 14),
+    ("deceptive", 14),
+    ("defamation", 10),
+    ("defamatory", 10),
+    ("defame", 10),
+    ("demean", 8),
+    ("detonate", 1),
+    ("detonator", 1),
+    ("disinformation", 10),
+    ("dox", 11),
+    ("doxx", 11),
+    ("doxxing", 11),
+    ("eavesdrop", 11),
+    ("embezzle", 5),
+    ("enrichment", 13),
+    ("evade", 5),
+    ("evasion", 5),
+    ("explicit", 7),
+    ("exploit", 6),
+    ("exploitative", 14),
+    ("exploits", 6),
+    ("explosive", 1),
+    ("explosives", 1),
+    ("extort", 5),
+    ("extortion", 5),
+    ("fake", 10),
+    ("fentanyl", 4),
+    ("firearm", 2),
+    ("firearms", 2),
+    ("forge", 5),
+    ("forged", 5),
+    ("forgery", 5),
+    ("fraud", 5),
+    ("fraudulent", 5),
+    ("freebase", 4),
+    ("gaslight", 14),
+    ("gaslighting", 14),
+    ("ghost", 2),
+    ("glock", 2),
+    ("grenade", 1),
+    ("grenades", 1),
+    ("groom", 7),
+    ("grooming", 7),
+    ("gun", 2),
+    ("gunpowder", 1),
+    ("guns", 2),
+    ("hack", 6),
+    ("hacker", 6),
+    ("hacking", 6),
+    ("handgun", 2),
+    ("handguns", 2),
+    ("harass", 8),
+    ("harassment", 8),
+    ("hateful", 8),
+    ("heroin", 4),
+    ("hitman", 3),
+    ("hoax", 10),
+    ("holocaust", 8),
+    ("homophobic", 8),
+    ("hostage", 3),
+    ("ied", 1),
+    ("ieds", 1),
+    ("incest", 7),
+    ("inferior", 8),
+    ("injection", 6),
+    ("insult", 8),
+    ("insults", 8),
+    ("jewish", 8),
+    ("jews", 8),
+    ("keylogger", 6),
+    ("kidnap", 3),
+    ("kidnapped", 3),
+    ("kidnapping", 3),
+    ("kill", 3),
+    ("killing", 3),
+    ("launder", 5),
+    ("laundering", 5),
+    ("libel", 10),
+    ("lockpick", 5),
+    ("lockpicking", 5),
+    ("lsd", 4),
+    ("lyrics", 12),
+    ("malware", 6),
+    ("manipulate", 14),
+    ("manipulation", 14),
+    ("massacre", 3),
+    ("mdma", 4),
+    ("meth", 4),
+    ("methamphetamine", 4),
+    ("minor", 7),
+    ("minors", 7),
+    ("misinformation", 10),
+    ("molest", 7),
+    ("molesting", 7),
+    ("molotov", 1),
+    ("murder", 3),
+    ("murdering", 3),
+    ("muslims", 8),
+    ("napalm", 1),
+    ("narcotics", 4),
+    ("nazi", 8),
+    ("neo", 8),
+    ("nerve", 13),
+    ("nuclear", 13),
+    ("nude", 7),
+    ("nudes", 7),
+    ("opioid", 4),
+    ("opioids", 4),
+    ("overdose", 4),
+    ("passage", 12),
+    ("pathogen", 13),
+    ("payload", 6),
+    ("pedophile", 7),
+    ("phishing", 6),
+    ("piracy", 5),
+    ("pirate", 5),
+    ("pirated", 5),
+    ("pistol", 2),
+    ("pistols", 2),
+    ("plutonium", 13),
+    ("poison", 3),
+    ("poisoned", 3),
+    ("poisoning", 3),
+    ("ponzi", 5),
+    ("porn", 7),
+    ("porno", 7),
+    ("pornographic", 7),
+    ("pornography", 7),
+    ("propaganda", 10),
+    ("racism", 8),
+    ("racist", 8),
+    ("radiological", 13),
+    ("ransomware", 6),
+    ("rape", 7),
+    ("raped", 7),
+    ("ricin", 13),
+    ("rifle", 2),
+    ("rifles", 2),
+    ("rob", 5),
+    ("robbery", 5),
+    ("rootkit", 6),
+    ("sarin", 13),
+    ("scam", 5),
+    ("scamming", 5),
+    ("scams", 5),
+    ("selfharm", 9),
+    ("sexist", 8),
+    ("sexual", 7),
+    ("shooting", 3),
+    ("shoplift", 5),
+    ("shoplifting", 5),
+    ("shrapnel", 1),
+    ("silencer", 2),
+    ("slander", 10),
+    ("slur", 8),
+    ("slurs", 8),
+    ("smallpox", 13),
+    ("smuggle", 5),
+    ("smuggling", 5),
+    ("spy", 11),
+    ("spying", 11),
+    ("spyware", 6),
+    ("sqli", 6),
+    ("stab", 3),
+    ("stabbing", 3),
+    ("stalk", 11),
+    ("stalking", 11),
+    ("starve", 9),
+    ("steal", 5),
+    ("stealing", 5),
+    ("stolen", 5),
+    ("strangle", 3),
+    ("suicidal", 9),
+    ("suicide", 9),
+    ("suppressor", 2),
+    ("supremacy", 8),
+    ("surveil", 11),
+    ("surveillance", 11),
+    ("synthesize", 4),
+    ("terrorism", 3),
+    ("terrorist", 3),
+    ("terrorists", 3),
+    ("theft", 5),
+    ("thermite", 1),
+    ("tnt", 1),
+    ("torrent", 5),
+    ("torrents", 5),
+    ("torture", 3),
+    ("toxin", 13),
+    ("toxins", 13),
+    ("track", 11),
+    ("tracking", 11),
+    ("transphobic", 8),
+    ("trojan", 6),
+    ("underage", 7),
+    ("untraceable", 2),
+    ("uranium", 13),
+    ("verbatim", 12),
+    ("virus", 6),
+    ("weapon", 13),
+    ("weapons", 13),
+    ("wiretap", 11),
+    ("worm", 6),
+    ("xenophobic", 8),
+];
+
 /// A word of at most 15 ASCII bytes packed into an integer (little-endian
 /// bytes, length in the top byte), so the style-word test is a handful of
 /// integer comparisons instead of string compares.
@@ -255,24 +524,41 @@ fn pack_word(word: &[u32]) -> Option<u128> {
     Some(v | ((word.len() as u128) << 120))
 }
 
-// The reference check, kept for the test that holds the hashed one to it.
+/// Style words and hazard words in one sorted table of packed words:
+/// `(word, is style word, hazard family)`. The reference for
+/// [`word_class_hashed`], kept for the test that holds the two together.
 #[cfg(test)]
-fn style_table() -> &'static [u128] {
-    static T: std::sync::OnceLock<Vec<u128>> = std::sync::OnceLock::new();
+fn word_table() -> &'static [(u128, bool, u8)] {
+    static T: std::sync::OnceLock<Vec<(u128, bool, u8)>> = std::sync::OnceLock::new();
     T.get_or_init(|| {
-        let mut v: Vec<u128> = STYLE_WORDS
+        let pack = |w: &str| pack_word(&w.chars().map(|c| c as u32).collect::<Vec<_>>());
+        let mut v: Vec<(u128, bool, u8)> = STYLE_WORDS
             .iter()
-            .filter_map(|w| pack_word(&w.chars().map(|c| c as u32).collect::<Vec<_>>()))
+            .filter_map(|w| pack(w).map(|p| (p, true, 0)))
             .collect();
+        for (w, c) in HAZARD_WORDS {
+            if let Some(p) = pack(w) {
+                match v.iter_mut().find(|e| e.0 == p) {
+                    Some(e) => e.2 = *c,
+                    None => v.push((p, false, *c)),
+                }
+            }
+        }
         v.sort_unstable();
         v
     })
 }
 
-// The reference check, kept for the test that holds the hashed one to it.
+/// Whether a word is a style word, and its hazard family (0 for none): the
+/// reference for [`word_class_hashed`].
 #[cfg(test)]
-fn is_style_word(word: &[u32]) -> bool {
-    pack_word(word).is_some_and(|p| style_table().binary_search(&p).is_ok())
+fn word_class(word: &[u32]) -> (bool, u8) {
+    let Some(p) = pack_word(word) else {
+        return (false, 0);
+    };
+    let t = word_table();
+    t.binary_search_by_key(&p, |e| e.0)
+        .map_or((false, 0), |i| (t[i].1, t[i].2))
 }
 
 /// The word hash `push_grams` computes (FNV-1a over the word's chars).
@@ -281,16 +567,45 @@ fn word_hash(word: &[u32]) -> u64 {
         .fold(fnv_step(FNV_OFFSET, NS_WORD), |h, &c| fnv_step(h, c))
 }
 
-/// Open-addressed set of the style words keyed by their word hash: the
-/// tokeniser already has that hash, so the check costs a probe or two
+/// The style and hazard words (at most 15 ASCII chars: the packed
+/// reference table holds no longer ones, and the shipped models were
+/// trained with it): `(word, is style word, hazard family)`.
+fn class_words() -> Vec<(&'static str, bool, u8)> {
+    let fits = |w: &str| w.len() <= 15 && w.is_ascii();
+    let mut v: Vec<(&'static str, bool, u8)> = STYLE_WORDS
+        .iter()
+        .filter(|w| fits(w))
+        .map(|w| (*w, true, 0))
+        .collect();
+    for &(w, c) in HAZARD_WORDS {
+        if !fits(w) {
+            continue;
+        }
+        match v.iter_mut().find(|e| e.0 == w) {
+            Some(e) => e.2 = c,
+            None => v.push((w, false, c)),
+        }
+    }
+    v
+}
+
+/// Open-addressed table of [`class_words`] keyed by their word hash: the
+/// tokeniser already has that hash, so the lookup costs a probe or two
 /// instead of packing the word and a binary search. A hash hit is confirmed
 /// against the word itself, so a colliding word is never misread.
-fn style_slots() -> &'static [(u64, u16)] {
-    static T: std::sync::OnceLock<Vec<(u64, u16)>> = std::sync::OnceLock::new();
+struct WordSlots {
+    words: Vec<(&'static str, bool, u8)>,
+    /// `(word hash, index into words + 1)`; 0 marks an empty slot.
+    slots: Vec<(u64, u16)>,
+}
+
+fn word_slots() -> &'static WordSlots {
+    static T: std::sync::OnceLock<WordSlots> = std::sync::OnceLock::new();
     T.get_or_init(|| {
-        let size = (STYLE_WORDS.len() * 4).next_power_of_two();
+        let words = class_words();
+        let size = (words.len() * 4).next_power_of_two();
         let mut slots = vec![(0u64, 0u16); size];
-        for (i, w) in STYLE_WORDS.iter().enumerate() {
+        for (i, (w, _, _)) in words.iter().enumerate() {
             let chars: Vec<u32> = w.chars().map(|c| c as u32).collect();
             let h = word_hash(&chars);
             let mut at = finish32(h) as usize & (size - 1);
@@ -299,25 +614,27 @@ fn style_slots() -> &'static [(u64, u16)] {
             }
             slots[at] = (h, i as u16 + 1);
         }
-        slots
+        WordSlots { words, slots }
     })
 }
 
-/// [`is_style_word`] for a word whose [`word_hash`] is `h`.
+/// Whether a word whose [`word_hash`] is `h` is a style word, and its
+/// hazard family (0 for none).
 #[inline]
-fn is_style_word_hashed(word: &[u32], h: u64) -> bool {
-    let slots = style_slots();
-    let mask = slots.len() - 1;
+fn word_class_hashed(word: &[u32], h: u64) -> (bool, u8) {
+    let t = word_slots();
+    let mask = t.slots.len() - 1;
     let mut at = finish32(h) as usize & mask;
     loop {
-        let (k, idx) = slots[at];
+        let (k, idx) = t.slots[at];
         if idx == 0 {
-            return false;
+            return (false, 0);
         }
         if k == h {
-            let w = STYLE_WORDS[idx as usize - 1].as_bytes();
+            let (w, style, hazard) = t.words[idx as usize - 1];
+            let w = w.as_bytes();
             if w.len() == word.len() && w.iter().zip(word).all(|(&a, &b)| a as u32 == b) {
-                return true;
+                return (style, hazard);
             }
         }
         at = (at + 1) & mask;
@@ -328,6 +645,8 @@ const NS_WORD: u32 = 0x5752_4400;
 const NS_BIGRAM: u32 = 0x4247_5200;
 const NS_CHAR: u32 = 0x4348_5200;
 const NS_PUNCT: u32 = 0x504e_4300;
+const NS_HAZARD: u32 = 0x485a_4400;
+const HAZARD_REPEAT: usize = 3;
 
 /// The 32-bit feature hash before masking: a model with `bits` buckets
 /// uses `hash & (2^bits - 1)`, so one pass serves models of any size.
@@ -352,6 +671,8 @@ pub struct Tok {
     pub flags: u8,
     /// The word's 64-bit hash (bigrams are built from it); 0 for punctuation.
     pub word: u64,
+    /// Hazard family of the word (see [`HAZARD_WORDS`]), 0 for none.
+    pub hazard: u8,
 }
 
 /// A sentence: a run of tokens ending after a punctuation run that holds
@@ -514,6 +835,7 @@ impl Tokens {
             end: self.hashes.len() as u32,
             flags: TOK_PUNCT,
             word: 0,
+            hazard: 0,
         });
     }
 
@@ -537,15 +859,12 @@ impl Tokens {
             }
             self.push_grams(&folded[..word.len()]);
         }
-        let flags = if is_style_word_hashed(word, h) {
-            TOK_STYLE
-        } else {
-            0
-        };
+        let (style, hazard) = word_class_hashed(word, h);
         self.toks.push(Tok {
             end: self.hashes.len() as u32,
-            flags,
+            flags: if style { TOK_STYLE } else { 0 },
             word: h,
+            hazard,
         });
     }
 
@@ -641,6 +960,20 @@ impl Tokens {
                 for &h in &self.hashes[at..end] {
                     f(h & mask);
                 }
+                if cfg.hazard_lexicon && tok.hazard != 0 {
+                    let g = fnv_step(FNV_OFFSET, NS_HAZARD);
+                    let (any, family) = (
+                        finish32(g) & mask,
+                        finish32(fnv_step(g, tok.hazard as u32)) & mask,
+                    );
+                    // Repeated: among a sentence's dozens of n-grams a
+                    // single occurrence would weigh too little to carry an
+                    // unseen word (3 was chosen on the development split).
+                    for _ in 0..HAZARD_REPEAT {
+                        f(any);
+                        f(family);
+                    }
+                }
                 if tok.flags & TOK_PUNCT == 0 {
                     if cfg.word_bigrams {
                         if let Some(p) = prev {
@@ -690,22 +1023,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashed_style_check_matches_the_packed_one() {
+    fn hashed_word_class_matches_the_packed_one() {
         let mut words: Vec<String> = STYLE_WORDS.iter().map(|w| w.to_string()).collect();
+        words.extend(HAZARD_WORDS.iter().map(|(w, _)| w.to_string()));
         words.extend(STYLE_WORDS.iter().map(|w| format!("{w}s")));
         words.extend(["", "x", "théâtre", "ignorez", "a1", "THE"].map(String::from));
         for w in &words {
             let chars: Vec<u32> = w.chars().map(|c| c as u32).collect();
             assert_eq!(
-                is_style_word_hashed(&chars, word_hash(&chars)),
-                is_style_word(&chars),
+                word_class_hashed(&chars, word_hash(&chars)),
+                word_class(&chars),
                 "{w}"
             );
         }
-        assert!(is_style_word_hashed(
-            &[b'a' as u32],
-            word_hash(&[b'a' as u32])
-        ));
+        let a = [b'a' as u32];
+        assert!(word_class_hashed(&a, word_hash(&a)).0);
     }
 
     #[test]
@@ -855,6 +1187,47 @@ mod tests {
             extract_normalized(s, &cfg, &mut parts);
         }
         assert_eq!(whole, parts);
+    }
+
+    #[test]
+    fn hazard_words_are_sorted_and_packable() {
+        assert!(HAZARD_WORDS.windows(2).all(|w| w[0].0 < w[1].0));
+        for (w, c) in HAZARD_WORDS {
+            assert!(
+                w.len() <= 15
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            );
+            assert!((1..=14).contains(c), "{w}");
+        }
+    }
+
+    #[test]
+    fn hazard_lexicon_adds_family_features_only_when_asked() {
+        let plain = FeatureConfig::default();
+        let lex = FeatureConfig {
+            hazard_lexicon: true,
+            ..FeatureConfig::default()
+        };
+        let count = |t: &str, cfg: &FeatureConfig| {
+            let mut v = Vec::new();
+            extract(t, cfg, &mut v);
+            v
+        };
+        // Two hazard words of different families: 3 x (any + family) each.
+        let a = count("make a bomb and a ransomware", &plain);
+        let b = count("make a bomb and a ransomware", &lex);
+        assert_eq!(b.len(), a.len() + 12);
+        // No hazard word: identical features.
+        assert_eq!(
+            count("bake sourdough bread", &plain),
+            count("bake sourdough bread", &lex)
+        );
+        // Two words of one family share their family feature.
+        let x = count("grenade", &lex);
+        let y = count("detonator", &lex);
+        let shared = x.iter().filter(|f| y.contains(f)).count();
+        assert!(shared >= 6, "{shared}");
     }
 
     #[test]
