@@ -18,7 +18,9 @@
 #               (measured from each request's scheduled send time).
 #   throughput  closed loop, CONNS connections, no rate limit, mock latency 0.
 #   soak        DUR seconds through the gateway (16 connections, mock latency
-#               5 ms), RSS sampled every SAMPLE seconds, error counters at the end.
+#               5 ms), RSS sampled every SAMPLE seconds, error counters at the end;
+#               closed loop, or SOAK_RATE req/s open loop when set (leaves CPU
+#               to other work on a shared machine).
 #
 # Placement (2-core machine): the gateway runs on GW_CPUS, the mock and the
 # load generator on LOAD_CPUS, so the gateway's own CPU time is not mixed
@@ -129,7 +131,7 @@ pair() { # rate conns mock_latency secs tag
 soak() { # seconds
   local secs=$1
   start 5
-  echo "== soak: ${secs}s, 16 connections (closed loop), mock latency 5 ms; gateway on CPU $GW_CPUS"
+  echo "== soak: ${secs}s, 16 connections, rate ${SOAK_RATE:-0} (0: closed loop), mock latency 5 ms; gateway on CPU $GW_CPUS"
   echo "uptime: $(uptime)"
   (
     t=0
@@ -140,7 +142,7 @@ soak() { # seconds
     done
   ) &
   local sampler=$!
-  load "soak" http://127.0.0.1:19101/v1/chat/completions 0 16 "$secs"
+  load "soak" http://127.0.0.1:19101/v1/chat/completions "${SOAK_RATE:-0}" 16 "$secs"
   echo "RSS end: $(awk '/VmRSS/ {print $2, $3}' /proc/"$GW"/status)"
   kill "$sampler" 2>/dev/null || true
   curl -s http://127.0.0.1:19101/metrics | grep -E '^rampart_(requests_total|upstream_errors_total|telemetry_sink_events_total)'
