@@ -191,28 +191,49 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<DataScanReport, String> {
         text_col = text_col.or(t);
     }
     let do_poison = !opts.no_poison && label_col.is_some() && text_col.is_some();
-    let mut cols: BTreeMap<String, ColumnReport> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
+    // Columns in order of first appearance, found by name through `index`;
+    // `by_field[k]` remembers the column of a row's k-th field, which in
+    // most datasets is the same in every row, so one comparison replaces a
+    // map lookup per cell.
+    let mut cols: Vec<ColumnReport> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut by_field: Vec<usize> = Vec::new();
     let mut hits: Vec<Hit> = Vec::new();
     let mut samples: Vec<Sample> = Vec::new();
     // Memory bound for the poisoning checks (their texts stay in memory).
     const MAX_SAMPLE_BYTES: usize = 256 * 1024 * 1024;
     let mut sample_bytes = 0usize;
     let read = table::read_records(path, format, &opts.limits, |row, _line, rec| {
+        let mut field = 0;
         rec.for_each_field(&mut |col: &str, v: Cow<'_, str>| {
-            let c = match cols.get_mut(col) {
-                Some(c) => c,
-                None => {
-                    if cols.len() >= 10_000 {
-                        return;
+            let k = field;
+            field += 1;
+            let slot = match by_field.get(k) {
+                Some(&i) if cols[i].name == col => i,
+                _ => {
+                    let i = match index.get(col) {
+                        Some(&i) => i,
+                        None => {
+                            if cols.len() >= 10_000 {
+                                return;
+                            }
+                            index.insert(col.to_string(), cols.len());
+                            cols.push(ColumnReport {
+                                name: col.to_string(),
+                                ..Default::default()
+                            });
+                            cols.len() - 1
+                        }
+                    };
+                    if k < by_field.len() {
+                        by_field[k] = i;
+                    } else if k == by_field.len() && k < 10_000 {
+                        by_field.push(i);
                     }
-                    order.push(col.to_string());
-                    cols.entry(col.to_string()).or_insert_with(|| ColumnReport {
-                        name: col.to_string(),
-                        ..Default::default()
-                    })
+                    i
                 }
             };
+            let c = &mut cols[slot];
             if v.is_empty() {
                 return;
             }
@@ -251,7 +272,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<DataScanReport, String> {
         }
         ControlFlow::Continue(())
     })?;
-    let columns: Vec<ColumnReport> = order.into_iter().filter_map(|c| cols.remove(&c)).collect();
+    let columns = cols;
     let rel = path.display().to_string();
 
     // Classification.
@@ -453,4 +474,96 @@ pub fn render(r: &DataScanReport) -> String {
         let _ = writeln!(s, "read stopped early: {st}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column reports as one full detector call per cell would give
+    /// them (the scan before its fast path), from an independent read.
+    fn reference_columns(path: &Path) -> Vec<ColumnReport> {
+        let format = table::detect_format(path).unwrap();
+        let mut cols: Vec<ColumnReport> = Vec::new();
+        let mut hits = Vec::new();
+        table::read_records(path, format, &Limits::default(), |row, _, rec| {
+            rec.for_each_field(&mut |col, v| {
+                let i = match cols.iter().position(|c| c.name == col) {
+                    Some(i) => i,
+                    None => {
+                        cols.push(ColumnReport {
+                            name: col.to_string(),
+                            ..Default::default()
+                        });
+                        cols.len() - 1
+                    }
+                };
+                let c = &mut cols[i];
+                if v.is_empty() {
+                    return;
+                }
+                c.filled += 1;
+                pii::find_reference(&v, &mut hits);
+                if hits.is_empty() {
+                    return;
+                }
+                c.rows_with_pii += 1;
+                for h in &hits {
+                    *c.counts.entry(h.kind.as_str().to_string()).or_default() += 1;
+                }
+                if c.rows.len() < 20 {
+                    c.rows.push(row);
+                }
+                if c.examples.len() < 3 {
+                    let red = pii::redact(&v, &hits);
+                    c.examples.push(rampart_core::redact::sanitize_for_display(
+                        &rampart_core::redact::truncate(&red, 120),
+                    ));
+                }
+            });
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        cols
+    }
+
+    #[test]
+    fn column_reports_equal_one_detector_call_per_cell() {
+        let d = tempfile::tempdir().unwrap();
+        let cells = pii::tests::generated_cells(3000);
+        let csv_p = d.path().join("gen.csv");
+        let mut w = csv::Writer::from_path(&csv_p).unwrap();
+        w.write_record(["id", "text", "note", ""]).unwrap();
+        for (i, c) in cells.iter().enumerate() {
+            let other = &cells[(i * 7 + 3) % cells.len()];
+            let id = i.to_string();
+            w.write_record([id.as_str(), c.as_str(), other.as_str(), "x"])
+                .unwrap();
+        }
+        w.flush().unwrap();
+        let jl = d.path().join("gen.jsonl");
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            // Rows with different key orders and a varying field set.
+            let v = if i % 3 == 0 {
+                serde_json::json!({"id": i, "prompt": c, "meta": {"ip": cells[(i + 1) % cells.len()], "n": i % 5}})
+            } else {
+                serde_json::json!({"meta": {"n": i % 5}, "prompt": c, "id": i})
+            };
+            s.push_str(&v.to_string());
+            s.push('\n');
+        }
+        std::fs::write(&jl, s).unwrap();
+        let opts = ScanOptions {
+            no_poison: true,
+            ..Default::default()
+        };
+        for p in [&csv_p, &jl] {
+            let got = scan(p, &opts).unwrap();
+            let want = reference_columns(p);
+            assert_eq!(got.columns, want, "{}", p.display());
+            let hits: u64 = got.columns.iter().map(|c| c.rows_with_pii).sum();
+            assert!(hits > 1000, "{}: {hits}", p.display());
+        }
+    }
 }

@@ -9,7 +9,7 @@
 //! the read with an error (CSV, where a record cannot be resynchronised),
 //! and JSON arrays are streamed element by element.
 
-use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -140,6 +140,13 @@ pub enum Record<'a> {
         rec: &'a csv::ByteRecord,
     },
     Json(&'a Value),
+    /// A JSON line read by [`FlatLine`]; the [`Value`] is parsed only when
+    /// asked for ([`Record::get`], [`Record::json`]).
+    JsonLine {
+        fields: &'a FlatFields<'a>,
+        raw: &'a [u8],
+        value: &'a std::cell::OnceCell<Value>,
+    },
     #[cfg(feature = "parquet")]
     Parquet(&'a parquet::record::Row),
 }
@@ -319,6 +326,239 @@ fn flatten<'v>(
     }
 }
 
+/// One JSON line flattened in a single pass, strings without escapes
+/// borrowed from the line: what [`flatten`] would report for the parsed
+/// [`Value`], without building it. Parsing into a `Value` (a map and an
+/// allocation per key and string) was a third of `data scan` on JSONL.
+///
+/// Objects with a repeated key (a `Value` keeps the last value at the first
+/// key's position) or with more than [`MAX_FLAT_KEYS`] keys, and any
+/// error, make [`FlatLine::parse`] give up, and the caller parses the line
+/// into a `Value` instead, which also reports the error as before.
+#[derive(Default)]
+pub struct FlatLine {
+    /// Field names, end to end (`names[a..b]`).
+    names: String,
+    /// Values that are not a borrowed string: unescaped strings, numbers,
+    /// booleans, arrays and deep objects in their JSON form.
+    owned: String,
+    /// Keys of the objects being read, for the repeated-key check.
+    keys: String,
+    key_ends: Vec<usize>,
+    prefix: String,
+}
+
+/// Keys per object checked for repeats (the check is quadratic).
+const MAX_FLAT_KEYS: usize = 64;
+
+#[derive(Clone, Copy)]
+enum FlatVal<'a> {
+    Line(&'a str),
+    Owned(usize, usize),
+}
+
+/// The fields of one line: (name range, value).
+pub struct FlatFields<'a> {
+    line: &'a FlatLine,
+    fields: Vec<((usize, usize), FlatVal<'a>)>,
+}
+
+impl FlatLine {
+    /// Flatten `raw` (one JSON value); `None` when the caller must parse it
+    /// into a [`Value`] (see the type's documentation).
+    pub fn parse<'a>(&'a mut self, raw: &'a [u8], cap: usize) -> Option<FlatFields<'a>> {
+        self.names.clear();
+        self.owned.clear();
+        self.keys.clear();
+        self.key_ends.clear();
+        self.prefix.clear();
+        let mut fields = Vec::with_capacity(cap);
+        let mut de = serde_json::Deserializer::from_slice(raw);
+        let seed = FlatSeed {
+            st: &mut *self,
+            fields: &mut fields,
+            depth: 0,
+        };
+        seed.deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(FlatFields { line: self, fields })
+    }
+}
+
+impl FlatFields<'_> {
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&str, Cow<'_, str>)) {
+        for &((a, b), v) in &self.fields {
+            let v = match v {
+                FlatVal::Line(s) => s,
+                FlatVal::Owned(x, y) => &self.line.owned[x..y],
+            };
+            f(&self.line.names[a..b], Cow::Borrowed(v));
+        }
+    }
+}
+
+struct FlatSeed<'s, 'a> {
+    st: &'s mut FlatLine,
+    fields: &'s mut Vec<((usize, usize), FlatVal<'a>)>,
+    depth: usize,
+}
+
+impl<'a> FlatSeed<'_, 'a> {
+    /// Record a value under the current prefix, as [`flatten`] names it.
+    fn emit(&mut self, v: FlatVal<'a>) {
+        let a = self.st.names.len();
+        let name = if self.st.prefix.is_empty() {
+            "value"
+        } else {
+            self.st.prefix.as_str()
+        };
+        self.st.names.push_str(name);
+        self.fields.push(((a, self.st.names.len()), v));
+    }
+
+    /// Numbers in `Value`'s form (its `Display`, not `f64`'s).
+    fn emit_number(&mut self, n: serde_json::Number) {
+        use std::fmt::Write;
+        let a = self.st.owned.len();
+        let _ = write!(self.st.owned, "{n}");
+        let b = self.st.owned.len();
+        self.emit(FlatVal::Owned(a, b));
+    }
+
+    fn emit_owned(&mut self, s: &str) {
+        let a = self.st.owned.len();
+        self.st.owned.push_str(s);
+        let b = self.st.owned.len();
+        self.emit(FlatVal::Owned(a, b));
+    }
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for FlatSeed<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for FlatSeed<'_, 'a> {
+    type Value = ();
+    fn expecting(&self, fm: &mut std::fmt::Formatter) -> std::fmt::Result {
+        fm.write_str("a JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(mut self, v: bool) -> Result<(), E> {
+        self.emit_owned(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn visit_i64<E: serde::de::Error>(mut self, v: i64) -> Result<(), E> {
+        self.emit_number(serde_json::Number::from(v));
+        Ok(())
+    }
+    fn visit_u64<E: serde::de::Error>(mut self, v: u64) -> Result<(), E> {
+        self.emit_number(serde_json::Number::from(v));
+        Ok(())
+    }
+    fn visit_f64<E: serde::de::Error>(mut self, v: f64) -> Result<(), E> {
+        // As `Value`: a float JSON cannot hold is null.
+        if let Some(n) = serde_json::Number::from_f64(v) {
+            self.emit_number(n);
+        }
+        Ok(())
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(mut self, v: &'de str) -> Result<(), E> {
+        self.emit(FlatVal::Line(v));
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(mut self, v: &str) -> Result<(), E> {
+        self.emit_owned(v);
+        Ok(())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, seq: A) -> Result<(), A::Error> {
+        // Arrays are reported whole, in their JSON form, as `flatten` does.
+        let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        self.emit_owned(&v.to_string());
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        if self.depth >= 4 {
+            let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            self.emit_owned(&v.to_string());
+            return Ok(());
+        }
+        let first_key = self.st.key_ends.len();
+        let keys_start = self.st.keys.len();
+        while map.next_key_seed(KeySeed(&mut self.st.keys))?.is_some() {
+            let kb = self.st.keys.len();
+            let ka = if self.st.key_ends.len() > first_key {
+                self.st.key_ends[self.st.key_ends.len() - 1]
+            } else {
+                keys_start
+            };
+            let key = &self.st.keys[ka..kb];
+            let seen = self.st.key_ends.len() - first_key;
+            let mut start = keys_start;
+            for &end in &self.st.key_ends[first_key..] {
+                if &self.st.keys[start..end] == key {
+                    return Err(serde::de::Error::custom("repeated key"));
+                }
+                start = end;
+            }
+            if seen >= MAX_FLAT_KEYS {
+                return Err(serde::de::Error::custom("too many keys"));
+            }
+            self.st.key_ends.push(kb);
+            let len = self.st.prefix.len();
+            if !self.st.prefix.is_empty() {
+                self.st.prefix.push('.');
+            }
+            self.st.prefix.push_str(&self.st.keys[ka..kb]);
+            map.next_value_seed(FlatSeed {
+                st: &mut *self.st,
+                fields: &mut *self.fields,
+                depth: self.depth + 1,
+            })?;
+            self.st.prefix.truncate(len);
+        }
+        self.st.key_ends.truncate(first_key);
+        self.st.keys.truncate(keys_start);
+        Ok(())
+    }
+}
+
+/// Appends a map key to the key buffer.
+struct KeySeed<'s>(&'s mut String);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = ();
+    fn expecting(&self, fm: &mut std::fmt::Formatter) -> std::fmt::Result {
+        fm.write_str("a key")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.push_str(v);
+        Ok(())
+    }
+}
+
 impl Record<'_> {
     /// Call `f(column, value)` for every non-null field (JSON objects are
     /// flattened to dotted paths, up to 4 levels).
@@ -342,6 +582,7 @@ impl Record<'_> {
                 let mut p = String::new();
                 flatten(&mut p, v, 0, f);
             }
+            Record::JsonLine { fields, .. } => fields.for_each(f),
             #[cfg(feature = "parquet")]
             Record::Parquet(r) => {
                 let mut p = String::new();
@@ -356,6 +597,7 @@ impl Record<'_> {
         match self {
             Record::Csv { .. } => None,
             Record::Json(v) => Some(Cow::Borrowed(*v)),
+            Record::JsonLine { raw, value, .. } => Some(Cow::Borrowed(line_value(raw, value))),
             #[cfg(feature = "parquet")]
             Record::Parquet(r) => Some(Cow::Owned(pq::to_json(r))),
         }
@@ -368,20 +610,29 @@ impl Record<'_> {
                 let i = headers.iter().position(|h| h == column)?;
                 rec.get(i).map(String::from_utf8_lossy)
             }
-            Record::Json(v) => {
-                let mut cur = *v;
-                for part in column.split('.') {
-                    cur = cur.get(part)?;
-                }
-                match cur {
-                    Value::String(s) => Some(Cow::Borrowed(s.as_str())),
-                    Value::Null => None,
-                    other => Some(Cow::Owned(other.to_string())),
-                }
-            }
+            Record::Json(v) => json_get(v, column),
+            Record::JsonLine { raw, value, .. } => json_get(line_value(raw, value), column),
             #[cfg(feature = "parquet")]
             Record::Parquet(r) => pq::get(r, column),
         }
+    }
+}
+
+/// The parsed value of a line [`FlatLine`] read (so it parses).
+fn line_value<'v>(raw: &[u8], value: &'v std::cell::OnceCell<Value>) -> &'v Value {
+    value.get_or_init(|| serde_json::from_slice(raw).unwrap_or(Value::Null))
+}
+
+/// The value at a dotted path.
+fn json_get<'v>(v: &'v Value, column: &str) -> Option<Cow<'v, str>> {
+    let mut cur = v;
+    for part in column.split('.') {
+        cur = cur.get(part)?;
+    }
+    match cur {
+        Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::Null => None,
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
@@ -397,19 +648,21 @@ struct LineLimited<R> {
 impl<R: Read> Read for LineLimited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' {
+        // memchr rather than a byte loop: this runs over every byte read.
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', &buf[..n]).chain(std::iter::once(n)) {
+            self.since_newline += nl - start;
+            if self.since_newline > self.max {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("line {} is longer than {} bytes", self.line + 1, self.max),
+                ));
+            }
+            if nl < n {
                 self.since_newline = 0;
                 self.line += 1;
-            } else {
-                self.since_newline += 1;
-                if self.since_newline > self.max {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("line {} is longer than {} bytes", self.line + 1, self.max),
-                    ));
-                }
             }
+            start = nl + 1;
         }
         Ok(n)
     }
@@ -491,6 +744,8 @@ pub fn read_records(
             let mut r = BufReader::with_capacity(1 << 20, file);
             let mut buf = Vec::new();
             let mut line = 0u64;
+            let mut flat = FlatLine::default();
+            let mut cap = 8;
             loop {
                 buf.clear();
                 let n = (&mut r).take(limits.max_line_bytes as u64 + 1).read_until(b'\n', &mut buf).map_err(|e| format!("{}: read error: {e}", path.display()))?;
@@ -523,19 +778,33 @@ pub fn read_records(
                 if trimmed.is_empty() {
                     continue;
                 }
-                match serde_json::from_slice::<Value>(trimmed) {
-                    Ok(v) => {
-                        stats.rows += 1;
-                        if f(stats.rows, line, Record::Json(&v)).is_break() {
-                            stats.stopped = Some("stopped by caller".into());
-                            break;
-                        }
-                        if limits.max_rows.is_some_and(|m| stats.rows >= m) {
-                            stats.stopped = Some(format!("row limit {} reached", stats.rows));
-                            break;
-                        }
+                let (value, fields);
+                let cell = std::cell::OnceCell::new();
+                let rec = match flat.parse(trimmed, cap) {
+                    Some(fl) => {
+                        cap = fl.len();
+                        fields = fl;
+                        Record::JsonLine { fields: &fields, raw: trimmed, value: &cell }
                     }
-                    Err(e) => stats.error(limits.max_errors_kept, line, format!("line {line}: invalid JSON: {e}")),
+                    None => match serde_json::from_slice::<Value>(trimmed) {
+                        Ok(v) => {
+                            value = v;
+                            Record::Json(&value)
+                        }
+                        Err(e) => {
+                            stats.error(limits.max_errors_kept, line, format!("line {line}: invalid JSON: {e}"));
+                            continue;
+                        }
+                    },
+                };
+                stats.rows += 1;
+                if f(stats.rows, line, rec).is_break() {
+                    stats.stopped = Some("stopped by caller".into());
+                    break;
+                }
+                if limits.max_rows.is_some_and(|m| stats.rows >= m) {
+                    stats.stopped = Some(format!("row limit {} reached", stats.rows));
+                    break;
                 }
             }
             Ok(stats)
@@ -690,6 +959,143 @@ pub fn sample(path: &Path, format: Format, n: u64) -> Result<Vec<Vec<(String, St
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// Reads in chunks of `chunk` bytes; the error, if any, and its line.
+    fn line_limited(text: &str, max: usize, chunk: usize) -> Result<(), String> {
+        let mut r = LineLimited {
+            inner: text.as_bytes(),
+            since_newline: 0,
+            max,
+            line: 0,
+        };
+        let mut buf = vec![0u8; chunk];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    #[test]
+    fn line_limit_counts_across_reads() {
+        let t = "abc\nabcde\n\nabcdef\nab";
+        for chunk in [1, 2, 3, 5, 7, 64] {
+            assert_eq!(line_limited(t, 6, chunk), Ok(()), "chunk {chunk}");
+            assert_eq!(
+                line_limited(t, 5, chunk),
+                Err("line 4 is longer than 5 bytes".into()),
+                "chunk {chunk}"
+            );
+            assert_eq!(
+                line_limited("abcdef", 5, chunk),
+                Err("line 1 is longer than 5 bytes".into()),
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    fn via_value(raw: &str) -> Vec<(String, String)> {
+        let v: Value = serde_json::from_str(raw).unwrap();
+        let mut out = Vec::new();
+        Record::Json(&v).for_each_field(&mut |c, x| out.push((c.to_string(), x.into_owned())));
+        out
+    }
+
+    fn via_flat(flat: &mut FlatLine, raw: &str) -> Option<Vec<(String, String)>> {
+        let fields = flat.parse(raw.as_bytes(), 4)?;
+        let mut out = Vec::new();
+        fields.for_each(&mut |c, x| out.push((c.to_string(), x.into_owned())));
+        Some(out)
+    }
+
+    #[test]
+    fn flat_json_lines_equal_the_parsed_value() {
+        let mut flat = FlatLine::default();
+        let mut lines: Vec<String> = [
+            r#"{"id": 7, "prompt": "call +1 415 555 0132", "meta": {"ip": "10.0.0.1", "n": -3}, "label": "benign"}"#,
+            r#"{"a": "esc\"aped\n\u00e9", "b": 1.5, "c": 1e21, "d": -0.0, "e": true, "f": null, "g": [1, "x", {"y": 2}], "h": {}}"#,
+            r#"{"l1": {"l2": {"l3": {"l4": {"l5": "deep"}, "s": "x"}}}, "": "empty key", "k": {"": 1}}"#,
+            r#"{"x.y": "dotted", "x": {"y": "nested"}, "big": 18446744073709551615, "neg": -9223372036854775808}"#,
+            r#""just a string""#,
+            r#"[1, 2, {"a": 3}]"#,
+            r#"42"#,
+            r#"null"#,
+            r#"{"u": "\ud83d\ude00 emoji", "t": "tab\tin"}"#,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Generated records: nesting, key orders, numbers and escapes.
+        let mut seed: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..300 {
+            let mut v = serde_json::Map::new();
+            for k in 0..(next() % 6) {
+                let key = ["a", "b", "meta", "text", "é", "a.b"][(next() % 6) as usize];
+                let val = match next() % 7 {
+                    0 => Value::from(next() as i64),
+                    1 => Value::from((next() % 1000) as f64 / 7.0),
+                    2 => Value::from(format!("v{k} \"q\" \\ ü")),
+                    3 => serde_json::json!({"in": {"deeper": [k, null]}, "s": "x"}),
+                    4 => Value::Null,
+                    5 => Value::Bool(next() % 2 == 0),
+                    _ => serde_json::json!([]),
+                };
+                v.insert(key.to_string(), val);
+            }
+            lines.push(Value::Object(v).to_string());
+        }
+        for l in &lines {
+            assert_eq!(via_flat(&mut flat, l), Some(via_value(l)), "{l}");
+        }
+        // A repeated key (a `Value` keeps the last value at the first
+        // key's place) and bad lines go to the `Value` parser.
+        for l in [
+            r#"{"a": 1, "b": 2, "a": null}"#,
+            r#"{"a": 1"#,
+            r#"{"a": 1} x"#,
+            "{\"a\": \"\\ud800\"}",
+        ] {
+            assert_eq!(via_flat(&mut flat, l), None, "{l}");
+        }
+        let many: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
+        assert_eq!(
+            via_flat(&mut flat, &format!("{{{}}}", many.join(","))),
+            None
+        );
+    }
+
+    #[test]
+    fn json_lines_keep_get_and_json_through_the_flat_reader() {
+        let d = tempfile::tempdir().unwrap();
+        let jl = d.path().join("a.jsonl");
+        std::fs::write(
+            &jl,
+            "{\"a\": {\"b\": \"x\"}, \"n\": [1, 2]}\n{\"a\": 1, \"a\": {\"b\": \"dup\"}}\n",
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        read_records(&jl, Format::Jsonl, &Limits::default(), |_, _, rec| {
+            got.push((
+                rec.get("a.b").map(|c| c.into_owned()),
+                rec.get("n").map(|c| c.into_owned()),
+                rec.json().unwrap().into_owned(),
+            ));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(got[0].0.as_deref(), Some("x"));
+        assert_eq!(got[0].1.as_deref(), Some("[1,2]"));
+        assert_eq!(got[0].2, serde_json::json!({"a": {"b": "x"}, "n": [1, 2]}));
+        assert_eq!(got[1].0.as_deref(), Some("dup"));
+    }
 
     #[test]
     fn reads_csv_jsonl_json_and_survives_bad_rows() {
