@@ -9,6 +9,11 @@
 
 mod cmd;
 
+// mimalloc: glibc malloc and free were 11% of the gateway's CPU per request
+// under load (docs/benchmarks/gateway.md), and every command allocates.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
