@@ -242,19 +242,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<DataScanReport, String> {
             if hits.is_empty() {
                 return;
             }
-            c.rows_with_pii += 1;
-            for h in &hits {
-                *c.counts.entry(h.kind.as_str().to_string()).or_default() += 1;
-            }
-            if c.rows.len() < 20 {
-                c.rows.push(row);
-            }
-            if c.examples.len() < 3 {
-                let red = pii::redact(&v, &hits);
-                c.examples.push(rampart_core::redact::sanitize_for_display(
-                    &rampart_core::redact::truncate(&red, 120),
-                ));
-            }
+            record_hits(c, &v, row, &hits);
         });
         if do_poison && samples.len() < opts.max_samples && sample_bytes < MAX_SAMPLE_BYTES {
             if let (Some(t), Some(l)) = (
@@ -476,6 +464,24 @@ pub fn render(r: &DataScanReport) -> String {
     s
 }
 
+/// Add one cell's PII hits (non-empty) to its column's report: counts by
+/// kind, the first rows, and up to three redacted examples.
+fn record_hits(c: &mut ColumnReport, v: &str, row: u64, hits: &[Hit]) {
+    c.rows_with_pii += 1;
+    for h in hits {
+        *c.counts.entry(h.kind.as_str().to_string()).or_default() += 1;
+    }
+    if c.rows.len() < 20 {
+        c.rows.push(row);
+    }
+    if c.examples.len() < 3 {
+        let red = pii::redact(v, hits);
+        c.examples.push(rampart_core::redact::sanitize_for_display(
+            &rampart_core::redact::truncate(&red, 120),
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,19 +513,7 @@ mod tests {
                 if hits.is_empty() {
                     return;
                 }
-                c.rows_with_pii += 1;
-                for h in &hits {
-                    *c.counts.entry(h.kind.as_str().to_string()).or_default() += 1;
-                }
-                if c.rows.len() < 20 {
-                    c.rows.push(row);
-                }
-                if c.examples.len() < 3 {
-                    let red = pii::redact(&v, &hits);
-                    c.examples.push(rampart_core::redact::sanitize_for_display(
-                        &rampart_core::redact::truncate(&red, 120),
-                    ));
-                }
+                record_hits(c, &v, row, &hits);
             });
             ControlFlow::Continue(())
         })
