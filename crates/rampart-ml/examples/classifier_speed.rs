@@ -6,27 +6,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-fn one_kb(seed: &str) -> String {
-    let mut s = String::new();
-    while s.len() < 1024 {
-        s.push_str(seed);
-    }
-    let mut end = 1024;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.truncate(end);
-    s
-}
-
-/// CPU time of this thread (ns): on a shared machine wall time counts
-/// other processes' turns; this does not.
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
+mod support;
+use support::{cpu_ns, one_kb};
 
 fn main() {
     let texts = [
