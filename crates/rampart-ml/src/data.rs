@@ -594,18 +594,7 @@ impl TrainReport {
             "- Shipped file SHA-256: `{}`\n- Reproduce: `rampart detector train --model {} --out {}.bin` (reads `$RAMPART_SHARED_DATA`; bit-for-bit identical: fixed seed, single-threaded)\n- Split: {}\n- Examples: {} train (incl. augmentation), {} calibration, {} held-aside test\n\n",
             self.model_sha256, self.model, self.model, self.split, self.train_examples, self.calib_examples, self.test_examples
         ));
-        s.push_str("## Training files\n\n| file | SHA-256 | role | cap | records | used |\n|---|---|---|---|---|---|\n");
-        for f in &self.files {
-            s.push_str(&format!(
-                "| `{}` | `{}` | {:?} | {} | {} | {} |\n",
-                f.path,
-                f.sha256,
-                f.role,
-                f.cap.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-                f.records,
-                f.used
-            ));
-        }
+        s.push_str(&training_files_table(&self.files));
         s.push_str("\nFiles with role `MeasureOnly` are never trained on (licence); they are only scored.\n\n");
         let t = &self.test;
         s.push_str(&format!(
@@ -633,4 +622,25 @@ impl TrainReport {
         }
         s
     }
+}
+
+/// A model card's "Training files" section: heading and one table row per
+/// file (path, SHA-256, role, cap, records read, records used). Shared by
+/// every model card writer so the cards read alike.
+pub fn training_files_table(files: &[FileInfo]) -> String {
+    let mut s = String::from(
+        "## Training files\n\n| file | SHA-256 | role | cap | records | used |\n|---|---|---|---|---|---|\n",
+    );
+    for f in files {
+        s.push_str(&format!(
+            "| `{}` | `{}` | {:?} | {} | {} | {} |\n",
+            f.path,
+            f.sha256,
+            f.role,
+            f.cap.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            f.records,
+            f.used
+        ));
+    }
+    s
 }

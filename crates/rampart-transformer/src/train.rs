@@ -325,18 +325,8 @@ impl HeadReport {
         for (f, h) in &self.model_files {
             s.push_str(&format!("| `{f}` | `{h}` |\n"));
         }
-        s.push_str("\n## Training files\n\n| file | SHA-256 | role | cap | records | used |\n|---|---|---|---|---|---|\n");
-        for f in &self.data_files {
-            s.push_str(&format!(
-                "| `{}` | `{}` | {:?} | {} | {} | {} |\n",
-                f.path,
-                f.sha256,
-                f.role,
-                f.cap.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-                f.records,
-                f.used
-            ));
-        }
+        s.push('\n');
+        s.push_str(&data::training_files_table(&self.data_files));
         s.push_str("\nFiles with role `MeasureOnly` are never trained on; they are only scored.\n\n## Held-aside test split\n\n| scorer | positives | negatives | TPR @ 0.5 | FPR @ 0.5 | TPR @ 1% FPR | ROC AUC |\n|---|---|---|---|---|---|---|\n");
         for (name, m) in [
             ("transformer head", &self.test_transformer),
