@@ -956,6 +956,16 @@ static RULESET: Lazy<RuleSet> = Lazy::new(|| {
     }
 });
 
+/// Compile every rule's regex now. Rules compile on first use so that a
+/// one-shot `rampart check` pays only for the rules its text wakes; a
+/// long-running server calls this at start-up instead, so that no request
+/// pays for a first compile.
+pub fn precompile_rules() {
+    for c in &RULESET.rules {
+        let _ = c.re();
+    }
+}
+
 /// Ids, categories and messages of every rule (for docs and `--list-rules`).
 pub fn rule_catalogue() -> Vec<(&'static str, &'static str, f32, &'static str)> {
     RULES
@@ -1288,9 +1298,7 @@ mod tests {
         assert!(RULESET.rules.len() == RULES.len() && RULES.len() <= 64);
         // Regexes compile lazily in use; compile every one here so that a
         // bad pattern fails the tests, not a request.
-        for c in &RULESET.rules {
-            let _ = c.re();
-        }
+        precompile_rules();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), RULES.len());

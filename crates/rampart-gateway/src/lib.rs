@@ -107,6 +107,9 @@ pub fn run_gateway(path: &std::path::Path, listen_override: Option<String>) -> a
     if let Some(l) = listen_override {
         cfg.server.listen = l;
     }
+    // The detection rules compile lazily; a server compiles them off the
+    // request path, beside start-up, so no early request pays for it.
+    std::thread::spawn(rampart_detect::injection::precompile_rules);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
