@@ -28,7 +28,6 @@
 use crate::classifier;
 use crate::normalize::{View, ViewKind};
 use crate::{DetectInput, Detector, Source};
-use aho_corasick::AhoCorasick;
 use once_cell::sync::Lazy;
 use rampart_core::{Finding, Framework, Severity, Span};
 use regex::Regex;
@@ -886,7 +885,10 @@ const FILLER: &str = r"(?:[\s,;]+(?:like|um+|uh+m?|erm?|hmm+|you\s+know|i\s+mean
 
 struct RuleSet {
     rules: Vec<Compiled>,
-    prefilter: AhoCorasick,
+    /// The keywords, walked in lanes ([`crate::lanes`]), and the longest.
+    prefilter: (aho_corasick::dfa::DFA, usize),
+    #[cfg(test)]
+    keywords: Vec<String>,
     /// For each prefilter pattern, the rules it enables and the word
     /// boundaries that rule needs around it.
     pattern_rules: Vec<Vec<(usize, Bounds)>>,
@@ -942,16 +944,12 @@ static RULESET: Lazy<RuleSet> = Lazy::new(|| {
             }
         }
     }
-    let prefilter = AhoCorasick::builder()
-        // A DFA: the fastest search on every text, built once.
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .ascii_case_insensitive(true)
-        .match_kind(aho_corasick::MatchKind::Standard)
-        .build(&kws)
-        .expect("keyword automaton");
+    let prefilter = crate::lanes::build(&kws);
     RuleSet {
         rules,
         prefilter,
+        #[cfg(test)]
+        keywords: kws,
         pattern_rules,
     }
 });
@@ -1022,14 +1020,16 @@ fn candidates_with(text: &str, check_bounds: bool) -> Option<[bool; 64]> {
     let mut candidates = [false; 64];
     let mut any = false;
     let bytes = text.as_bytes();
-    for m in rs.prefilter.find_overlapping_iter(text) {
-        for &(r, bounds) in &rs.pattern_rules[m.pattern().as_usize()] {
-            if !check_bounds || bounds.hold(bytes, m.start(), m.end()) {
+    let (dfa, longest) = &rs.prefilter;
+    crate::lanes::for_each_match(dfa, *longest, bytes, |p, start, end| {
+        for &(r, bounds) in &rs.pattern_rules[p.as_usize()] {
+            if !check_bounds || bounds.hold(bytes, start, end) {
                 candidates[r] = true;
                 any = true;
             }
         }
-    }
+        true
+    });
     any.then_some(candidates)
 }
 
@@ -1332,10 +1332,24 @@ mod tests {
                 }
             }
         }
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&RULESET.keywords)
+            .unwrap();
         for t in &texts {
             let v = crate::normalize::normalize(t);
             let text = &v.normalized.text;
             let cands = candidate_rules(text).unwrap_or([false; 64]);
+            // The lanes see what one overlapping search sees.
+            let mut want = [false; 64];
+            for m in ac.find_overlapping_iter(text.as_ref()) {
+                for &(r, bounds) in &RULESET.pattern_rules[m.pattern().as_usize()] {
+                    if bounds.hold(text.as_bytes(), m.start(), m.end()) {
+                        want[r] = true;
+                    }
+                }
+            }
+            assert_eq!(cands, want, "{t}");
             let plain = candidates_with(text, false).unwrap_or([false; 64]);
             for (i, c) in RULESET.rules.iter().enumerate() {
                 if plain[i] && c.re().is_match(text) {

@@ -21,6 +21,7 @@ pub mod classifier;
 pub mod config;
 pub mod harm;
 pub mod injection;
+mod lanes;
 pub mod normalize;
 pub mod output;
 pub mod pii;

@@ -686,11 +686,23 @@ static ROT13_KEYWORDS: Lazy<aho_corasick::AhoCorasick> = Lazy::new(|| {
         .map(|w| w.chars().map(rot13).collect())
         .collect();
     aho_corasick::AhoCorasick::builder()
-        // A DFA: the fastest search on every text, built once.
+        // A DFA: the fastest search on every text, built once. No
+        // prefilter: the rot13'd words start with common letters, so a
+        // prefilter stops at most bytes and costs more than it skips.
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false)
         .ascii_case_insensitive(true)
         .build(words)
         .expect("static automaton")
+});
+
+/// [`ROT13_KEYWORDS`] for [`crate::lanes`].
+static ROT13_LANES: Lazy<(aho_corasick::dfa::DFA, usize)> = Lazy::new(|| {
+    crate::lanes::build(
+        DECODE_WORDS
+            .iter()
+            .map(|w| w.chars().map(rot13).collect::<String>()),
+    )
 });
 
 fn decode_all<'a>(v: &View<'_>, depth: u8, budget: &mut Budget, out: &mut Vec<View<'a>>) {
@@ -746,7 +758,19 @@ fn decode_all<'a>(v: &View<'_>, depth: u8, budget: &mut Budget, out: &mut Vec<Vi
     // when they reveal something worth reading.
     if depth == 1 && text.bytes().any(|b| b.is_ascii_alphabetic()) {
         // Keyword counts first; a view is built only when it is kept.
-        let hits = ROT13_KEYWORDS.find_iter(text).count();
+        // Most texts hold no rot13'd keyword: two overlapping occurrences
+        // (a bound on the count below) are looked for in lanes first.
+        let mut maybe = 0;
+        let (dfa, longest) = &*ROT13_LANES;
+        crate::lanes::for_each_match(dfa, *longest, bytes, |_, _, _| {
+            maybe += 1;
+            maybe < 2
+        });
+        let hits = if maybe < 2 {
+            maybe
+        } else {
+            ROT13_KEYWORDS.find_iter(text).count()
+        };
         let mut base: Option<usize> = None;
         let mut base_count =
             || *base.get_or_insert_with(|| DECODE_KEYWORDS.find_iter(text).count());

@@ -216,7 +216,11 @@ static RULES: &[Rule] = &[
     r(
         "RAMP-SEC-025",
         "twilio-api-key",
-        &["sk"],
+        // "sk" alone wakes the rule on most prose ("ask", "task", "risk").
+        &[
+            "sk0", "sk1", "sk2", "sk3", "sk4", "sk5", "sk6", "sk7", "sk8", "sk9", "ska", "skb",
+            "skc", "skd", "ske", "skf",
+        ],
         r"\b(SK[0-9a-f]{32})\b",
         3.0,
     ),
@@ -520,32 +524,26 @@ static BARE_VALUE: Lazy<Regex> = Lazy::new(|| {
 });
 
 /// Stems that every [`KEYWORD_ASSIGN`] name contains (`password`/`passwd`,
-/// `pwd`, `secret`, `token`, `api_key`, `access_key`, `private_key`,
-/// `auth_key`, `credential`).
-static ASSIGN_STEMS: Lazy<AhoCorasick> = Lazy::new(|| {
-    AhoCorasick::builder()
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .ascii_case_insensitive(true)
-        .build([
-            "passw",
-            "pwd",
-            "secret",
-            "token",
-            "api",
-            "access",
-            "private",
-            "auth",
-            "credential",
-        ])
-        .expect("keyword automaton")
-});
-
-/// Whether [`KEYWORD_ASSIGN`] can match. Its `(?i)` is Unicode case folding
-/// (`ſ` matches `s`, the Kelvin sign `k`), so text that is not ASCII always
-/// goes to the regex.
-fn may_name_a_secret(text: &str) -> bool {
-    !text.is_ascii() || ASSIGN_STEMS.is_match(text)
-}
+/// `pwd`, `secret`, `token`, `api_key`/`apikey`, `access_key`,
+/// `private_key`, `auth_key`, `credential`; `api` alone would wake the
+/// regex on "capital" and "rapid"). [`keyword_groups`] looks for them; the
+/// regex's `(?i)` is Unicode case folding (`ſ` matches `s`, the Kelvin sign
+/// `k`), so text that is not ASCII always goes to the regex.
+const ASSIGN_STEM_WORDS: [&str; 13] = [
+    "passw",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "access_key",
+    "accesskey",
+    "private_key",
+    "privatekey",
+    "auth_key",
+    "authkey",
+    "credential",
+];
 
 fn is_value_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-')
@@ -783,8 +781,9 @@ fn compiled_rule<'a>(rule: &Rule, slot: &'a std::sync::OnceLock<Regex>) -> &'a R
 /// Whether [`KEYWORD_ASSIGN`] can match: a secret-named stem and one of the
 /// separators (`=` or `:`, which have no case variants), both superset
 /// tests.
-fn may_assign_a_secret(text: &str) -> bool {
-    memchr::memchr2(b'=', b':', text.as_bytes()).is_some() && may_name_a_secret(text)
+fn may_assign_a_secret(text: &str, groups: u8) -> bool {
+    memchr::memchr2(b'=', b':', text.as_bytes()).is_some()
+        && (groups & G_STEM != 0 || !text.is_ascii())
 }
 
 /// The credential-format rules and secret-named assignments (severity
@@ -793,7 +792,13 @@ fn credential_hits(text: &str, hits: &mut Vec<Hit>) {
     let c = &*COMPILED;
     let mut run = [false; 96];
     let mut any = false;
-    for m in c.prefilter.find_overlapping_iter(text) {
+    let groups = keyword_groups(text.as_bytes());
+    let rule_keywords = if groups & G_RULE != 0 {
+        Some(c.prefilter.find_overlapping_iter(text))
+    } else {
+        None
+    };
+    for m in rule_keywords.into_iter().flatten() {
         run[c.pattern_rule[m.pattern().as_usize()]] = true;
         any = true;
     }
@@ -825,7 +830,7 @@ fn credential_hits(text: &str, hits: &mut Vec<Hit>) {
         }
     }
     // Secret-named assignments (`password = ...`, `"api_key": "..."`).
-    let assign_candidates = if may_assign_a_secret(text) {
+    let assign_candidates = if may_assign_a_secret(text, groups) {
         Some(KEYWORD_ASSIGN.captures_iter(text))
     } else {
         None
@@ -892,53 +897,91 @@ pub struct SecretSpan {
 /// about two automaton passes over the text; callers scanning many short
 /// texts (dataset cells) use it to skip them.
 pub fn may_hold_credential(text: &str) -> bool {
-    any_keyword_prefix(text.as_bytes()) || may_assign_a_secret(text)
+    let g = keyword_groups(text.as_bytes());
+    g & G_RULE != 0 || may_assign_a_secret(text, g)
 }
 
-/// Keyword bytes [`any_keyword_prefix`] looks for: a keyword's first bytes
+/// Keyword bytes [`keyword_groups`] looks for: a keyword's first bytes
 /// occur wherever it does, so the prefixes lose no match, and short
 /// patterns let a text be split into lanes that overlap by little.
 const PREFIX_LEN: usize = 8;
 
-static KEYWORD_PREFIXES: Lazy<aho_corasick::dfa::DFA> = Lazy::new(|| {
-    let mut p: Vec<&str> = RULES
+/// [`keyword_groups`] bit: the first bytes of a credential rule's keyword.
+const G_RULE: u8 = 1;
+/// [`keyword_groups`] bit: the first bytes of an [`ASSIGN_STEMS`] stem.
+const G_STEM: u8 = 2;
+
+/// One automaton for both prefilters of [`credential_hits`], so that text
+/// with no candidate (most prompts) costs one pass instead of two.
+struct Prefixes {
+    dfa: aho_corasick::dfa::DFA,
+    /// [`G_RULE`] / [`G_STEM`] bits of each pattern.
+    group: Vec<u8>,
+}
+
+static KEYWORD_PREFIXES: Lazy<Prefixes> = Lazy::new(|| {
+    let mut p: Vec<(String, u8)> = RULES
         .iter()
         .flat_map(|r| r.keywords)
-        .map(|k| &k[..k.len().min(PREFIX_LEN)])
+        .map(|k| (k[..k.len().min(PREFIX_LEN)].to_ascii_lowercase(), G_RULE))
+        .chain(
+            ASSIGN_STEM_WORDS
+                .iter()
+                .map(|k| (k[..k.len().min(PREFIX_LEN)].to_string(), G_STEM)),
+        )
         .collect();
     p.sort_unstable();
-    p.dedup();
-    aho_corasick::dfa::Builder::new()
+    // A prefix that is both kinds keeps both bits.
+    let mut merged: Vec<(String, u8)> = Vec::new();
+    for (k, g) in p {
+        match merged.last_mut() {
+            Some((last, bits)) if *last == k => *bits |= g,
+            _ => merged.push((k, g)),
+        }
+    }
+    let dfa = aho_corasick::dfa::Builder::new()
         .ascii_case_insensitive(true)
         .prefilter(false)
-        .build(p)
-        .expect("keyword automaton")
+        .build(merged.iter().map(|(k, _)| k))
+        .expect("keyword automaton");
+    Prefixes {
+        dfa,
+        group: merged.into_iter().map(|(_, g)| g).collect(),
+    }
 });
 
-/// Whether the first [`PREFIX_LEN`] bytes of any rule keyword occur in `t`
-/// (ASCII case-insensitive), a superset of the rules' prefilter. Each DFA
-/// step waits on the previous step's table load, so a long text is cut
-/// into four lanes, overlapping by a prefix less one byte so that no
-/// occurrence is split, and walked together: about twice as fast.
-fn any_keyword_prefix(t: &[u8]) -> bool {
+/// Which prefilter groups ([`G_RULE`], [`G_STEM`]) have a keyword prefix in
+/// `t` (ASCII case-insensitive): a superset of the rules' prefilter and of
+/// [`ASSIGN_STEMS`]. Each DFA step waits on the previous step's table load,
+/// so a long text is cut into four lanes, overlapping by a prefix less one
+/// byte so that no occurrence is split, and walked together: about twice as
+/// fast as one walk.
+fn keyword_groups(t: &[u8]) -> u8 {
     use aho_corasick::automaton::Automaton;
     use aho_corasick::Anchored;
     const OVERLAP: usize = PREFIX_LEN - 1;
-    let dfa = &*KEYWORD_PREFIXES;
+    const ALL: u8 = G_RULE | G_STEM;
+    let Prefixes { dfa, group } = &*KEYWORD_PREFIXES;
     let Ok(start) = dfa.start_state(Anchored::No) else {
-        return true;
+        return ALL;
     };
-    let walk = |mut s, part: &[u8]| {
+    // Match states are rare in text, so their patterns are read only there.
+    let groups_of =
+        |s| (0..dfa.match_len(s)).fold(0u8, |g, i| g | group[dfa.match_pattern(s, i).as_usize()]);
+    let walk = |mut s, part: &[u8], mut found: u8| {
         for &b in part {
             s = dfa.next_state(Anchored::No, s, b);
             if dfa.is_match(s) {
-                return true;
+                found |= groups_of(s);
+                if found == ALL {
+                    break;
+                }
             }
         }
-        false
+        found
     };
     if t.len() < 4 * (OVERLAP + 16) {
-        return walk(start, t);
+        return walk(start, t, 0);
     }
     let q = t.len() / 4;
     let lanes = [
@@ -948,16 +991,35 @@ fn any_keyword_prefix(t: &[u8]) -> bool {
         &t[3 * q - OVERLAP..],
     ];
     let mut s = [start; 4];
+    let mut found = 0u8;
     for i in 0..q {
         for (sk, lane) in s.iter_mut().zip(&lanes) {
             *sk = dfa.next_state(Anchored::No, *sk, lane[i]);
         }
         if s.iter().any(|&x| dfa.is_match(x)) {
-            return true;
+            for &x in &s {
+                if dfa.is_match(x) {
+                    found |= groups_of(x);
+                }
+            }
+            if found == ALL {
+                return found;
+            }
         }
     }
     // Lanes 1 and 2 have their overlap left, lane 3 the rest of the text.
-    s.iter().zip(&lanes).any(|(&sk, lane)| walk(sk, &lane[q..]))
+    for (&sk, lane) in s.iter().zip(&lanes) {
+        found = walk(sk, &lane[q..], found);
+        if found == ALL {
+            break;
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+fn any_keyword_prefix(t: &[u8]) -> bool {
+    keyword_groups(t) & G_RULE != 0
 }
 
 /// The findings of [`scan_text`] with severity medium or above (credential
@@ -1249,6 +1311,65 @@ mod tests {
         }
         for len in [0, 91, 92, 500] {
             assert!(!any_keyword_prefix(fill(len).as_bytes()));
+        }
+    }
+
+    #[test]
+    fn every_secret_name_the_assignment_regex_accepts_holds_a_stem() {
+        for name in [
+            "password",
+            "passwd",
+            "pwd",
+            "secret",
+            "token",
+            "api_key",
+            "apikey",
+            "access_key",
+            "accesskey",
+            "private_key",
+            "privatekey",
+            "client_secret",
+            "clientsecret",
+            "auth_key",
+            "authkey",
+            "credential",
+            "credentials",
+        ] {
+            for n in [
+                name.to_string(),
+                name.to_ascii_uppercase(),
+                format!("db.{name}_x"),
+            ] {
+                let t = format!("{n} = 'Zq8vL2mX9pR4tY7wB1nC5kJ3'");
+                assert!(KEYWORD_ASSIGN.is_match(&t), "{t}");
+                assert!(keyword_groups(t.as_bytes()) & G_STEM != 0, "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn keyword_groups_see_every_stem_and_agree_with_one_automaton_per_group() {
+        let stems = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(ASSIGN_STEM_WORDS)
+            .unwrap();
+        let fill = |n: usize| "#".repeat(n);
+        for k in ASSIGN_STEM_WORDS {
+            for len in [0, 30, 91, 92, 150, 301] {
+                for p in (0..=len).step_by(7) {
+                    let t = format!("{}{}{}", fill(p), k.to_ascii_uppercase(), fill(len - p));
+                    assert!(keyword_groups(t.as_bytes()) & G_STEM != 0, "{k} at {p}");
+                }
+            }
+        }
+        // Group bits on generated texts: a rule prefix wherever the rules'
+        // own prefilter matches, a stem wherever the stems occur.
+        for t in generated_texts() {
+            let g = keyword_groups(t.as_bytes());
+            if COMPILED.prefilter.is_match(&t) {
+                assert!(g & G_RULE != 0, "{t:?}");
+            }
+            assert_eq!(g & G_STEM != 0, stems.is_match(&t), "{t:?}");
         }
     }
 
