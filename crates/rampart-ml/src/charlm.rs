@@ -47,7 +47,28 @@ pub struct CharLmMeta {
     /// window alone.
     #[serde(default)]
     pub combiner: Vec<f32>,
+    /// How much the combiner's logit is lowered per unit of
+    /// [`length_term`] (0 in models without it). The features are maxima
+    /// over every window of a text, and the maximum of more windows is
+    /// higher by chance alone: without this, benign prompts of a few
+    /// kilobytes were flagged many times as often as the short texts the
+    /// threshold was set on.
+    #[serde(default)]
+    pub length_penalty: f32,
 }
+
+/// `ln(max(1, symbols / LENGTH_KNEE))`: how far past the knee a text's
+/// maxima were taken, on a log scale (the expected maximum of n samples
+/// grows with `ln n`). Texts up to the knee, the length of nearly every
+/// text the threshold is set on, are judged as the threshold was set: a
+/// penalty that starts earlier lowers the threshold for short texts (short
+/// code, tables and non-English questions then cross it).
+pub fn length_term(symbols: usize) -> f32 {
+    (symbols as f32 / LENGTH_KNEE).max(1.0).ln()
+}
+
+/// Symbols up to which [`length_term`] is 0.
+pub const LENGTH_KNEE: f32 = 256.0;
 
 /// What the detector measures in a text (see [`CharLm::features`]).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -64,6 +85,8 @@ pub struct SuffixFeatures {
     /// The LM sees these one at a time; their density is what marks
     /// optimised token soup.
     pub oddities: f32,
+    /// Symbols scored (code and table lines left out), for [`length_term`].
+    pub symbols: usize,
 }
 
 /// Number of values in [`SuffixFeatures::as_array`].
@@ -194,12 +217,63 @@ pub fn symbols(text: &str, out: &mut Vec<u8>) {
         } else {
             let mut prev_non_ascii_word = false;
             let mut prev_digit = false;
-            for c in core.chars() {
-                // Accented Latin letters read as their base letter.
-                let c = if !c.is_ascii() && c.is_alphabetic() {
+            let mut chars = core.chars().peekable();
+            while let Some(c) = chars.next() {
+                // A quantity is one symbol with its separators, sign and
+                // unit ("18,400", "4.1%", "$2.5k", "2.3M", "21st"): figures
+                // in business or science prose are not unusual text, but
+                // their punctuation, one character at a time, reads so.
+                let next = chars.peek().copied();
+                let next_digit = next.is_some_and(|n| n.is_ascii_digit());
+                let separator = if prev_digit {
+                    matches!(c, '.' | ',')
+                } else {
+                    matches!(c, '$' | '€' | '£' | '¥' | '+' | '-' | '~')
+                };
+                if separator && next_digit {
+                    continue;
+                }
+                if prev_digit && c == '%' {
+                    continue;
+                }
+                if prev_digit && c.is_ascii_alphabetic() {
+                    // A unit or ordinal glued to the figure (`2.3M`, `$1.2bn`,
+                    // `21st`, `5kg`): the letters up to the token's next
+                    // non-letter, when they are one of [`UNITS`].
+                    let mut unit = [0u8; 4];
+                    let mut len = 0;
+                    let mut ahead = chars.clone();
+                    unit[0] = c.to_ascii_lowercase() as u8;
+                    len += 1;
+                    while let Some(&n) = ahead.peek() {
+                        if !n.is_alphanumeric() {
+                            break;
+                        }
+                        if len == unit.len() || !n.is_ascii_alphabetic() {
+                            len = usize::MAX;
+                            break;
+                        }
+                        unit[len] = n.to_ascii_lowercase() as u8;
+                        len += 1;
+                        ahead.next();
+                    }
+                    if len <= unit.len() && UNITS.contains(&&unit[..len]) {
+                        for _ in 1..len {
+                            chars.next();
+                        }
+                        continue;
+                    }
+                }
+                // Accented Latin letters read as their base letter, and
+                // typographic punctuation (smart quotes, dashes) as its
+                // ASCII form: word processors and phones type it for the
+                // user, so it says nothing about how natural the text is.
+                let c = if c.is_ascii() {
+                    c
+                } else if c.is_alphabetic() {
                     fold_latin(c)
                 } else {
-                    c
+                    fold_typographic(c)
                 };
                 let is_naw = !c.is_ascii() && c.is_alphabetic();
                 if is_naw {
@@ -237,6 +311,27 @@ pub fn symbols(text: &str, out: &mut Vec<u8>) {
         if !ws.is_empty() && out.last() != Some(&b' ') {
             out.push(b' ');
         }
+    }
+}
+
+/// Units, magnitudes and ordinal endings read as part of the figure they
+/// follow (lower-cased).
+const UNITS: &[&[u8]] = &[
+    b"k", b"m", b"b", b"x", b"bn", b"mn", b"mm", b"cm", b"km", b"kg", b"mg", b"g", b"ml", b"l",
+    b"s", b"ms", b"h", b"hz", b"khz", b"mhz", b"ghz", b"kb", b"mb", b"gb", b"tb", b"pp", b"bp",
+    b"bps", b"st", b"nd", b"rd", b"th", b"am", b"pm", b"d", b"y", b"yr", b"yrs", b"min",
+];
+
+fn fold_typographic(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}' | '\u{2032}' => '\'',
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' | '\u{00ab}' | '\u{00bb}'
+        | '\u{2033}' => '"',
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+        | '\u{2212}' => '-',
+        '\u{2026}' => '.',
+        '\u{00a0}' | '\u{2002}'..='\u{200a}' | '\u{202f}' => ' ',
+        _ => c,
     }
 }
 
@@ -535,6 +630,7 @@ impl CharLm {
             threshold: f32::MAX,
             min_count4,
             combiner: Vec::new(),
+            length_penalty: 0.0,
         };
         CharLm::build(meta, counts)
     }
@@ -675,6 +771,7 @@ impl CharLm {
             nll24,
             nll12,
             oddities: max_oddities(&sym),
+            symbols: sym.len(),
         }
     }
 
@@ -685,9 +782,18 @@ impl CharLm {
         if w.len() != N_FEATURES + 1 {
             return self.max_window_nll(text).0;
         }
-        let f = self.features(text).as_array();
+        let f = self.features(text);
+        self.combine(&f) - self.meta.length_penalty * length_term(f.symbols)
+    }
+
+    /// The combiner's logit before the length penalty.
+    pub fn combine(&self, f: &SuffixFeatures) -> f32 {
+        let w = &self.meta.combiner;
+        if w.len() != N_FEATURES + 1 {
+            return f.nll64;
+        }
         let mut z = w[N_FEATURES];
-        for (x, wi) in f.iter().zip(w) {
+        for (x, wi) in f.as_array().iter().zip(w) {
             z += x * wi;
         }
         z
@@ -974,6 +1080,62 @@ mod tests {
             &mut s,
         );
         assert_eq!(s.last(), Some(&SHAPE));
+    }
+
+    #[test]
+    fn the_length_term_starts_at_the_knee_and_grows_slowly() {
+        assert_eq!(length_term(0), 0.0);
+        assert_eq!(length_term(LENGTH_KNEE as usize), 0.0);
+        let a = length_term(2 * LENGTH_KNEE as usize);
+        let b = length_term(4 * LENGTH_KNEE as usize);
+        assert!(a > 0.0 && b > a && (b - a - a).abs() < 1e-5, "{a} {b}");
+    }
+
+    #[test]
+    fn typographic_punctuation_reads_as_ascii() {
+        let mut s = Vec::new();
+        let mut t = Vec::new();
+        symbols(
+            "the words \u{201c}shimmer\u{201d} and \u{2018}keepsake\u{2019} \u{2014} done\u{2026}",
+            &mut s,
+        );
+        symbols("the words \"shimmer\" and 'keepsake' - done.", &mut t);
+        assert_eq!(s, t);
+    }
+
+    #[test]
+    fn quantities_are_one_symbol_with_their_separators_and_units() {
+        let mut s = Vec::new();
+        let mut t = Vec::new();
+        for q in [
+            "18,400",
+            "4.1%",
+            "$2.5k",
+            "2.3M",
+            "21st",
+            "-3",
+            "+12%",
+            "€10",
+            "1,000,000",
+            "3rd",
+            "10x",
+        ] {
+            symbols(&format!("value ({q}) up"), &mut s);
+            symbols("value (7) up", &mut t);
+            assert_eq!(s, t, "{q}");
+        }
+        // Letters after a figure that are not a unit stay letters.
+        symbols("3more 5kg 2nds $1.2bn", &mut s);
+        assert_eq!(&s[..5], &[DIGITS, b'm', b'o', b'r', b'e']);
+        assert_eq!(
+            &s[5..],
+            &[b' ', DIGITS, b' ', DIGITS, b'n', b'd', b's', b' ', DIGITS]
+        );
+        // Punctuation that is not a separator is kept.
+        symbols("7. Next", &mut s);
+        assert_eq!(&s[..2], &[DIGITS, b'.']);
+        symbols("v1.2.x", &mut s);
+        assert!(s.contains(&b'.'));
     }
 
     #[test]

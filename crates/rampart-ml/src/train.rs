@@ -3,7 +3,7 @@
 //! the held-aside split and on the measure-only sets, and return the model
 //! with its report (the model card's content).
 
-use crate::charlm::{CharLm, N_FEATURES};
+use crate::charlm::{CharLm, SuffixFeatures, N_FEATURES};
 use crate::data::{
     self, load, metrics, BenignFpr, Item, Metrics, Role, SourceSpec, Split, TrainReport,
 };
@@ -816,24 +816,41 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
         eval_goals.push(*g);
     }
     let mut rng = Rng::new(0x5355_4646_4958);
-    let mut pos = Vec::new();
+    let mut pos_f = Vec::new();
     for (i, g) in fit_goals.iter().enumerate() {
         for rep in 0..3 {
             let n = 8 + rng.below(18);
             let soup = random_suffix(&mut rng, n);
             let at = Placement::ALL[(i + rep) % 3];
-            pos.push(lm.features(&place_suffix(&g.text, &soup, at)).as_array());
+            pos_f.push(lm.features(&place_suffix(&g.text, &soup, at)));
         }
     }
-    let neg: Vec<[f32; N_FEATURES]> = calib_items
-        .iter()
-        .map(|i| lm.features(&i.text).as_array())
-        .collect();
+    let neg_f: Vec<SuffixFeatures> = calib_items.iter().map(|i| lm.features(&i.text)).collect();
+    let pos: Vec<[f32; N_FEATURES]> = pos_f.iter().map(|f| f.as_array()).collect();
+    let neg: Vec<[f32; N_FEATURES]> = neg_f.iter().map(|f| f.as_array()).collect();
     lm.meta.combiner = fit_suffix_combiner(&pos, &neg);
-    let mut calib: Vec<f32> = calib_items.iter().map(|i| lm.raw_score(&i.text)).collect();
-    calib.sort_by(|a, b| b.total_cmp(a));
-    let k = (calib.len() as f64 * 0.003).floor() as usize;
-    lm.meta.threshold = calib.get(k).copied().unwrap_or(f32::MAX) + 0.05;
+    // Length penalty and threshold: long benign prompts (calibration texts
+    // joined to 0.5-4 KB) must stay under the threshold as often as single
+    // ones, at the least cost in recall on the fitting positives.
+    let calib_texts: Vec<&str> = calib_items.iter().map(|i| i.text.as_str()).collect();
+    let mut buckets: Vec<Vec<(f32, usize)>> =
+        vec![neg_f.iter().map(|f| (lm.combine(f), f.symbols)).collect()];
+    let mut crng = Rng::new(0x4c45_4e47_5448);
+    for target in LONG_BENIGN_BYTES {
+        buckets.push(
+            join_texts(&mut crng, &calib_texts, target, LONG_BENIGN_SAMPLES)
+                .iter()
+                .map(|t| {
+                    let f = lm.features(t);
+                    (lm.combine(&f), f.symbols)
+                })
+                .collect(),
+        );
+    }
+    let (penalty, threshold) = choose_length_penalty(&buckets);
+    lm.meta.length_penalty = penalty;
+    lm.meta.threshold = threshold;
+    let calib = &buckets[0];
     if !evaluate {
         let bytes = lm.to_bytes();
         let report = TrainReport::unevaluated("suffix-lm", &bytes, files, train.len(), calib.len());
@@ -905,6 +922,42 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
             metrics(&s, &neg_scores),
         ));
     }
+    // Long prompts: held-aside benign texts joined to a few kilobytes (the
+    // threshold's length penalty was set on calibration texts only), and
+    // held-out goals with a suffix after a kilobyte of benign context.
+    let test_texts: Vec<&str> = items
+        .iter()
+        .filter(|i| !i.label && !i.measure_only && i.split == Split::Test && is_benign_file(i))
+        .map(|i| i.text.as_str())
+        .collect();
+    let mut lrng = Rng::new(0x4845_4c44_4c4e);
+    for target in LONG_BENIGN_BYTES {
+        let joined = join_texts(&mut lrng, &test_texts, target, LONG_BENIGN_SAMPLES);
+        let flagged = joined.iter().filter(|t| flag(t)).count();
+        benign.push(BenignFpr {
+            path: format!("held-aside benign texts joined to ~{target} bytes"),
+            evaluated: joined.len(),
+            flagged,
+            fpr: flagged as f64 / joined.len() as f64,
+            on: "held-aside",
+        });
+    }
+    for target in [1024usize, 4096] {
+        let ctx = join_texts(&mut lrng, &test_texts, target, eval_goals.len());
+        let s: Vec<f32> = eval_goals
+            .iter()
+            .zip(&ctx)
+            .map(|(g, c)| {
+                let n = 12 + lrng.below(14);
+                let attack = place_suffix(&g.text, &random_suffix(&mut lrng, n), Placement::End);
+                lm_score(&lm, &format!("{c}\n\n{attack}"))
+            })
+            .collect();
+        extra.push((
+            format!("training-vocabulary pieces, 12-25 tokens, at the end, after ~{target} bytes of benign context"),
+            metrics(&s, &neg_scores),
+        ));
+    }
     let bytes = lm.to_bytes();
     let report = TrainReport {
         model: "suffix-lm".into(),
@@ -919,6 +972,61 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
         extra,
     };
     Ok((lm, report))
+}
+
+/// Lengths (bytes) that calibration and held-aside benign texts are joined
+/// to, to set and check the suffix threshold on long prompts.
+const LONG_BENIGN_BYTES: [usize; 4] = [512, 1024, 2048, 4096];
+/// Joined texts per length.
+const LONG_BENIGN_SAMPLES: usize = 300;
+
+/// `n` texts of about `target` bytes, each joined from texts of `pool`
+/// drawn by `rng`, separated by a blank line or a space (paragraphs or one
+/// running prompt).
+fn join_texts(rng: &mut Rng, pool: &[&str], target: usize, n: usize) -> Vec<String> {
+    if pool.is_empty() {
+        return Vec::new();
+    }
+    (0..n)
+        .map(|_| {
+            let mut t = String::new();
+            while t.len() < target {
+                if !t.is_empty() {
+                    t.push_str(if rng.below(2) == 0 { "\n\n" } else { " " });
+                }
+                t.push_str(pool[rng.below(pool.len())]);
+            }
+            t
+        })
+        .collect()
+}
+
+/// The threshold, set on the single texts (`buckets[0]`, (logit, symbols)
+/// pairs: 0.3% of them above it, plus a margin) as without a penalty, and
+/// the smallest length penalty (from a grid) at which every bucket of
+/// joined benign texts (`buckets[1..]`) is flagged no more often. The
+/// penalty only raises the bar for texts longer than the knee; short texts
+/// are judged exactly as the threshold was set.
+fn choose_length_penalty(buckets: &[Vec<(f32, usize)>]) -> (f32, f32) {
+    let mut singles: Vec<f32> = buckets[0].iter().map(|&(z, _)| z).collect();
+    singles.sort_by(|a, b| b.total_cmp(a));
+    let k = (singles.len() as f64 * 0.003).floor() as usize;
+    let threshold = singles.get(k).copied().unwrap_or(f32::MAX) + 0.05;
+    let mut c = 0.0;
+    for step in 0..=120 {
+        c = step as f32 * 0.05;
+        let even = buckets[1..].iter().all(|b| {
+            let flagged = b
+                .iter()
+                .filter(|&&(z, n)| z - c * crate::charlm::length_term(n) >= threshold)
+                .count();
+            flagged as f64 <= (b.len() as f64 * 0.003).floor()
+        });
+        if even {
+            break;
+        }
+    }
+    (c, threshold)
 }
 
 /// The detector's 0..1 score from the LM: 0.5 at the calibrated threshold.
@@ -1025,7 +1133,7 @@ fn train_model_inner(
 pub fn card_intro(name: &str) -> &'static str {
     match name {
         "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), trained in Rust by `rampart detector train`. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
-        "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, digit runs and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter; code lines, table rows and fenced code blocks are left out. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, and the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying a generated suffix (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle); the threshold is set on the same calibration texts at 0.3% FPR. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
+        "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, quantities (digits with their separators, sign, currency and unit: `18,400`, `4.1%`, `$2.5k`, `21st`) and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter and typographic quotes and dashes to ASCII; code lines, table rows and fenced code blocks are left out. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, and the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying a generated suffix (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle); the threshold is set on the same calibration texts at 0.3% FPR. The features are maxima over every window of a text, which grow with its length by chance alone, so texts longer than 256 symbols have the combiner's logit lowered by a length penalty times ln(symbols / 256): the smallest penalty at which calibration texts joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (0.3%); texts up to 256 symbols are judged at the threshold unchanged. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
         "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression, trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts). Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A hand-built lexicon of hazard words (14 families: explosives, firearms, violence, drugs, theft and fraud, intrusion and malware, sexual content and minors, hate, self-harm, misinformation, surveillance, copyrighted text, CBRN, manipulation) adds one shared feature per family, so a hazard word that training never saw carries its family's weight. A score >= 0.5 is the calibrated threshold (0.8% FPR on the calibration split). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",
     }
