@@ -30,6 +30,28 @@ pub struct ClassifierMeta {
     /// request is not diluted by the framing around it.
     #[serde(default)]
     pub sentence_max: bool,
+    /// How much the best sentence's logit is lowered per unit of
+    /// [`piece_term`] (sentence-max models; 0 = none). The maximum over
+    /// more sentences is higher by chance alone: without it, benign prompts
+    /// of many sentences were flagged many times as often as the short
+    /// texts the threshold was set on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub piece_penalty: f32,
+}
+
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
+}
+
+/// Sentences up to which [`piece_term`] is 0: a request with its framing
+/// is judged as the threshold was set.
+pub const PIECE_KNEE: f32 = 4.0;
+
+/// `ln(max(1, pieces / PIECE_KNEE))`: how many more sentences than the
+/// knee the best one was chosen from, on a log scale (the expected maximum
+/// of n samples grows with `ln n`).
+pub fn piece_term(pieces: usize) -> f32 {
+    (pieces as f32 / PIECE_KNEE).max(1.0).ln()
 }
 
 /// A trained binary classifier. `score` is in `0..=1`; `>= 0.5` means
@@ -210,6 +232,7 @@ impl TextClassifier {
                 scale,
                 window_bytes: 2048,
                 sentence_max: false,
+                piece_penalty: 0.0,
             },
             weights,
         }
@@ -265,6 +288,14 @@ impl TextClassifier {
 
     /// The sentence-max logit from precomputed sentence sums.
     pub fn logit_from_sentences(&self, t: &Tokens, sums: &[(i64, u32)]) -> f32 {
+        let (whole, best, pieces) = self.sentence_parts(t, sums);
+        whole.max(best - self.meta.piece_penalty * piece_term(pieces))
+    }
+
+    /// The parts of [`TextClassifier::logit_from_sentences`]: the whole
+    /// text's logit, the best sentence's (before the penalty) and the
+    /// number of sentences it was chosen from.
+    pub fn sentence_parts(&self, t: &Tokens, sums: &[(i64, u32)]) -> (f32, f32, usize) {
         let (mut total, mut count) = (0i64, 0u32);
         let mut best = f32::NEG_INFINITY;
         let mut pieces = 0;
@@ -277,7 +308,22 @@ impl TextClassifier {
                 best = best.max(self.piece_logit(s, n));
             }
         }
-        self.piece_logit(total, count).max(best)
+        (self.piece_logit(total, count), best, pieces)
+    }
+
+    /// [`TextClassifier::sentence_parts`] of each window of `text` (the
+    /// windows of [`TextClassifier::logit`]).
+    pub fn logit_parts(&self, text: &str) -> Vec<(f32, f32, usize)> {
+        let norm = normalize(text);
+        let f = &self.meta.features;
+        windows(&norm, self.meta.window_bytes)
+            .into_iter()
+            .map(|(s, e)| {
+                let t = Tokens::new(&norm[s..e], f.char_min, f.char_max);
+                let sums = self.sentence_sums(&t);
+                self.sentence_parts(&t, &sums)
+            })
+            .collect()
     }
 
     fn logit_norm(&self, norm: &str) -> f32 {

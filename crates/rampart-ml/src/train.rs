@@ -29,6 +29,9 @@ pub struct BinaryRecipe<'a> {
     pub target_fpr: f64,
     /// Score sentences alone too (see `ClassifierMeta::sentence_max`).
     pub sentence_max: bool,
+    /// Set `ClassifierMeta::piece_penalty` on calibration negatives joined
+    /// into long texts (sentence-max models).
+    pub long_text_calibration: bool,
     /// Extra training examples made from the training split (augmentation).
     pub augment: Option<&'a AugmentFn>,
     /// Extra held-aside evaluations: (name, positives made from test items).
@@ -70,6 +73,24 @@ pub fn train_binary(
         .map(|i| model.logit(&i.text))
         .collect();
     model.calibrate(threshold_for(&calib_neg, r.target_fpr));
+    if r.long_text_calibration && r.sentence_max {
+        let calib_texts: Vec<&str> = items
+            .iter()
+            .filter(|i| !i.measure_only && i.split == Split::Calib && !i.label)
+            .map(|i| i.text.as_str())
+            .collect();
+        let mut crng = Rng::new(0x5049_4543_4553);
+        let buckets: Vec<Vec<Vec<(f32, f32, usize)>>> = LONG_BENIGN_BYTES
+            .iter()
+            .map(|&target| {
+                join_texts(&mut crng, &calib_texts, target, LONG_BENIGN_SAMPLES)
+                    .iter()
+                    .map(|t| model.logit_parts(t))
+                    .collect()
+            })
+            .collect();
+        model.meta.piece_penalty = choose_piece_penalty(&buckets, r.target_fpr);
+    }
     if !evaluate {
         let bytes = model.to_bytes();
         let report =
@@ -113,6 +134,25 @@ pub fn train_binary(
                 "held-aside"
             },
         });
+    }
+    if r.long_text_calibration {
+        let test_neg: Vec<&str> = test
+            .iter()
+            .filter(|i| !i.label)
+            .map(|i| i.text.as_str())
+            .collect();
+        let mut lrng = Rng::new(0x4c4f_4e47_5445);
+        for target in LONG_BENIGN_BYTES {
+            let joined = join_texts(&mut lrng, &test_neg, target, LONG_BENIGN_SAMPLES);
+            let flagged = joined.iter().filter(|t| model.score(t) >= 0.5).count();
+            benign.push(BenignFpr {
+                path: format!("held-aside negatives joined to ~{target} bytes"),
+                evaluated: joined.len(),
+                flagged,
+                fpr: flagged as f64 / joined.len() as f64,
+                on: "held-aside",
+            });
+        }
     }
     let mut extra: Vec<(String, Metrics)> = Vec::new();
     if let Some(ev) = r.extra_eval {
@@ -166,6 +206,7 @@ pub fn injection_recipe() -> BinaryRecipe<'static> {
         train: TrainConfig::default(),
         target_fpr: 0.005,
         sentence_max: false,
+        long_text_calibration: false,
         augment: None,
         extra_eval: None,
     }
@@ -327,6 +368,7 @@ pub fn harm_recipe() -> BinaryRecipe<'static> {
         },
         target_fpr: 0.008,
         sentence_max: true,
+        long_text_calibration: true,
         augment: Some(&harm_augment),
         extra_eval: Some(&harm_extra_eval),
     }
@@ -1029,6 +1071,30 @@ fn choose_length_penalty(buckets: &[Vec<(f32, usize)>]) -> (f32, f32) {
     (c, threshold)
 }
 
+/// The smallest piece penalty (from a grid) at which each bucket of joined
+/// calibration negatives (each text: its windows' `sentence_parts`) is
+/// flagged at most `fpr` of the time at the calibrated threshold (logit 0).
+fn choose_piece_penalty(buckets: &[Vec<Vec<(f32, f32, usize)>>], fpr: f64) -> f32 {
+    let mut c = 0.0;
+    for step in 0..=120 {
+        c = step as f32 * 0.05;
+        let logit = |parts: &Vec<(f32, f32, usize)>| {
+            parts
+                .iter()
+                .map(|&(w, b, p)| w.max(b - c * crate::linear::piece_term(p)))
+                .fold(f32::NEG_INFINITY, f32::max)
+        };
+        let even = buckets.iter().all(|b| {
+            let flagged = b.iter().filter(|t| logit(t) >= 0.0).count();
+            flagged as f64 <= (b.len() as f64 * fpr).floor()
+        });
+        if even {
+            break;
+        }
+    }
+    c
+}
+
 /// The detector's 0..1 score from the LM: 0.5 at the calibrated threshold.
 pub fn lm_score(lm: &CharLm, text: &str) -> f32 {
     lm.score(text)
@@ -1134,7 +1200,7 @@ pub fn card_intro(name: &str) -> &'static str {
     match name {
         "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), trained in Rust by `rampart detector train`. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
         "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, quantities (digits with their separators, sign, currency and unit: `18,400`, `4.1%`, `$2.5k`, `21st`) and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter and typographic quotes and dashes to ASCII; code lines, table rows and fenced code blocks are left out. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, and the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying a generated suffix (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle); the threshold is set on the same calibration texts at 0.3% FPR. The features are maxima over every window of a text, which grow with its length by chance alone, so texts longer than 256 symbols have the combiner's logit lowered by a length penalty times ln(symbols / 256): the smallest penalty at which calibration texts joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (0.3%); texts up to 256 symbols are judged at the threshold unchanged. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
-        "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression, trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts). Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A hand-built lexicon of hazard words (14 families: explosives, firearms, violence, drugs, theft and fraud, intrusion and malware, sexual content and minors, hate, self-harm, misinformation, surveillance, copyrighted text, CBRN, manipulation) adds one shared feature per family, so a hazard word that training never saw carries its family's weight. A score >= 0.5 is the calibrated threshold (0.8% FPR on the calibration split). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
+        "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression, trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts). Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A hand-built lexicon of hazard words (14 families: explosives, firearms, violence, drugs, theft and fraud, intrusion and malware, sexual content and minors, hate, self-harm, misinformation, surveillance, copyrighted text, CBRN, manipulation) adds one shared feature per family, so a hazard word that training never saw carries its family's weight. A score >= 0.5 is the calibrated threshold (0.8% FPR on the calibration split). Each sentence is also scored alone and the best one counts; past 4 sentences the best sentence's logit is lowered by a piece penalty times ln(sentences / 4), the smallest penalty at which calibration negatives joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (the maximum over more sentences is higher by chance alone). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",
     }
 }
