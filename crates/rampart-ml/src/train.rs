@@ -80,7 +80,7 @@ pub fn train_binary(
             .map(|i| i.text.as_str())
             .collect();
         let mut crng = Rng::new(0x5049_4543_4553);
-        let buckets: Vec<Vec<Vec<(f32, f32, usize)>>> = LONG_BENIGN_BYTES
+        let buckets: Vec<Vec<WindowParts>> = LONG_BENIGN_BYTES
             .iter()
             .map(|&target| {
                 join_texts(&mut crng, &calib_texts, target, LONG_BENIGN_SAMPLES)
@@ -1071,16 +1071,19 @@ fn choose_length_penalty(buckets: &[Vec<(f32, usize)>]) -> (f32, f32) {
     (c, threshold)
 }
 
+/// [`TextClassifier::logit_parts`] of one text.
+type WindowParts = Vec<(f32, f32, usize)>;
+
 /// The smallest piece penalty (from a grid) at which each bucket of joined
 /// calibration negatives (each text: its windows' `sentence_parts`) is
 /// flagged at most `fpr` of the time at the calibrated threshold (logit 0),
 /// or the grid's end, 6: a cap, so that a request inside a long wrapper
 /// keeps most of its weight.
-fn choose_piece_penalty(buckets: &[Vec<Vec<(f32, f32, usize)>>], fpr: f64) -> f32 {
+fn choose_piece_penalty(buckets: &[Vec<WindowParts>], fpr: f64) -> f32 {
     let mut c = 0.0;
     for step in 0..=120 {
         c = step as f32 * 0.05;
-        let logit = |parts: &Vec<(f32, f32, usize)>| {
+        let logit = |parts: &WindowParts| {
             parts
                 .iter()
                 .map(|&(w, b, p)| w.max(b - c * crate::linear::piece_term(p)))
