@@ -92,6 +92,10 @@ start() { # mock_latency_ms
   sleep 1.5
 }
 
+gw_ticks() { # utime + stime of the gateway, in clock ticks
+  awk '{print $14 + $15}' /proc/"$GW"/stat
+}
+
 stop() {
   kill "$GW" "$MOCK" 2>/dev/null || true
   wait "$GW" "$MOCK" 2>/dev/null || true
@@ -120,7 +124,15 @@ pair() { # rate conns mock_latency secs tag
   echo "uptime before direct:  $(uptime)"
   load "direct$5" http://127.0.0.1:19100/v1/chat/completions "$1" "$2" "$4"
   echo "uptime before gateway: $(uptime)"
+  local c0 c1
+  c0=$(gw_ticks)
   load "gateway$5" http://127.0.0.1:19101/v1/chat/completions "$1" "$2" "$4"
+  c1=$(gw_ticks)
+  # The gateway's own CPU time (user + system) over the measured run.
+  jq -r --argjson t "$((c1 - c0))" --argjson hz "$(getconf CLK_TCK)" '
+    ([.statusCodeDistribution[]] | add) as $n
+    | "gateway CPU: \($t / $hz * 1000000 / $n | round) us per request (\($t / $hz) s for \($n))"' \
+    "$WORK/gateway$5.json"
   jq -rn --slurpfile d "$WORK/direct$5.json" --slurpfile g "$WORK/gateway$5.json" '
     def ms: . * 1000 | . * 1000 | round / 1000;
     "added: " + ([("p50","p90","p99","p99.9") as $p
