@@ -18,6 +18,7 @@
 //! ```
 
 pub mod blob;
+pub mod declared;
 mod engine;
 pub mod fixtures;
 pub mod formats;
