@@ -117,24 +117,13 @@ pub(crate) fn scan_path_into(
     opts: &ScanOptions,
     out: &mut Out,
 ) -> Option<bool> {
-    let file = match std::fs::File::open(path) {
+    let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
             out.fail(
                 &rules::FILE_UNREADABLE,
                 display,
                 format!("cannot open: {e}"),
-            );
-            return None;
-        }
-    };
-    let blob = match FileBlob::new(file) {
-        Ok(b) => b,
-        Err(e) => {
-            out.fail(
-                &rules::FILE_UNREADABLE,
-                display,
-                format!("cannot stat: {e}"),
             );
             return None;
         }
@@ -146,8 +135,33 @@ pub(crate) fn scan_path_into(
         used: &used,
         torch_member: false,
     };
+    // Most files of a model directory are small: one read gets all of one
+    // (no stat, no further reads: every scanner then works from memory),
+    // and a larger one keeps the bytes read as its cached head.
+    let mut head = Pooled::take();
+    if let Some(e) = head.fill(&mut file, SMALL_FILE + 1) {
+        out.fail(&rules::FILE_UNREADABLE, display, format!("read error: {e}"));
+        return None;
+    }
+    if head.n <= SMALL_FILE {
+        return Some(scan_blob(display, &head, &ctx, out));
+    }
+    let blob = match FileBlob::with_head(file, head[..].to_vec()) {
+        Ok(b) => b,
+        Err(e) => {
+            out.fail(
+                &rules::FILE_UNREADABLE,
+                display,
+                format!("cannot stat: {e}"),
+            );
+            return None;
+        }
+    };
     Some(scan_blob(display, &blob, &ctx, out))
 }
+
+/// Files up to this size are read whole with one read.
+const SMALL_FILE: usize = SNIFF_LEN;
 
 /// Sniff and scan one blob. Returns whether a scanner looked at it.
 pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) -> bool {
@@ -1040,10 +1054,15 @@ fn decode(codec: Codec, raw: &dyn Blob, cap: u64, may_stop: bool) -> Decoded {
             ArtifactKind::Unknown | ArtifactKind::Image
         )
     };
-    let src = std::io::BufReader::new(BlobReader::new(raw, 0));
+    // Sized to the input: an 8 KiB buffer initialised for every small
+    // member cost more than reading it.
+    let src = std::io::BufReader::with_capacity(
+        raw.size().clamp(1, 8192) as usize,
+        BlobReader::new(raw, 0),
+    );
     let mut reader: Box<dyn Read + '_> = match codec {
-        Codec::Deflate => Box::new(flate2::read::DeflateDecoder::new(src)),
-        Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(src)),
+        Codec::Deflate => Box::new(crate::inflate::DeflateReader::new(src)),
+        Codec::Gzip => Box::new(crate::inflate::GzReader::new(src)),
         Codec::Zlib => Box::new(flate2::read::ZlibDecoder::new(src)),
         Codec::Bzip2 => Box::new(bzip2::read::BzDecoder::new(src)),
         Codec::MultiBzip2 => Box::new(bzip2::read::MultiBzDecoder::new(src)),

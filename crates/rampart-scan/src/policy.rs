@@ -472,6 +472,34 @@ pub fn canonical_module(m: &str) -> &str {
     }
 }
 
+/// [`DANGEROUS_MODULES`] by name, with each root's position in the list.
+static DANGEROUS_INDEX: once_cell::sync::Lazy<std::collections::HashMap<&'static str, usize>> =
+    once_cell::sync::Lazy::new(|| {
+        let mut m = std::collections::HashMap::new();
+        for (i, r) in DANGEROUS_MODULES.iter().enumerate() {
+            m.entry(*r).or_insert(i);
+        }
+        m
+    });
+
+static SAFE_SET: once_cell::sync::Lazy<std::collections::HashSet<(&'static str, &'static str)>> =
+    once_cell::sync::Lazy::new(|| SAFE_GLOBALS.iter().copied().collect());
+
+/// The first root of [`DANGEROUS_MODULES`] (in list order) that `full`
+/// (`module.name`) lies in. `in_tree(module, r) || in_tree(full, r)` holds
+/// exactly when `r` is `full` or a dotted prefix of it, so looking up those
+/// few prefixes gives what a scan of the whole list gave, for a fraction of
+/// the comparisons.
+fn dangerous_root(full: &str) -> Option<&'static str> {
+    let ends = full
+        .match_indices('.')
+        .map(|(i, _)| i)
+        .chain(std::iter::once(full.len()));
+    ends.filter_map(|e| DANGEROUS_INDEX.get(&full[..e]).copied())
+        .min()
+        .map(|i| DANGEROUS_MODULES[i])
+}
+
 fn in_tree(module: &str, root: &str) -> bool {
     module == root || (module.starts_with(root) && module.as_bytes().get(root.len()) == Some(&b'.'))
 }
@@ -511,12 +539,10 @@ impl Policy {
         {
             return Verdict::Safe;
         }
-        for root in DANGEROUS_MODULES {
-            if in_tree(module, root) || in_tree(&full, root) {
-                return Verdict::Dangerous(format!(
-                    "{full} comes from `{root}`, a module that runs code, touches files, processes or the network"
-                ));
-            }
+        if let Some(root) = dangerous_root(&full) {
+            return Verdict::Dangerous(format!(
+                "{full} comes from `{root}`, a module that runs code, touches files, processes or the network"
+            ));
         }
         for (m, n) in DANGEROUS_CALLABLES {
             if module == *m && first == *n {
@@ -546,7 +572,7 @@ impl Policy {
         {
             return Verdict::Dangerous(format!("{full} names a dunder attribute"));
         }
-        if SAFE_GLOBALS.iter().any(|(m, n)| *m == module && *n == name) {
+        if SAFE_SET.contains(&(module, name)) {
             return Verdict::Safe;
         }
         if is_torch_storage(module, name) || (module == "torch" && TORCH_DTYPES.contains(&name)) {
