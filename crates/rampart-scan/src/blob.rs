@@ -121,6 +121,25 @@ impl Blob for SubBlob<'_> {
     }
 }
 
+/// A blob whose first bytes were already read: reads inside them are served
+/// from memory (the member of an archive sniffed once, not twice).
+pub struct HeadBlob<'a> {
+    pub inner: &'a dyn Blob,
+    pub head: &'a [u8],
+}
+
+impl Blob for HeadBlob<'_> {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if off.saturating_add(buf.len() as u64) <= self.head.len() as u64 {
+            return self.head.read_at(off, buf);
+        }
+        self.inner.read_at(off, buf)
+    }
+}
+
 /// A sequential reader over a blob.
 pub struct BlobReader<'a> {
     pub blob: &'a dyn Blob,

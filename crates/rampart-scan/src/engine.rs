@@ -1,7 +1,7 @@
 //! Dispatch: sniff a blob, hand it to the right scanner, recurse into
 //! containers within the depth and decompression bounds.
 
-use crate::blob::{read_range, Blob, BlobReader, FileBlob, SubBlob};
+use crate::blob::{read_range, Blob, BlobReader, FileBlob, HeadBlob, SubBlob};
 use crate::pickle::{Anomaly, PickleReport};
 use crate::policy::Verdict;
 use crate::rules::{self, Rule};
@@ -165,7 +165,7 @@ const SMALL_FILE: usize = SNIFF_LEN;
 
 /// Sniff and scan one blob. Returns whether a scanner looked at it.
 pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) -> bool {
-    let mut kind = match sniff_blob(blob) {
+    let mut kind = match sniff_blob(blob, ctx.torch_member) {
         Ok(k) => k,
         Err(e) => {
             out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}"));
@@ -295,7 +295,12 @@ const QUICK_SNIFF: usize = 4096;
 /// Sniff a blob, reading the full [`SNIFF_LEN`] head only when the first
 /// [`QUICK_SNIFF`] bytes leave the answer open: a tensor member of a large
 /// checkpoint costs 4 KiB, not 64.
-fn sniff_blob(blob: &dyn Blob) -> std::io::Result<ArtifactKind> {
+///
+/// `torch_member`: the blob is a storage of a PyTorch checkpoint, which no
+/// loader opens as HDF5, so the probes for a signature behind a user block
+/// of 8-32 KiB (three reads per tensor) are not made; a signature in the
+/// first 4 KiB + 8 bytes is still seen.
+fn sniff_blob(blob: &dyn Blob, torch_member: bool) -> std::io::Result<ArtifactKind> {
     let size = blob.size();
     let small = read_range(blob, 0, QUICK_SNIFF)?;
     if small.len() as u64 >= size {
@@ -323,7 +328,7 @@ fn sniff_blob(blob: &dyn Blob) -> std::io::Result<ArtifactKind> {
             !crate::pickle::is_opcode(small[0])
                 && small[0] != 0x08
                 && size > SNIFF_LEN as u64
-                && !hdf5_after_user_block(blob)
+                && !hdf5_after_user_block(blob, torch_member)
         }
         _ => false,
     };
@@ -334,10 +339,15 @@ fn sniff_blob(blob: &dyn Blob) -> std::io::Result<ArtifactKind> {
     Ok(sniff_head(&head, size))
 }
 
-/// HDF5 signatures past the first 4 KiB (user blocks of 4-32 KiB).
-fn hdf5_after_user_block(blob: &dyn Blob) -> bool {
-    [4096u64, 8192, 16384, 32768]
-        .iter()
+/// HDF5 signatures past the first 4 KiB (user blocks of 4-32 KiB; only
+/// 4 KiB in a checkpoint's storage, see [`sniff_blob`]).
+fn hdf5_after_user_block(blob: &dyn Blob, torch_member: bool) -> bool {
+    let offs: &[u64] = if torch_member {
+        &[4096]
+    } else {
+        &[4096, 8192, 16384, 32768]
+    };
+    offs.iter()
         .any(|&off| read_range(blob, off, 8).is_ok_and(|b| b == b"\x89HDF\r\n\x1a\n"))
 }
 
@@ -668,9 +678,14 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
         };
         match en.method {
             0 => {
-                let head = read_range(&raw, 0, 4096).unwrap_or_default();
+                // One read serves this sniff, the one in `scan_blob` and its
+                // probe for an HDF5 signature behind a 4 KiB user block.
+                let head = read_range(&raw, 0, QUICK_SNIFF + 8).unwrap_or_default();
+                let head = head.as_slice();
                 if en.encrypted() {
-                    if sniff_head(&head, raw.size()) == ArtifactKind::Unknown {
+                    if sniff_head(&head[..head.len().min(QUICK_SNIFF)], raw.size())
+                        == ArtifactKind::Unknown
+                    {
                         out.fail(
                             &rules::ZIP_ENCRYPTED,
                             &mname,
@@ -682,7 +697,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 }
                 // CRC only for members that will be parsed anyway: tensor
                 // bytes are never read.
-                let kind = sniff_head(&head, raw.size());
+                let kind = sniff_head(&head[..head.len().min(QUICK_SNIFF)], raw.size());
                 if !truncated
                     && raw.size() <= 16 << 20
                     && !matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image)
@@ -691,6 +706,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                         check_crc(&mname, en.crc, &all, out);
                     }
                 }
+                let raw = HeadBlob { inner: &raw, head };
                 scan_blob(&mname, &raw, &member_ctx, out);
             }
             // Deflate (PyTorch, NumPy), bzip2 and LZMA (Python's zipfile
@@ -1447,5 +1463,28 @@ mod tests {
             "{:?}",
             rep.findings
         );
+    }
+}
+
+#[cfg(test)]
+mod sniff_tests {
+    use super::*;
+
+    #[test]
+    fn hdf5_behind_a_large_user_block_is_still_found_on_disk() {
+        let lambda = r#"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"module": "keras.layers", "class_name": "Lambda", "config": {"name": "lambda", "function": {"module": "builtins", "class_name": "function", "config": "4wEAAAAAAAAAAAAAAAEAAAADAAAA", "registered_name": "function"}, "function_type": "lambda"}, "registered_name": null}]}, "module": "keras", "registered_name": null}"#;
+        for block in [4096usize, 8192, 32768] {
+            let mut b = vec![0xffu8; block];
+            b.extend(crate::fixtures::keras_h5(lambda));
+            b.resize(b.len() + 70_000, 0);
+            let rep = scan_bytes("m.bin", &b, &ScanOptions::default());
+            assert!(
+                rep.findings
+                    .iter()
+                    .any(|f| f.rule_id.starts_with("RAMP-KERAS")),
+                "user block {block}: {:?}",
+                rep.findings
+            );
+        }
     }
 }
