@@ -194,6 +194,29 @@ const DANGEROUS_MODULES: &[&str] = &[
     "tensorflow.io",
     "tensorflow.python.ops.script_ops",
     "winreg",
+    // Reviewed for session 4: loaders and file, process or network access
+    // that were only "unknown import" before.
+    "torch._C",
+    "torch._ops",
+    "torch.classes",
+    "torch._classes",
+    "torch.utils.model_zoo",
+    "torch.utils.benchmark",
+    "torch.utils.tensorboard",
+    "torch.utils.hipify",
+    "torch.utils.show_pickle",
+    "torch.onnx",
+    "numpy.lib.npyio",
+    "numpy.lib._npyio_impl",
+    "numpy.lib._datasource",
+    "numpy.lib.utils",
+    "pandas.core.computation",
+    "joblib.numpy_pickle_compat",
+    "linecache",
+    "tokenize",
+    "zipfile",
+    "tarfile",
+    "logging.handlers",
 ];
 
 /// Single dangerous callables in otherwise ordinary modules.
@@ -243,6 +266,45 @@ const DANGEROUS_CALLABLES: &[(&str, &str)] = &[
     // callables when a protocol 0-2 pickle is loaded.
     ("builtins", "reduce"),
     ("builtins", "intern"),
+    // Name to object: the import of any module and attribute (like
+    // `pkgutil.resolve_name`).
+    ("torch._utils", "_import_dotted_name"),
+    // Files and URLs.
+    ("numpy", "memmap"),
+    ("numpy", "genfromtxt"),
+    ("numpy", "fromregex"),
+    ("numpy", "DataSource"),
+    ("numpy", "lookfor"),
+    ("codecs", "open"),
+    ("codecs", "EncodedFile"),
+    ("gzip", "open"),
+    ("gzip", "GzipFile"),
+    ("bz2", "open"),
+    ("bz2", "BZ2File"),
+    ("lzma", "open"),
+    ("lzma", "LZMAFile"),
+    ("logging", "FileHandler"),
+    ("logging", "basicConfig"),
+    ("pandas", "eval"),
+    ("pandas", "read_csv"),
+    ("pandas", "read_table"),
+    ("pandas", "read_fwf"),
+    ("pandas", "read_json"),
+    ("pandas", "read_html"),
+    ("pandas", "read_xml"),
+    ("pandas", "read_excel"),
+    ("pandas", "read_parquet"),
+    ("pandas", "read_feather"),
+    ("pandas", "read_orc"),
+    ("pandas", "read_sas"),
+    ("pandas", "read_spss"),
+    ("pandas", "read_sql"),
+    ("pandas", "read_sql_query"),
+    ("pandas", "read_sql_table"),
+    ("pandas", "read_stata"),
+    ("pandas", "read_hdf"),
+    ("pandas", "read_clipboard"),
+    ("pandas", "read_gbq"),
 ];
 
 /// Globals ML checkpoints legitimately contain.
@@ -340,8 +402,8 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("numpy.random._mt19937", "MT19937"),
     ("numpy.random._pcg64", "PCG64"),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
-    ("joblib.numpy_pickle_compat", "NDArrayWrapper"),
-    ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
+    // Not `joblib.numpy_pickle_compat.(Z)NDArrayWrapper` (joblib < 0.10):
+    // their `filename` state makes joblib open any path the file names.
     ("pandas.core.frame", "DataFrame"),
     ("pandas.core.series", "Series"),
     ("pandas.core.internals.managers", "BlockManager"),
@@ -371,7 +433,77 @@ const SAFE_CLASS_TREES: &[&str] = &[
 
 /// Subtrees of [`SAFE_CLASS_TREES`] whose classes do more than store state:
 /// test helpers that dump and reload files, vendored copies of loaders.
-const UNSAFE_SUBTREES: &[&str] = &["sklearn.utils._testing", "sklearn.externals"];
+/// Also modules that re-export joblib's `Memory` and `Parallel`, and the
+/// tokenizer wrappers whose constructors read vocabulary files by path.
+const UNSAFE_SUBTREES: &[&str] = &[
+    "sklearn.utils._testing",
+    "sklearn.externals",
+    "sklearn.utils._joblib",
+    "sklearn.utils.parallel",
+    "sklearn.utils.fixes",
+    "sklearn.utils._show_versions",
+    "tokenizers.implementations",
+    "tokenizers.tools",
+];
+
+/// Class names that open files, processes, shared libraries or the
+/// network when constructed (or called). A module of a safe class tree
+/// that imports one (`from ctypes import CDLL`) re-exports it under its own
+/// name: these are never safe there, and are dangerous.
+const DANGEROUS_CLASS_NAMES: &[&str] = &[
+    "CDLL",
+    "PyDLL",
+    "WinDLL",
+    "OleDLL",
+    "LibraryLoader",
+    "Popen",
+    "ZipFile",
+    "PyZipFile",
+    "TarFile",
+    "Memory",
+    "Parallel",
+    "FileIO",
+    "FileHandler",
+    "WatchedFileHandler",
+    "RotatingFileHandler",
+    "TimedRotatingFileHandler",
+    "SocketHandler",
+    "DatagramHandler",
+    "HTTPHandler",
+    "SMTPHandler",
+    "SysLogHandler",
+    "NamedTemporaryFile",
+    "TemporaryFile",
+    "SpooledTemporaryFile",
+    "TemporaryDirectory",
+    "InteractiveConsole",
+    "InteractiveInterpreter",
+    "Pdb",
+    "Bdb",
+    "Profile",
+    "Timer",
+    "Thread",
+    "Process",
+    "Pool",
+    "ThreadPool",
+    "ThreadPoolExecutor",
+    "ProcessPoolExecutor",
+    "Request",
+    "OpenerDirector",
+    "HTTPConnection",
+    "HTTPSConnection",
+    "FTP",
+    "SMTP",
+    "Telnet",
+    "Unpickler",
+    "DataSource",
+    // xgboost and LightGBM data sets load files (and URIs) by path.
+    "DMatrix",
+    "QuantileDMatrix",
+    "DeviceQuantileDMatrix",
+    "ExtMemQuantileDMatrix",
+    "Dataset",
+];
 
 /// Trees where only configuration classes (`...Config`) are safe: their
 /// tokenizers and retrievers load vocabularies and indexes, some of them
@@ -581,10 +713,13 @@ impl Policy {
         let class_like = !name.contains('.')
             && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if class_like
-            && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r))
-            && !UNSAFE_SUBTREES.iter().any(|r| in_tree(module, r))
-        {
+        let in_class_tree = class_like && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r));
+        if in_class_tree && DANGEROUS_CLASS_NAMES.contains(&name) {
+            return Verdict::Dangerous(format!(
+                "{full}: a `{name}` opens files, processes, libraries or the network when it is constructed"
+            ));
+        }
+        if in_class_tree && !UNSAFE_SUBTREES.iter().any(|r| in_tree(module, r)) {
             return Verdict::Safe;
         }
         if class_like
@@ -605,6 +740,31 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indexed_root_lookup_agrees_with_a_scan_of_the_list() {
+        let linear = |module: &str, full: &str| {
+            DANGEROUS_MODULES
+                .iter()
+                .find(|r| in_tree(module, r) || in_tree(full, r))
+                .copied()
+        };
+        let mut modules: Vec<String> = vec!["".into(), "torchvision".into(), "osx".into()];
+        for r in DANGEROUS_MODULES {
+            modules.push(r.to_string());
+            modules.push(format!("{r}.sub"));
+            modules.push(format!("{r}x"));
+            if let Some((parent, _)) = r.rsplit_once('.') {
+                modules.push(parent.to_string());
+            }
+        }
+        for m in &modules {
+            for name in ["run", "open", "A.b"] {
+                let full = format!("{m}.{name}");
+                assert_eq!(dangerous_root(&full), linear(m, &full), "{full}");
+            }
+        }
+    }
 
     #[test]
     fn allowlist_first() {
