@@ -1059,7 +1059,10 @@ struct Decoded {
 ///   stream, not its real end, so no loader would see a zip there.
 ///
 /// Whatever else the head is (a pickle, an archive, text...) is inflated up
-/// to the bound as before, so a forged declared size cannot hide it.
+/// to the bound as before, so a forged declared size cannot hide it. And
+/// an unknown head anywhere else is inflated in full too: the end of the
+/// real stream is where `scan_blob` looks for a zip directory (a polyglot
+/// that Python's `zipfile` would open), so stopping there would lose it.
 fn decode(codec: Codec, raw: &dyn Blob, cap: u64, may_stop: bool) -> Decoded {
     let probe = may_stop && cap > PROBE as u64;
     let opaque = |head: &[u8]| {
@@ -1413,6 +1416,28 @@ mod tests {
             rep.findings
                 .iter()
                 .any(|f| f.rule_id == rules::ARC_CORRUPT.id),
+            "{:?}",
+            rep.findings
+        );
+    }
+
+    #[test]
+    fn an_unknown_head_is_inflated_to_the_end_for_a_trailing_zip() {
+        // Opaque bytes, then a zip checkpoint: Python's zipfile opens the
+        // decompressed file from its end, so the scan must reach it.
+        let mut inner: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 | 1)
+            .collect();
+        inner.extend(
+            ZipBuilder::new()
+                .member(ZipMember::stored("archive/data.pkl", &os_system("id")))
+                .build(),
+        );
+        let rep = scan("blob.gz", &fixtures::gz(&inner));
+        assert!(
+            rep.findings
+                .iter()
+                .any(|f| f.rule_id == rules::PKL_DANGEROUS.id),
             "{:?}",
             rep.findings
         );
