@@ -217,6 +217,16 @@ const DANGEROUS_MODULES: &[&str] = &[
     "zipfile",
     "tarfile",
     "logging.handlers",
+    // Keras file helpers reachable from a model config (CVE-2025-8747:
+    // `get_file` as a layer downloads to a chosen path).
+    "keras.src.utils.file_utils",
+    "keras.utils.data_utils",
+    "keras.utils.file_utils",
+    "keras.saving",
+    "tf_keras.utils.get_file",
+    "tf_keras.src.utils.data_utils",
+    "tensorflow.keras.utils.get_file",
+    "tensorflow.python.keras.utils.data_utils",
 ];
 
 /// Single dangerous callables in otherwise ordinary modules.
@@ -305,6 +315,10 @@ const DANGEROUS_CALLABLES: &[(&str, &str)] = &[
     ("pandas", "read_hdf"),
     ("pandas", "read_clipboard"),
     ("pandas", "read_gbq"),
+    ("keras.models", "load_model"),
+    ("keras.src.models.model", "load_model"),
+    ("tensorflow.keras.models", "load_model"),
+    ("tf_keras.models", "load_model"),
 ];
 
 /// Globals ML checkpoints legitimately contain.
