@@ -227,6 +227,25 @@ const DANGEROUS_MODULES: &[&str] = &[
     "tf_keras.src.utils.data_utils",
     "tensorflow.keras.utils.get_file",
     "tensorflow.python.keras.utils.data_utils",
+    // Published Hugging Face samples (modelscan issue 338 and friends) and
+    // their neighbours: command runners, file and URL readers and writers.
+    "mlflow",
+    "pkg_resources",
+    "pathlib",
+    "filecmp",
+    "netrc",
+    "mailbox",
+    "xml.sax",
+    "xml.dom",
+    "smtpd",
+    "asyncore",
+    "asynchat",
+    "tabnanny",
+    "pstats",
+    "gettext",
+    "readline",
+    "rlcompleter",
+    "atexit",
 ];
 
 /// Single dangerous callables in otherwise ordinary modules.
@@ -319,6 +338,13 @@ const DANGEROUS_CALLABLES: &[(&str, &str)] = &[
     ("keras.src.models.model", "load_model"),
     ("tensorflow.keras.models", "load_model"),
     ("tf_keras.models", "load_model"),
+    ("xml.etree.ElementTree", "parse"),
+    ("xml.etree.ElementTree", "iterparse"),
+    ("xml.etree.ElementTree", "ElementTree"),
+    ("xml.etree.ElementTree", "XMLPullParser"),
+    ("wave", "open"),
+    ("aifc", "open"),
+    ("sunau", "open"),
 ];
 
 /// Globals ML checkpoints legitimately contain.
@@ -526,7 +552,15 @@ const SAFE_CONFIG_TREES: &[&str] = &["transformers.models"];
 
 /// Exact names inside dangerous modules that checkpoints need and that do
 /// nothing but look a value up.
-const SAFE_EXCEPTIONS: &[(&str, &str)] = &[("torch.serialization", "_get_layout")];
+const SAFE_EXCEPTIONS: &[(&str, &str)] = &[
+    ("torch.serialization", "_get_layout"),
+    // Path objects (what pickling a path gives); `Path.read_text` and the
+    // like, reached through a dotted name, stay dangerous.
+    ("pathlib", "PosixPath"),
+    ("pathlib", "WindowsPath"),
+    ("pathlib", "PurePosixPath"),
+    ("pathlib", "PureWindowsPath"),
+];
 
 /// Storage classes `torch.<Dtype>Storage`.
 fn is_torch_storage(module: &str, name: &str) -> bool {
