@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Side-by-side timing of `rampart scan` with picklescan and modelscan on the
 # same files (see docs/benchmarks/scan.md). Peers come from a separate venv:
-#   python3 -m venv /root/.cache/bench-venv && /root/.cache/bench-venv/bin/pip install picklescan modelscan
+#   python3 -m venv /root/.cache/bench-venv && /root/.cache/bench-venv/bin/pip install picklescan==1.0.5 modelscan
 # Usage: crates/rampart-scan/benches/compare_peers.sh [WORKDIR] [GB] [SMALL_FILES]
 # RAMPART: an already-built `rampart` binary (default: build the release-like
-#   mlbench profile); SCANBENCH: an already-built scanbench (corpus generator).
+#   mlbench profile), or a scanbench (same `scan PATH` command line);
+#   SCANBENCH: an already-built scanbench (corpus generator); OLD: an older
+#   build to time in the same rounds; RUNS / RUNS_OURS / RUNS_MODELSCAN: runs
+#   of picklescan / ours / modelscan per corpus.
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+HERE="$(cd "$(dirname "$0")" && pwd)"
+cd "$HERE/../../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rampart-target}"
 W="${1:-/tmp/rampart-scan-bench}"
 GB="${2:-1}"
 N="${3:-2000}"
 RUNS="${RUNS:-5}"
+RUNS_OURS="${RUNS_OURS:-30}"
+RUNS_MODELSCAN="${RUNS_MODELSCAN:-3}"
 VENV="${BENCH_VENV:-/root/.cache/bench-venv}"
 SAMPLES="${RAMPART_SHARED_DATA:-$(cd .. && pwd)/shared/data}/pickles/samples"
 if [ -z "${RAMPART:-}" ]; then
@@ -38,19 +44,11 @@ for p in "$W/empty" "$W/tiny/a.py"; do
   fi
   printf "  %-40s wall (best) %s s\n" "$p" "$(RUNS=20 best "$R" scan "$p")"
 done
-echo "corpus               rampart  picklescan  modelscan"
-for name in big small samples; do
-  case $name in
-    big) P="$W/big/model.pt" ;;
-    small) P="$W/small" ;;
-    samples) P="$SAMPLES" ;;
-  esac
-  r=$(best "$R" scan "$P")
-  p=$(best "$VENV/bin/picklescan" -p "$P")
-  m=$(best "$VENV/bin/modelscan" -p "$P")
-  printf "%-18s %8s %11s %10s   ratio picklescan/rampart=%s modelscan/rampart=%s\n" "$name" "$r" "$p" "$m" \
-    "$(awk "BEGIN{printf \"%.1f\", $p/$r}")" "$(awk "BEGIN{printf \"%.1f\", $m/$r}")"
-done
+# Wall (min and median) and CPU (user + system) of whole processes, run
+# round-robin; OLD=path adds an older build of ours to compare with.
+python3 "$HERE/peer_timing.py" "$RUNS_OURS" "$RUNS" "$RUNS_MODELSCAN" \
+  big="$W/big/model.pt" samples="$SAMPLES" small="$W/small" -- \
+  ${OLD:+old="$OLD scan"} ours="$R scan" picklescan="$VENV/bin/picklescan -p" modelscan="$VENV/bin/modelscan -p"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "in-process scan times (scanbench):"
 "$GEN" scan "$W/big/model.pt" --repeat 5

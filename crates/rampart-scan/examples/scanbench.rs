@@ -5,7 +5,9 @@
 //! small artifacts (`DIR/small/`, copies of the technique fixtures).
 //! `scanbench scan PATH... [--repeat N]` scans and prints the wall time of
 //! each run and what was found, so that runs can be compared with peer
-//! scanners on the same files.
+//! scanners on the same files; `--dump FILE` also writes one line per
+//! finding and error (path, rule, severity, message), sorted, so that two
+//! builds' verdicts can be diffed.
 
 use rampart_scan::{fixtures, scan_paths, ScanOptions};
 use std::io::BufWriter;
@@ -44,11 +46,14 @@ fn main() {
         }
         Some("scan") => {
             let mut repeat = 1;
+            let mut dump = None;
             let mut paths = Vec::new();
             let mut it = args[1..].iter();
             while let Some(a) = it.next() {
                 if a == "--repeat" {
                     repeat = it.next().and_then(|s| s.parse().ok()).expect("--repeat N");
+                } else if a == "--dump" {
+                    dump = Some(PathBuf::from(it.next().expect("--dump FILE")));
                 } else {
                     paths.push(PathBuf::from(a));
                 }
@@ -68,11 +73,34 @@ fn main() {
                     r.summary.counts.high,
                     r.errors.len()
                 );
+                if let Some(d) = &dump {
+                    let mut lines: Vec<String> = r
+                        .findings
+                        .iter()
+                        .map(|f| {
+                            let path = f.location.as_ref().and_then(|l| l.path.as_deref());
+                            format!(
+                                "F\t{}\t{}\t{:?}\t{}",
+                                path.unwrap_or(""),
+                                f.rule_id,
+                                f.severity,
+                                f.message
+                            )
+                        })
+                        .chain(
+                            r.errors
+                                .iter()
+                                .map(|e| format!("E\t{}\t{}", e.path, e.message)),
+                        )
+                        .collect();
+                    lines.sort();
+                    std::fs::write(d, lines.join("\n") + "\n").expect("write dump");
+                }
             }
         }
         _ => {
             eprintln!(
-                "usage: scanbench gen DIR [GB] [SMALL_FILES] | scanbench scan PATH... [--repeat N]"
+                "usage: scanbench gen DIR [GB] [SMALL_FILES] | scanbench scan PATH... [--repeat N] [--dump FILE]"
             );
             std::process::exit(2);
         }

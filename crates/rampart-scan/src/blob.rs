@@ -44,16 +44,27 @@ impl Blob for Vec<u8> {
     }
 }
 
-/// A file with its length taken once.
+/// A file with its length taken once, and optionally its first bytes
+/// already read (reads that fall inside them are served from memory).
 pub struct FileBlob {
     file: std::fs::File,
     len: u64,
+    head: Vec<u8>,
 }
 
 impl FileBlob {
     pub fn new(file: std::fs::File) -> io::Result<Self> {
+        Self::with_head(file, Vec::new())
+    }
+    /// `head`: the file's first bytes, as read from it.
+    pub fn with_head(file: std::fs::File, head: Vec<u8>) -> io::Result<Self> {
         let len = file.metadata()?.len();
-        Ok(FileBlob { file, len })
+        let head = if (head.len() as u64) <= len {
+            head
+        } else {
+            Vec::new()
+        };
+        Ok(FileBlob { file, len, head })
     }
 }
 
@@ -67,6 +78,9 @@ impl Blob for FileBlob {
         if off >= self.len {
             return Ok(0);
         }
+        if off.saturating_add(buf.len() as u64) <= self.head.len() as u64 {
+            return self.head.as_slice().read_at(off, buf);
+        }
         loop {
             match self.file.read_at(buf, off) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -79,6 +93,9 @@ impl Blob for FileBlob {
         use std::os::windows::fs::FileExt;
         if off >= self.len {
             return Ok(0);
+        }
+        if off.saturating_add(buf.len() as u64) <= self.head.len() as u64 {
+            return self.head.as_slice().read_at(off, buf);
         }
         self.file.seek_read(buf, off)
     }
@@ -101,6 +118,25 @@ impl Blob for SubBlob<'_> {
         }
         let n = ((self.len - off) as usize).min(buf.len());
         self.inner.read_at(self.off + off, &mut buf[..n])
+    }
+}
+
+/// A blob whose first bytes were already read: reads inside them are served
+/// from memory (the member of an archive sniffed once, not twice).
+pub struct HeadBlob<'a> {
+    pub inner: &'a dyn Blob,
+    pub head: &'a [u8],
+}
+
+impl Blob for HeadBlob<'_> {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if off.saturating_add(buf.len() as u64) <= self.head.len() as u64 {
+            return self.head.read_at(off, buf);
+        }
+        self.inner.read_at(off, buf)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Dispatch: sniff a blob, hand it to the right scanner, recurse into
 //! containers within the depth and decompression bounds.
 
-use crate::blob::{read_range, Blob, BlobReader, FileBlob, SubBlob};
+use crate::blob::{read_range, Blob, BlobReader, FileBlob, HeadBlob, SubBlob};
 use crate::pickle::{Anomaly, PickleReport};
 use crate::policy::Verdict;
 use crate::rules::{self, Rule};
@@ -117,24 +117,13 @@ pub(crate) fn scan_path_into(
     opts: &ScanOptions,
     out: &mut Out,
 ) -> Option<bool> {
-    let file = match std::fs::File::open(path) {
+    let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
             out.fail(
                 &rules::FILE_UNREADABLE,
                 display,
                 format!("cannot open: {e}"),
-            );
-            return None;
-        }
-    };
-    let blob = match FileBlob::new(file) {
-        Ok(b) => b,
-        Err(e) => {
-            out.fail(
-                &rules::FILE_UNREADABLE,
-                display,
-                format!("cannot stat: {e}"),
             );
             return None;
         }
@@ -146,12 +135,37 @@ pub(crate) fn scan_path_into(
         used: &used,
         torch_member: false,
     };
+    // Most files of a model directory are small: one read gets all of one
+    // (no stat, no further reads: every scanner then works from memory),
+    // and a larger one keeps the bytes read as its cached head.
+    let mut head = Pooled::take();
+    if let Some(e) = head.fill(&mut file, SMALL_FILE + 1) {
+        out.fail(&rules::FILE_UNREADABLE, display, format!("read error: {e}"));
+        return None;
+    }
+    if head.n <= SMALL_FILE {
+        return Some(scan_blob(display, &head, &ctx, out));
+    }
+    let blob = match FileBlob::with_head(file, head[..].to_vec()) {
+        Ok(b) => b,
+        Err(e) => {
+            out.fail(
+                &rules::FILE_UNREADABLE,
+                display,
+                format!("cannot stat: {e}"),
+            );
+            return None;
+        }
+    };
     Some(scan_blob(display, &blob, &ctx, out))
 }
 
+/// Files up to this size are read whole with one read.
+const SMALL_FILE: usize = SNIFF_LEN;
+
 /// Sniff and scan one blob. Returns whether a scanner looked at it.
 pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) -> bool {
-    let mut kind = match sniff_blob(blob) {
+    let mut kind = match sniff_blob(blob, ctx.torch_member) {
         Ok(k) => k,
         Err(e) => {
             out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}"));
@@ -281,7 +295,12 @@ const QUICK_SNIFF: usize = 4096;
 /// Sniff a blob, reading the full [`SNIFF_LEN`] head only when the first
 /// [`QUICK_SNIFF`] bytes leave the answer open: a tensor member of a large
 /// checkpoint costs 4 KiB, not 64.
-fn sniff_blob(blob: &dyn Blob) -> std::io::Result<ArtifactKind> {
+///
+/// `torch_member`: the blob is a storage of a PyTorch checkpoint, which no
+/// loader opens as HDF5, so the probes for a signature behind a user block
+/// of 8-32 KiB (three reads per tensor) are not made; a signature in the
+/// first 4 KiB + 8 bytes is still seen.
+fn sniff_blob(blob: &dyn Blob, torch_member: bool) -> std::io::Result<ArtifactKind> {
     let size = blob.size();
     let small = read_range(blob, 0, QUICK_SNIFF)?;
     if small.len() as u64 >= size {
@@ -309,7 +328,7 @@ fn sniff_blob(blob: &dyn Blob) -> std::io::Result<ArtifactKind> {
             !crate::pickle::is_opcode(small[0])
                 && small[0] != 0x08
                 && size > SNIFF_LEN as u64
-                && !hdf5_after_user_block(blob)
+                && !hdf5_after_user_block(blob, torch_member)
         }
         _ => false,
     };
@@ -320,10 +339,15 @@ fn sniff_blob(blob: &dyn Blob) -> std::io::Result<ArtifactKind> {
     Ok(sniff_head(&head, size))
 }
 
-/// HDF5 signatures past the first 4 KiB (user blocks of 4-32 KiB).
-fn hdf5_after_user_block(blob: &dyn Blob) -> bool {
-    [4096u64, 8192, 16384, 32768]
-        .iter()
+/// HDF5 signatures past the first 4 KiB (user blocks of 4-32 KiB; only
+/// 4 KiB in a checkpoint's storage, see [`sniff_blob`]).
+fn hdf5_after_user_block(blob: &dyn Blob, torch_member: bool) -> bool {
+    let offs: &[u64] = if torch_member {
+        &[4096]
+    } else {
+        &[4096, 8192, 16384, 32768]
+    };
+    offs.iter()
         .any(|&off| read_range(blob, off, 8).is_ok_and(|b| b == b"\x89HDF\r\n\x1a\n"))
 }
 
@@ -654,9 +678,14 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
         };
         match en.method {
             0 => {
-                let head = read_range(&raw, 0, 4096).unwrap_or_default();
+                // One read serves this sniff, the one in `scan_blob` and its
+                // probe for an HDF5 signature behind a 4 KiB user block.
+                let head = read_range(&raw, 0, QUICK_SNIFF + 8).unwrap_or_default();
+                let head = head.as_slice();
                 if en.encrypted() {
-                    if sniff_head(&head, raw.size()) == ArtifactKind::Unknown {
+                    if sniff_head(&head[..head.len().min(QUICK_SNIFF)], raw.size())
+                        == ArtifactKind::Unknown
+                    {
                         out.fail(
                             &rules::ZIP_ENCRYPTED,
                             &mname,
@@ -668,7 +697,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 }
                 // CRC only for members that will be parsed anyway: tensor
                 // bytes are never read.
-                let kind = sniff_head(&head, raw.size());
+                let kind = sniff_head(&head[..head.len().min(QUICK_SNIFF)], raw.size());
                 if !truncated
                     && raw.size() <= 16 << 20
                     && !matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image)
@@ -677,24 +706,35 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                         check_crc(&mname, en.crc, &all, out);
                     }
                 }
+                let raw = HeadBlob { inner: &raw, head };
                 scan_blob(&mname, &raw, &member_ctx, out);
             }
             // Deflate (PyTorch, NumPy), bzip2 and LZMA (Python's zipfile
             // reads both, so an .npz may use them).
             8 | 12 | 14 => {
                 let cap = member_cap(ctx, en.compressed);
-                let src = std::io::BufReader::new(BlobReader::new(&raw, 0));
-                let (data, hit, err) = match en.method {
-                    8 => read_bounded(&mut flate2::read::DeflateDecoder::new(src), cap),
-                    12 => read_bounded(&mut bzip2::read::BzDecoder::new(src), cap),
-                    _ => {
-                        let (v, hit, err) = zip_lzma(&raw, en.flags, en.uncompressed, cap);
-                        (Pooled::from(v), hit, err)
-                    }
+                let codec = match en.method {
+                    8 => Codec::Deflate,
+                    12 => Codec::Bzip2,
+                    _ => Codec::ZipLzma {
+                        flags: en.flags,
+                        unpacked: en.uncompressed,
+                    },
                 };
-                ctx.charge(data.len() as u64);
+                // The central directory's size is a claim: when it alone
+                // passes the bound, that is the bomb finding, and the member
+                // is inflated further only if its head is something a
+                // scanner parses (a lying directory cannot hide a pickle).
+                let declared = (en.uncompressed > cap).then_some(en.uncompressed);
+                let dec = decode(codec, &raw, cap, declared.is_some() || torch_layout);
+                ctx.charge(dec.data.len() as u64);
+                let declared = declared.filter(|_| dec.confirms_declared());
+                if let Some(d) = declared {
+                    out.add(declared_bomb(&mname, "zip member", d, cap));
+                }
+                let data = dec.data;
                 if en.encrypted()
-                    && (err.is_some()
+                    && (dec.err.is_some()
                         || sniff_head(&data[..data.len().min(4096)], data.len() as u64)
                             == ArtifactKind::Unknown)
                 {
@@ -711,10 +751,10 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                             .finding(&mname, "encryption flag set on a member stored in clear"),
                     );
                 }
-                if hit {
+                if dec.hit && declared.is_none() {
                     out.add(rules::ARC_BOMB.finding(&mname, format!("member inflates past {cap} bytes (ratio or size bound): only that much was scanned")));
                 }
-                if let Some(e) = err {
+                if let Some(e) = dec.err {
                     if !truncated {
                         out.fail(
                             &rules::ARC_CORRUPT,
@@ -722,10 +762,14 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                             format!("decompression error (method {}): {e}", en.method),
                         );
                     }
-                } else if !hit {
+                } else if !dec.hit && !dec.stopped {
                     check_crc(&mname, en.crc, &data, out);
                 }
-                scan_blob(&mname, &data, &member_ctx, out);
+                // Stopped early: its head is no format any scanner reads
+                // (see `decode`), so there is nothing to hand on.
+                if !dec.stopped {
+                    scan_blob(&mname, &data, &member_ctx, out);
+                }
             }
             m => {
                 out.fail(&rules::ZIP_METHOD, &mname, format!("compression method {m} is not supported by the scanner: the member was not scanned"));
@@ -835,35 +879,45 @@ impl Blob for Pooled {
     }
 }
 
-/// Read at most `cap` bytes; returns (data, hit the cap, error).
-fn read_bounded(r: &mut dyn Read, cap: u64) -> (Pooled, bool, Option<String>) {
-    let mut v = BUFS
-        .try_with(|b| b.borrow_mut().pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let limit = cap.saturating_add(1).min(usize::MAX as u64) as usize;
-    let mut n = 0usize;
-    let mut err = None;
-    while n < limit {
-        if n == v.len() {
-            let grow = v.len().max(64 * 1024).min(limit - n);
-            v.resize(n + grow, 0);
-        }
-        let end = v.len().min(limit);
-        match r.read(&mut v[n..end]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                err = Some(e.to_string());
-                break;
+impl Pooled {
+    /// An empty buffer, from this worker's pool when it has one.
+    fn take() -> Pooled {
+        let v = BUFS
+            .try_with(|b| b.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        Pooled { v, n: 0 }
+    }
+
+    /// Read from `r` until it ends or `limit` bytes are held; the error, if
+    /// reading failed.
+    fn fill(&mut self, r: &mut dyn Read, limit: usize) -> Option<String> {
+        while self.n < limit {
+            if self.n == self.v.len() {
+                let grow = self.v.len().max(64 * 1024).min(limit - self.n);
+                self.v.resize(self.n + grow, 0);
+            }
+            let end = self.v.len().min(limit);
+            match r.read(&mut self.v[self.n..end]) {
+                Ok(0) => break,
+                Ok(k) => self.n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(e.to_string()),
             }
         }
+        None
     }
-    let hit = n as u64 > cap;
-    let n = n.min(cap as usize);
-    (Pooled { v, n }, hit, err)
+}
+
+/// Read at most `cap` bytes; returns (data, hit the cap, error).
+fn read_bounded(r: &mut dyn Read, cap: u64) -> (Pooled, bool, Option<String>) {
+    let mut buf = Pooled::take();
+    let limit = cap.saturating_add(1).min(usize::MAX as u64) as usize;
+    let err = buf.fill(r, limit);
+    let hit = buf.n as u64 > cap;
+    buf.n = buf.n.min(cap as usize);
+    (buf, hit, err)
 }
 
 /// A writer that refuses to grow past a cap (for push-style decoders).
@@ -891,46 +945,228 @@ impl Write for CappedWriter {
 
 fn scan_compressed(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
     let cap = member_cap(ctx, blob.size());
-    let src = std::io::BufReader::new(BlobReader::new(blob, 0));
-    let (data, hit, err) = match kind {
-        ArtifactKind::Gzip => read_bounded(&mut flate2::read::MultiGzDecoder::new(src), cap),
-        ArtifactKind::Zlib => read_bounded(&mut flate2::read::ZlibDecoder::new(src), cap),
-        ArtifactKind::Bzip2 => read_bounded(&mut bzip2::read::MultiBzDecoder::new(src), cap),
-        ArtifactKind::Xz | ArtifactKind::Lzma => {
-            let mut w = CappedWriter {
-                v: Vec::new(),
-                cap,
-                hit: false,
-            };
-            let mut src = src;
-            let r = if kind == ArtifactKind::Xz {
-                lzma_rs::xz_decompress(&mut src, &mut w).map_err(|e| e.to_string())
-            } else {
-                lzma_rs::lzma_decompress(&mut src, &mut w).map_err(|e| e.to_string())
-            };
-            let err = if w.hit { None } else { r.err() };
-            (Pooled::from(w.v), w.hit, err)
-        }
+    let codec = match kind {
+        ArtifactKind::Gzip => Codec::Gzip,
+        ArtifactKind::Zlib => Codec::Zlib,
+        ArtifactKind::Bzip2 => Codec::MultiBzip2,
+        ArtifactKind::Xz => Codec::Xz,
+        ArtifactKind::Lzma => Codec::Lzma,
         _ => return,
     };
+    // What the stream says it inflates to (zlib and bzip2 say nothing).
+    // Past the bound it is the bomb finding at once; see `decode` for why
+    // the head is still inflated.
+    let declared = match kind {
+        ArtifactKind::Gzip => crate::declared::gzip_isize(blob),
+        ArtifactKind::Xz => crate::declared::xz_index_size(blob),
+        ArtifactKind::Lzma => crate::declared::lzma_alone_size(blob),
+        _ => None,
+    }
+    .filter(|&d| d > cap);
+    let dec = decode(codec, blob, cap, declared.is_some());
+    let declared = declared.filter(|_| dec.confirms_declared());
+    let data = dec.data;
     ctx.charge(data.len() as u64);
     // zlib and lzma have weak magic numbers: a stream that yields nothing
     // was raw data that merely looked like a header.
-    if data.is_empty() && err.is_some() && matches!(kind, ArtifactKind::Zlib | ArtifactKind::Lzma) {
+    if data.is_empty()
+        && dec.err.is_some()
+        && matches!(kind, ArtifactKind::Zlib | ArtifactKind::Lzma)
+    {
         return;
     }
-    if hit {
+    if let Some(d) = declared {
+        out.add(declared_bomb(name, kind.as_str(), d, cap));
+    } else if dec.hit {
         out.add(rules::ARC_BOMB.finding(name, format!("{} stream expands past {cap} bytes (ratio or size bound): only that much was scanned", kind.as_str())));
     }
-    if let Some(e) = err {
+    if let Some(e) = dec.err {
         out.fail(
             &rules::ARC_CORRUPT,
             name,
             format!("{} stream is corrupt: {e}", kind.as_str()),
         );
     }
-    let inner = inner_name(name, kind);
-    scan_blob(&inner, &data, &ctx.nested(), out);
+    if !dec.stopped {
+        let inner = inner_name(name, kind);
+        scan_blob(&inner, &data, &ctx.nested(), out);
+    }
+}
+
+/// The bomb finding for a size declared before inflating.
+fn declared_bomb(name: &str, what: &str, declared: u64, cap: u64) -> Finding {
+    rules::ARC_BOMB.finding(
+        name,
+        format!(
+            "{what} declares {declared} bytes uncompressed, past the bound of {cap} bytes (ratio or size): reported from the declared size; only a head that a scanner parses is inflated further, up to the bound"
+        ),
+    )
+}
+
+/// Compressed encodings the scanner inflates.
+#[derive(Clone, Copy)]
+enum Codec {
+    Deflate,
+    Gzip,
+    Zlib,
+    /// One bzip2 stream (a zip member).
+    Bzip2,
+    /// Concatenated bzip2 streams (a `.bz2` file).
+    MultiBzip2,
+    Xz,
+    Lzma,
+    ZipLzma {
+        flags: u16,
+        unpacked: u64,
+    },
+}
+
+/// Bytes inflated before deciding whether the rest is worth inflating.
+const PROBE: usize = SNIFF_LEN;
+
+impl Decoded {
+    /// Whether the stream went on past the probe without failing. A size
+    /// declared by bytes that are no valid stream (random data starting
+    /// with a gzip magic number) or by a stream that ends within the probe
+    /// (a forged trailer, which the decoder reports as corrupt) is no bomb.
+    fn confirms_declared(&self) -> bool {
+        self.stopped || self.hit || (self.err.is_none() && self.data.len() > PROBE)
+    }
+}
+
+/// Decompressed bytes, whether they were cut at the bound (`hit`), the
+/// decoder's error, and whether inflating stopped after the probe.
+struct Decoded {
+    data: Pooled,
+    hit: bool,
+    err: Option<String>,
+    stopped: bool,
+}
+
+/// Inflate `raw` up to `cap` bytes. With `may_stop` (the size declared
+/// alone is a bomb, or the blob is a member of a PyTorch checkpoint), the
+/// first [`PROBE`] bytes are inflated and sniffed first, and inflating stops
+/// there when they are no format any scanner reads (unknown binary or an
+/// image). That loses no detection:
+/// * sniffing a 64 KiB head of a longer stream decides exactly as
+///   `scan_blob` would (its own sniff reads at most those 64 KiB), and for
+///   unknown binary and images `scan_blob` only looks for a zip directory at
+///   the end of the blob (a polyglot);
+/// * inside a PyTorch checkpoint that search is never made (its members are
+///   raw storage to `torch.load`), and their CRC is not what a loader checks
+///   (stored tensor members are not CRC-checked either);
+/// * for a declared bomb, the "end" would be wherever the bound cut the
+///   stream, not its real end, so no loader would see a zip there.
+///
+/// Whatever else the head is (a pickle, an archive, text...) is inflated up
+/// to the bound as before, so a forged declared size cannot hide it. And
+/// an unknown head anywhere else is inflated in full too: the end of the
+/// real stream is where `scan_blob` looks for a zip directory (a polyglot
+/// that Python's `zipfile` would open), so stopping there would lose it.
+fn decode(codec: Codec, raw: &dyn Blob, cap: u64, may_stop: bool) -> Decoded {
+    let probe = may_stop && cap > PROBE as u64;
+    let opaque = |head: &[u8]| {
+        // u64::MAX: the stream goes on past the head, and a larger total
+        // only makes the sniffer more willing to call it a format.
+        matches!(
+            sniff_head(head, u64::MAX),
+            ArtifactKind::Unknown | ArtifactKind::Image
+        )
+    };
+    // Sized to the input: an 8 KiB buffer initialised for every small
+    // member cost more than reading it.
+    let src = std::io::BufReader::with_capacity(
+        raw.size().clamp(1, 8192) as usize,
+        BlobReader::new(raw, 0),
+    );
+    let mut reader: Box<dyn Read + '_> = match codec {
+        Codec::Deflate => Box::new(crate::inflate::DeflateReader::new(src)),
+        Codec::Gzip => Box::new(crate::inflate::GzReader::new(src)),
+        Codec::Zlib => Box::new(flate2::read::ZlibDecoder::new(src)),
+        Codec::Bzip2 => Box::new(bzip2::read::BzDecoder::new(src)),
+        Codec::MultiBzip2 => Box::new(bzip2::read::MultiBzDecoder::new(src)),
+        // Push-style decoders: run to the probe, then again to the bound.
+        Codec::Xz | Codec::Lzma | Codec::ZipLzma { .. } => {
+            let run = |cap: u64| match codec {
+                Codec::ZipLzma { flags, unpacked } => zip_lzma(raw, flags, unpacked, cap),
+                _ => lzma_stream(codec, raw, cap),
+            };
+            if probe {
+                let (v, hit, err) = run(PROBE as u64);
+                if !hit || err.is_some() {
+                    return Decoded {
+                        data: Pooled::from(v),
+                        hit: false,
+                        err,
+                        stopped: false,
+                    };
+                }
+                if opaque(&v) {
+                    return Decoded {
+                        data: Pooled::from(v),
+                        hit: false,
+                        err: None,
+                        stopped: true,
+                    };
+                }
+            }
+            let (v, hit, err) = run(cap);
+            return Decoded {
+                data: Pooled::from(v),
+                hit,
+                err,
+                stopped: false,
+            };
+        }
+    };
+    let mut buf = Pooled::take();
+    if probe {
+        let err = buf.fill(&mut *reader, PROBE + 1);
+        if err.is_some() || buf.n <= PROBE {
+            return Decoded {
+                data: buf,
+                hit: false,
+                err,
+                stopped: false,
+            };
+        }
+        if opaque(&buf[..PROBE]) {
+            buf.n = PROBE;
+            return Decoded {
+                data: buf,
+                hit: false,
+                err: None,
+                stopped: true,
+            };
+        }
+    }
+    let limit = cap.saturating_add(1).min(usize::MAX as u64) as usize;
+    let err = buf.fill(&mut *reader, limit);
+    let hit = buf.n as u64 > cap;
+    buf.n = buf.n.min(cap as usize);
+    Decoded {
+        data: buf,
+        hit,
+        err,
+        stopped: false,
+    }
+}
+
+/// An xz or LZMA-alone stream, at most `cap` bytes: (data, cut, error).
+fn lzma_stream(codec: Codec, raw: &dyn Blob, cap: u64) -> (Vec<u8>, bool, Option<String>) {
+    let mut w = CappedWriter {
+        v: Vec::new(),
+        cap,
+        hit: false,
+    };
+    let mut src = std::io::BufReader::new(BlobReader::new(raw, 0));
+    let r = if matches!(codec, Codec::Xz) {
+        lzma_rs::xz_decompress(&mut src, &mut w).map_err(|e| e.to_string())
+    } else {
+        lzma_rs::lzma_decompress(&mut src, &mut w).map_err(|e| e.to_string())
+    };
+    let err = if w.hit { None } else { r.err() };
+    (w.v, w.hit, err)
 }
 
 fn inner_name(name: &str, kind: ArtifactKind) -> String {
@@ -1060,5 +1296,220 @@ fn carve_pickles(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 .map(|f| f.with_meta("carved", true)),
         );
         pos = at + (rep.consumed as usize).max(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::zip::{ZipBuilder, ZipMember};
+    use crate::fixtures::{self, pickle::os_system};
+
+    fn scan(name: &str, b: &[u8]) -> ScanReport {
+        scan_bytes(name, b, &ScanOptions::default())
+    }
+
+    fn bomb_messages(rep: &ScanReport) -> Vec<&str> {
+        rep.findings
+            .iter()
+            .filter(|f| f.rule_id == rules::ARC_BOMB.id)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn declared_gzip_bomb_is_reported_from_its_trailer() {
+        let rep = scan("z.gz", &fixtures::gz(&vec![0u8; 8 << 20]));
+        let m = bomb_messages(&rep);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("gzip declares 8388608 bytes"), "{m:?}");
+        assert_eq!(rep.max_severity(), Some(Severity::High));
+    }
+
+    #[test]
+    fn declared_zip_bomb_is_reported_from_its_directory() {
+        let z = ZipBuilder::new()
+            .member(ZipMember::deflated("w.bin", &vec![0u8; 8 << 20]))
+            .build();
+        let rep = scan("z.zip", &z);
+        let m = bomb_messages(&rep);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("zip member declares 8388608 bytes"), "{m:?}");
+        // The member is not inflated to its end, so its CRC is not checked.
+        assert!(rep.findings.iter().all(|f| f.rule_id != rules::ZIP_CRC.id));
+    }
+
+    #[test]
+    fn lying_small_sizes_are_caught_while_inflating() {
+        let zeros = vec![0u8; 8 << 20];
+        let mut g = fixtures::gz(&zeros);
+        fixtures::set_gzip_isize(&mut g, 4096);
+        let m = scan("z.gz", &g);
+        let m = bomb_messages(&m);
+        assert!(
+            m.len() == 1 && m[0].contains("expands past") && !m[0].contains("declares"),
+            "{m:?}"
+        );
+        let mut z = ZipBuilder::new()
+            .member(ZipMember::deflated("w.bin", &zeros))
+            .build();
+        fixtures::set_declared_size(&mut z, 4096);
+        let rep = scan("z.zip", &z);
+        let m = bomb_messages(&rep);
+        assert!(
+            m.len() == 1 && m[0].contains("inflates past") && !m[0].contains("declares"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn a_forged_large_size_does_not_hide_a_pickle() {
+        // A short stream with a forged trailer: the decoder reaches its end
+        // within the probe and reports the mismatch; that is no bomb.
+        let mut g = fixtures::gz(&os_system("id"));
+        fixtures::set_gzip_isize(&mut g, u32::MAX);
+        let rep = scan("p.pkl.gz", &g);
+        assert!(bomb_messages(&rep).is_empty());
+        assert!(rep
+            .findings
+            .iter()
+            .any(|f| f.rule_id == rules::ARC_CORRUPT.id));
+        assert_eq!(rep.max_severity(), Some(Severity::Critical));
+        // A pickle longer than the probe behind the forged size is inflated
+        // on (to its end here, well within the bound): the import after the
+        // first 64 KiB is still seen.
+        let mut big = crate::fixtures::pickle::P::new()
+            .proto(4)
+            .raw(b"\x8e")
+            .raw(&(200_000u64).to_le_bytes())
+            .bytes();
+        big.resize(big.len() + 200_000, b'a');
+        big.extend(os_system("id"));
+        let mut g = fixtures::gz(&big);
+        fixtures::set_gzip_isize(&mut g, u32::MAX);
+        let rep = scan("p.pkl.gz", &g);
+        assert!(
+            rep.findings
+                .iter()
+                .any(|f| f.rule_id == rules::PKL_DANGEROUS.id),
+            "{:?}",
+            rep.findings
+        );
+    }
+
+    #[test]
+    fn a_declared_bomb_is_not_inflated_past_its_head() {
+        // The deflate stream is cut after about 300 KB of output: reading
+        // on would hit the cut (a corrupt-stream error), stopping after the
+        // 64 KiB probe does not.
+        let g = fixtures::gz(&vec![0u8; 8 << 20]);
+        let mut cut = g[..10 + 300].to_vec();
+        cut.extend_from_slice(&g[g.len() - 8..]);
+        let rep = scan("cut.gz", &cut);
+        assert!(bomb_messages(&rep)[0].contains("declares"));
+        assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+        // The same bytes without the declared size are inflated to the cut.
+        fixtures::set_gzip_isize(&mut cut, 4096);
+        let rep = scan("cut.gz", &cut);
+        assert!(bomb_messages(&rep).is_empty());
+        assert!(
+            rep.findings
+                .iter()
+                .any(|f| f.rule_id == rules::ARC_CORRUPT.id),
+            "{:?}",
+            rep.findings
+        );
+    }
+
+    #[test]
+    fn an_unknown_head_is_inflated_to_the_end_for_a_trailing_zip() {
+        // Opaque bytes, then a zip checkpoint: Python's zipfile opens the
+        // decompressed file from its end, so the scan must reach it.
+        let mut inner: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 | 1)
+            .collect();
+        inner.extend(
+            ZipBuilder::new()
+                .member(ZipMember::stored("archive/data.pkl", &os_system("id")))
+                .build(),
+        );
+        let rep = scan("blob.gz", &fixtures::gz(&inner));
+        assert!(
+            rep.findings
+                .iter()
+                .any(|f| f.rule_id == rules::PKL_DANGEROUS.id),
+            "{:?}",
+            rep.findings
+        );
+    }
+
+    #[test]
+    fn xz_index_declares_a_bomb() {
+        let opts = ScanOptions {
+            limits: crate::Limits {
+                max_member_bytes: 100_000,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let rep = scan_bytes("z.xz", &fixtures::xz(&vec![0u8; 300_000]), &opts);
+        let m = bomb_messages(&rep);
+        assert!(
+            m.len() == 1 && m[0].contains("xz declares 300000 bytes"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn deflated_checkpoint_members_keep_their_detections() {
+        let noise: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 | 1)
+            .collect();
+        let z = ZipBuilder::new()
+            .member(ZipMember::stored(
+                "archive/data.pkl",
+                &fixtures::pickle::torch_state_dict(1, 4),
+            ))
+            .member(ZipMember::deflated("archive/data/0", &noise))
+            .member(ZipMember::deflated("archive/data/1", &os_system("id")))
+            .build();
+        let rep = scan("m.pt", &z);
+        assert!(rep
+            .findings
+            .iter()
+            .any(|f| f.rule_id == rules::PKL_DANGEROUS.id
+                && f.location.as_ref().and_then(|l| l.path.as_deref())
+                    == Some("m.pt!archive/data/1")));
+        assert!(
+            rep.findings
+                .iter()
+                .all(|f| f.location.as_ref().and_then(|l| l.path.as_deref())
+                    != Some("m.pt!archive/data/0")),
+            "{:?}",
+            rep.findings
+        );
+    }
+}
+
+#[cfg(test)]
+mod sniff_tests {
+    use super::*;
+
+    #[test]
+    fn hdf5_behind_a_large_user_block_is_still_found_on_disk() {
+        let lambda = r#"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"module": "keras.layers", "class_name": "Lambda", "config": {"name": "lambda", "function": {"module": "builtins", "class_name": "function", "config": "4wEAAAAAAAAAAAAAAAEAAAADAAAA", "registered_name": "function"}, "function_type": "lambda"}, "registered_name": null}]}, "module": "keras", "registered_name": null}"#;
+        for block in [4096usize, 8192, 32768] {
+            let mut b = vec![0xffu8; block];
+            b.extend(crate::fixtures::keras_h5(lambda));
+            b.resize(b.len() + 70_000, 0);
+            let rep = scan_bytes("m.bin", &b, &ScanOptions::default());
+            assert!(
+                rep.findings
+                    .iter()
+                    .any(|f| f.rule_id.starts_with("RAMP-KERAS")),
+                "user block {block}: {:?}",
+                rep.findings
+            );
+        }
     }
 }

@@ -431,12 +431,19 @@ impl<R: Read> Input<R> {
         self.pos += n as u64;
         Ok(v)
     }
+    /// A little-endian integer of `n` (at most 8) bytes, read in place: a
+    /// `Vec` per integer was a tenth of the machine's allocations.
     fn uint(&mut self, n: usize, what: &'static str) -> Result<u64, Stop> {
-        let b = self.take(n, what)?;
+        self.fill(n).map_err(|e| Stop::Io(e.to_string()))?;
+        if self.avail() < n {
+            return Err(Stop::Truncated(what));
+        }
         let mut v = 0u64;
-        for (i, x) in b.iter().enumerate() {
+        for (i, x) in self.buf[self.start..self.start + n].iter().enumerate() {
             v |= (*x as u64) << (8 * i);
         }
+        self.start += n;
+        self.pos += n as u64;
         Ok(v)
     }
     /// Skip `n` bytes without keeping them.

@@ -194,6 +194,58 @@ const DANGEROUS_MODULES: &[&str] = &[
     "tensorflow.io",
     "tensorflow.python.ops.script_ops",
     "winreg",
+    // Reviewed for session 4: loaders and file, process or network access
+    // that were only "unknown import" before.
+    "torch._C",
+    "torch._ops",
+    "torch.classes",
+    "torch._classes",
+    "torch.utils.model_zoo",
+    "torch.utils.benchmark",
+    "torch.utils.tensorboard",
+    "torch.utils.hipify",
+    "torch.utils.show_pickle",
+    "torch.onnx",
+    "numpy.lib.npyio",
+    "numpy.lib._npyio_impl",
+    "numpy.lib._datasource",
+    "numpy.lib.utils",
+    "pandas.core.computation",
+    "joblib.numpy_pickle_compat",
+    "linecache",
+    "tokenize",
+    "zipfile",
+    "tarfile",
+    "logging.handlers",
+    // Keras file helpers reachable from a model config (CVE-2025-8747:
+    // `get_file` as a layer downloads to a chosen path).
+    "keras.src.utils.file_utils",
+    "keras.utils.data_utils",
+    "keras.utils.file_utils",
+    "keras.saving",
+    "tf_keras.utils.get_file",
+    "tf_keras.src.utils.data_utils",
+    "tensorflow.keras.utils.get_file",
+    "tensorflow.python.keras.utils.data_utils",
+    // Published Hugging Face samples (modelscan issue 338 and friends) and
+    // their neighbours: command runners, file and URL readers and writers.
+    "mlflow",
+    "pkg_resources",
+    "pathlib",
+    "filecmp",
+    "netrc",
+    "mailbox",
+    "xml.sax",
+    "xml.dom",
+    "smtpd",
+    "asyncore",
+    "asynchat",
+    "tabnanny",
+    "pstats",
+    "gettext",
+    "readline",
+    "rlcompleter",
+    "atexit",
 ];
 
 /// Single dangerous callables in otherwise ordinary modules.
@@ -243,6 +295,56 @@ const DANGEROUS_CALLABLES: &[(&str, &str)] = &[
     // callables when a protocol 0-2 pickle is loaded.
     ("builtins", "reduce"),
     ("builtins", "intern"),
+    // Name to object: the import of any module and attribute (like
+    // `pkgutil.resolve_name`).
+    ("torch._utils", "_import_dotted_name"),
+    // Files and URLs.
+    ("numpy", "memmap"),
+    ("numpy", "genfromtxt"),
+    ("numpy", "fromregex"),
+    ("numpy", "DataSource"),
+    ("numpy", "lookfor"),
+    ("codecs", "open"),
+    ("codecs", "EncodedFile"),
+    ("gzip", "open"),
+    ("gzip", "GzipFile"),
+    ("bz2", "open"),
+    ("bz2", "BZ2File"),
+    ("lzma", "open"),
+    ("lzma", "LZMAFile"),
+    ("logging", "FileHandler"),
+    ("logging", "basicConfig"),
+    ("pandas", "eval"),
+    ("pandas", "read_csv"),
+    ("pandas", "read_table"),
+    ("pandas", "read_fwf"),
+    ("pandas", "read_json"),
+    ("pandas", "read_html"),
+    ("pandas", "read_xml"),
+    ("pandas", "read_excel"),
+    ("pandas", "read_parquet"),
+    ("pandas", "read_feather"),
+    ("pandas", "read_orc"),
+    ("pandas", "read_sas"),
+    ("pandas", "read_spss"),
+    ("pandas", "read_sql"),
+    ("pandas", "read_sql_query"),
+    ("pandas", "read_sql_table"),
+    ("pandas", "read_stata"),
+    ("pandas", "read_hdf"),
+    ("pandas", "read_clipboard"),
+    ("pandas", "read_gbq"),
+    ("keras.models", "load_model"),
+    ("keras.src.models.model", "load_model"),
+    ("tensorflow.keras.models", "load_model"),
+    ("tf_keras.models", "load_model"),
+    ("xml.etree.ElementTree", "parse"),
+    ("xml.etree.ElementTree", "iterparse"),
+    ("xml.etree.ElementTree", "ElementTree"),
+    ("xml.etree.ElementTree", "XMLPullParser"),
+    ("wave", "open"),
+    ("aifc", "open"),
+    ("sunau", "open"),
 ];
 
 /// Globals ML checkpoints legitimately contain.
@@ -340,8 +442,8 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("numpy.random._mt19937", "MT19937"),
     ("numpy.random._pcg64", "PCG64"),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
-    ("joblib.numpy_pickle_compat", "NDArrayWrapper"),
-    ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
+    // Not `joblib.numpy_pickle_compat.(Z)NDArrayWrapper` (joblib < 0.10):
+    // their `filename` state makes joblib open any path the file names.
     ("pandas.core.frame", "DataFrame"),
     ("pandas.core.series", "Series"),
     ("pandas.core.internals.managers", "BlockManager"),
@@ -371,7 +473,77 @@ const SAFE_CLASS_TREES: &[&str] = &[
 
 /// Subtrees of [`SAFE_CLASS_TREES`] whose classes do more than store state:
 /// test helpers that dump and reload files, vendored copies of loaders.
-const UNSAFE_SUBTREES: &[&str] = &["sklearn.utils._testing", "sklearn.externals"];
+/// Also modules that re-export joblib's `Memory` and `Parallel`, and the
+/// tokenizer wrappers whose constructors read vocabulary files by path.
+const UNSAFE_SUBTREES: &[&str] = &[
+    "sklearn.utils._testing",
+    "sklearn.externals",
+    "sklearn.utils._joblib",
+    "sklearn.utils.parallel",
+    "sklearn.utils.fixes",
+    "sklearn.utils._show_versions",
+    "tokenizers.implementations",
+    "tokenizers.tools",
+];
+
+/// Class names that open files, processes, shared libraries or the
+/// network when constructed (or called). A module of a safe class tree
+/// that imports one (`from ctypes import CDLL`) re-exports it under its own
+/// name: these are never safe there, and are dangerous.
+const DANGEROUS_CLASS_NAMES: &[&str] = &[
+    "CDLL",
+    "PyDLL",
+    "WinDLL",
+    "OleDLL",
+    "LibraryLoader",
+    "Popen",
+    "ZipFile",
+    "PyZipFile",
+    "TarFile",
+    "Memory",
+    "Parallel",
+    "FileIO",
+    "FileHandler",
+    "WatchedFileHandler",
+    "RotatingFileHandler",
+    "TimedRotatingFileHandler",
+    "SocketHandler",
+    "DatagramHandler",
+    "HTTPHandler",
+    "SMTPHandler",
+    "SysLogHandler",
+    "NamedTemporaryFile",
+    "TemporaryFile",
+    "SpooledTemporaryFile",
+    "TemporaryDirectory",
+    "InteractiveConsole",
+    "InteractiveInterpreter",
+    "Pdb",
+    "Bdb",
+    "Profile",
+    "Timer",
+    "Thread",
+    "Process",
+    "Pool",
+    "ThreadPool",
+    "ThreadPoolExecutor",
+    "ProcessPoolExecutor",
+    "Request",
+    "OpenerDirector",
+    "HTTPConnection",
+    "HTTPSConnection",
+    "FTP",
+    "SMTP",
+    "Telnet",
+    "Unpickler",
+    "DataSource",
+    // xgboost and LightGBM data sets load files (and URIs) by path.
+    "DMatrix",
+    "QuantileDMatrix",
+    "DeviceQuantileDMatrix",
+    "ExtMemQuantileDMatrix",
+    "Dataset",
+];
 
 /// Trees where only configuration classes (`...Config`) are safe: their
 /// tokenizers and retrievers load vocabularies and indexes, some of them
@@ -380,7 +552,15 @@ const SAFE_CONFIG_TREES: &[&str] = &["transformers.models"];
 
 /// Exact names inside dangerous modules that checkpoints need and that do
 /// nothing but look a value up.
-const SAFE_EXCEPTIONS: &[(&str, &str)] = &[("torch.serialization", "_get_layout")];
+const SAFE_EXCEPTIONS: &[(&str, &str)] = &[
+    ("torch.serialization", "_get_layout"),
+    // Path objects (what pickling a path gives); `Path.read_text` and the
+    // like, reached through a dotted name, stay dangerous.
+    ("pathlib", "PosixPath"),
+    ("pathlib", "WindowsPath"),
+    ("pathlib", "PurePosixPath"),
+    ("pathlib", "PureWindowsPath"),
+];
 
 /// Storage classes `torch.<Dtype>Storage`.
 fn is_torch_storage(module: &str, name: &str) -> bool {
@@ -472,6 +652,34 @@ pub fn canonical_module(m: &str) -> &str {
     }
 }
 
+/// [`DANGEROUS_MODULES`] by name, with each root's position in the list.
+static DANGEROUS_INDEX: once_cell::sync::Lazy<std::collections::HashMap<&'static str, usize>> =
+    once_cell::sync::Lazy::new(|| {
+        let mut m = std::collections::HashMap::new();
+        for (i, r) in DANGEROUS_MODULES.iter().enumerate() {
+            m.entry(*r).or_insert(i);
+        }
+        m
+    });
+
+static SAFE_SET: once_cell::sync::Lazy<std::collections::HashSet<(&'static str, &'static str)>> =
+    once_cell::sync::Lazy::new(|| SAFE_GLOBALS.iter().copied().collect());
+
+/// The first root of [`DANGEROUS_MODULES`] (in list order) that `full`
+/// (`module.name`) lies in. `in_tree(module, r) || in_tree(full, r)` holds
+/// exactly when `r` is `full` or a dotted prefix of it, so looking up those
+/// few prefixes gives what a scan of the whole list gave, for a fraction of
+/// the comparisons.
+fn dangerous_root(full: &str) -> Option<&'static str> {
+    let ends = full
+        .match_indices('.')
+        .map(|(i, _)| i)
+        .chain(std::iter::once(full.len()));
+    ends.filter_map(|e| DANGEROUS_INDEX.get(&full[..e]).copied())
+        .min()
+        .map(|i| DANGEROUS_MODULES[i])
+}
+
 fn in_tree(module: &str, root: &str) -> bool {
     module == root || (module.starts_with(root) && module.as_bytes().get(root.len()) == Some(&b'.'))
 }
@@ -511,12 +719,10 @@ impl Policy {
         {
             return Verdict::Safe;
         }
-        for root in DANGEROUS_MODULES {
-            if in_tree(module, root) || in_tree(&full, root) {
-                return Verdict::Dangerous(format!(
-                    "{full} comes from `{root}`, a module that runs code, touches files, processes or the network"
-                ));
-            }
+        if let Some(root) = dangerous_root(&full) {
+            return Verdict::Dangerous(format!(
+                "{full} comes from `{root}`, a module that runs code, touches files, processes or the network"
+            ));
         }
         for (m, n) in DANGEROUS_CALLABLES {
             if module == *m && first == *n {
@@ -546,7 +752,7 @@ impl Policy {
         {
             return Verdict::Dangerous(format!("{full} names a dunder attribute"));
         }
-        if SAFE_GLOBALS.iter().any(|(m, n)| *m == module && *n == name) {
+        if SAFE_SET.contains(&(module, name)) {
             return Verdict::Safe;
         }
         if is_torch_storage(module, name) || (module == "torch" && TORCH_DTYPES.contains(&name)) {
@@ -555,10 +761,13 @@ impl Policy {
         let class_like = !name.contains('.')
             && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if class_like
-            && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r))
-            && !UNSAFE_SUBTREES.iter().any(|r| in_tree(module, r))
-        {
+        let in_class_tree = class_like && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r));
+        if in_class_tree && DANGEROUS_CLASS_NAMES.contains(&name) {
+            return Verdict::Dangerous(format!(
+                "{full}: a `{name}` opens files, processes, libraries or the network when it is constructed"
+            ));
+        }
+        if in_class_tree && !UNSAFE_SUBTREES.iter().any(|r| in_tree(module, r)) {
             return Verdict::Safe;
         }
         if class_like
@@ -579,6 +788,31 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indexed_root_lookup_agrees_with_a_scan_of_the_list() {
+        let linear = |module: &str, full: &str| {
+            DANGEROUS_MODULES
+                .iter()
+                .find(|r| in_tree(module, r) || in_tree(full, r))
+                .copied()
+        };
+        let mut modules: Vec<String> = vec!["".into(), "torchvision".into(), "osx".into()];
+        for r in DANGEROUS_MODULES {
+            modules.push(r.to_string());
+            modules.push(format!("{r}.sub"));
+            modules.push(format!("{r}x"));
+            if let Some((parent, _)) = r.rsplit_once('.') {
+                modules.push(parent.to_string());
+            }
+        }
+        for m in &modules {
+            for name in ["run", "open", "A.b"] {
+                let full = format!("{m}.{name}");
+                assert_eq!(dangerous_root(&full), linear(m, &full), "{full}");
+            }
+        }
+    }
 
     #[test]
     fn allowlist_first() {

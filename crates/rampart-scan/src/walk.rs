@@ -112,29 +112,30 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
     let items = collect(paths, opts);
     let total = items.iter().filter(|i| matches!(i, Item::File(_))).count();
     let done = AtomicUsize::new(0);
-    let run = || {
-        items
-            .par_iter()
-            .map(|it| match it {
-                Item::File(p) => {
-                    let mut out = Out::default();
-                    let display = display_path(p);
-                    let r = scan_path_into(p, &display, opts, &mut out);
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(cb) = &opts.progress {
-                        cb(n, total);
-                    }
-                    (out, r)
-                }
-                Item::Error(path, msg) => {
-                    let mut out = Out::default();
-                    out.fail(&rules::FILE_UNREADABLE, path, msg.clone());
-                    (out, None)
-                }
-            })
-            .collect::<Vec<_>>()
+    let one = |it: &Item| match it {
+        Item::File(p) => {
+            let mut out = Out::default();
+            let display = display_path(p);
+            let r = scan_path_into(p, &display, opts, &mut out);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(cb) = &opts.progress {
+                cb(n, total);
+            }
+            (out, r)
+        }
+        Item::Error(path, msg) => {
+            let mut out = Out::default();
+            out.fail(&rules::FILE_UNREADABLE, path, msg.clone());
+            (out, None)
+        }
     };
-    let results = if opts.threads > 0 {
+    let run = || items.par_iter().map(one).collect::<Vec<_>>();
+    // A single file (a checkpoint) gains nothing from workers: starting the
+    // pool's threads, and their spinning while they wait, cost more than
+    // the whole scan of a large checkpoint's pickle.
+    let results = if items.len() <= 1 {
+        items.iter().map(one).collect()
+    } else if opts.threads > 0 {
         match rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
             .build()

@@ -220,7 +220,10 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     }
     // Resolve each local header: data offset and the local name.
     for en in entries.iter_mut() {
-        let lh = read_range(blob, en.local_offset, 30).map_err(|e| e.to_string())?;
+        // Header and name in one read when the local name is as long as the
+        // central one (it almost always is): one read per member, not two.
+        let lh =
+            read_range(blob, en.local_offset, 30 + en.name.len()).map_err(|e| e.to_string())?;
         if lh.len() < 30 || !lh.starts_with(b"PK\x03\x04") {
             anomalies.push(ZipAnomaly::OutOfBounds {
                 name: en.name.clone(),
@@ -230,7 +233,11 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
         }
         let nlen = u16le(&lh, 26) as usize;
         let xlen = u16le(&lh, 28) as u64;
-        let ln = read_range(blob, en.local_offset + 30, nlen).map_err(|e| e.to_string())?;
+        let ln = if lh.len() >= 30 + nlen {
+            lh[30..30 + nlen].to_vec()
+        } else {
+            read_range(blob, en.local_offset + 30, nlen).map_err(|e| e.to_string())?
+        };
         let local = name_of(&ln);
         if local != en.name {
             anomalies.push(ZipAnomaly::NameMismatch {

@@ -30,6 +30,23 @@ pub fn is_keras_config(v: &Value) -> bool {
 struct Hits {
     lambdas: Vec<String>,
     modules: Vec<String>,
+    /// `module.name` pairs the pickle policy calls dangerous, inside the
+    /// allowed roots too: `builtins.exec` as an activation, or
+    /// `keras.utils.get_file` as a layer (the safe-mode bypasses of
+    /// CVE-2025-1550 and CVE-2025-8747 resolve such names on load).
+    dangerous: Vec<String>,
+}
+
+/// What a config object names: `class_name` in `module`, or for a
+/// serialised function (`"class_name": "function"`), the function named by
+/// its `config` string.
+fn named_callable<'a>(o: &'a serde_json::Map<String, Value>, cn: &'a str) -> &'a str {
+    if cn == "function" {
+        if let Some(f) = o.get("config").and_then(Value::as_str) {
+            return f;
+        }
+    }
+    cn
 }
 
 fn walk(v: &Value, h: &mut Hits, depth: usize) {
@@ -48,7 +65,12 @@ fn walk(v: &Value, h: &mut Hits, depth: usize) {
                     h.lambdas.push(layer.to_string());
                 }
                 if let Some(m) = o.get("module").and_then(Value::as_str) {
-                    if !module_ok(m) {
+                    let target = named_callable(o, cn);
+                    if let crate::Verdict::Dangerous(_) =
+                        crate::Policy::default().classify(m, target)
+                    {
+                        h.dangerous.push(format!("{m}.{target}"));
+                    } else if !module_ok(m) {
                         h.modules.push(format!("{m}.{cn}"));
                     }
                 }
@@ -88,6 +110,22 @@ pub(crate) fn scan_config(name: &str, v: &Value, out: &mut Out) {
     h.lambdas.dedup();
     h.modules.sort();
     h.modules.dedup();
+    h.dangerous.sort();
+    h.dangerous.dedup();
+    for d in h.dangerous.iter().take(16) {
+        let shown = sanitize_for_display(&truncate(d, 160));
+        out.add(
+            rules::KERAS_MODULE
+                .finding_sev(
+                    rampart_core::Severity::Critical,
+                    name,
+                    format!(
+                        "config references {shown}, which runs code or reaches files, processes or the network when Keras resolves it"
+                    ),
+                )
+                .with_evidence(shown),
+        );
+    }
     for l in h.lambdas.iter().take(16) {
         out.add(rules::KERAS_LAMBDA.finding(
             name,
@@ -209,5 +247,29 @@ mod tests {
             .iter()
             .any(|f| f.rule_id == rules::KERAS_MODULE.id && f.message.contains("evil_pkg")));
         assert_eq!(out.findings.len(), 2);
+    }
+
+    #[test]
+    fn dangerous_callables_inside_allowed_roots_are_critical() {
+        // An activation resolved to `builtins.exec`, a layer that is
+        // `keras.utils.get_file` (downloads to a chosen path).
+        let v: Value = serde_json::from_str(r#"{"class_name":"Sequential","module":"keras","config":{"layers":[
+            {"class_name":"Dense","module":"keras.layers","config":{"name":"d","units":1,
+              "activation":{"module":"builtins","class_name":"function","config":"exec","registered_name":"function"}}},
+            {"class_name":"get_file","module":"keras.utils","config":{"fname":"/tmp/x","origin":"http://e/x"}},
+            {"class_name":"Dense","module":"keras.layers","config":{"name":"e","units":1,
+              "activation":{"module":"keras.activations","class_name":"function","config":"relu","registered_name":"function"}}}]}}"#).unwrap();
+        let mut out = Out::default();
+        scan_config("m.keras!config.json", &v, &mut out);
+        let crit: Vec<&str> = out
+            .findings
+            .iter()
+            .filter(|f| f.severity == rampart_core::Severity::Critical)
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(crit.len(), 2, "{crit:?}");
+        assert!(crit.iter().any(|m| m.contains("builtins.exec")));
+        assert!(crit.iter().any(|m| m.contains("keras.utils.get_file")));
+        assert!(!out.findings.iter().any(|f| f.message.contains("relu")));
     }
 }
