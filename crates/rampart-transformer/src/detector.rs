@@ -111,10 +111,11 @@ impl TransformerScorer {
         }
     }
 
-    /// The text's score (maximum over its windows) and the byte range of
-    /// the highest-scoring window.
+    /// The text's score (maximum over its windows, full-length and short:
+    /// [`TransformerModel::scoring_windows`]) and the byte range of the
+    /// highest-scoring window.
     pub fn score(&self, text: &str) -> Result<(f32, Range<usize>), Error> {
-        let wins = self.model.windows(text)?;
+        let wins = self.model.scoring_windows(text)?;
         let refs: Vec<&[u32]> = wins.iter().map(|w| w.ids.as_slice()).collect();
         let scores = self.window_scores(&refs)?;
         let mut best = (0.0f32, 0..0);

@@ -22,6 +22,10 @@ use tokenizers::Tokenizer;
 /// How many windows go through the encoder together.
 const BATCH: usize = 16;
 
+/// Tokens of the short windows of [`TransformerModel::scoring_windows`]:
+/// about two sentences, the length of the prompts the head trains on.
+pub const SHORT_WINDOW: usize = 48;
+
 struct Classifier {
     pooler: Linear,
     out: Linear,
@@ -261,10 +265,36 @@ impl TransformerModel {
     /// The windows of `text`: each `[CLS] tokens [SEP]`, overlapping.
     pub fn windows(&self, text: &str) -> Result<Vec<Window>, Error> {
         let enc = self.tokenizer.encode(text, false).map_err(infer)?;
+        Ok(self.window_set(text, &enc, self.max_tokens - 2, self.stride))
+    }
+
+    /// What the scorer reads: the full-length windows of [`Self::windows`]
+    /// and, for a text longer than [`SHORT_WINDOW`] tokens, overlapping
+    /// windows of that many tokens too. Mean pooling over a full window
+    /// dilutes one injected sentence among two hundred benign tokens
+    /// (a buried injection scored 0.10); a short window holds it with
+    /// little around it, as the head's training texts do.
+    pub fn scoring_windows(&self, text: &str) -> Result<Vec<Window>, Error> {
+        let enc = self.tokenizer.encode(text, false).map_err(infer)?;
+        let mut w = self.window_set(text, &enc, self.max_tokens - 2, self.stride);
+        let short = SHORT_WINDOW.min(self.max_tokens - 2);
+        if enc.get_ids().len() > short {
+            w.extend(self.window_set(text, &enc, short, short / 2));
+        }
+        Ok(w)
+    }
+
+    fn window_set(
+        &self,
+        text: &str,
+        enc: &tokenizers::Encoding,
+        content: usize,
+        stride: usize,
+    ) -> Vec<Window> {
         let ids = enc.get_ids();
         let offs = enc.get_offsets();
-        let ranges = windows(ids.len(), self.max_tokens - 2, self.stride);
-        Ok(ranges
+        let ranges = windows(ids.len(), content, stride);
+        ranges
             .into_iter()
             .map(|r| {
                 let mut w = Vec::with_capacity(r.len() + 2);
@@ -278,7 +308,7 @@ impl TransformerModel {
                 };
                 Window { ids: w, bytes }
             })
-            .collect())
+            .collect()
     }
 
     /// Run the encoder over windows; returns one pooled vector per window
@@ -295,9 +325,9 @@ impl TransformerModel {
             for &i in chunk {
                 let w = wins[i];
                 ids.extend_from_slice(w);
-                ids.extend(std::iter::repeat(self.pad).take(len - w.len()));
-                mask.extend(std::iter::repeat(1u32).take(w.len()));
-                mask.extend(std::iter::repeat(0u32).take(len - w.len()));
+                ids.extend(std::iter::repeat_n(self.pad, len - w.len()));
+                mask.extend(std::iter::repeat_n(1u32, w.len()));
+                mask.extend(std::iter::repeat_n(0u32, len - w.len()));
             }
             let shape = (chunk.len(), len);
             let ids = Tensor::from_vec(ids, shape, &self.device).map_err(infer)?;

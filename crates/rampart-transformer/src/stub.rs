@@ -47,6 +47,9 @@ impl TransformerModel {
     pub fn windows(&self, _text: &str) -> Result<Vec<Window>, Error> {
         match self.never {}
     }
+    pub fn scoring_windows(&self, _text: &str) -> Result<Vec<Window>, Error> {
+        match self.never {}
+    }
     pub fn embed_windows(&self, _wins: &[&[u32]]) -> Result<Vec<Vec<f32>>, Error> {
         match self.never {}
     }
