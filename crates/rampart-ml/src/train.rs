@@ -142,17 +142,9 @@ pub fn train_binary(
             .map(|i| i.text.as_str())
             .collect();
         let mut lrng = Rng::new(0x4c4f_4e47_5445);
-        for target in LONG_BENIGN_BYTES {
-            let joined = join_texts(&mut lrng, &test_neg, target, LONG_BENIGN_SAMPLES);
-            let flagged = joined.iter().filter(|t| model.score(t) >= 0.5).count();
-            benign.push(BenignFpr {
-                path: format!("held-aside negatives joined to ~{target} bytes"),
-                evaluated: joined.len(),
-                flagged,
-                fpr: flagged as f64 / joined.len() as f64,
-                on: "held-aside",
-            });
-        }
+        benign.extend(joined_fpr(&mut lrng, &test_neg, "negatives", |t| {
+            model.score(t) >= 0.5
+        }));
     }
     let mut extra: Vec<(String, Metrics)> = Vec::new();
     if let Some(ev) = r.extra_eval {
@@ -973,17 +965,7 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
         .map(|i| i.text.as_str())
         .collect();
     let mut lrng = Rng::new(0x4845_4c44_4c4e);
-    for target in LONG_BENIGN_BYTES {
-        let joined = join_texts(&mut lrng, &test_texts, target, LONG_BENIGN_SAMPLES);
-        let flagged = joined.iter().filter(|t| flag(t)).count();
-        benign.push(BenignFpr {
-            path: format!("held-aside benign texts joined to ~{target} bytes"),
-            evaluated: joined.len(),
-            flagged,
-            fpr: flagged as f64 / joined.len() as f64,
-            on: "held-aside",
-        });
-    }
+    benign.extend(joined_fpr(&mut lrng, &test_texts, "benign texts", flag));
     for target in [1024usize, 4096] {
         let ctx = join_texts(&mut lrng, &test_texts, target, eval_goals.len());
         let s: Vec<f32> = eval_goals
@@ -1039,6 +1021,30 @@ fn join_texts(rng: &mut Rng, pool: &[&str], target: usize, n: usize) -> Vec<Stri
                 t.push_str(pool[rng.below(pool.len())]);
             }
             t
+        })
+        .collect()
+}
+
+/// How often `flag` fires on held-aside texts of `pool` joined to each of
+/// [`LONG_BENIGN_BYTES`] (one report row per length).
+fn joined_fpr(
+    rng: &mut Rng,
+    pool: &[&str],
+    what: &str,
+    flag: impl Fn(&str) -> bool,
+) -> Vec<BenignFpr> {
+    LONG_BENIGN_BYTES
+        .iter()
+        .map(|&target| {
+            let joined = join_texts(rng, pool, target, LONG_BENIGN_SAMPLES);
+            let flagged = joined.iter().filter(|t| flag(t)).count();
+            BenignFpr {
+                path: format!("held-aside {what} joined to ~{target} bytes"),
+                evaluated: joined.len(),
+                flagged,
+                fpr: flagged as f64 / joined.len().max(1) as f64,
+                on: "held-aside",
+            }
         })
         .collect()
 }

@@ -27,6 +27,17 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The context of a file or buffer scanned at the top level, with the
+    /// decompression budget it and everything inside it share.
+    fn top(opts: &'a ScanOptions, used: &'a AtomicU64) -> Ctx<'a> {
+        Ctx {
+            opts,
+            depth: 0,
+            used,
+            torch_member: false,
+        }
+    }
+
     pub fn nested(&self) -> Ctx<'a> {
         Ctx {
             opts: self.opts,
@@ -87,12 +98,7 @@ pub fn scan_file(path: &Path, opts: &ScanOptions) -> ScanReport {
 /// Scan bytes held in memory, named `name` in findings.
 pub fn scan_bytes(name: &str, bytes: &[u8], opts: &ScanOptions) -> ScanReport {
     let used = AtomicU64::new(0);
-    let ctx = Ctx {
-        opts,
-        depth: 0,
-        used: &used,
-        torch_member: false,
-    };
+    let ctx = Ctx::top(opts, &used);
     let mut out = Out::default();
     let scanned = scan_blob(name, &bytes, &ctx, &mut out);
     let mut rep = ScanReport {
@@ -129,12 +135,7 @@ pub(crate) fn scan_path_into(
         }
     };
     let used = AtomicU64::new(0);
-    let ctx = Ctx {
-        opts,
-        depth: 0,
-        used: &used,
-        torch_member: false,
-    };
+    let ctx = Ctx::top(opts, &used);
     // Most files of a model directory are small: one read gets all of one
     // (no stat, no further reads: every scanner then works from memory),
     // and a larger one keeps the bytes read as its cached head.
@@ -1309,6 +1310,16 @@ mod tests {
         scan_bytes(name, b, &ScanOptions::default())
     }
 
+    /// Fails, listing the findings, unless one has `rule`'s id.
+    fn assert_has(rep: &ScanReport, rule: &rules::Rule) {
+        assert!(
+            rep.findings.iter().any(|f| f.rule_id == rule.id),
+            "no {}: {:?}",
+            rule.id,
+            rep.findings
+        );
+    }
+
     fn bomb_messages(rep: &ScanReport) -> Vec<&str> {
         rep.findings
             .iter()
@@ -1388,13 +1399,7 @@ mod tests {
         let mut g = fixtures::gz(&big);
         fixtures::set_gzip_isize(&mut g, u32::MAX);
         let rep = scan("p.pkl.gz", &g);
-        assert!(
-            rep.findings
-                .iter()
-                .any(|f| f.rule_id == rules::PKL_DANGEROUS.id),
-            "{:?}",
-            rep.findings
-        );
+        assert_has(&rep, &rules::PKL_DANGEROUS);
     }
 
     #[test]
@@ -1412,13 +1417,7 @@ mod tests {
         fixtures::set_gzip_isize(&mut cut, 4096);
         let rep = scan("cut.gz", &cut);
         assert!(bomb_messages(&rep).is_empty());
-        assert!(
-            rep.findings
-                .iter()
-                .any(|f| f.rule_id == rules::ARC_CORRUPT.id),
-            "{:?}",
-            rep.findings
-        );
+        assert_has(&rep, &rules::ARC_CORRUPT);
     }
 
     #[test]
@@ -1434,13 +1433,7 @@ mod tests {
                 .build(),
         );
         let rep = scan("blob.gz", &fixtures::gz(&inner));
-        assert!(
-            rep.findings
-                .iter()
-                .any(|f| f.rule_id == rules::PKL_DANGEROUS.id),
-            "{:?}",
-            rep.findings
-        );
+        assert_has(&rep, &rules::PKL_DANGEROUS);
     }
 
     #[test]
