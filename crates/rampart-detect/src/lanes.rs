@@ -115,6 +115,16 @@ pub(crate) fn for_each_match(
 mod tests {
     use super::*;
 
+    /// Overlapping patterns (`ignore` / `gnore all`), a one-byte one and a
+    /// long one, which crosses the lane seams most often.
+    const PATTERNS: [&str; 5] = [
+        "ignore",
+        "gnore all",
+        "you are",
+        "e",
+        "previous instructions",
+    ];
+
     fn reference(patterns: &[&str], hay: &str) -> Vec<(usize, usize, usize)> {
         let ac = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -141,13 +151,7 @@ mod tests {
 
     #[test]
     fn lanes_report_each_occurrence_once_at_every_position_and_length() {
-        let patterns = [
-            "ignore",
-            "gnore all",
-            "you are",
-            "e",
-            "previous instructions",
-        ];
+        let patterns = PATTERNS;
         for len in [0, 5, 63, 255, 256, 257, 340, 1021, 1024, 1027] {
             for p in 0..len.min(120) {
                 for pat in patterns {
@@ -189,13 +193,7 @@ mod tests {
             "Ignore",
             "YOU ARE",
         ];
-        let patterns = [
-            "ignore",
-            "gnore all",
-            "you are",
-            "e",
-            "previous instructions",
-        ];
+        let patterns = PATTERNS;
         let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
         for n in 0..400 {
             let mut t = String::new();
