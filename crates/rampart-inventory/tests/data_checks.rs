@@ -424,3 +424,17 @@ fn truncated_parquet_is_an_error_naming_the_file() {
         step += 97;
     }
 }
+
+/// Found by the `dataset` fuzz target (session 4): a Parquet page whose RLE
+/// run header is an over-long varint. The parquet crate panics on it when
+/// built with overflow checks ("attempt to shift left with overflow"), as
+/// these tests are; the reader must turn that into an error naming the file.
+#[test]
+fn a_parquet_decoder_panic_is_an_error_naming_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("fuzzed.parquet");
+    std::fs::write(&p, include_bytes!("data/rle_vlq_overflow.parquet")).unwrap();
+    let e = scan(&p, &ScanOptions::default()).unwrap_err();
+    assert!(e.contains("fuzzed.parquet"), "{e}");
+    assert!(e.contains("malformed Parquet"), "{e}");
+}
