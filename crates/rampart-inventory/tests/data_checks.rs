@@ -425,16 +425,23 @@ fn truncated_parquet_is_an_error_naming_the_file() {
     }
 }
 
-/// Found by the `dataset` fuzz target (session 4): a Parquet page whose RLE
-/// run header is an over-long varint. The parquet crate panics on it when
-/// built with overflow checks ("attempt to shift left with overflow"), as
-/// these tests are; the reader must turn that into an error naming the file.
+/// Found by the `dataset` fuzz target (session 4), two inputs on which the
+/// parquet crate (60.1) panics: a page whose RLE run header is an over-long
+/// varint ("attempt to shift left with overflow", with overflow checks, as
+/// these tests are built), and column metadata with a negative start ("column
+/// start and length should not be negative", an assertion in any build). The
+/// reader must turn both into an error naming the file.
 #[test]
 fn a_parquet_decoder_panic_is_an_error_naming_the_file() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("fuzzed.parquet");
-    std::fs::write(&p, include_bytes!("data/rle_vlq_overflow.parquet")).unwrap();
-    let e = scan(&p, &ScanOptions::default()).unwrap_err();
-    assert!(e.contains("fuzzed.parquet"), "{e}");
-    assert!(e.contains("malformed Parquet"), "{e}");
+    for bytes in [
+        &include_bytes!("data/rle_vlq_overflow.parquet")[..],
+        &include_bytes!("data/negative_column_start.parquet")[..],
+    ] {
+        std::fs::write(&p, bytes).unwrap();
+        let e = scan(&p, &ScanOptions::default()).unwrap_err();
+        assert!(e.contains("fuzzed.parquet"), "{e}");
+        assert!(e.contains("malformed Parquet"), "{e}");
+    }
 }
