@@ -681,29 +681,24 @@ static DECODE_KEYWORDS: Lazy<aho_corasick::AhoCorasick> = Lazy::new(|| {
 /// counting these in a text counts [`DECODE_KEYWORDS`] in its rot13 view
 /// without building that view first.
 static ROT13_KEYWORDS: Lazy<aho_corasick::AhoCorasick> = Lazy::new(|| {
-    let words: Vec<String> = DECODE_WORDS
-        .iter()
-        .map(|w| w.chars().map(rot13).collect())
-        .collect();
     aho_corasick::AhoCorasick::builder()
-        // A DFA: the fastest search on every text, built once. No
-        // prefilter: the rot13'd words start with common letters, so a
-        // prefilter stops at most bytes and costs more than it skips.
+        // A DFA: the fastest search on every text, built once.
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .prefilter(false)
         .ascii_case_insensitive(true)
-        .build(words)
+        .build(rot13_words())
         .expect("static automaton")
 });
 
 /// [`ROT13_KEYWORDS`] for [`crate::lanes`].
-static ROT13_LANES: Lazy<(aho_corasick::dfa::DFA, usize)> = Lazy::new(|| {
-    crate::lanes::build(
-        DECODE_WORDS
-            .iter()
-            .map(|w| w.chars().map(rot13).collect::<String>()),
-    )
-});
+static ROT13_LANES: Lazy<(aho_corasick::dfa::DFA, usize)> =
+    Lazy::new(|| crate::lanes::build(rot13_words()));
+
+fn rot13_words() -> Vec<String> {
+    DECODE_WORDS
+        .iter()
+        .map(|w| w.chars().map(rot13).collect())
+        .collect()
+}
 
 fn decode_all<'a>(v: &View<'_>, depth: u8, budget: &mut Budget, out: &mut Vec<View<'a>>) {
     let text: &str = &v.text;

@@ -251,18 +251,23 @@ fn continues_a_run(c: u8) -> bool {
 }
 
 impl Shapes {
+    /// Every flag set to `v`.
+    fn uniform(v: bool) -> Shapes {
+        Shapes {
+            iban: v,
+            ssn: v,
+            card: v,
+            ipv4: v,
+            ipv6: v,
+            phone: v,
+        }
+    }
+
     fn of(t: &[u8]) -> Shapes {
         // The regexes' `\d` also matches non-ASCII digits; the byte tests
         // below only see ASCII, so other text goes to every regex.
         let any = !t.is_ascii();
-        let mut s = Shapes {
-            iban: any,
-            ssn: any,
-            card: any,
-            ipv4: any,
-            ipv6: any,
-            phone: any,
-        };
+        let mut s = Shapes::uniform(any);
         if any {
             return s;
         }
@@ -345,14 +350,7 @@ impl Shapes {
     #[cfg(test)]
     fn of_bytewise(t: &[u8]) -> Shapes {
         let any = !t.is_ascii();
-        let mut s = Shapes {
-            iban: any,
-            ssn: any,
-            card: any,
-            ipv4: any,
-            ipv6: any,
-            phone: any,
-        };
+        let mut s = Shapes::uniform(any);
         if !any {
             s.scan(t, 0, t.len());
         }
@@ -875,14 +873,7 @@ mod tests {
 
     #[test]
     fn may_contain_loses_no_match() {
-        let all = || Shapes {
-            iban: true,
-            ssn: true,
-            card: true,
-            ipv4: true,
-            ipv6: true,
-            phone: true,
-        };
+        let all = || Shapes::uniform(true);
         // Non-ASCII digits (Arabic-Indic, fullwidth) and letters only.
         for t in [
             "call ٠١٢٣٤٥٦٧٨٩ now",
@@ -899,14 +890,7 @@ mod tests {
 
     #[test]
     fn shape_precheck_loses_no_match() {
-        let all = || Shapes {
-            iban: true,
-            ssn: true,
-            card: true,
-            ipv4: true,
-            ipv6: true,
-            phone: true,
-        };
+        let all = || Shapes::uniform(true);
         let alphabet = b"0123456789 .-:()+xGBab@\n";
         let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
         let mut texts: Vec<String> = vec![
