@@ -12,8 +12,16 @@ fn main() {
     }
     let run = || -> Result<(), rampart_transformer::Error> {
         let model = rampart_transformer::TransformerModel::load(std::path::Path::new(&args[0]))?;
+        // RAMPART_HEAD_TARGET=harm trains the harm head; RAMPART_EMBED_CACHE
+        // keeps embeddings across runs.
+        let target = match std::env::var("RAMPART_HEAD_TARGET") {
+            Ok(t) => t.parse().map_err(rampart_transformer::Error::Train)?,
+            Err(_) => Default::default(),
+        };
         let opts = rampart_transformer::train::TrainOptions {
             progress: true,
+            target,
+            cache: std::env::var_os("RAMPART_EMBED_CACHE").map(Into::into),
             ..Default::default()
         };
         let dir = rampart_ml::data::default_data_dir();

@@ -1,11 +1,13 @@
-//! The engine detector `injection-transformer`: scores every window of the
-//! normalised view (and of each decoded view) and keeps the maximum.
+//! The engine detectors `injection-transformer` and `harm-transformer`
+//! (which one is the head's `target`): score every window of the
+//! normalised view (and of each decoded view) and keep the maximum.
 //!
-//! How it combines with the hashed classifier's `injection` score is a
-//! [`Combine`] choice; the default is the maximum: both scores are
-//! calibrated so that 0.5 sits at about 0.5% FPR on the calibration split,
-//! so the maximum flags what either flags, at an FPR of at most their sum,
-//! while the transformer adds recall on paraphrases the n-grams miss.
+//! How the score combines with the hashed classifier's `injection` or
+//! `harm` score is a [`Combine`] choice; the default is the maximum: both
+//! scores are calibrated so that 0.5 sits at about 0.5% FPR on the
+//! calibration split, so the maximum flags what either flags, at an FPR of
+//! at most their sum, while the transformer adds recall on paraphrases the
+//! n-grams miss.
 
 use crate::{Error, Head, ModelKind, TransformerModel};
 use rampart_core::{Finding, Framework, Severity, Span};
@@ -13,8 +15,11 @@ use rampart_detect::{DetectInput, Detector, Source};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-/// Name of the detector and of its score.
+/// Name of the injection detector and of its score.
 pub const DETECTOR_NAME: &str = "injection-transformer";
+/// Name of the harmful-request detector (a head with target `harm`) and of
+/// its score.
+pub const HARM_DETECTOR_NAME: &str = "harm-transformer";
 
 /// How the transformer score enters the engine's `injection` score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,6 +31,18 @@ pub enum Combine {
     Mean,
     /// Leave `injection` alone; only set `injection-transformer`.
     Separate,
+    /// `sigmoid(logit(hashed) + logit(transformer) - offset)`, the offset
+    /// set on the calibration split when the head was trained
+    /// ([`Head::sum_offset`]): evidence from both adds up, and the
+    /// combination keeps the head's calibration FPR instead of the up to
+    /// twice as high FPR of the maximum.
+    Sum,
+}
+
+/// `ln(p / (1 - p))`, bounded so that a score of 0 or 1 stays finite.
+pub fn logit_of(p: f32) -> f32 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
 }
 
 impl std::str::FromStr for Combine {
@@ -35,8 +52,9 @@ impl std::str::FromStr for Combine {
             "max" => Ok(Combine::Max),
             "mean" => Ok(Combine::Mean),
             "separate" => Ok(Combine::Separate),
+            "sum" => Ok(Combine::Sum),
             o => Err(format!(
-                "unknown combine mode `{o}`: expected max, mean or separate"
+                "unknown combine mode `{o}`: expected max, mean, sum or separate"
             )),
         }
     }
@@ -45,14 +63,19 @@ impl std::str::FromStr for Combine {
 /// A model with what turns its output into a score: a head for an
 /// embedding model, nothing for a classifier.
 pub struct TransformerScorer {
-    model: TransformerModel,
+    /// Shared: one encoder in memory serves an injection and a harm head.
+    model: std::sync::Arc<TransformerModel>,
     head: Option<Head>,
 }
 
 impl TransformerScorer {
     /// Pair a model with a head. An embedding model needs a head trained on
     /// the same weights; a classifier takes none.
-    pub fn new(model: TransformerModel, head: Option<Head>) -> Result<Self, Error> {
+    pub fn new(
+        model: impl Into<std::sync::Arc<TransformerModel>>,
+        head: Option<Head>,
+    ) -> Result<Self, Error> {
+        let model = model.into();
         match (model.kind(), &head) {
             (ModelKind::Embedding, None) => {
                 return Err(Error::model(
@@ -98,6 +121,14 @@ impl TransformerScorer {
         self.head.as_ref()
     }
 
+    /// The engine score this scorer serves: its head's target, or
+    /// `injection` for a sequence classifier.
+    pub fn target(&self) -> &str {
+        self.head
+            .as_ref()
+            .map_or("injection", |h| h.target.as_str())
+    }
+
     /// Score of each window of each text, from already-built windows.
     fn window_scores(&self, wins: &[&[u32]]) -> Result<Vec<f32>, Error> {
         match &self.head {
@@ -132,20 +163,46 @@ impl TransformerScorer {
 pub struct TransformerDetector {
     scorer: TransformerScorer,
     combine: Combine,
+    harm: bool,
 }
 
 impl TransformerDetector {
     pub fn new(scorer: TransformerScorer, combine: Combine) -> Self {
-        TransformerDetector { scorer, combine }
+        let harm = scorer.target() == "harm";
+        TransformerDetector {
+            scorer,
+            combine,
+            harm,
+        }
+    }
+
+    /// The hashed detector's score this one joins.
+    fn base_score(&self) -> &'static str {
+        if self.harm {
+            "harm"
+        } else {
+            "injection"
+        }
     }
 }
 
 impl Detector for TransformerDetector {
     fn name(&self) -> &'static str {
-        DETECTOR_NAME
+        if self.harm {
+            HARM_DETECTOR_NAME
+        } else {
+            DETECTOR_NAME
+        }
     }
     fn applies_to(&self, source: Source) -> bool {
-        source != Source::Output
+        if self.harm {
+            // The harm head learned requests: a retrieved document that
+            // discusses a crime is not one, and model answers are judged by
+            // the hashed harm detector with its refusal check.
+            source == Source::User
+        } else {
+            source != Source::Output
+        }
     }
     fn detect(
         &self,
@@ -167,10 +224,15 @@ impl Detector for TransformerDetector {
                 }
                 Err(e) => {
                     // An inference failure must not pass as "benign" silently.
+                    let (rule, det) = if self.harm {
+                        ("RAMP-HARM-092", "harm.transformer")
+                    } else {
+                        ("RAMP-PI-092", "injection.transformer")
+                    };
                     out.push(
                         Finding::new(
-                            "RAMP-PI-092",
-                            "injection.transformer",
+                            rule,
+                            det,
                             Severity::Info,
                             format!("transformer backend could not score this text: {e}"),
                         )
@@ -181,15 +243,21 @@ impl Detector for TransformerDetector {
             }
         }
         let Some((p, span)) = best else { return };
-        scores.insert(DETECTOR_NAME.to_string(), p);
+        scores.insert(self.name().to_string(), p);
         match self.combine {
             Combine::Max => {
-                let e = scores.entry("injection".to_string()).or_insert(0.0);
+                let e = scores.entry(self.base_score().to_string()).or_insert(0.0);
                 *e = e.max(p);
             }
             Combine::Mean => {
-                let e = scores.entry("injection".to_string()).or_insert(p);
+                let e = scores.entry(self.base_score().to_string()).or_insert(p);
                 *e = (*e + p) / 2.0;
+            }
+            Combine::Sum => {
+                let offset = self.scorer.head().map_or(0.0, |h| h.sum_offset);
+                let e = scores.entry(self.base_score().to_string()).or_insert(0.0);
+                let z = logit_of(*e) + logit_of(p) - offset;
+                *e = 1.0 / (1.0 + (-z).exp());
             }
             Combine::Separate => {}
         }
@@ -199,6 +267,27 @@ impl Detector for TransformerDetector {
             } else {
                 Severity::Medium
             };
+            if self.harm {
+                out.push(
+                    Finding::new(
+                        "RAMP-HARM-091",
+                        "harm.transformer",
+                        sev,
+                        format!(
+                            "transformer classifier rates this text as a harmful request (p = {p:.2})"
+                        ),
+                    )
+                    .with_category("classifier")
+                    .with_span(span)
+                    .with_confidence(p)
+                    .with_frameworks([
+                        (Framework::OwaspLlm, "LLM01"),
+                        (Framework::NistAiRmf, "MEASURE 2.6"),
+                    ])
+                    .with_meta("probability", p as f64),
+                );
+                return;
+            }
             let atlas = if input.source == Source::Document {
                 "AML.T0051.001"
             } else {
@@ -235,6 +324,10 @@ mod tests {
     fn combine_parses() {
         assert_eq!("max".parse::<Combine>().unwrap(), Combine::Max);
         assert_eq!("mean".parse::<Combine>().unwrap(), Combine::Mean);
-        assert!("sum".parse::<Combine>().is_err());
+        assert_eq!("sum".parse::<Combine>().unwrap(), Combine::Sum);
+        assert!("product".parse::<Combine>().is_err());
+        assert_eq!(logit_of(0.5), 0.0);
+        assert!(logit_of(0.0).is_finite() && logit_of(1.0).is_finite());
+        assert!(logit_of(0.9) > 2.0 && logit_of(0.1) < -2.0);
     }
 }

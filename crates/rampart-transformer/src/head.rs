@@ -28,7 +28,33 @@ pub struct Head {
     pub target_fpr: f64,
     /// L2 strength chosen on the calibration split.
     pub l2: f64,
+    /// The engine score the head was trained for: `injection` (heads
+    /// written before this field) or `harm`.
+    #[serde(default = "default_target")]
+    pub target: String,
+    /// For `--combine sum`: the offset subtracted from the sum of the
+    /// hashed classifier's and this head's logits, set on the calibration
+    /// negatives at `target_fpr` (0 in heads written before it).
+    #[serde(default)]
+    pub sum_offset: f32,
 }
+
+/// Engine scores a head can be trained for.
+pub const TARGETS: &[&str] = &["injection", "harm"];
+
+fn default_target() -> String {
+    "injection".into()
+}
+
+/// Heads trained by this project (`rampart detector train --backend
+/// transformer`) on sentence-transformers/all-MiniLM-L6-v2, shipped with
+/// the binary; each records the SHA-256 of the `model.safetensors` it fits,
+/// and is refused with any other. Their model cards sit beside them in
+/// `crates/rampart-transformer/heads/`.
+pub const BUILTIN: &[(&str, &str)] = &[(
+    "minilm-l6-v2-harm",
+    include_str!("../heads/minilm-l6-v2-harm.json"),
+)];
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
@@ -81,10 +107,42 @@ impl Head {
                 h.dim
             )));
         }
-        if !h.bias.is_finite() || h.weights.iter().any(|w| !w.is_finite()) {
+        if !TARGETS.contains(&h.target.as_str()) {
+            return Err(bad(format!(
+                "field `target`: expected one of {}, found `{}`",
+                TARGETS.join(", "),
+                h.target
+            )));
+        }
+        if !h.bias.is_finite()
+            || !h.sum_offset.is_finite()
+            || h.weights.iter().any(|w| !w.is_finite())
+        {
             return Err(bad("non-finite weight or bias".into()));
         }
         Ok(h)
+    }
+
+    /// A head file, or `builtin:NAME` for one of the heads shipped with
+    /// Rampart ([`BUILTIN`]).
+    pub fn resolve(spec: &str) -> Result<Head, Error> {
+        match spec.strip_prefix("builtin:") {
+            Some(name) => match BUILTIN.iter().find(|(n, _)| *n == name) {
+                Some((_, text)) => Head::from_json(text, spec),
+                None => Err(Error::Head {
+                    path: spec.to_string(),
+                    msg: format!(
+                        "no built-in head of that name; built in: {}",
+                        BUILTIN
+                            .iter()
+                            .map(|(n, _)| format!("builtin:{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+            },
+            None => Head::load(Path::new(spec)),
+        }
     }
 
     pub fn load(path: &Path) -> Result<Head, Error> {
@@ -305,6 +363,8 @@ mod tests {
             bias: b,
             target_fpr: 0.01,
             l2: 1e-3,
+            target: "injection".into(),
+            sum_offset: 0.0,
         };
         let correct = xs
             .iter()
@@ -331,9 +391,19 @@ mod tests {
             bias: 0.5,
             target_fpr: 0.005,
             l2: 0.01,
+            target: "harm".into(),
+            sum_offset: 0.5,
         };
         let back = Head::from_json(&h.to_json(), "h.json").unwrap();
         assert_eq!(back, h);
+        // Heads written before the field existed are injection heads.
+        let old = h.to_json().replace(",\n  \"target\": \"harm\"", "");
+        assert!(!old.contains("\"target\""), "{old}");
+        assert_eq!(Head::from_json(&old, "h.json").unwrap().target, "injection");
+        let e = Head::from_json(&h.to_json().replace("\"harm\"", "\"spam\""), "h.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("target") && e.contains("spam"), "{e}");
         let bad = h.to_json().replace("\"dim\": 2", "\"dim\": 3");
         let e = Head::from_json(&bad, "h.json").unwrap_err().to_string();
         assert!(e.contains("h.json") && e.contains("weights"), "{e}");

@@ -1,20 +1,22 @@
 //! Rampart's optional transformer backend.
 //!
 //! This crate owns everything about running a local Hugging Face encoder
-//! for injection detection: loading a model directory (`config.json`,
+//! for injection and harmful-request detection: loading a model directory (`config.json`,
 //! `model.safetensors`, `tokenizer.json`, sentence-transformers pooling
 //! files), running a BERT-family encoder on the CPU with candle, pooling and
 //! normalising as sentence-transformers does ([`TransformerModel`]), the
 //! trained logistic-regression [`head`] on the embeddings, the overlapping
 //! token [`windows`] that let long inputs be scored whole, training and
 //! measuring the head on the shipped classifier's data and split
-//! ([`train`]), and the engine [`detector`] `injection-transformer`.
+//! ([`train`]), an embedding [`cache`] for training runs, and the engine
+//! [`detector`]s `injection-transformer` and `harm-transformer`.
 //!
 //! The heavy dependencies (candle, tokenizers) sit behind the `candle`
 //! feature. Without it the crate still compiles, with the same API, and
 //! [`TransformerModel::load`] returns [`Error::NotBuilt`], so default
 //! workspace builds never compile candle. Nothing here downloads anything.
 
+pub mod cache;
 pub mod detector;
 mod error;
 pub mod head;
@@ -29,7 +31,9 @@ mod model;
 #[path = "stub.rs"]
 mod model;
 
-pub use detector::{Combine, TransformerDetector, TransformerScorer, DETECTOR_NAME};
+pub use detector::{
+    Combine, TransformerDetector, TransformerScorer, DETECTOR_NAME, HARM_DETECTOR_NAME,
+};
 pub use error::Error;
 pub use head::Head;
 pub use model::{TransformerModel, Window};

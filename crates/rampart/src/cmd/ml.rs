@@ -19,7 +19,7 @@ pub enum Commands {
 pub enum DetectorCmd {
     /// Train a model from the public data; with the default files the output
     /// is bit-for-bit the shipped model (fixed seed, single-threaded).
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// List the embedded models with their SHA-256 and sizes.
     Info {
         /// Print JSON instead of a table.
@@ -56,6 +56,10 @@ pub struct TrainArgs {
     /// The encoder directory for --backend transformer.
     #[arg(long, value_name = "DIR")]
     model_dir: Option<PathBuf>,
+    /// --backend transformer: keep the window embeddings in this file, so
+    /// that a second run (or the other recipe) embeds only new texts.
+    #[arg(long, value_name = "FILE")]
+    embed_cache: Option<PathBuf>,
     /// Train on these files only (each must be one of the model's recipe
     /// files, under the data directory). Default: every file of the card.
     #[arg(value_name = "DATA")]
@@ -65,7 +69,7 @@ pub struct TrainArgs {
 pub fn run(c: Commands) -> anyhow::Result<ExitCode> {
     match c {
         Commands::Detector { cmd } => match cmd {
-            DetectorCmd::Train(a) => train(a),
+            DetectorCmd::Train(a) => train(*a),
             DetectorCmd::Info { json } => info(json),
         },
     }
@@ -98,14 +102,25 @@ fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
+    if a.backend != "transformer" && a.embed_cache.is_some() {
+        anyhow::bail!("--embed-cache applies to --backend transformer only");
+    }
     if a.backend == "transformer" {
         let Some(md) = &a.model_dir else {
             anyhow::bail!("--backend transformer needs --model-dir DIR (config.json, model.safetensors, tokenizer.json)");
         };
-        if !a.data.is_empty() || a.model != "injection" {
-            anyhow::bail!("--backend transformer trains the injection head on the injection recipe; give no DATA files or --model");
+        if !a.data.is_empty() || !matches!(a.model.as_str(), "injection" | "harm") {
+            anyhow::bail!("--backend transformer trains an injection or harm head on that model's whole recipe; give --model injection or harm and no DATA files");
         }
-        return super::transformer::train(md, &dir, &a.out, a.card.as_deref(), a.report.as_deref());
+        return super::transformer::train(
+            md,
+            &dir,
+            &a.model,
+            a.embed_cache.as_deref(),
+            &a.out,
+            a.card.as_deref(),
+            a.report.as_deref(),
+        );
     }
     let only = if a.data.is_empty() {
         None

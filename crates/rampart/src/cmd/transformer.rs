@@ -14,16 +14,19 @@ use std::process::ExitCode;
 #[derive(clap::Args, Clone, Default)]
 pub struct TransformerArgs {
     /// Local model directory (config.json, model.safetensors, tokenizer.json)
-    /// to run as the extra detector `injection-transformer` (needs a build
-    /// with `--features transformer`).
+    /// to run as the extra detector `injection-transformer` and/or
+    /// `harm-transformer` (needs a build with `--features transformer`).
     #[arg(long, value_name = "DIR")]
     pub transformer: Option<PathBuf>,
-    /// Trained head for an embedding model (from `rampart detector train
-    /// --backend transformer`); a sequence-classification model takes none.
-    #[arg(long, value_name = "FILE", requires = "transformer")]
-    pub head: Option<PathBuf>,
-    /// How the transformer score enters the `injection` score: max
-    /// (default), mean, or separate (only `injection-transformer`).
+    /// Trained head for an embedding model: a file from `rampart detector
+    /// train --backend transformer`, or `builtin:minilm-l6-v2-harm` (shipped,
+    /// for sentence-transformers/all-MiniLM-L6-v2). Repeat it for an
+    /// injection and a harm head (each head's `target` picks its detector).
+    /// A sequence-classification model takes none.
+    #[arg(long, value_name = "FILE|builtin:NAME", requires = "transformer")]
+    pub head: Vec<String>,
+    /// How the transformer score enters the `injection` (or `harm`) score:
+    /// max (default), mean, or separate (only the `-transformer` score).
     #[arg(long, value_name = "MODE", requires = "transformer")]
     pub combine: Option<String>,
 }
@@ -40,13 +43,25 @@ impl TransformerArgs {
             .unwrap_or("max")
             .parse()
             .map_err(|e: String| anyhow::anyhow!("--combine: {e}"))?;
-        let model = TransformerModel::load(dir)?;
-        let head = match &self.head {
-            Some(p) => Some(Head::load(p)?),
-            None => None,
-        };
-        let scorer = TransformerScorer::new(model, head)?;
-        engine.register(Box::new(TransformerDetector::new(scorer, combine)));
+        let model = std::sync::Arc::new(TransformerModel::load(dir)?);
+        if self.head.is_empty() {
+            let scorer = TransformerScorer::new(model, None)?;
+            engine.register(Box::new(TransformerDetector::new(scorer, combine)));
+            return Ok(());
+        }
+        let mut targets = Vec::new();
+        for p in &self.head {
+            let head = Head::resolve(p)?;
+            if targets.contains(&head.target) {
+                anyhow::bail!(
+                    "{p}: a second head for `{}`; give one head per target",
+                    head.target
+                );
+            }
+            targets.push(head.target.clone());
+            let scorer = TransformerScorer::new(model.clone(), Some(head))?;
+            engine.register(Box::new(TransformerDetector::new(scorer, combine)));
+        }
         Ok(())
     }
 }
@@ -56,10 +71,15 @@ impl TransformerArgs {
 pub fn train(
     model_dir: &Path,
     data_dir: &Path,
+    target: &str,
+    cache: Option<&Path>,
     out: &Path,
     card: Option<&Path>,
     report: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
+    let target: rampart_transformer::train::Target = target
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--model: {e}"))?;
     let model = TransformerModel::load(model_dir)?;
     if model.kind() != rampart_transformer::ModelKind::Embedding {
         anyhow::bail!(
@@ -69,6 +89,8 @@ pub fn train(
     }
     let opts = rampart_transformer::train::TrainOptions {
         progress: true,
+        target,
+        cache: cache.map(Path::to_path_buf),
         ..Default::default()
     };
     let files = model.files().to_vec();
@@ -84,13 +106,18 @@ pub fn train(
             .with_context(|| format!("{}: cannot write", r.display()))?;
     }
     let r = &t.report;
-    println!("model: transformer head ({})", model_dir.display());
+    println!(
+        "model: transformer {} head ({})",
+        target.name(),
+        model_dir.display()
+    );
     println!("wrote: {}", out.display());
     println!("sha256: {}", r.head_sha256);
     for (name, m) in [
         ("transformer", &r.test_transformer),
         ("hashed", &r.test_hashed),
         ("max", &r.test_max),
+        ("sum", &r.test_sum),
     ] {
         println!(
             "held-aside {name:<11}: TPR {:.2}% FPR {:.2}% TPR@1%FPR {:.2}% AUC {:.4} ({} pos / {} neg)",
@@ -101,6 +128,16 @@ pub fn train(
             m.positives,
             m.negatives
         );
+    }
+    if let Some([t, h, m, sm]) = &r.framed {
+        for (name, m) in [("transformer", t), ("hashed", h), ("max", m), ("sum", sm)] {
+            println!(
+                "framed goals {name:<11}: TPR {:.2}% TPR@1%FPR {:.2}% ({} pos)",
+                m.tpr * 100.0,
+                m.tpr_at_1pct_fpr * 100.0,
+                m.positives
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
