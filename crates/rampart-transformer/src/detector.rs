@@ -3,11 +3,11 @@
 //! normalised view (and of each decoded view) and keep the maximum.
 //!
 //! How the score combines with the hashed classifier's `injection` or
-//! `harm` score is a [`Combine`] choice; the default is the maximum: both
-//! scores are calibrated so that 0.5 sits at about 0.5% FPR on the
-//! calibration split, so the maximum flags what either flags, at an FPR of
-//! at most their sum, while the transformer adds recall on paraphrases the
-//! n-grams miss.
+//! `harm` score is a [`Combine`] choice; the default adds the two
+//! calibrated logits and subtracts an offset set on the calibration split
+//! when the head was trained, so that evidence from both adds up while the
+//! combination keeps the calibration FPR; the maximum flags what either
+//! flags, at an FPR of up to the sum of theirs.
 
 use crate::{Error, Head, ModelKind, TransformerModel};
 use rampart_core::{Finding, Framework, Severity, Span};
@@ -24,8 +24,8 @@ pub const HARM_DETECTOR_NAME: &str = "harm-transformer";
 /// How the transformer score enters the engine's `injection` score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Combine {
-    /// `injection = max(injection, transformer)` (default).
-    #[default]
+    /// `injection = max(injection, transformer)`: flags what either flags,
+    /// at up to the sum of their FPRs.
     Max,
     /// `injection = (injection + transformer) / 2`.
     Mean,
@@ -35,7 +35,10 @@ pub enum Combine {
     /// set on the calibration split when the head was trained
     /// ([`Head::sum_offset`]): evidence from both adds up, and the
     /// combination keeps the head's calibration FPR instead of the up to
-    /// twice as high FPR of the maximum.
+    /// twice as high FPR of the maximum. The default: on both shipped
+    /// heads' held-aside splits it flags as much as the maximum or more, at
+    /// a lower FPR (docs/benchmarks/ml.md, "Transformer backend").
+    #[default]
     Sum,
 }
 
@@ -255,9 +258,17 @@ impl Detector for TransformerDetector {
             }
             Combine::Sum => {
                 let offset = self.scorer.head().map_or(0.0, |h| h.sum_offset);
+                // A signature rule that blocks on its own (>= 0.5) keeps
+                // doing so: the head may doubt a learned score, not a
+                // known technique.
+                let floor = scores
+                    .get("injection.rules")
+                    .copied()
+                    .filter(|r| !self.harm && *r >= 0.5)
+                    .unwrap_or(0.0);
                 let e = scores.entry(self.base_score().to_string()).or_insert(0.0);
                 let z = logit_of(*e) + logit_of(p) - offset;
-                *e = 1.0 / (1.0 + (-z).exp());
+                *e = (1.0 / (1.0 + (-z).exp())).max(floor);
             }
             Combine::Separate => {}
         }

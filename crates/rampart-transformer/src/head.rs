@@ -51,10 +51,16 @@ fn default_target() -> String {
 /// the binary; each records the SHA-256 of the `model.safetensors` it fits,
 /// and is refused with any other. Their model cards sit beside them in
 /// `crates/rampart-transformer/heads/`.
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "minilm-l6-v2-harm",
-    include_str!("../heads/minilm-l6-v2-harm.json"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "minilm-l6-v2-injection",
+        include_str!("../heads/minilm-l6-v2-injection.json"),
+    ),
+    (
+        "minilm-l6-v2-harm",
+        include_str!("../heads/minilm-l6-v2-harm.json"),
+    ),
+];
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())

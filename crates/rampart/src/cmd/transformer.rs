@@ -19,14 +19,16 @@ pub struct TransformerArgs {
     #[arg(long, value_name = "DIR")]
     pub transformer: Option<PathBuf>,
     /// Trained head for an embedding model: a file from `rampart detector
-    /// train --backend transformer`, or `builtin:minilm-l6-v2-harm` (shipped,
-    /// for sentence-transformers/all-MiniLM-L6-v2). Repeat it for an
+    /// train --backend transformer`, or `builtin:minilm-l6-v2-injection` /
+    /// `builtin:minilm-l6-v2-harm` (shipped, for
+    /// sentence-transformers/all-MiniLM-L6-v2). Repeat it for an
     /// injection and a harm head (each head's `target` picks its detector).
     /// A sequence-classification model takes none.
     #[arg(long, value_name = "FILE|builtin:NAME", requires = "transformer")]
     pub head: Vec<String>,
     /// How the transformer score enters the `injection` (or `harm`) score:
-    /// max (default), mean, or separate (only the `-transformer` score).
+    /// sum (default: the calibrated sum of both logits), max, mean, or
+    /// separate (only the `-transformer` score).
     #[arg(long, value_name = "MODE", requires = "transformer")]
     pub combine: Option<String>,
 }
@@ -40,7 +42,7 @@ impl TransformerArgs {
         let combine: Combine = self
             .combine
             .as_deref()
-            .unwrap_or("max")
+            .unwrap_or("sum")
             .parse()
             .map_err(|e: String| anyhow::anyhow!("--combine: {e}"))?;
         let model = std::sync::Arc::new(TransformerModel::load(dir)?);
