@@ -132,28 +132,26 @@ impl TransformerScorer {
             .map_or("injection", |h| h.target.as_str())
     }
 
-    /// Score of each window of each text, from already-built windows.
-    fn window_scores(&self, wins: &[&[u32]]) -> Result<Vec<f32>, Error> {
-        match &self.head {
-            Some(h) => Ok(self
-                .model
-                .embed_windows(wins)?
-                .iter()
-                .map(|e| h.score(e))
-                .collect()),
-            None => self.model.classify_windows(wins),
-        }
-    }
-
     /// The text's score (maximum over its windows, full-length and short:
     /// [`TransformerModel::scoring_windows`]) and the byte range of the
     /// highest-scoring window.
     pub fn score(&self, text: &str) -> Result<(f32, Range<usize>), Error> {
-        let wins = self.model.scoring_windows(text)?;
-        let refs: Vec<&[u32]> = wins.iter().map(|w| w.ids.as_slice()).collect();
-        let scores = self.window_scores(&refs)?;
+        let (wins, scores) = match &self.head {
+            // Embeddings come through the model's memo, shared by the heads.
+            Some(h) => {
+                let (wins, embs) = self.model.embed_scoring(text)?;
+                let scores: Vec<f32> = embs.iter().map(|e| h.score(e)).collect();
+                (wins, scores)
+            }
+            None => {
+                let wins = self.model.scoring_windows(text)?;
+                let refs: Vec<&[u32]> = wins.iter().map(|w| w.ids.as_slice()).collect();
+                let scores = self.model.classify_windows(&refs)?;
+                (std::sync::Arc::new(wins), scores)
+            }
+        };
         let mut best = (0.0f32, 0..0);
-        for (s, w) in scores.into_iter().zip(&wins) {
+        for (s, w) in scores.into_iter().zip(wins.iter()) {
             if s > best.0 || best.1.is_empty() && s >= best.0 {
                 best = (s, w.bytes.clone());
             }

@@ -57,7 +57,22 @@ pub struct TransformerModel {
     dim: usize,
     classifier: Option<Classifier>,
     files: Vec<(String, String)>,
+    /// The last few texts' scoring windows and embeddings: an injection
+    /// and a harm head share one encoder, and the engine hands both the
+    /// same views, so the second head must not run the encoder again.
+    recent: std::sync::Mutex<std::collections::VecDeque<Scored>>,
 }
+
+/// A text with its scoring windows and their embeddings.
+struct Scored {
+    text: String,
+    windows: std::sync::Arc<Vec<Window>>,
+    embeddings: std::sync::Arc<Vec<Vec<f32>>>,
+}
+
+/// Texts kept in [`TransformerModel::embed_scoring`]'s memo: enough for
+/// the views of one input (normalised and a few decoded ones).
+const RECENT: usize = 8;
 
 fn read_json(path: &Path) -> Result<serde_json::Value, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::model(path, e))?;
@@ -218,7 +233,42 @@ impl TransformerModel {
             dim: config.hidden_size,
             classifier,
             files,
+            recent: Default::default(),
         })
+    }
+
+    /// The scoring windows of `text` ([`Self::scoring_windows`]) and their
+    /// embeddings, from a small memo of the last texts when one of them is
+    /// `text` (compared in full, not by hash).
+    #[allow(clippy::type_complexity)]
+    pub fn embed_scoring(
+        &self,
+        text: &str,
+    ) -> Result<(std::sync::Arc<Vec<Window>>, std::sync::Arc<Vec<Vec<f32>>>), Error> {
+        // A poisoned lock only means another thread panicked mid-update;
+        // the memo is a cache, so start it afresh.
+        let lookup = |m: &std::collections::VecDeque<Scored>| {
+            m.iter()
+                .find(|s| s.text == text)
+                .map(|s| (s.windows.clone(), s.embeddings.clone()))
+        };
+        if let Some(hit) = lookup(&self.recent.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(hit);
+        }
+        let wins = self.scoring_windows(text)?;
+        let refs: Vec<&[u32]> = wins.iter().map(|w| w.ids.as_slice()).collect();
+        let embs = std::sync::Arc::new(self.embed_windows(&refs)?);
+        let wins = std::sync::Arc::new(wins);
+        let mut m = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() == RECENT {
+            m.pop_front();
+        }
+        m.push_back(Scored {
+            text: text.to_string(),
+            windows: wins.clone(),
+            embeddings: embs.clone(),
+        });
+        Ok((wins, embs))
     }
 
     pub fn dir(&self) -> &Path {

@@ -53,6 +53,13 @@ impl TransformerModel {
     pub fn embed_windows(&self, _wins: &[&[u32]]) -> Result<Vec<Vec<f32>>, Error> {
         match self.never {}
     }
+    #[allow(clippy::type_complexity)]
+    pub fn embed_scoring(
+        &self,
+        _text: &str,
+    ) -> Result<(std::sync::Arc<Vec<Window>>, std::sync::Arc<Vec<Vec<f32>>>), Error> {
+        match self.never {}
+    }
     pub fn embed(&self, _text: &str) -> Result<Vec<Vec<f32>>, Error> {
         match self.never {}
     }

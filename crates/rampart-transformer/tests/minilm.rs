@@ -509,3 +509,22 @@ fn the_shipped_injection_head_keeps_rule_detections() {
         );
     }
 }
+
+/// Two heads on one encoder run it once per text: the second head's
+/// scores come from the model's memo and equal a fresh computation.
+#[test]
+fn heads_on_one_encoder_share_its_embeddings() {
+    let model = std::sync::Arc::new(TransformerModel::load(&model_dir()).unwrap());
+    let text = "Summarise the attached report and list three follow-up questions for the author.";
+    let (w1, e1) = model.embed_scoring(text).unwrap();
+    let (w2, e2) = model.embed_scoring(text).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&e1, &e2) && std::sync::Arc::ptr_eq(&w1, &w2));
+    let refs: Vec<&[u32]> = w1.iter().map(|w| w.ids.as_slice()).collect();
+    let fresh = model.embed_windows(&refs).unwrap();
+    for (a, b) in fresh.iter().zip(e1.iter()) {
+        assert!(cosine(a, b) > 1.0 - 1e-6);
+    }
+    // Another text is not served from the memo.
+    let (_, e3) = model.embed_scoring("A different text.").unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&e1, &e3));
+}
