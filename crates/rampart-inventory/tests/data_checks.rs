@@ -443,5 +443,37 @@ fn a_parquet_decoder_panic_is_an_error_naming_the_file() {
         let e = scan(&p, &ScanOptions::default()).unwrap_err();
         assert!(e.contains("fuzzed.parquet"), "{e}");
         assert!(e.contains("malformed Parquet"), "{e}");
+        // The guarded region ends with the caught panic: a later panic on
+        // this thread is reported as a crash again.
+        assert!(!rampart_inventory::data::table::in_guarded_decoder());
     }
+}
+
+/// Panic hooks can tell the decoder's caught panics from any other: the
+/// flag is up only while the Parquet decoder runs.
+#[test]
+fn only_the_parquet_decoder_is_a_guarded_region() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static GUARDED: AtomicUsize = AtomicUsize::new(0);
+    static OTHER: AtomicUsize = AtomicUsize::new(0);
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("fuzzed.parquet");
+    std::fs::write(&p, include_bytes!("data/rle_vlq_overflow.parquet")).unwrap();
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {
+        if rampart_inventory::data::table::in_guarded_decoder() {
+            GUARDED.fetch_add(1, Ordering::SeqCst);
+        } else {
+            OTHER.fetch_add(1, Ordering::SeqCst);
+        }
+    }));
+    let e = scan(&p, &ScanOptions::default()).unwrap_err();
+    let other = std::panic::catch_unwind(|| panic!("ours"));
+    std::panic::set_hook(prev);
+    assert!(e.contains("malformed Parquet"), "{e}");
+    assert!(other.is_err());
+    // Other tests of this binary may panic on their threads meanwhile, so
+    // the counts are lower bounds.
+    assert!(GUARDED.load(Ordering::SeqCst) >= 1);
+    assert!(OTHER.load(Ordering::SeqCst) >= 1);
 }

@@ -53,6 +53,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The Parquet reader turns a decoder panic (malformed input) into an
+    // error naming the file; the default hook would still print the
+    // dependency's panic message and backtrace hint first, for an input
+    // problem the user then sees reported properly. Every other panic is
+    // printed as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !rampart_inventory::data::table::in_guarded_decoder() {
+            default_hook(info);
+        }
+    }));
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));

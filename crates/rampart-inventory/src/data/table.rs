@@ -862,6 +862,38 @@ pub fn read_records(
 #[cfg(feature = "parquet")]
 const MAX_PARQUET_CHUNK: i64 = 1 << 30;
 
+thread_local! {
+    static IN_GUARDED_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside the Parquet decoder, whose panics the
+/// reader catches and reports as an error naming the file. A panic hook can
+/// stay quiet for those (the binary's hook prints nothing for them; the
+/// fuzz target does not count them as crashes) and keep reporting every
+/// other panic.
+pub fn in_guarded_decoder() -> bool {
+    IN_GUARDED_DECODER.with(std::cell::Cell::get)
+}
+
+/// Marks the guarded region for [`in_guarded_decoder`].
+#[cfg(feature = "parquet")]
+struct DecoderGuard(bool);
+
+#[cfg(feature = "parquet")]
+impl DecoderGuard {
+    fn enter() -> DecoderGuard {
+        DecoderGuard(IN_GUARDED_DECODER.with(|g| g.replace(true)))
+    }
+}
+
+#[cfg(feature = "parquet")]
+impl Drop for DecoderGuard {
+    fn drop(&mut self) {
+        let outer = self.0;
+        IN_GUARDED_DECODER.with(|g| g.set(outer));
+    }
+}
+
 /// Read a Parquet file row by row. The footer is checked before any page is
 /// decoded; a panic inside the decoder (malformed input the library does not
 /// anticipate) becomes an error naming the file, as does any read error.
@@ -876,6 +908,8 @@ fn read_parquet(
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let name = path.display().to_string();
     let run = std::panic::AssertUnwindSafe(|| -> Result<(), String> {
+        // Reset on return and on unwind alike.
+        let _guard = DecoderGuard::enter();
         let reader = SerializedFileReader::new(file)
             .map_err(|e| format!("{name}: invalid Parquet footer: {e}"))?;
         let meta = reader.metadata();
