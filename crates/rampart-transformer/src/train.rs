@@ -34,10 +34,16 @@ pub trait Embedder {
 }
 
 impl TransformerModel {
+    /// One embedding per window for each text, the windows cut by `cut`.
     fn embed_window_sets(
         &self,
-        sets: Vec<Vec<crate::Window>>,
+        texts: &[&str],
+        cut: fn(&Self, &str) -> Result<Vec<crate::Window>, Error>,
     ) -> Result<Vec<Vec<Vec<f32>>>, Error> {
+        let sets = texts
+            .iter()
+            .map(|t| cut(self, t))
+            .collect::<Result<Vec<_>, _>>()?;
         let counts: Vec<usize> = sets.iter().map(Vec::len).collect();
         let wins: Vec<Vec<u32>> = sets.into_iter().flatten().map(|w| w.ids).collect();
         let refs: Vec<&[u32]> = wins.iter().map(|w| w.as_slice()).collect();
@@ -60,18 +66,10 @@ impl Embedder for TransformerModel {
         self.max_tokens()
     }
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<Vec<f32>>>, Error> {
-        let sets = texts
-            .iter()
-            .map(|t| self.windows(t))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.embed_window_sets(sets)
+        self.embed_window_sets(texts, TransformerModel::windows)
     }
     fn embed_scoring_texts(&self, texts: &[&str]) -> Result<Vec<Vec<Vec<f32>>>, Error> {
-        let sets = texts
-            .iter()
-            .map(|t| self.scoring_windows(t))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.embed_window_sets(sets)
+        self.embed_window_sets(texts, TransformerModel::scoring_windows)
     }
 }
 
