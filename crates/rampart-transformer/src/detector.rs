@@ -245,7 +245,13 @@ impl Detector for TransformerDetector {
         }
         let Some((p, span)) = best else { return };
         scores.insert(self.name().to_string(), p);
+        let before = scores.get(self.base_score()).copied();
         match self.combine {
+            // Without the hashed detector's score (disabled by config)
+            // there is nothing to combine with: the head's score stands.
+            Combine::Max | Combine::Mean | Combine::Sum if before.is_none() => {
+                scores.insert(self.base_score().to_string(), p);
+            }
             Combine::Max => {
                 let e = scores.entry(self.base_score().to_string()).or_insert(0.0);
                 *e = e.max(p);
@@ -270,7 +276,22 @@ impl Detector for TransformerDetector {
             }
             Combine::Separate => {}
         }
-        if p >= 0.5 {
+        // The head's own verdict, or the combination crossing the
+        // threshold because of it: a flagged score always comes with a
+        // finding that says why.
+        let after = scores.get(self.base_score()).copied().unwrap_or(0.0);
+        let tipped =
+            self.combine != Combine::Separate && before.is_some_and(|b| b < 0.5) && after >= 0.5;
+        if p >= 0.5 || tipped {
+            let (verdict, detail) = if p >= 0.5 {
+                ("transformer classifier rates", format!("p = {p:.2}"))
+            } else {
+                (
+                    "transformer and hashed classifiers together rate",
+                    format!("combined {after:.2}, transformer {p:.2}"),
+                )
+            };
+            let p = p.max(if tipped { after } else { 0.0 });
             let sev = if p >= 0.85 {
                 Severity::High
             } else {
@@ -282,9 +303,7 @@ impl Detector for TransformerDetector {
                         "RAMP-HARM-091",
                         "harm.transformer",
                         sev,
-                        format!(
-                            "transformer classifier rates this text as a harmful request (p = {p:.2})"
-                        ),
+                        format!("{verdict} this text as a harmful request ({detail})"),
                     )
                     .with_category("classifier")
                     .with_span(span)
@@ -307,9 +326,7 @@ impl Detector for TransformerDetector {
                     "RAMP-PI-091",
                     "injection.transformer",
                     sev,
-                    format!(
-                        "transformer classifier rates this text as prompt injection (p = {p:.2})"
-                    ),
+                    format!("{verdict} this text as prompt injection ({detail})"),
                 )
                 .with_category("classifier")
                 .with_span(span)
