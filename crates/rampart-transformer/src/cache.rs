@@ -177,6 +177,7 @@ mod tests {
         assert!(c.get("nope").is_none());
         // Other weights, window or width: nothing is read.
         assert!(EmbeddingCache::open(&p, "cd", 8, 2).unwrap().is_empty());
-        assert!(EmbeddingCache::open(&p, "cd", 8, 2).unwrap().is_empty());
+        assert!(EmbeddingCache::open(&p, "ab", 16, 2).unwrap().is_empty());
+        assert!(EmbeddingCache::open(&p, "ab", 8, 3).unwrap().is_empty());
     }
 }

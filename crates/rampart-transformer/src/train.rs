@@ -92,15 +92,12 @@ impl Target {
             Target::Harm => "harm",
         }
     }
-    /// The recipe's files, and whether labelled files give negatives only
-    /// (the harm recipe reads its benign texts from labelled sets).
-    fn sources(self) -> (Vec<data::SourceSpec>, bool) {
+    /// The hashed classifier's recipe: its files, the negatives-only rule
+    /// for labelled files, its calibration target and its augmentation.
+    fn recipe(self) -> rampart_ml::train::BinaryRecipe<'static> {
         match self {
-            Target::Injection => (data::injection_sources(), false),
-            Target::Harm => (
-                data::harm_sources(),
-                rampart_ml::train::harm_recipe().labelled_negatives_only,
-            ),
+            Target::Injection => rampart_ml::train::injection_recipe(),
+            Target::Harm => rampart_ml::train::harm_recipe(),
         }
     }
     fn hashed(self) -> &'static rampart_ml::TextClassifier {
@@ -240,7 +237,7 @@ pub fn fit_head(
     Ok(head(emb, emb.dim(), w, b, 0.0, l2, Target::Injection))
 }
 
-/// Train, calibrate and measure a head on the injection recipe's data in
+/// Train, calibrate and measure a head on its target's recipe data in
 /// `data_dir`.
 pub fn train_head(
     emb: &dyn Embedder,
@@ -248,12 +245,9 @@ pub fn train_head(
     data_dir: &Path,
     opts: &TrainOptions,
 ) -> Result<Trained, Error> {
-    let (sources, negatives_only) = opts.target.sources();
-    let target_fpr = opts.target_fpr.unwrap_or(match opts.target {
-        Target::Injection => rampart_ml::train::injection_recipe().target_fpr,
-        Target::Harm => rampart_ml::train::harm_recipe().target_fpr,
-    });
-    let (files, items) = data::load(data_dir, &sources, negatives_only)?;
+    let recipe = opts.target.recipe();
+    let target_fpr = opts.target_fpr.unwrap_or(recipe.target_fpr);
+    let (files, items) = data::load(data_dir, &recipe.sources, recipe.labelled_negatives_only)?;
     // The hashed recipe's augmentation, made from the same training split
     // with the same seed: for harm, persona and fiction framings around
     // training goals and benign texts, and benign requests in the goals'
@@ -261,10 +255,6 @@ pub fn train_head(
     // program that detects phishing..."), so that neither the framing nor
     // the shape nor a protective mention of a hazard is evidence.
     let augmented: Vec<(String, bool)> = {
-        let recipe = match opts.target {
-            Target::Injection => rampart_ml::train::injection_recipe(),
-            Target::Harm => rampart_ml::train::harm_recipe(),
-        };
         let train_items: Vec<&Item> = items
             .iter()
             .filter(|i| !i.measure_only && i.split == Split::Train)
