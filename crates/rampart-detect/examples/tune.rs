@@ -201,11 +201,13 @@ fn main() {
                 use std::io::Write;
                 writeln!(
                     w,
-                    "{name}\t{}\t{}\t{}\t{}",
+                    "{name}\t{}\t{}\t{}\t{}\t{}\t{}",
                     (rampart_ml::data::split_of(t) == rampart_ml::data::Split::Test) as u8,
                     *positive as u8,
                     a.score("injection.rules"),
-                    a.score("injection.classifier")
+                    a.score("injection.classifier"),
+                    a.score("injection"),
+                    a.score("harm")
                 )
                 .unwrap();
             }

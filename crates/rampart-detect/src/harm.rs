@@ -386,19 +386,19 @@ fn harm_logits(pass: &classifier::Pass, model: &rampart_ml::TextClassifier) -> (
     for (ws, _, toks) in &pass.windows {
         let sums = model.sentence_sums(toks);
         full = full.max(model.logit_from_sentences(toks, &sums));
-        let (mut kept, mut kept_n, mut kept_words, mut removed) = (0i64, 0u32, 0u32, false);
-        for (sent, &(s, n)) in toks.sentences.iter().zip(&sums) {
+        let mut kept = rampart_ml::linear::PieceSum::default();
+        let (mut kept_words, mut removed) = (0u32, false);
+        for (sent, &p) in toks.sentences.iter().zip(&sums) {
             let text = &pass.norm[ws + sent.start as usize..ws + sent.end as usize];
             if is_framing(text) {
                 removed = true;
             } else {
-                kept += s;
-                kept_n += n;
+                kept += p;
                 kept_words += sent.words;
             }
         }
         if removed && kept_words >= 3 {
-            stripped = stripped.max(model.piece_logit(kept, kept_n));
+            stripped = stripped.max(model.piece_logit(kept));
         }
     }
     pass.harm.set(Some((full, stripped)));

@@ -37,6 +37,22 @@ fn main() {
     if let Some(v) = env::<u8>("HAZ") {
         r.features.hazard_lexicon = v == 1;
     }
+    // STATIC=1 / STATIC=0: with or without the static-embedding block.
+    if let Some(v) = env::<u8>("STATIC") {
+        r.features.static_table = (v == 1).then(|| rampart_ml::models::STATICS_NAME.to_string());
+    }
+    if let Some(v) = env("DSCALE") {
+        r.train.dense_scale = v;
+    }
+    if let Some(v) = env("DFIRST") {
+        r.train.dense_first = v;
+    }
+    if std::env::var("DFREEZE").is_ok() {
+        r.train.dense_freeze = true;
+    }
+    if let Some(v) = env("DL2") {
+        r.train.dense_l2 = v;
+    }
     if std::env::var("NOAUG").is_ok() {
         r.augment = None;
     }
@@ -95,6 +111,32 @@ fn main() {
             ex.push(Example::new(&t, l, &r.features));
         }
     }
+    // DPOOL=l2: the dense input is the L2-normalised sum of the rows,
+    // not their mean (experiment; scored below by `dense_logit`).
+    let l2pool = std::env::var("DPOOL").as_deref() == Ok("l2");
+    let fcfg = r.features.clone();
+    let pool = |text: &str| -> Vec<f32> {
+        let t = rampart_ml::features::Tokens::new(&normalize(text), fcfg.char_min, fcfg.char_max);
+        let mut ids = Vec::new();
+        t.dense_pieces(&fcfg, &mut ids);
+        let st = rampart_ml::models::statics();
+        let mut v = st.mean(&ids);
+        if l2pool {
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
+            v.iter_mut().for_each(|x| *x /= n);
+        }
+        v
+    };
+    if l2pool {
+        for (e, i) in ex.iter_mut().zip(train_items.iter()) {
+            e.dense = pool(&i.text);
+        }
+    }
+    // HASHED=0: the dense block alone.
+    if env::<u8>("HASHED") == Some(0) {
+        ex.iter_mut().for_each(|e| e.features.clear());
+        r.features.bits = 8;
+    }
     if let Some(w) = env::<f32>("POSW") {
         for e in ex.iter_mut().filter(|e| e.label) {
             e.weight = w;
@@ -122,6 +164,28 @@ fn main() {
                 }
         })
         .collect();
+    if env::<u8>("HASHED") == Some(0) {
+        let w = m.meta.dense_weights.clone();
+        let bias = m.meta.bias;
+        let logit = |t: &str| bias + pool(t).iter().zip(&w).map(|(a, b)| a * b).sum::<f32>();
+        let ps: Vec<f32> = eval
+            .iter()
+            .filter(|i| i.label)
+            .map(|i| logit(&i.text))
+            .collect();
+        let ns: Vec<f32> = eval
+            .iter()
+            .filter(|i| !i.label)
+            .map(|i| logit(&i.text))
+            .collect();
+        let mt = data::metrics(&ps, &ns);
+        println!(
+            "dense-only pool={} TPR@1%={:.2} auc={:.4}",
+            if l2pool { "l2" } else { "mean" },
+            mt.tpr_at_1pct_fpr * 100.0,
+            mt.roc_auc
+        );
+    }
     let pos: Vec<(f32, &Item)> = eval
         .iter()
         .filter(|i| i.label)

@@ -30,6 +30,12 @@ pub struct FeatureConfig {
     /// still carries its family's weight.
     #[serde(default, skip_serializing_if = "is_false")]
     pub hazard_lexicon: bool,
+    /// A dense block over the mean of the text's static token embeddings
+    /// (the shipped table of this name, [`crate::models::statics`]), trained
+    /// with the n-grams: words training never saw still score like their
+    /// neighbours in the encoder's space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub static_table: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -46,6 +52,7 @@ impl Default for FeatureConfig {
             punct_runs: true,
             skip_style_words: false,
             hazard_lexicon: false,
+            static_table: None,
         }
     }
 }
@@ -691,6 +698,8 @@ pub struct Tok {
     pub word: u64,
     /// Hazard family of the word (see [`HAZARD_WORDS`]), 0 for none.
     pub hazard: u8,
+    /// End of this token's WordPiece ids in [`Tokens::pieces`].
+    pub piece_end: u32,
 }
 
 /// A sentence: a run of tokens ending after a punctuation run that holds
@@ -715,6 +724,9 @@ pub struct Sentence {
 pub struct Tokens {
     pub hashes: Vec<u32>,
     pub toks: Vec<Tok>,
+    /// WordPiece ids of the shipped static table, token by token (for
+    /// models with a dense block).
+    pub pieces: Vec<u32>,
     pub sentences: Vec<Sentence>,
     char_min: usize,
     char_max: usize,
@@ -726,6 +738,7 @@ impl Tokens {
         let mut t = Tokens {
             hashes: Vec::with_capacity(norm.len() * 3),
             toks: Vec::with_capacity(norm.len() / 4),
+            pieces: Vec::with_capacity(norm.len() / 4),
             sentences: Vec::new(),
             char_min,
             char_max,
@@ -849,18 +862,22 @@ impl Tokens {
             h = fnv_step(h, c);
         }
         self.hashes.push(finish32(h));
+        crate::models::statics().punct_pieces(p, &mut self.pieces);
         self.toks.push(Tok {
             end: self.hashes.len() as u32,
             flags: TOK_PUNCT,
             word: 0,
             hazard: 0,
+            piece_end: self.pieces.len() as u32,
         });
     }
 
     fn push_word(&mut self, word: &[u32], letters: usize, digits: usize) {
         let h = self.push_grams(word);
+        let statics = crate::models::statics();
         // Leetspeak digits in a word that is mostly letters ("1gn0re"):
         // its folded form's features too; mostly-digit words stay numbers.
+        // Its word pieces are the folded form's: "ignore", not "1", "##gn".
         if digits > 0 && letters >= 2 && letters >= digits {
             let mut folded = [0u32; MAX_WORD_CHARS];
             for (d, &c) in folded.iter_mut().zip(word) {
@@ -876,6 +893,9 @@ impl Tokens {
                 };
             }
             self.push_grams(&folded[..word.len()]);
+            statics.word_pieces(&folded[..word.len()], &mut self.pieces);
+        } else {
+            statics.word_pieces(word, &mut self.pieces);
         }
         let (style, hazard) = word_class_hashed(word, h);
         self.toks.push(Tok {
@@ -883,6 +903,7 @@ impl Tokens {
             flags: if style { TOK_STYLE } else { 0 },
             word: h,
             hazard,
+            piece_end: self.pieces.len() as u32,
         });
     }
 
@@ -1002,6 +1023,51 @@ impl Tokens {
                     }
                     prev = Some(tok.word);
                 }
+            }
+            at = end;
+        }
+    }
+
+    /// Sum of `scores` over the word pieces of tokens `range`, and their
+    /// number, skipping what [`Tokens::for_each`] skips for `cfg`.
+    #[inline]
+    pub fn dense_sum(
+        &self,
+        cfg: &FeatureConfig,
+        scores: &[f32],
+        range: std::ops::Range<usize>,
+    ) -> (f32, u32) {
+        let (mut s, mut m) = (0f32, 0u32);
+        let mut at = if range.start == 0 {
+            0
+        } else {
+            self.toks[range.start - 1].piece_end as usize
+        };
+        for tok in &self.toks[range] {
+            let end = tok.piece_end as usize;
+            let skip = (cfg.skip_style_words && tok.flags & TOK_STYLE != 0)
+                || (!cfg.punct_runs && tok.flags & TOK_PUNCT != 0);
+            if !skip {
+                for &p in &self.pieces[at..end] {
+                    s += scores.get(p as usize).copied().unwrap_or(0.0);
+                }
+                m += (end - at) as u32;
+            }
+            at = end;
+        }
+        (s, m)
+    }
+
+    /// The word pieces of the whole text that a model with `cfg` reads
+    /// (its dense block's input; see [`Tokens::dense_sum`]).
+    pub fn dense_pieces(&self, cfg: &FeatureConfig, out: &mut Vec<u32>) {
+        let mut at = 0usize;
+        for tok in &self.toks {
+            let end = tok.piece_end as usize;
+            let skip = (cfg.skip_style_words && tok.flags & TOK_STYLE != 0)
+                || (!cfg.punct_runs && tok.flags & TOK_PUNCT != 0);
+            if !skip {
+                out.extend_from_slice(&self.pieces[at..end]);
             }
             at = end;
         }

@@ -9,6 +9,9 @@
 //! * [`data`]: corpus readers, training recipes, the deterministic split and
 //!   the training report.
 //! * [`train`]: training entry points for each shipped model.
+//! * [`statics`]: static token embeddings (a WordPiece vocabulary and one
+//!   vector per token, distilled from a sentence encoder), the dense
+//!   feature block of the shipped classifiers.
 //! * [`models`]: the shipped models, embedded with `include_bytes!`.
 //!
 //! Training is single-threaded with a fixed seed, so `rampart detector train`
@@ -19,6 +22,7 @@ pub mod data;
 pub mod features;
 pub mod linear;
 pub mod models;
+pub mod statics;
 pub mod train;
 
 pub use linear::TextClassifier;

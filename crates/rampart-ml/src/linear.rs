@@ -8,7 +8,7 @@
 //! (quantised with the header's `scale`). Only buckets seen in training are
 //! non-zero, so the file is a fraction of the dense table.
 
-use crate::features::{extract_normalized, normalize, FeatureConfig, Tokens};
+use crate::features::{normalize, FeatureConfig, Tokens};
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,11 @@ pub struct ClassifierMeta {
     /// texts the threshold was set on.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub piece_penalty: f32,
+    /// Weights of the dense block over the mean static token embedding
+    /// (empty when `features.static_table` is `None`). Stored as JSON
+    /// floats: a few hundred numbers, and exact round trips.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dense_weights: Vec<f32>,
 }
 
 fn is_zero(x: &f32) -> bool {
@@ -66,6 +71,30 @@ pub struct TextClassifier {
     /// exactly the f32 weight the quantised model has, so scores are
     /// bit-identical to an f32 table.
     weights: Vec<i16>,
+    /// The dense block folded into one logit term per word piece
+    /// ([`crate::statics::StaticTable::project`]); empty without one.
+    token_scores: Vec<f32>,
+}
+
+/// The weight sums of a piece of text: hashed n-gram weights (integer
+/// grid units) and their count, and the dense block's per-piece scores and
+/// the number of word pieces. Pieces add: a text's sum is the sum of its
+/// sentences'.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PieceSum {
+    pub s: i64,
+    pub n: u32,
+    pub d: f32,
+    pub m: u32,
+}
+
+impl std::ops::AddAssign for PieceSum {
+    fn add_assign(&mut self, o: PieceSum) {
+        self.s += o.s;
+        self.n += o.n;
+        self.d += o.d;
+        self.m += o.m;
+    }
 }
 
 /// Training hyper-parameters. The defaults are what the shipped models use.
@@ -74,6 +103,20 @@ pub struct TrainConfig {
     pub epochs: usize,
     pub learning_rate: f32,
     pub l2: f32,
+    /// L2 penalty of the dense block's weights (see
+    /// `FeatureConfig::static_table`).
+    pub dense_l2: f32,
+    /// The dense input is multiplied by this while training (and the
+    /// stored weights by it after): a larger value lets the block learn
+    /// before the n-grams have fitted the training set on their own.
+    pub dense_scale: f32,
+    /// Epochs that train the dense block (and bias) alone before the
+    /// n-grams join: the n-grams then learn what the embeddings miss,
+    /// instead of memorising the training set before the block has
+    /// learned anything.
+    pub dense_first: usize,
+    /// Keep the dense block fixed once the n-grams train.
+    pub dense_freeze: bool,
     pub seed: u64,
 }
 
@@ -83,6 +126,10 @@ impl Default for TrainConfig {
             epochs: 6,
             learning_rate: 0.2,
             l2: 1e-6,
+            dense_l2: 1e-4,
+            dense_scale: 1.0,
+            dense_first: 0,
+            dense_freeze: false,
             seed: 0x5241_4d50_4152_5421,
         }
     }
@@ -157,6 +204,9 @@ pub fn sigmoid(x: f32) -> f32 {
 #[derive(Debug, Clone)]
 pub struct Example {
     pub features: Vec<u32>,
+    /// Mean static embedding of the text's word pieces (models with a
+    /// dense block; empty otherwise).
+    pub dense: Vec<f32>,
     pub label: bool,
     pub weight: f32,
 }
@@ -164,9 +214,20 @@ pub struct Example {
 impl Example {
     pub fn new(text: &str, label: bool, cfg: &FeatureConfig) -> Self {
         let mut features = Vec::new();
-        extract_normalized(&normalize(text), cfg, &mut features);
+        let norm = normalize(text);
+        let t = Tokens::new(&norm, cfg.char_min, cfg.char_max);
+        t.features(cfg, &mut features);
+        let dense = match &cfg.static_table {
+            Some(_) => {
+                let mut ids = Vec::new();
+                t.dense_pieces(cfg, &mut ids);
+                crate::models::statics().mean(&ids)
+            }
+            None => Vec::new(),
+        };
         Example {
             features,
+            dense,
             label,
             weight: 1.0,
         }
@@ -184,6 +245,13 @@ impl TextClassifier {
         let dim = 1usize << features.bits;
         let mut w = vec![0f32; dim];
         let mut g2 = vec![0f32; dim];
+        let ddim = if features.static_table.is_some() {
+            crate::models::statics().meta.dim
+        } else {
+            0
+        };
+        let mut wd = vec![0f32; ddim];
+        let mut gd2 = vec![0f32; ddim];
         let mut bias = 0f32;
         let mut bias_g2 = 0f32;
         let pos = examples.iter().filter(|e| e.label).count().max(1) as f32;
@@ -192,32 +260,50 @@ impl TextClassifier {
         let (wp, wn) = (total / (2.0 * pos), total / (2.0 * neg));
         let mut order: Vec<usize> = (0..examples.len()).collect();
         let mut rng = Rng::new(cfg.seed);
-        for _ in 0..cfg.epochs {
+        let first = if ddim > 0 { cfg.dense_first } else { 0 };
+        for epoch in 0..first + cfg.epochs {
+            let (train_ngrams, train_dense) = (epoch >= first, epoch < first || !cfg.dense_freeze);
             rng.shuffle(&mut order);
             for &i in &order {
                 let ex = &examples[i];
-                if ex.features.is_empty() {
+                if ex.features.is_empty() && ex.dense.is_empty() {
                     continue;
                 }
-                let v = 1.0 / (ex.features.len() as f32).sqrt();
+                let v = 1.0 / (ex.features.len().max(1) as f32).sqrt();
                 let mut z = bias;
                 for &f in &ex.features {
                     z += w[f as usize] * v;
+                }
+                let x = if ex.dense.len() == ddim {
+                    &ex.dense[..]
+                } else {
+                    &[]
+                };
+                let ds = cfg.dense_scale;
+                for (a, b) in wd.iter().zip(x) {
+                    z += a * b * ds;
                 }
                 let y = if ex.label { 1.0 } else { 0.0 };
                 let cw = if ex.label { wp } else { wn } * ex.weight;
                 let g = (sigmoid(z) - y) * cw;
                 // AdaGrad: rare n-grams keep a large step size.
-                for &f in &ex.features {
+                for &f in ex.features.iter().filter(|_| train_ngrams) {
                     let f = f as usize;
                     let gi = g * v + cfg.l2 * w[f];
                     g2[f] += gi * gi;
                     w[f] -= cfg.learning_rate * gi / (g2[f].sqrt() + 1e-6);
                 }
+                let x = if train_dense { x } else { &[] };
+                for ((wj, gj2), &xj) in wd.iter_mut().zip(gd2.iter_mut()).zip(x) {
+                    let gi = g * xj * ds + cfg.dense_l2 * *wj;
+                    *gj2 += gi * gi;
+                    *wj -= cfg.learning_rate * gi / (gj2.sqrt() + 1e-6);
+                }
                 bias_g2 += g * g;
                 bias -= cfg.learning_rate * g / (bias_g2.sqrt() + 1e-6);
             }
         }
+        wd.iter_mut().for_each(|x| *x *= cfg.dense_scale);
         // Round weights to the stored i16 grid so that a freshly trained
         // model scores exactly as its serialised form does.
         let max = w.iter().fold(0f32, |m, w| m.max(w.abs()));
@@ -235,8 +321,14 @@ impl TextClassifier {
                 window_bytes: 2048,
                 sentence_max: false,
                 piece_penalty: 0.0,
+                dense_weights: wd.clone(),
             },
             weights,
+            token_scores: if ddim > 0 {
+                crate::models::statics().project(&wd)
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -249,28 +341,38 @@ impl TextClassifier {
     /// and the number of features. Integer sums: exact, and one multiply
     /// by the scale per piece instead of one per feature.
     #[inline]
-    pub fn sum_range(&self, t: &Tokens, range: std::ops::Range<usize>) -> (i64, u32) {
+    pub fn sum_range(&self, t: &Tokens, range: std::ops::Range<usize>) -> PieceSum {
         let (mut s, mut n) = (0i64, 0u32);
         let w = &self.weights[..];
-        t.for_each(&self.meta.features, range, |b| {
+        t.for_each(&self.meta.features, range.clone(), |b| {
             s += i64::from(w[b as usize]);
             n += 1;
         });
-        (s, n)
+        let (d, m) = if self.token_scores.is_empty() {
+            (0.0, 0)
+        } else {
+            t.dense_sum(&self.meta.features, &self.token_scores, range)
+        };
+        PieceSum { s, n, d, m }
     }
 
-    /// The logit of a piece from its weight sum and feature count (features
-    /// weigh `1/sqrt(n)`, as in training).
+    /// The logit of a piece from its sums: hashed features weigh
+    /// `1/sqrt(n)` and the dense block reads the mean over word pieces, as
+    /// in training.
     #[inline]
-    pub fn piece_logit(&self, sum: i64, n: u32) -> f32 {
-        if n == 0 {
-            return self.meta.bias;
+    pub fn piece_logit(&self, p: PieceSum) -> f32 {
+        let mut z = self.meta.bias;
+        if p.n > 0 {
+            z += (p.s as f32 * self.meta.scale) / (p.n as f32).sqrt();
         }
-        self.meta.bias + (sum as f32 * self.meta.scale) / (n as f32).sqrt()
+        if p.m > 0 {
+            z += p.d / p.m as f32;
+        }
+        z
     }
 
     /// Weight sums of each sentence of a pass (see [`Tokens::sentences`]).
-    pub fn sentence_sums(&self, t: &Tokens) -> Vec<(i64, u32)> {
+    pub fn sentence_sums(&self, t: &Tokens) -> Vec<PieceSum> {
         (0..t.sentences.len())
             .map(|i| self.sum_range(t, t.sentence_toks(i)))
             .collect()
@@ -281,15 +383,14 @@ impl TextClassifier {
     /// diluted by the framing around it.
     pub fn logit_tokens(&self, t: &Tokens) -> f32 {
         if !self.meta.sentence_max {
-            let (s, n) = self.sum_range(t, 0..t.toks.len());
-            return self.piece_logit(s, n);
+            return self.piece_logit(self.sum_range(t, 0..t.toks.len()));
         }
         let sums = self.sentence_sums(t);
         self.logit_from_sentences(t, &sums)
     }
 
     /// The sentence-max logit from precomputed sentence sums.
-    pub fn logit_from_sentences(&self, t: &Tokens, sums: &[(i64, u32)]) -> f32 {
+    pub fn logit_from_sentences(&self, t: &Tokens, sums: &[PieceSum]) -> f32 {
         let (whole, best, pieces) = self.sentence_parts(t, sums);
         whole.max(best - self.meta.piece_penalty * piece_term(pieces))
     }
@@ -297,20 +398,19 @@ impl TextClassifier {
     /// The parts of [`TextClassifier::logit_from_sentences`]: the whole
     /// text's logit, the best sentence's (before the penalty) and the
     /// number of sentences it was chosen from.
-    pub fn sentence_parts(&self, t: &Tokens, sums: &[(i64, u32)]) -> (f32, f32, usize) {
-        let (mut total, mut count) = (0i64, 0u32);
+    pub fn sentence_parts(&self, t: &Tokens, sums: &[PieceSum]) -> (f32, f32, usize) {
+        let mut total = PieceSum::default();
         let mut best = f32::NEG_INFINITY;
         let mut pieces = 0;
-        for (sent, &(s, n)) in t.sentences.iter().zip(sums) {
-            total += s;
-            count += n;
+        for (sent, &p) in t.sentences.iter().zip(sums) {
+            total += p;
             // Fragments of a few words say too little to judge alone.
-            if pieces < 64 && sent.words >= 4 && n > 0 {
+            if pieces < 64 && sent.words >= 4 && p.n > 0 {
                 pieces += 1;
-                best = best.max(self.piece_logit(s, n));
+                best = best.max(self.piece_logit(p));
             }
         }
-        (self.piece_logit(total, count), best, pieces)
+        (self.piece_logit(total), best, pieces)
     }
 
     /// [`TextClassifier::sentence_parts`] of each window of `text` (the
@@ -410,7 +510,34 @@ impl TextClassifier {
         if r.pos != bytes.len() {
             return Err(ModelError::Format("trailing bytes after weights".into()));
         }
-        Ok(TextClassifier { meta, weights })
+        let token_scores = match &meta.features.static_table {
+            None if meta.dense_weights.is_empty() => Vec::new(),
+            None => {
+                return Err(ModelError::Format(
+                    "dense weights without a static table".into(),
+                ))
+            }
+            Some(name) => {
+                let t = crate::models::statics();
+                if *name != t.meta.name || meta.dense_weights.len() != t.meta.dim {
+                    return Err(ModelError::Format(format!(
+                        "model reads static table {name:?} with {} weights; this build ships {:?} of dimension {}",
+                        meta.dense_weights.len(),
+                        t.meta.name,
+                        t.meta.dim
+                    )));
+                }
+                if meta.dense_weights.iter().any(|w| !w.is_finite()) {
+                    return Err(ModelError::Format("a dense weight is not finite".into()));
+                }
+                t.project(&meta.dense_weights)
+            }
+        };
+        Ok(TextClassifier {
+            meta,
+            weights,
+            token_scores,
+        })
     }
 
     /// Number of non-zero weights.

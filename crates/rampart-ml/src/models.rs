@@ -3,6 +3,7 @@
 
 use crate::charlm::CharLm;
 use crate::linear::TextClassifier;
+use crate::statics::StaticTable;
 use std::sync::OnceLock;
 
 /// The shipped injection classifier's bytes (`models/injection.bin`).
@@ -36,6 +37,20 @@ pub fn suffix_lm() -> &'static CharLm {
     M.get_or_init(|| CharLm::from_bytes(SUFFIX_LM_BYTES).expect("embedded suffix LM parses"))
 }
 
+/// The shipped static token embedding table's bytes
+/// (`models/static-minilm.bin`; card `models/static-minilm.md`).
+pub const STATICS_BYTES: &[u8] = include_bytes!("../models/static-minilm.bin");
+
+/// Name the shipped classifiers refer to the static table by.
+pub const STATICS_NAME: &str = "minilm-l6-v2-static";
+
+/// The static token embeddings every [`crate::features::Tokens`] pass
+/// splits words into pieces of, and the dense block of the classifiers.
+pub fn statics() -> &'static StaticTable {
+    static M: OnceLock<StaticTable> = OnceLock::new();
+    M.get_or_init(|| StaticTable::from_bytes(STATICS_BYTES).expect("embedded static table parses"))
+}
+
 /// The shipped bytes of a model by name, for `rampart detector info` and
 /// the reproducibility checks.
 pub fn shipped_bytes(name: &str) -> Option<&'static [u8]> {
@@ -43,6 +58,7 @@ pub fn shipped_bytes(name: &str) -> Option<&'static [u8]> {
         "injection" => Some(INJECTION_BYTES),
         "harm" => Some(HARM_BYTES),
         "suffix-lm" => Some(SUFFIX_LM_BYTES),
+        "static-minilm" => Some(STATICS_BYTES),
         _ => None,
     }
 }

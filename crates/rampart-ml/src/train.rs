@@ -194,8 +194,16 @@ pub fn injection_recipe() -> BinaryRecipe<'static> {
         name: "injection",
         sources: data::injection_sources(),
         labelled_negatives_only: false,
-        features: FeatureConfig::default(),
-        train: TrainConfig::default(),
+        features: FeatureConfig {
+            static_table: Some(crate::models::STATICS_NAME.to_string()),
+            ..FeatureConfig::default()
+        },
+        // The scale was chosen on the development split (docs/benchmarks/ml.md,
+        // "Session 6").
+        train: TrainConfig {
+            dense_scale: 16.0,
+            ..TrainConfig::default()
+        },
         target_fpr: 0.005,
         sentence_max: false,
         long_text_calibration: false,
@@ -352,6 +360,11 @@ pub fn harm_recipe() -> BinaryRecipe<'static> {
         features: FeatureConfig {
             skip_style_words: true,
             hazard_lexicon: true,
+            // No static-embedding block: with one (scale 8, the best on the
+            // development split) the held-aside recall at 1% FPR moved
+            // 79.4% -> 78.6%, framed goals 79.4% -> 73.8%, and
+            // harmless_val 0.62% -> 0.72% (docs/benchmarks/ml.md, "Session
+            // 6"), so the shipped harm model keeps the n-grams alone.
             ..FeatureConfig::default()
         },
         train: TrainConfig {
@@ -1209,7 +1222,7 @@ fn train_model_inner(
 /// The opening paragraph of each model's card.
 pub fn card_intro(name: &str) -> &'static str {
     match name {
-        "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), trained in Rust by `rampart detector train`. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
+        "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), plus a dense block over the mean static token embedding of the text's WordPiece tokens (the shipped table `static-minilm.bin`, 128 dimensions distilled from all-MiniLM-L6-v2; see its card), trained jointly in Rust by `rampart detector train` (dense input scaled by 16 while training). At inference the dense block folds into one weight per vocabulary token, so it costs a lookup per word piece. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
         "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, quantities (digits with their separators, sign, currency and unit: `18,400`, `4.1%`, `$2.5k`, `21st`) and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter and typographic quotes and dashes to ASCII; code lines, table rows and fenced code blocks are left out. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, and the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying a generated suffix (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle); the threshold is set on the same calibration texts at 0.3% FPR. The features are maxima over every window of a text, which grow with its length by chance alone, so texts longer than 256 symbols have the combiner's logit lowered by a length penalty times ln(symbols / 256): the smallest penalty at which calibration texts joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (0.3%); texts up to 256 symbols are judged at the threshold unchanged. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
         "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression, trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts). Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A hand-built lexicon of hazard words (14 families: explosives, firearms, violence, drugs, theft and fraud, intrusion and malware, sexual content and minors, hate, self-harm, misinformation, surveillance, copyrighted text, CBRN, manipulation) adds one shared feature per family, so a hazard word that training never saw carries its family's weight. A score >= 0.5 is the calibrated threshold (0.8% FPR on the calibration split). Each sentence is also scored alone and the best one counts; past 8 sentences the best sentence's logit is lowered by a piece penalty times ln(sentences / 8), the smallest penalty (at most 6) at which calibration negatives joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (the maximum over more sentences is higher by chance alone; the cap and the knee keep a request inside a persona or fiction wrapper of up to about eight sentences judged as before). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",

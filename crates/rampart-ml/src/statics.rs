@@ -1,0 +1,477 @@
+//! Static token embeddings: a WordPiece vocabulary with one fixed vector per
+//! token, distilled from a sentence encoder (each token embedded alone, as
+//! Model2Vec does), so that a text's meaning can be approximated by the mean
+//! of its tokens' vectors with no encoder at inference.
+//!
+//! The linear classifiers use it as a dense feature block trained jointly
+//! with the hashed n-grams ([`crate::linear::DenseBlock`]). Since their head
+//! is linear and the pooling is a mean, the block folds into one number per
+//! vocabulary token at load time ([`StaticTable::project`]): scoring costs a
+//! table lookup per word piece, however many dimensions the table has. What
+//! the vectors add over n-grams is generalisation: a word training never saw
+//! still scores like the words its vector is close to.
+//!
+//! This module owns the table format, the tokenizer (BERT's uncased
+//! WordPiece: greedy longest match with `##` continuations, accents
+//! stripped) and the projection. The table is made by the
+//! `static_table` example of `rampart-transformer` from a local model
+//! directory; see `models/static-minilm.md` for its provenance.
+//!
+//! Format (`RMPSTE1`): magic, u32 LE header length, JSON header
+//! ([`StaticMeta`]), then per vocabulary entry one length byte and its
+//! UTF-8 bytes, then per entry an f32 LE scale and `dim` i8 components
+//! (the row is `scale * q`).
+
+use crate::linear::Reader;
+use crate::ModelError;
+use serde::{Deserialize, Serialize};
+
+const MAGIC: &[u8; 7] = b"RMPSTE1";
+
+/// Longest token the tokenizer looks up, in chars: BERT vocabularies have
+/// none longer, and it bounds the work per word.
+const MAX_PIECE_CHARS: usize = 24;
+
+/// Everything about a table except its vocabulary and rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaticMeta {
+    /// Name models refer to the table by.
+    pub name: String,
+    /// The encoder it was distilled from, and the SHA-256 of its weights.
+    pub source: String,
+    pub source_sha256: String,
+    pub dim: usize,
+    pub vocab: usize,
+    /// Id of `[UNK]`: a word no sequence of pieces covers.
+    pub unk: u32,
+    /// How the rows were made (pooling, projection), for the model card.
+    pub method: String,
+}
+
+/// A vocabulary with one quantised vector per token.
+#[derive(Debug, Clone)]
+pub struct StaticTable {
+    pub meta: StaticMeta,
+    tokens: Vec<String>,
+    scales: Vec<f32>,
+    rows: Vec<i8>,
+    /// Open addressing over (key hash, id + 1); 0 marks an empty slot.
+    slots: Vec<(u64, u32)>,
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+/// Seed of continuation pieces (`##ing`), so they never meet whole words.
+const CONT: u64 = 0x9e37_79b9_7f4a_7c15;
+
+#[inline]
+fn step(h: u64, c: u32) -> u64 {
+    (h ^ u64::from(c)).wrapping_mul(FNV_PRIME)
+}
+
+#[inline]
+fn mix(h: u64) -> u64 {
+    h ^ (h >> 29) ^ (h >> 47)
+}
+
+/// BERT uncased strips accents (NFD, combining marks dropped): `é` is `e`.
+#[inline]
+fn fold(c: u32) -> u32 {
+    if c < 0x80 {
+        return c;
+    }
+    let Some(ch) = char::from_u32(c) else {
+        return c;
+    };
+    let mut base = None;
+    unicode_normalization::char::decompose_canonical(ch, |d| {
+        if base.is_none() && !unicode_normalization::char::is_combining_mark(d) {
+            base = Some(d as u32);
+        }
+    });
+    base.unwrap_or(c)
+}
+
+impl StaticTable {
+    /// Build from parts (the table maker); checks the shapes.
+    pub fn new(
+        meta: StaticMeta,
+        tokens: Vec<String>,
+        scales: Vec<f32>,
+        rows: Vec<i8>,
+    ) -> Result<StaticTable, ModelError> {
+        if tokens.len() != meta.vocab || scales.len() != meta.vocab {
+            return Err(ModelError::Format(format!(
+                "static table: {} tokens and {} scales for a vocabulary of {}",
+                tokens.len(),
+                scales.len(),
+                meta.vocab
+            )));
+        }
+        if meta.dim == 0 || meta.dim > 4096 || rows.len() != meta.vocab * meta.dim {
+            return Err(ModelError::Format(format!(
+                "static table: {} components for {} rows of dimension {}",
+                rows.len(),
+                meta.vocab,
+                meta.dim
+            )));
+        }
+        if meta.unk as usize >= meta.vocab {
+            return Err(ModelError::Format(format!(
+                "static table: [UNK] id {} outside the vocabulary",
+                meta.unk
+            )));
+        }
+        if scales.iter().any(|s| !s.is_finite()) {
+            return Err(ModelError::Format(
+                "static table: a row scale is not finite".into(),
+            ));
+        }
+        let mut t = StaticTable {
+            meta,
+            tokens,
+            scales,
+            rows,
+            slots: Vec::new(),
+        };
+        t.index();
+        Ok(t)
+    }
+
+    fn key(token: &str) -> Option<u64> {
+        let (seed, body) = match token.strip_prefix("##") {
+            Some(rest) if !rest.is_empty() => (CONT, rest),
+            _ => (FNV_OFFSET, token),
+        };
+        let mut h = seed;
+        let mut n = 0;
+        for c in body.chars() {
+            h = step(h, c as u32);
+            n += 1;
+        }
+        (n <= MAX_PIECE_CHARS).then_some(mix(h))
+    }
+
+    fn index(&mut self) {
+        let cap = (self.tokens.len() * 2).next_power_of_two().max(16);
+        let mut slots = vec![(0u64, 0u32); cap];
+        for (id, tok) in self.tokens.iter().enumerate() {
+            let Some(k) = Self::key(tok) else { continue };
+            let mut at = k as usize & (cap - 1);
+            while slots[at].1 != 0 {
+                // A duplicate token keeps its first id, as a HashMap built
+                // in order would not: the first is BERT's.
+                if slots[at].0 == k && self.tokens[slots[at].1 as usize - 1] == *tok {
+                    break;
+                }
+                at = (at + 1) & (cap - 1);
+            }
+            if slots[at].1 == 0 {
+                slots[at] = (k, id as u32 + 1);
+            }
+        }
+        self.slots = slots;
+    }
+
+    /// Id of the piece `chars` (already folded), a continuation when `cont`.
+    fn lookup(&self, key: u64, chars: &[u32], cont: bool) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut at = key as usize & mask;
+        loop {
+            let (k, id1) = self.slots[at];
+            if id1 == 0 {
+                return None;
+            }
+            if k == key {
+                let tok = &self.tokens[id1 as usize - 1];
+                let body = if cont {
+                    tok.strip_prefix("##").unwrap_or("")
+                } else {
+                    tok.as_str()
+                };
+                // Keys are 64-bit hashes: the text decides.
+                if body.chars().map(|c| c as u32).eq(chars.iter().copied()) {
+                    return Some(id1 - 1);
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Append the WordPiece ids of one word (chars, lower case) to `out`:
+    /// greedy longest match, continuations marked `##`; a word no sequence
+    /// of pieces covers is one `[UNK]`, as in BERT.
+    pub fn word_pieces(&self, word: &[u32], out: &mut Vec<u32>) {
+        if word.is_empty() {
+            return;
+        }
+        let mut buf = [0u32; 64];
+        let n = word.len().min(buf.len());
+        for (d, &c) in buf.iter_mut().zip(&word[..n]) {
+            *d = fold(c);
+        }
+        let w = &buf[..n];
+        let mark = out.len();
+        let mut start = 0;
+        while start < n {
+            let seed = if start == 0 { FNV_OFFSET } else { CONT };
+            let max = (n - start).min(MAX_PIECE_CHARS);
+            // Prefix hashes forward once, then try the longest first.
+            let mut keys = [0u64; MAX_PIECE_CHARS];
+            let mut h = seed;
+            for (k, &c) in keys.iter_mut().zip(&w[start..start + max]) {
+                h = step(h, c);
+                *k = mix(h);
+            }
+            let mut found = None;
+            for len in (1..=max).rev() {
+                if let Some(id) = self.lookup(keys[len - 1], &w[start..start + len], start > 0) {
+                    found = Some((id, len));
+                    break;
+                }
+            }
+            match found {
+                Some((id, len)) => {
+                    out.push(id);
+                    start += len;
+                }
+                None => {
+                    out.truncate(mark);
+                    out.push(self.meta.unk);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Append the ids of a punctuation run: BERT makes each symbol a token.
+    pub fn punct_pieces(&self, chars: &[u32], out: &mut Vec<u32>) {
+        for &c in chars {
+            let c = fold(c);
+            let key = mix(step(FNV_OFFSET, c));
+            if let Some(id) = self.lookup(key, &[c], false) {
+                out.push(id);
+            }
+        }
+    }
+
+    /// Add row `id` to `acc`.
+    pub fn add_row(&self, id: u32, acc: &mut [f32]) {
+        let d = self.meta.dim;
+        let i = id as usize;
+        if i >= self.meta.vocab {
+            return;
+        }
+        let s = self.scales[i];
+        for (a, &q) in acc.iter_mut().zip(&self.rows[i * d..(i + 1) * d]) {
+            *a += s * f32::from(q);
+        }
+    }
+
+    /// The mean of the rows of `ids` (zeros for none).
+    pub fn mean(&self, ids: &[u32]) -> Vec<f32> {
+        let mut v = vec![0f32; self.meta.dim];
+        for &id in ids {
+            self.add_row(id, &mut v);
+        }
+        if !ids.is_empty() {
+            let n = ids.len() as f32;
+            v.iter_mut().for_each(|x| *x /= n);
+        }
+        v
+    }
+
+    /// One number per token: its row's dot product with `w` (a linear
+    /// head over mean-pooled rows is the mean of these).
+    pub fn project(&self, w: &[f32]) -> Vec<f32> {
+        let d = self.meta.dim;
+        (0..self.meta.vocab)
+            .map(|i| {
+                let dot: f32 = self.rows[i * d..(i + 1) * d]
+                    .iter()
+                    .zip(w)
+                    .map(|(&q, &x)| f32::from(q) * x)
+                    .sum();
+                dot * self.scales[i]
+            })
+            .collect()
+    }
+
+    /// The token of an id (for diagnostics and tests).
+    pub fn token(&self, id: u32) -> Option<&str> {
+        self.tokens.get(id as usize).map(String::as_str)
+    }
+
+    /// Serialise to `RMPSTE1`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = serde_json::to_vec(&self.meta).unwrap_or_default();
+        let mut out = Vec::with_capacity(self.rows.len() + self.tokens.len() * 12 + 64);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for t in &self.tokens {
+            let b = t.as_bytes();
+            let n = b.len().min(255);
+            out.push(n as u8);
+            out.extend_from_slice(&b[..n]);
+        }
+        let d = self.meta.dim;
+        for (i, s) in self.scales.iter().enumerate() {
+            out.extend_from_slice(&s.to_le_bytes());
+            out.extend(self.rows[i * d..(i + 1) * d].iter().map(|&q| q as u8));
+        }
+        out
+    }
+
+    /// Parse `RMPSTE1`; every length is checked.
+    pub fn from_bytes(bytes: &[u8]) -> Result<StaticTable, ModelError> {
+        let mut r = Reader { b: bytes, pos: 0 };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(ModelError::Format(
+                "not a Rampart static embedding table (bad magic)".into(),
+            ));
+        }
+        let hlen = r.u32()? as usize;
+        let meta: StaticMeta = serde_json::from_slice(r.take(hlen)?)
+            .map_err(|e| ModelError::Format(format!("static table header: {e}")))?;
+        if meta.vocab > 1 << 20 || meta.dim == 0 || meta.dim > 4096 {
+            return Err(ModelError::Format(format!(
+                "static table: vocabulary {} or dimension {} out of range",
+                meta.vocab, meta.dim
+            )));
+        }
+        let mut tokens = Vec::with_capacity(meta.vocab);
+        for i in 0..meta.vocab {
+            let n = r.u8()? as usize;
+            let t = std::str::from_utf8(r.take(n)?)
+                .map_err(|_| ModelError::Format(format!("static table: token {i} is not UTF-8")))?;
+            tokens.push(t.to_string());
+        }
+        let mut scales = Vec::with_capacity(meta.vocab);
+        let mut rows = Vec::with_capacity(meta.vocab * meta.dim);
+        for _ in 0..meta.vocab {
+            scales.push(f32::from_le_bytes(r.take(4)?.try_into().unwrap_or([0; 4])));
+            rows.extend(r.take(meta.dim)?.iter().map(|&b| b as i8));
+        }
+        if r.pos != bytes.len() {
+            return Err(ModelError::Format(
+                "static table: trailing bytes after the rows".into(),
+            ));
+        }
+        StaticTable::new(meta, tokens, scales, rows)
+    }
+}
+
+/// Quantise one row to i8 with its own scale (largest component to 127).
+pub fn quantize_row(row: &[f32]) -> (f32, Vec<i8>) {
+    let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let q = row
+        .iter()
+        .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+        .collect();
+    (scale, q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> StaticTable {
+        let toks = [
+            "[PAD]", "[UNK]", "un", "##aff", "##able", "aff", "able", "cafe", ".", "!", "##s",
+            "play", "##ing",
+        ];
+        let vocab = toks.len();
+        let dim = 2;
+        let meta = StaticMeta {
+            name: "test".into(),
+            source: "test".into(),
+            source_sha256: String::new(),
+            dim,
+            vocab,
+            unk: 1,
+            method: "test".into(),
+        };
+        let mut scales = Vec::new();
+        let mut rows = Vec::new();
+        for i in 0..vocab {
+            let (s, q) = quantize_row(&[i as f32, -(i as f32) / 2.0]);
+            scales.push(s);
+            rows.extend(q);
+        }
+        StaticTable::new(
+            meta,
+            toks.iter().map(|s| s.to_string()).collect(),
+            scales,
+            rows,
+        )
+        .unwrap()
+    }
+
+    fn chars(s: &str) -> Vec<u32> {
+        s.chars().map(|c| c as u32).collect()
+    }
+
+    fn pieces(t: &StaticTable, w: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        t.word_pieces(&chars(w), &mut out);
+        out.iter()
+            .map(|&i| t.token(i).unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn greedy_longest_match_with_continuations() {
+        let t = table();
+        assert_eq!(pieces(&t, "unaffable"), ["un", "##aff", "##able"]);
+        assert_eq!(pieces(&t, "playing"), ["play", "##ing"]);
+        assert_eq!(pieces(&t, "plays"), ["play", "##s"]);
+        // "able" alone is a word piece, not the continuation.
+        assert_eq!(pieces(&t, "able"), ["able"]);
+        // Nothing covers "xyz": the whole word is [UNK], not a partial.
+        assert_eq!(pieces(&t, "playxyz"), ["[UNK]"]);
+    }
+
+    #[test]
+    fn accents_are_stripped_as_bert_uncased_does() {
+        let t = table();
+        assert_eq!(pieces(&t, "café"), ["cafe"]);
+    }
+
+    #[test]
+    fn punctuation_is_one_token_per_symbol() {
+        let t = table();
+        let mut out = Vec::new();
+        t.punct_pieces(&chars("!.?"), &mut out);
+        let got: Vec<&str> = out.iter().map(|&i| t.token(i).unwrap()).collect();
+        assert_eq!(got, ["!", "."]);
+    }
+
+    #[test]
+    fn round_trips_and_projects() {
+        let t = table();
+        let b = t.to_bytes();
+        let u = StaticTable::from_bytes(&b).unwrap();
+        assert_eq!(u.to_bytes(), b);
+        let p = u.project(&[1.0, 0.0]);
+        // Row i is (i, -i/2): the first component, up to quantisation.
+        assert!((p[7] - 7.0).abs() < 0.05, "{}", p[7]);
+        let m = u.mean(&[2, 4]);
+        assert!(
+            (m[0] - 3.0).abs() < 0.05 && (m[1] + 1.5).abs() < 0.05,
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn truncated_or_corrupt_tables_are_errors() {
+        let b = table().to_bytes();
+        for cut in [3, 10, b.len() / 2, b.len() - 1] {
+            assert!(StaticTable::from_bytes(&b[..cut]).is_err(), "cut {cut}");
+        }
+        let mut extra = b.clone();
+        extra.push(0);
+        assert!(StaticTable::from_bytes(&extra).is_err());
+    }
+}
