@@ -57,6 +57,12 @@ pub struct StaticTable {
     rows: Vec<i8>,
     /// Open addressing over (key hash, id + 1); 0 marks an empty slot.
     slots: Vec<(u64, u32)>,
+    /// Each token's text as chars (without a `##` prefix), flat, and where
+    /// each starts: a lookup compares two `u32` slices, no UTF-8 decoding.
+    chars: Vec<u32>,
+    char_at: Vec<u32>,
+    /// Id of each ASCII symbol as a token of its own (`u32::MAX`: none).
+    ascii: [u32; 128],
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -72,6 +78,11 @@ fn step(h: u64, c: u32) -> u64 {
 #[inline]
 fn mix(h: u64) -> u64 {
     h ^ (h >> 29) ^ (h >> 47)
+}
+
+/// A continuation piece (`##ing`); `##` alone is an ordinary token.
+fn is_cont(token: &str) -> bool {
+    token.len() > 2 && token.starts_with("##")
 }
 
 /// BERT uncased strips accents (NFD, combining marks dropped): `é` is `e`.
@@ -133,15 +144,19 @@ impl StaticTable {
             scales,
             rows,
             slots: Vec::new(),
+            chars: Vec::new(),
+            char_at: Vec::new(),
+            ascii: [u32::MAX; 128],
         };
         t.index();
         Ok(t)
     }
 
     fn key(token: &str) -> Option<u64> {
-        let (seed, body) = match token.strip_prefix("##") {
-            Some(rest) if !rest.is_empty() => (CONT, rest),
-            _ => (FNV_OFFSET, token),
+        let (seed, body) = if is_cont(token) {
+            (CONT, &token[2..])
+        } else {
+            (FNV_OFFSET, token)
         };
         let mut h = seed;
         let mut n = 0;
@@ -153,6 +168,20 @@ impl StaticTable {
     }
 
     fn index(&mut self) {
+        let mut chars = Vec::new();
+        let mut char_at = Vec::with_capacity(self.tokens.len() + 1);
+        for tok in &self.tokens {
+            char_at.push(chars.len() as u32);
+            let body = if is_cont(tok) {
+                &tok[2..]
+            } else {
+                tok.as_str()
+            };
+            chars.extend(body.chars().map(|c| c as u32));
+        }
+        char_at.push(chars.len() as u32);
+        self.chars = chars;
+        self.char_at = char_at;
         let cap = (self.tokens.len() * 2).next_power_of_two().max(16);
         let mut slots = vec![(0u64, 0u32); cap];
         for (id, tok) in self.tokens.iter().enumerate() {
@@ -171,6 +200,12 @@ impl StaticTable {
             }
         }
         self.slots = slots;
+        for c in 0..128u32 {
+            let key = mix(step(FNV_OFFSET, c));
+            if let Some(id) = self.lookup(key, &[c], false) {
+                self.ascii[c as usize] = id;
+            }
+        }
     }
 
     /// Id of the piece `chars` (already folded), a continuation when `cont`.
@@ -183,14 +218,11 @@ impl StaticTable {
                 return None;
             }
             if k == key {
-                let tok = &self.tokens[id1 as usize - 1];
-                let body = if cont {
-                    tok.strip_prefix("##").unwrap_or("")
-                } else {
-                    tok.as_str()
-                };
-                // Keys are 64-bit hashes: the text decides.
-                if body.chars().map(|c| c as u32).eq(chars.iter().copied()) {
+                let id = id1 as usize - 1;
+                let body = &self.chars[self.char_at[id] as usize..self.char_at[id + 1] as usize];
+                // Keys are 64-bit hashes and carry the `##` seed: the text
+                // decides, and the token's kind must match the lookup's.
+                if body == chars && is_cont(&self.tokens[id]) == cont {
                     return Some(id1 - 1);
                 }
             }
@@ -205,12 +237,22 @@ impl StaticTable {
         if word.is_empty() {
             return;
         }
-        let mut buf = [0u32; 64];
+        // Words reach here capped at 32 chars by the feature pass.
+        let mut buf = [0u32; 32];
         let n = word.len().min(buf.len());
         for (d, &c) in buf.iter_mut().zip(&word[..n]) {
             *d = fold(c);
         }
         let w = &buf[..n];
+        // Most words of a prompt are whole vocabulary entries: one hash
+        // and one lookup, before the piece-by-piece search.
+        if n <= MAX_PIECE_CHARS {
+            let h = w.iter().fold(FNV_OFFSET, |h, &c| step(h, c));
+            if let Some(id) = self.lookup(mix(h), w, false) {
+                out.push(id);
+                return;
+            }
+        }
         let mark = out.len();
         let mut start = 0;
         while start < n {
@@ -221,11 +263,12 @@ impl StaticTable {
             let mut h = seed;
             for (k, &c) in keys.iter_mut().zip(&w[start..start + max]) {
                 h = step(h, c);
-                *k = mix(h);
+                *k = h;
             }
             let mut found = None;
             for len in (1..=max).rev() {
-                if let Some(id) = self.lookup(keys[len - 1], &w[start..start + len], start > 0) {
+                let key = mix(keys[len - 1]);
+                if let Some(id) = self.lookup(key, &w[start..start + len], start > 0) {
                     found = Some((id, len));
                     break;
                 }
@@ -247,6 +290,13 @@ impl StaticTable {
     /// Append the ids of a punctuation run: BERT makes each symbol a token.
     pub fn punct_pieces(&self, chars: &[u32], out: &mut Vec<u32>) {
         for &c in chars {
+            if c < 128 {
+                let id = self.ascii[c as usize];
+                if id != u32::MAX {
+                    out.push(id);
+                }
+                continue;
+            }
             let c = fold(c);
             let key = mix(step(FNV_OFFSET, c));
             if let Some(id) = self.lookup(key, &[c], false) {
@@ -431,6 +481,8 @@ mod tests {
         assert_eq!(pieces(&t, "able"), ["able"]);
         // Nothing covers "xyz": the whole word is [UNK], not a partial.
         assert_eq!(pieces(&t, "playxyz"), ["[UNK]"]);
+        // "##s" continues a word; it never starts one.
+        assert_eq!(pieces(&t, "s"), ["[UNK]"]);
     }
 
     #[test]
