@@ -41,6 +41,9 @@ fn main() {
     if let Some(v) = env::<u8>("STATIC") {
         r.features.static_table = (v == 1).then(|| rampart_ml::models::STATICS_NAME.to_string());
     }
+    if let Some(v) = env::<u8>("SKIPSTYLE") {
+        r.features.skip_style_words = v == 1;
+    }
     if let Some(v) = env("DSCALE") {
         r.train.dense_scale = v;
     }
