@@ -73,7 +73,16 @@ fn main() {
         }
     }
     let dir = data::default_data_dir();
-    let (_, items) = data::load(&dir, &r.sources, r.labelled_negatives_only).expect("load");
+    let (files, items) = data::load(&dir, &r.sources, r.labelled_negatives_only).expect("load");
+    // EXCLUDE=substring: leave the matching files out of training entirely
+    // and measure on all of them (leave-one-source-out: how the model does
+    // on a corpus it has never seen, the sealed evaluation's situation).
+    let exclude = std::env::var("EXCLUDE").ok();
+    let excluded = |i: &Item| {
+        exclude
+            .as_deref()
+            .is_some_and(|x| files[i.source].path.contains(x))
+    };
     // UNCAPPED=1: measure on every text of the capped files (as the
     // engine's benchmark does), not only the capped subsample.
     let uncapped: Vec<data::SourceSpec> = r
@@ -98,6 +107,7 @@ fn main() {
         .iter()
         .filter(|i| {
             !i.measure_only
+                && !excluded(i)
                 && (bucket(i) >= first_train
                     // CALPOS=1: the calibration split's positives train too
                     // (only its negatives set the threshold).
@@ -158,7 +168,9 @@ fn main() {
         .iter()
         .filter(|i| {
             !i.measure_only
-                && if fin {
+                && if exclude.is_some() {
+                    excluded(i) || matches!(bucket(i), 1 | 2)
+                } else if fin {
                     bucket(i) == 0
                 } else if std::env::var("EVAL2").is_ok() {
                     bucket(i) == 2

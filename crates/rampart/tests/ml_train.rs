@@ -49,7 +49,8 @@ fn info_lists_embedded_models() {
         .success()
         .stdout(
             predicates::str::contains("\"injection\"")
-                .and(predicates::str::contains("\"suffix-lm\"")),
+                .and(predicates::str::contains("\"suffix-lm\""))
+                .and(predicates::str::contains("\"static-minilm\"")),
         );
 }
 

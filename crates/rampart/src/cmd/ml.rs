@@ -173,8 +173,11 @@ fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn info(json: bool) -> anyhow::Result<ExitCode> {
+    // The static token embedding table is shipped data the models read,
+    // not a trained model, but it is listed with its card all the same.
     let rows: Vec<(&str, usize, String)> = rampart_ml::train::MODELS
         .iter()
+        .chain(&["static-minilm"])
         .filter_map(|m| {
             rampart_ml::models::shipped_bytes(m)
                 .map(|b| (*m, b.len(), rampart_ml::data::hex_digest(b)))
@@ -187,9 +190,9 @@ fn info(json: bool) -> anyhow::Result<ExitCode> {
             .collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{:<10} {:>8}  sha256", "model", "bytes");
+        println!("{:<14} {:>8}  sha256", "model", "bytes");
         for (m, n, h) in rows {
-            println!("{m:<10} {n:>8}  {h}");
+            println!("{m:<14} {n:>8}  {h}");
         }
     }
     Ok(ExitCode::SUCCESS)
