@@ -53,6 +53,9 @@ fn main() {
     if std::env::var("DFREEZE").is_ok() {
         r.train.dense_freeze = true;
     }
+    if let Some(v) = env("L2") {
+        r.train.l2 = v;
+    }
     if let Some(v) = env("DL2") {
         r.train.dense_l2 = v;
     }
