@@ -993,9 +993,7 @@ impl Tokens {
         };
         for tok in &self.toks[range] {
             let end = tok.end as usize;
-            let skip = (cfg.skip_style_words && tok.flags & TOK_STYLE != 0)
-                || (!cfg.punct_runs && tok.flags & TOK_PUNCT != 0);
-            if !skip {
+            if !Self::skipped(cfg, tok) {
                 for &h in &self.hashes[at..end] {
                     f(h & mask);
                 }
@@ -1028,6 +1026,37 @@ impl Tokens {
         }
     }
 
+    /// Whether a model with `cfg` leaves this token out (style words for
+    /// models that skip them, punctuation runs for models without them).
+    #[inline]
+    fn skipped(cfg: &FeatureConfig, tok: &Tok) -> bool {
+        (cfg.skip_style_words && tok.flags & TOK_STYLE != 0)
+            || (!cfg.punct_runs && tok.flags & TOK_PUNCT != 0)
+    }
+
+    /// Calls `f` with the word pieces of each token of `range` that a model
+    /// with `cfg` reads.
+    #[inline]
+    fn each_pieces(
+        &self,
+        cfg: &FeatureConfig,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(&[u32]),
+    ) {
+        let mut at = if range.start == 0 {
+            0
+        } else {
+            self.toks[range.start - 1].piece_end as usize
+        };
+        for tok in &self.toks[range] {
+            let end = tok.piece_end as usize;
+            if !Self::skipped(cfg, tok) {
+                f(&self.pieces[at..end]);
+            }
+            at = end;
+        }
+    }
+
     /// Sum of `scores` over the word pieces of tokens `range`, and their
     /// number, skipping what [`Tokens::for_each`] skips for `cfg`.
     #[inline]
@@ -1038,39 +1067,19 @@ impl Tokens {
         range: std::ops::Range<usize>,
     ) -> (f32, u32) {
         let (mut s, mut m) = (0f32, 0u32);
-        let mut at = if range.start == 0 {
-            0
-        } else {
-            self.toks[range.start - 1].piece_end as usize
-        };
-        for tok in &self.toks[range] {
-            let end = tok.piece_end as usize;
-            let skip = (cfg.skip_style_words && tok.flags & TOK_STYLE != 0)
-                || (!cfg.punct_runs && tok.flags & TOK_PUNCT != 0);
-            if !skip {
-                for &p in &self.pieces[at..end] {
-                    s += scores.get(p as usize).copied().unwrap_or(0.0);
-                }
-                m += (end - at) as u32;
+        self.each_pieces(cfg, range, |ps| {
+            for &p in ps {
+                s += scores.get(p as usize).copied().unwrap_or(0.0);
             }
-            at = end;
-        }
+            m += ps.len() as u32;
+        });
         (s, m)
     }
 
     /// The word pieces of the whole text that a model with `cfg` reads
     /// (its dense block's input; see [`Tokens::dense_sum`]).
     pub fn dense_pieces(&self, cfg: &FeatureConfig, out: &mut Vec<u32>) {
-        let mut at = 0usize;
-        for tok in &self.toks {
-            let end = tok.piece_end as usize;
-            let skip = (cfg.skip_style_words && tok.flags & TOK_STYLE != 0)
-                || (!cfg.punct_runs && tok.flags & TOK_PUNCT != 0);
-            if !skip {
-                out.extend_from_slice(&self.pieces[at..end]);
-            }
-            at = end;
-        }
+        self.each_pieces(cfg, 0..self.toks.len(), |ps| out.extend_from_slice(ps));
     }
 
     /// Token range of sentence `i`.
