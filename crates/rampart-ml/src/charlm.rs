@@ -15,7 +15,7 @@
 //! ([`CharLmMeta`]), then for orders 1..=4 a u32 count and (varint key gap,
 //! varint count) pairs sorted by key. Probabilities are rebuilt at load.
 
-use crate::linear::{write_varint, Reader};
+use crate::linear::{read_prologue, write_prologue, write_varint};
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -818,11 +818,7 @@ impl CharLm {
 
     /// Serialise to the `RMPCLM1` format.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = serde_json::to_vec(&self.meta).unwrap_or_default();
-        let mut out = Vec::new();
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
+        let mut out = write_prologue(MAGIC, &self.meta, 0);
         for v in &self.counts {
             out.extend_from_slice(&(v.len() as u32).to_le_bytes());
             let mut prev = 0u32;
@@ -837,15 +833,7 @@ impl CharLm {
 
     /// Parse the `RMPCLM1` format.
     pub fn from_bytes(bytes: &[u8]) -> Result<CharLm, ModelError> {
-        let mut r = Reader { b: bytes, pos: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(ModelError::Format(
-                "not a Rampart character LM (bad magic)".into(),
-            ));
-        }
-        let hlen = r.u32()? as usize;
-        let meta: CharLmMeta = serde_json::from_slice(r.take(hlen)?)
-            .map_err(|e| ModelError::Format(format!("bad header: {e}")))?;
+        let (meta, mut r): (CharLmMeta, _) = read_prologue(bytes, MAGIC, "Rampart character LM")?;
         let mut counts: [Vec<(u32, u32)>; ORDER] = Default::default();
         for (n, v) in counts.iter_mut().enumerate() {
             let len = r.u32()? as usize;

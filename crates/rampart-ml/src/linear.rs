@@ -456,11 +456,7 @@ impl TextClassifier {
 
     /// Serialise to the `RMPLIN1` format.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = serde_json::to_vec(&self.meta).unwrap_or_default();
-        let mut out = Vec::with_capacity(header.len() + 64);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
+        let mut out = write_prologue(MAGIC, &self.meta, 64);
         let nz: Vec<(usize, i16)> = self
             .weights
             .iter()
@@ -479,15 +475,8 @@ impl TextClassifier {
 
     /// Parse the `RMPLIN1` format; every length and index is checked.
     pub fn from_bytes(bytes: &[u8]) -> Result<TextClassifier, ModelError> {
-        let mut r = Reader { b: bytes, pos: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(ModelError::Format(
-                "not a Rampart linear model (bad magic)".into(),
-            ));
-        }
-        let hlen = r.u32()? as usize;
-        let meta: ClassifierMeta = serde_json::from_slice(r.take(hlen)?)
-            .map_err(|e| ModelError::Format(format!("bad header: {e}")))?;
+        let (meta, mut r): (ClassifierMeta, _) =
+            read_prologue(bytes, MAGIC, "Rampart linear model")?;
         if !(8..=24).contains(&meta.features.bits) {
             return Err(ModelError::Format(format!(
                 "feature bits {} outside 8..=24",
@@ -556,6 +545,34 @@ pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
         }
         out.push(b | 0x80);
     }
+}
+
+/// The prologue every Rampart model file shares: magic, u32 LE header
+/// length, JSON header. Written into a new buffer of `capacity` bytes.
+pub(crate) fn write_prologue<T: Serialize>(magic: &[u8], meta: &T, capacity: usize) -> Vec<u8> {
+    let header = serde_json::to_vec(meta).unwrap_or_default();
+    let mut out = Vec::with_capacity(capacity + header.len() + 16);
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out
+}
+
+/// Read the prologue of [`write_prologue`]: the header and a reader
+/// positioned after it. `what` names the format in errors.
+pub(crate) fn read_prologue<'a, T: serde::de::DeserializeOwned>(
+    bytes: &'a [u8],
+    magic: &[u8],
+    what: &str,
+) -> Result<(T, Reader<'a>), ModelError> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    if r.take(magic.len())? != magic {
+        return Err(ModelError::Format(format!("not a {what} (bad magic)")));
+    }
+    let hlen = r.u32()? as usize;
+    let meta = serde_json::from_slice(r.take(hlen)?)
+        .map_err(|e| ModelError::Format(format!("{what}: bad header: {e}")))?;
+    Ok((meta, r))
 }
 
 pub(crate) struct Reader<'a> {

@@ -22,7 +22,7 @@
 //! UTF-8 bytes, then per entry an f32 LE scale and `dim` i8 components
 //! (the row is `scale * q`).
 
-use crate::linear::Reader;
+use crate::linear::{read_prologue, write_prologue};
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
 
@@ -354,11 +354,11 @@ impl StaticTable {
 
     /// Serialise to `RMPSTE1`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = serde_json::to_vec(&self.meta).unwrap_or_default();
-        let mut out = Vec::with_capacity(self.rows.len() + self.tokens.len() * 12 + 64);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
+        let mut out = write_prologue(
+            MAGIC,
+            &self.meta,
+            self.rows.len() + self.tokens.len() * 12 + 64,
+        );
         for t in &self.tokens {
             let b = t.as_bytes();
             let n = b.len().min(255);
@@ -375,15 +375,8 @@ impl StaticTable {
 
     /// Parse `RMPSTE1`; every length is checked.
     pub fn from_bytes(bytes: &[u8]) -> Result<StaticTable, ModelError> {
-        let mut r = Reader { b: bytes, pos: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(ModelError::Format(
-                "not a Rampart static embedding table (bad magic)".into(),
-            ));
-        }
-        let hlen = r.u32()? as usize;
-        let meta: StaticMeta = serde_json::from_slice(r.take(hlen)?)
-            .map_err(|e| ModelError::Format(format!("static table header: {e}")))?;
+        let (meta, mut r): (StaticMeta, _) =
+            read_prologue(bytes, MAGIC, "Rampart static embedding table")?;
         if meta.vocab > 1 << 20 || meta.dim == 0 || meta.dim > 4096 {
             return Err(ModelError::Format(format!(
                 "static table: vocabulary {} or dimension {} out of range",
