@@ -47,12 +47,6 @@ fn main() {
     if let Some(v) = env("DSCALE") {
         r.train.dense_scale = v;
     }
-    if let Some(v) = env("DFIRST") {
-        r.train.dense_first = v;
-    }
-    if std::env::var("DFREEZE").is_ok() {
-        r.train.dense_freeze = true;
-    }
     if let Some(v) = env("L2") {
         r.train.l2 = v;
     }

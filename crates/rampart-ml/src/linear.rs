@@ -110,13 +110,6 @@ pub struct TrainConfig {
     /// stored weights by it after): a larger value lets the block learn
     /// before the n-grams have fitted the training set on their own.
     pub dense_scale: f32,
-    /// Epochs that train the dense block (and bias) alone before the
-    /// n-grams join: the n-grams then learn what the embeddings miss,
-    /// instead of memorising the training set before the block has
-    /// learned anything.
-    pub dense_first: usize,
-    /// Keep the dense block fixed once the n-grams train.
-    pub dense_freeze: bool,
     pub seed: u64,
 }
 
@@ -128,8 +121,6 @@ impl Default for TrainConfig {
             l2: 1e-6,
             dense_l2: 1e-4,
             dense_scale: 1.0,
-            dense_first: 0,
-            dense_freeze: false,
             seed: 0x5241_4d50_4152_5421,
         }
     }
@@ -260,9 +251,7 @@ impl TextClassifier {
         let (wp, wn) = (total / (2.0 * pos), total / (2.0 * neg));
         let mut order: Vec<usize> = (0..examples.len()).collect();
         let mut rng = Rng::new(cfg.seed);
-        let first = if ddim > 0 { cfg.dense_first } else { 0 };
-        for epoch in 0..first + cfg.epochs {
-            let (train_ngrams, train_dense) = (epoch >= first, epoch < first || !cfg.dense_freeze);
+        for _ in 0..cfg.epochs {
             rng.shuffle(&mut order);
             for &i in &order {
                 let ex = &examples[i];
@@ -287,13 +276,12 @@ impl TextClassifier {
                 let cw = if ex.label { wp } else { wn } * ex.weight;
                 let g = (sigmoid(z) - y) * cw;
                 // AdaGrad: rare n-grams keep a large step size.
-                for &f in ex.features.iter().filter(|_| train_ngrams) {
+                for &f in &ex.features {
                     let f = f as usize;
                     let gi = g * v + cfg.l2 * w[f];
                     g2[f] += gi * gi;
                     w[f] -= cfg.learning_rate * gi / (g2[f].sqrt() + 1e-6);
                 }
-                let x = if train_dense { x } else { &[] };
                 for ((wj, gj2), &xj) in wd.iter_mut().zip(gd2.iter_mut()).zip(x) {
                     let gi = g * xj * ds + cfg.dense_l2 * *wj;
                     *gj2 += gi * gi;
