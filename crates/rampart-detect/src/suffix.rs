@@ -7,7 +7,10 @@
 //! least natural 64-, 24- and 12-symbol windows and the densest run of
 //! glued case and punctuation changes feed a small logistic combiner, so a
 //! 10-token soup at the start, middle or end of a request counts as much as
-//! a 20-token one at the end. Its alphabet makes it robust: non-English
+//! a 20-token one at the end. A WordPiece bigram LM in the same model
+//! ([`rampart_ml::wordlm`]) adds word order: a soup of whole English words
+//! (`tutorial describing surely sentences`) reads as natural to four
+//! characters at a time, but not to a model of which word follows which. Its alphabet makes it robust: non-English
 //! words, numbers, URLs, hashes, base64, paths, identifiers and inline code
 //! collapse to single symbols, and code lines, table rows and fenced code
 //! blocks are left out. The scan is linear in the input length; inputs

@@ -16,6 +16,7 @@
 //! varint count) pairs sorted by key. Probabilities are rebuilt at load.
 
 use crate::linear::{read_prologue, write_prologue, write_varint};
+use crate::wordlm::WordLm;
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -55,6 +56,11 @@ pub struct CharLmMeta {
     /// threshold was set on.
     #[serde(default)]
     pub length_penalty: f32,
+    /// The static table whose WordPiece vocabulary the word LM
+    /// ([`crate::wordlm`]) counts over; its counts follow the character
+    /// counts in the file. `None` in models without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub word_lm: Option<String>,
 }
 
 /// `ln(max(1, symbols / LENGTH_KNEE))`: how far past the knee a text's
@@ -85,16 +91,32 @@ pub struct SuffixFeatures {
     /// The LM sees these one at a time; their density is what marks
     /// optimised token soup.
     pub oddities: f32,
+    /// Highest mean WordPiece bigram NLL over 8 and 16 pieces
+    /// ([`crate::wordlm`]): word order, which the character LM cannot see
+    /// (0 in models without a word LM).
+    pub wnll8: f32,
+    pub wnll16: f32,
     /// Symbols scored (code and table lines left out), for [`length_term`].
     pub symbols: usize,
 }
 
 /// Number of values in [`SuffixFeatures::as_array`].
-pub const N_FEATURES: usize = 4;
+pub const N_FEATURES: usize = 6;
+
+/// Features of models from before the word LM (their combiner has
+/// `N_CHAR_FEATURES + 1` weights and reads the first ones only).
+pub const N_CHAR_FEATURES: usize = 4;
 
 impl SuffixFeatures {
     pub fn as_array(&self) -> [f32; N_FEATURES] {
-        [self.nll64, self.nll24, self.nll12, self.oddities]
+        [
+            self.nll64,
+            self.nll24,
+            self.nll12,
+            self.oddities,
+            self.wnll8,
+            self.wnll16,
+        ]
     }
 }
 
@@ -597,6 +619,8 @@ pub struct CharLm {
     p4: Table,
     /// -log of the back-off mass of seen 3-symbol contexts.
     back4: Table,
+    /// The WordPiece bigram LM, when `meta.word_lm` names a table.
+    words: Option<WordLm>,
 }
 
 impl CharLm {
@@ -631,8 +655,21 @@ impl CharLm {
             min_count4,
             combiner: Vec::new(),
             length_penalty: 0.0,
+            word_lm: None,
         };
         CharLm::build(meta, counts)
+    }
+
+    /// Add a word LM counted over the shipped static table (see
+    /// [`crate::wordlm`]); the combiner must then be refitted.
+    pub fn attach_words(&mut self, words: WordLm) {
+        self.meta.word_lm = Some(crate::models::STATICS_NAME.to_string());
+        self.words = Some(words);
+    }
+
+    /// The word LM, if this model has one.
+    pub fn words(&self) -> Option<&WordLm> {
+        self.words.as_ref()
     }
 
     fn build(meta: CharLmMeta, counts: [Vec<(u32, u32)>; ORDER]) -> CharLm {
@@ -719,6 +756,7 @@ impl CharLm {
             p3,
             p4,
             back4,
+            words: None,
         }
     }
 
@@ -766,11 +804,17 @@ impl CharLm {
         let mut nll = Vec::with_capacity(sym.len());
         self.nll_symbols(&sym, &mut nll);
         let [nll64, nll24, nll12] = max_window_means(&nll, [64, 24, 12]);
+        let [wnll8, wnll16] = match &self.words {
+            Some(w) => w.features(text, crate::models::statics()),
+            None => [0.0; 2],
+        };
         SuffixFeatures {
             nll64,
             nll24,
             nll12,
             oddities: max_oddities(&sym),
+            wnll8,
+            wnll16,
             symbols: sym.len(),
         }
     }
@@ -778,8 +822,7 @@ impl CharLm {
     /// The combiner's logit (or, without a combiner, the 64-symbol window
     /// NLL): the value the threshold applies to.
     pub fn raw_score(&self, text: &str) -> f32 {
-        let w = &self.meta.combiner;
-        if w.len() != N_FEATURES + 1 {
+        if self.combiner_width().is_none() {
             return self.max_window_nll(text).0;
         }
         let f = self.features(text);
@@ -788,15 +831,26 @@ impl CharLm {
 
     /// The combiner's logit before the length penalty.
     pub fn combine(&self, f: &SuffixFeatures) -> f32 {
-        let w = &self.meta.combiner;
-        if w.len() != N_FEATURES + 1 {
+        let Some(n) = self.combiner_width() else {
             return f.nll64;
-        }
-        let mut z = w[N_FEATURES];
-        for (x, wi) in f.as_array().iter().zip(w) {
+        };
+        let w = &self.meta.combiner;
+        let mut z = w[n];
+        for (x, wi) in f.as_array()[..n].iter().zip(w) {
             z += x * wi;
         }
         z
+    }
+
+    /// How many features the combiner reads: all of them with a word LM,
+    /// the character ones without; `None` for no (or a malformed) combiner.
+    fn combiner_width(&self) -> Option<usize> {
+        let n = if self.words.is_some() {
+            N_FEATURES
+        } else {
+            N_CHAR_FEATURES
+        };
+        (self.meta.combiner.len() == n + 1).then_some(n)
     }
 
     /// `0..=1`, 0.5 at the calibrated threshold: how unlike natural text,
@@ -828,6 +882,9 @@ impl CharLm {
                 prev = k;
             }
         }
+        if let Some(w) = &self.words {
+            w.write(&mut out);
+        }
         out
     }
 
@@ -855,10 +912,24 @@ impl CharLm {
                 v.push((k as u32, c));
             }
         }
+        let words = match &meta.word_lm {
+            None => None,
+            Some(name) if name == crate::models::STATICS_NAME => {
+                Some(WordLm::read(&mut r, crate::models::statics())?)
+            }
+            Some(name) => {
+                return Err(ModelError::Format(format!(
+                    "suffix model's word LM needs static table `{name}`, but this build ships `{}`",
+                    crate::models::STATICS_NAME
+                )))
+            }
+        };
         if r.pos != bytes.len() {
             return Err(ModelError::Format("trailing bytes after counts".into()));
         }
-        Ok(CharLm::build(meta, counts))
+        let mut lm = CharLm::build(meta, counts);
+        lm.words = words;
+        Ok(lm)
     }
 }
 
@@ -1232,6 +1303,41 @@ mod tests {
         let back = CharLm::from_bytes(&b).unwrap();
         assert_eq!(back.meta.combiner, m.meta.combiner);
         assert_eq!(back.score(t), m.score(t));
+    }
+
+    #[test]
+    fn word_lm_travels_with_the_model_and_widens_the_combiner() {
+        let mut m = toy();
+        let t = "please write a poem about the lazy dog";
+        let many: Vec<&str> = (0..50)
+            .map(|_| "please write a short poem about the sea")
+            .collect();
+        m.attach_words(WordLm::train(&many, crate::models::statics()).unwrap());
+        assert!(m.features(t).wnll8 > 0.0);
+        // A combiner for the character features alone no longer applies.
+        m.meta.combiner = vec![0.0, 0.0, 0.0, 1.0, -2.0];
+        assert_eq!(m.combiner_width(), None);
+        m.meta.combiner = vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, -2.0];
+        m.meta.threshold = 0.0;
+        let f = m.features(t);
+        assert_eq!(m.raw_score(t), f.wnll16 - 2.0);
+        let b = m.to_bytes();
+        let back = CharLm::from_bytes(&b).unwrap();
+        assert_eq!(back.features(t), f);
+        assert_eq!(back.score(t), m.score(t));
+        // A model whose word LM names another table is refused, by name.
+        let name = crate::models::STATICS_NAME;
+        let other = format!("{}X", &name[..name.len() - 1]);
+        let at = b
+            .windows(name.len())
+            .position(|w| w == name.as_bytes())
+            .unwrap();
+        let mut bad = b.clone();
+        bad[at..at + name.len()].copy_from_slice(other.as_bytes());
+        let err = CharLm::from_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains(&other), "{err}");
+        // Cut inside the word counts: an error, not a panic.
+        assert!(CharLm::from_bytes(&b[..b.len() - 3]).is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod linear;
 pub mod models;
 pub mod statics;
 pub mod train;
+pub mod wordlm;
 
 pub use linear::TextClassifier;
 

@@ -579,6 +579,9 @@ impl<'a> Reader<'a> {
         self.pos = end;
         Ok(s)
     }
+    pub fn remaining(&self) -> usize {
+        self.b.len().saturating_sub(self.pos)
+    }
     pub fn u8(&mut self) -> Result<u8, ModelError> {
         Ok(self.take(1)?[0])
     }

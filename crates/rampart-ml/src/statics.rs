@@ -103,6 +103,13 @@ fn fold(c: u32) -> u32 {
     base.unwrap_or(c)
 }
 
+/// CJK ideographs, which BERT's basic tokenizer splits one per token.
+#[inline]
+fn is_cjk(c: u32) -> bool {
+    matches!(c, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2CEAF
+        | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
+}
+
 impl StaticTable {
     /// Build from parts (the table maker); checks the shapes.
     pub fn new(
@@ -345,6 +352,54 @@ impl StaticTable {
                 dot * self.scales[i]
             })
             .collect()
+    }
+
+    /// Append the WordPiece ids of a whole text, split as BERT's basic
+    /// tokenizer does: whitespace separates, every punctuation or symbol
+    /// char is a token, CJK ideographs are one token each, the rest are
+    /// words (alphanumeric runs; the first 32 chars of a longer run are
+    /// looked up, as in the classifiers' feature pass). Linear in the text.
+    pub fn text_pieces(&self, text: &str, out: &mut Vec<u32>) {
+        const MAX_WORD: usize = 32;
+        let mut word = [0u32; MAX_WORD];
+        let mut wlen = 0usize;
+        let mut in_word = false;
+        for ch in text.chars() {
+            let c = ch as u32;
+            let is_word = if c < 0x80 {
+                ch.is_ascii_alphanumeric()
+            } else {
+                ch.is_alphanumeric() && !is_cjk(c)
+            };
+            if is_word {
+                if wlen < MAX_WORD {
+                    word[wlen] = if c < 0x80 {
+                        u32::from(ch.to_ascii_lowercase() as u8)
+                    } else {
+                        ch.to_lowercase().next().map_or(c, |l| l as u32)
+                    };
+                    wlen += 1;
+                }
+                in_word = true;
+                continue;
+            }
+            if in_word {
+                self.word_pieces(&word[..wlen], out);
+                wlen = 0;
+                in_word = false;
+            }
+            if ch.is_whitespace() || ch.is_control() {
+                continue;
+            }
+            if is_cjk(c) {
+                self.word_pieces(&[c], out);
+            } else {
+                self.punct_pieces(&[c], out);
+            }
+        }
+        if in_word {
+            self.word_pieces(&word[..wlen], out);
+        }
     }
 
     /// The token of an id (for diagnostics and tests).
