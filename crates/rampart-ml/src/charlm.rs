@@ -805,7 +805,7 @@ impl CharLm {
         self.nll_symbols(&sym, &mut nll);
         let [nll64, nll24, nll12] = max_window_means(&nll, [64, 24, 12]);
         let [wnll8, wnll16] = match &self.words {
-            Some(w) => w.features(text, crate::models::statics()),
+            Some(w) => w.prose_features(&prose, crate::models::statics()),
             None => [0.0; 2],
         };
         SuffixFeatures {

@@ -364,17 +364,28 @@ impl StaticTable {
         let mut word = [0u32; MAX_WORD];
         let mut wlen = 0usize;
         let mut in_word = false;
-        for ch in text.chars() {
-            let c = ch as u32;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // ASCII without the UTF-8 machinery: nearly every prompt byte.
+            let b = bytes[i];
+            let (c, ch) = if b < 0x80 {
+                i += 1;
+                (u32::from(b), b as char)
+            } else {
+                let ch = text[i..].chars().next().unwrap_or(' ');
+                i += ch.len_utf8();
+                (ch as u32, ch)
+            };
             let is_word = if c < 0x80 {
-                ch.is_ascii_alphanumeric()
+                b.is_ascii_alphanumeric()
             } else {
                 ch.is_alphanumeric() && !is_cjk(c)
             };
             if is_word {
                 if wlen < MAX_WORD {
                     word[wlen] = if c < 0x80 {
-                        u32::from(ch.to_ascii_lowercase() as u8)
+                        u32::from(b.to_ascii_lowercase())
                     } else {
                         ch.to_lowercase().next().map_or(c, |l| l as u32)
                     };
@@ -387,6 +398,15 @@ impl StaticTable {
                 self.word_pieces(&word[..wlen], out);
                 wlen = 0;
                 in_word = false;
+            }
+            if c < 0x80 {
+                if !b.is_ascii_whitespace() && !b.is_ascii_control() {
+                    let id = self.ascii[c as usize];
+                    if id != u32::MAX {
+                        out.push(id);
+                    }
+                }
+                continue;
             }
             if ch.is_whitespace() || ch.is_control() {
                 continue;

@@ -159,8 +159,15 @@ impl WordLm {
     /// when shorter; 0 for a text with no pieces), for the prose lines of
     /// `text`, tokenized with `table`.
     pub fn features(&self, text: &str, table: &StaticTable) -> [f32; 2] {
-        let mut pieces = Vec::with_capacity(text.len() / 4);
-        table.text_pieces(&crate::charlm::prose_lines(text), &mut pieces);
+        self.prose_features(&crate::charlm::prose_lines(text), table)
+    }
+
+    /// [`WordLm::features`] of text whose code and table lines are already
+    /// left out ([`crate::charlm::prose_lines`]; the character LM has
+    /// computed them, and on code they are most of the cost).
+    pub fn prose_features(&self, prose: &str, table: &StaticTable) -> [f32; 2] {
+        let mut pieces = Vec::with_capacity(prose.len() / 4);
+        table.text_pieces(prose, &mut pieces);
         let mut nll = Vec::with_capacity(pieces.len());
         self.nll_pieces(&pieces, &mut nll);
         if nll.is_empty() {
