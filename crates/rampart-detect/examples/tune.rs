@@ -201,7 +201,7 @@ fn main() {
                 use std::io::Write;
                 writeln!(
                     w,
-                    "{name}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{name}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     (rampart_ml::data::split_of(t) == rampart_ml::data::Split::Test) as u8,
                     *positive as u8,
                     a.score("injection.rules"),
@@ -211,7 +211,9 @@ fn main() {
                     // The text's bucket (0 held-aside, 1 calibration, 2..9
                     // train): a model trained on buckets 3..9 by the `dev`
                     // example can be measured through the engine on 1 and 2.
-                    rampart_ml::features::fnv1a(rampart_ml::features::normalize(t).as_bytes()) % 10
+                    rampart_ml::features::fnv1a(rampart_ml::features::normalize(t).as_bytes()) % 10,
+                    // Prose in another language (the suffix model's rule).
+                    rampart_ml::charlm::is_foreign(t) as u8
                 )
                 .unwrap();
             }

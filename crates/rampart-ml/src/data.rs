@@ -104,12 +104,54 @@ fn record_from_object(
 /// text (one item per line).
 pub fn read_records(path: &Path) -> Result<Vec<Record>, ModelError> {
     let io = |e: std::io::Error| ModelError::Io(format!("{}: {e}", path.display()));
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = match embedded(path.to_str().unwrap_or("")) {
+        Some(b) => b.to_vec(),
+        None => std::fs::read(path).map_err(io)?,
+    };
+    read_records_from(path, &bytes)
+}
+
+/// Prefix of corpora this project wrote itself (under
+/// `crates/rampart-ml/data/`, same licence as the code). They are built into
+/// the binary, so `rampart detector train` reproduces the shipped models
+/// with only the public corpora on disk.
+pub const OWN_PREFIX: &str = "rampart/";
+
+/// Everyday requests in 40 languages other than English (8 to 9 per
+/// language for the languages most users write in, fewer for others),
+/// written for this project: the public corpora hold no benign
+/// non-English text, so without these a model learns "not English" as a
+/// signal (the injection positives include CyberSecEval's multilingual
+/// attacks) and the suffix LM reads unfamiliar languages as token soup.
+pub const MULTILINGUAL_BENIGN: &str = "rampart/multilingual_benign.jsonl";
+
+/// Everyday requests in 24 further languages, never trained on: how the
+/// detectors treat a language no corpus holds.
+pub const MULTILINGUAL_UNSEEN: &str = "rampart/multilingual_unseen_languages.jsonl";
+
+/// The bytes of one of this project's own corpora (a path ending in
+/// [`OWN_PREFIX`] and a file name), built into the binary.
+pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
+    embedded(path)
+}
+
+fn embedded(path: &str) -> Option<&'static [u8]> {
+    let name = path.rsplit_once(OWN_PREFIX).map(|(_, n)| n)?;
+    match name {
+        "multilingual_benign.jsonl" => Some(include_bytes!("../data/multilingual_benign.jsonl")),
+        "multilingual_unseen_languages.jsonl" => Some(include_bytes!(
+            "../data/multilingual_unseen_languages.jsonl"
+        )),
+        _ => None,
+    }
+}
+
+fn read_records_from(path: &Path, bytes: &[u8]) -> Result<Vec<Record>, ModelError> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let bad = |what: String| ModelError::Format(format!("{}: {what}", path.display()));
     let mut out = Vec::new();
     if name.ends_with(".csv") {
-        let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+        let mut rdr = csv::Reader::from_reader(bytes);
         let headers = rdr.headers().map_err(|e| bad(e.to_string()))?.clone();
         let col = |names: &[&str]| {
             names
@@ -137,7 +179,7 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, ModelError> {
             });
         }
     } else if name.ends_with(".jsonl") {
-        let text = String::from_utf8_lossy(&bytes);
+        let text = String::from_utf8_lossy(bytes);
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -161,8 +203,7 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, ModelError> {
             }
         }
     } else if name.ends_with(".json") {
-        let v: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
         match v {
             serde_json::Value::Array(items) => {
                 for it in items {
@@ -197,7 +238,7 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, ModelError> {
             _ => return Err(bad("expected a JSON list or object".into())),
         }
     } else {
-        for line in String::from_utf8_lossy(&bytes).lines() {
+        for line in String::from_utf8_lossy(bytes).lines() {
             if !line.trim().is_empty() {
                 out.push(Record {
                     text: line.to_string(),
@@ -300,7 +341,9 @@ pub const BENIGN_TRAINABLE: &[SourceSpec] = &[
     ),
 ];
 
-/// Measured, never trained on (licence: Alpaca-derived, CC BY-NC).
+/// Measured, never trained on by the classifiers: the harmless
+/// instructions (licence: Alpaca-derived, CC BY-NC) and the non-English
+/// requests (by design).
 pub const MEASURE_ONLY: &[SourceSpec] = &[
     src(
         "benign/harmless_instructions_val.json",
@@ -308,6 +351,13 @@ pub const MEASURE_ONLY: &[SourceSpec] = &[
         None,
     ),
     src("benign/alpaca_seed_tasks.jsonl", Role::MeasureOnly, None),
+    // Non-English requests written for this project: the suffix LM learns
+    // from the first file; the classifiers only measure on both (see
+    // docs/benchmarks/ml.md, session 7: trained on, they cost the
+    // injection classifier 2.5 points of recall, because its multilingual
+    // attacks were partly recognised by their language alone).
+    src(MULTILINGUAL_BENIGN, Role::MeasureOnly, None),
+    src(MULTILINGUAL_UNSEEN, Role::MeasureOnly, None),
 ];
 
 /// BIPIA text attacks that are ordinary tasks on their own ("What is the
@@ -426,14 +476,17 @@ pub fn load(
     let mut seen = std::collections::HashSet::new();
     for (si, spec) in specs.iter().enumerate() {
         let path = dir.join(spec.path);
-        let bytes = std::fs::read(&path).map_err(|e| {
-            ModelError::Io(format!(
-                "{}: {e} (set RAMPART_SHARED_DATA to the shared data directory)",
-                path.display()
-            ))
-        })?;
+        let bytes = match embedded(spec.path) {
+            Some(b) => b.to_vec(),
+            None => std::fs::read(&path).map_err(|e| {
+                ModelError::Io(format!(
+                    "{}: {e} (set RAMPART_SHARED_DATA to the shared data directory)",
+                    path.display()
+                ))
+            })?,
+        };
         let sha = hex_digest(&bytes);
-        let mut recs = read_records(&path)?;
+        let mut recs = read_records_from(&path, &bytes)?;
         let n = recs.len();
         recs.retain(|r| {
             !r.category

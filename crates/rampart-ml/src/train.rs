@@ -815,7 +815,20 @@ pub fn suffix_lm_sources() -> Vec<SourceSpec> {
         },
         ..s.clone()
     }));
-    v.extend_from_slice(data::MEASURE_ONLY);
+    // Text in other languages, so that the LM and the foreign threshold
+    // know more than English and the multilingual attacks' languages.
+    v.push(SourceSpec {
+        path: data::MULTILINGUAL_BENIGN,
+        role: Role::Negative,
+        cap: None,
+        skip_categories: &[],
+    });
+    v.extend(
+        data::MEASURE_ONLY
+            .iter()
+            .filter(|s| s.path != data::MULTILINGUAL_BENIGN)
+            .cloned(),
+    );
     v.push(SourceSpec {
         path: "redteam/advbench_behaviors.csv",
         role: Role::Positive,
@@ -919,6 +932,30 @@ pub fn train_suffix_lm(dir: &Path, evaluate: bool) -> Result<(CharLm, TrainRepor
     let (penalty, threshold) = choose_length_penalty(&buckets);
     lm.meta.length_penalty = penalty;
     lm.meta.threshold = threshold;
+    // Prose in other languages gets its own threshold, set on the
+    // calibration split of the non-English natural text: this project's
+    // multilingual requests and CyberSecEval's multilingual prompts (less
+    // the variants that are deliberately unnatural: smuggled or repeated
+    // tokens). Only texts the foreign rule applies to count.
+    let foreign_calib: Vec<f32> = items
+        .iter()
+        .filter(|i| !i.label && !i.measure_only && i.split == Split::Calib)
+        .filter(|i| {
+            let path = &files[i.source].path;
+            path == data::MULTILINGUAL_BENIGN
+                || (path.contains("multilingual")
+                    && !matches!(
+                        i.category.as_deref(),
+                        Some("token_smuggling" | "repeated_token_attack")
+                    ))
+        })
+        .filter_map(|i| {
+            let f = lm.features(&i.text);
+            (f.foreign && f.oddities >= crate::charlm::FOREIGN_MIN_ODDITIES)
+                .then(|| lm.combine(&f) - penalty * crate::charlm::length_term(f.symbols))
+        })
+        .collect();
+    lm.meta.foreign_threshold = Some(foreign_threshold(&foreign_calib, threshold));
     let calib = &buckets[0];
     if !evaluate {
         let bytes = lm.to_bytes();
@@ -1112,6 +1149,26 @@ fn choose_length_penalty(buckets: &[Vec<(f32, usize)>]) -> (f32, f32) {
     (c, threshold)
 }
 
+/// Share of the non-English calibration texts allowed above the foreign
+/// threshold.
+const FOREIGN_FPR: f64 = 0.02;
+
+/// The foreign threshold: at most [`FOREIGN_FPR`] of `logits` above it
+/// (plus the same margin as the English one), never below `threshold`.
+fn foreign_threshold(logits: &[f32], threshold: f32) -> f32 {
+    let mut v = logits.to_vec();
+    v.sort_by(|a, b| b.total_cmp(a));
+    if std::env::var_os("RAMPART_DEBUG_FOREIGN").is_some() {
+        eprintln!(
+            "foreign calibration logits ({}): {:?}",
+            v.len(),
+            &v[..v.len().min(15)]
+        );
+    }
+    let k = (v.len() as f64 * FOREIGN_FPR).floor() as usize;
+    v.get(k).map_or(threshold, |&z| (z + 0.05).max(threshold))
+}
+
 /// [`TextClassifier::logit_parts`] of one text.
 type WindowParts = Vec<(f32, f32, usize)>;
 
@@ -1245,7 +1302,7 @@ fn train_model_inner(
 pub fn card_intro(name: &str) -> &'static str {
     match name {
         "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), plus a dense block over the mean static token embedding of the text's WordPiece tokens (the shipped table `static-minilm.bin`, 128 dimensions distilled from all-MiniLM-L6-v2; see its card), trained jointly in Rust by `rampart detector train` (dense input scaled by 16 while training; n-gram L2 1e-4). At inference the dense block folds into one weight per vocabulary token, so it costs a lookup per word piece. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
-        "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, quantities (digits with their separators, sign, currency and unit: `18,400`, `4.1%`, `$2.5k`, `21st`) and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter and typographic quotes and dashes to ASCII; code lines, table rows and fenced code blocks are left out. A second LM reads word order, which four characters cannot see: a WordPiece bigram model (Witten-Bell interpolated with an add-half unigram) over the vocabulary of the shipped static table `static-minilm.bin`, counted on the same training texts; its counts follow the character counts in this file. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols, and the highest mean word-piece negative log-likelihood over 8- and 16-piece windows. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying generated suffixes (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle; and 20 `!` tokens with 20-80% of them replaced by `SUFFIX_PIECES`, as a partly optimised GCG suffix looks); the threshold is set on the same calibration texts at 0.3% FPR. The features are maxima over every window of a text, which grow with its length by chance alone, so texts longer than 256 symbols have the combiner's logit lowered by a length penalty times ln(symbols / 256): the smallest penalty at which calibration texts joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (0.3%); texts up to 256 symbols are judged at the threshold unchanged. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
+        "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, quantities (digits with their separators, sign, currency and unit: `18,400`, `4.1%`, `$2.5k`, `21st`) and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter and typographic quotes and dashes to ASCII; code lines, table rows and fenced code blocks are left out. A second LM reads word order, which four characters cannot see: a WordPiece bigram model (Witten-Bell interpolated with an add-half unigram) over the vocabulary of the shipped static table `static-minilm.bin`, counted on the same training texts; its counts follow the character counts in this file. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols, and the highest mean word-piece negative log-likelihood over 8- and 16-piece windows. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying generated suffixes (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle; and 20 `!` tokens with 20-80% of them replaced by `SUFFIX_PIECES`, as a partly optimised GCG suffix looks); the threshold is set on the same calibration texts at 0.3% FPR. Both LMs learn English above all, and fluent text in a language they barely know is as surprising to them as token soup, so prose in another language (at least four words and none of about 50 common English words, `charlm::is_foreign`) is judged by a second threshold, set on the non-English calibration texts (this project's multilingual requests, `rampart/multilingual_benign.jsonl`, and CyberSecEval's multilingual prompts less the smuggled- and repeated-token variants) at 2%, and is not flagged at all without at least one oddity: fluent text in any language does not glue capitals and punctuation inside words. The LMs also read the training split of the multilingual requests. The features are maxima over every window of a text, which grow with its length by chance alone, so texts longer than 256 symbols have the combiner's logit lowered by a length penalty times ln(symbols / 256): the smallest penalty at which calibration texts joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (0.3%); texts up to 256 symbols are judged at the threshold unchanged. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
         "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression with the static-embedding dense block (dense input scaled by 8 while training; style words are left out of it as they are of the n-grams), trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts). Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A hand-built lexicon of hazard words (14 families: explosives, firearms, violence, drugs, theft and fraud, intrusion and malware, sexual content and minors, hate, self-harm, misinformation, surveillance, copyrighted text, CBRN, manipulation) adds one shared feature per family, so a hazard word that training never saw carries its family's weight. A score >= 0.5 is the calibrated threshold (0.8% FPR on the calibration split). Each sentence is also scored alone and the best one counts; past 8 sentences the best sentence's logit is lowered by a piece penalty times ln(sentences / 8), the smallest penalty (at most 6) at which calibration negatives joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (the maximum over more sentences is higher by chance alone; the cap and the knee keep a request inside a persona or fiction wrapper of up to about eight sentences judged as before). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",
     }
