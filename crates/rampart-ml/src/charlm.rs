@@ -572,30 +572,35 @@ fn key(ctx: &[u8], c: u8) -> u32 {
     (k << 7) | c as u32
 }
 
-/// Open-addressing map from a packed n-gram to a value; keys are exact
-/// (no hashing collisions), at most two thirds full. Key and value sit
-/// side by side so that a probe touches one cache line, not two.
+/// Open-addressing map from a packed key (an n-gram of symbols, or a pair
+/// of word pieces) to a value; keys are exact (no hashing collisions), at
+/// most two thirds full. Key and value sit side by side so that a probe
+/// touches one cache line, not two.
 #[derive(Debug, Clone)]
-struct Table {
+pub(crate) struct Table {
     slots: Vec<(u32, f32)>,
     mask: usize,
+    shift: u32,
 }
 
 impl Table {
-    fn with_capacity(n: usize) -> Table {
+    pub(crate) fn with_capacity(n: usize) -> Table {
         // Load factor 1/3..2/3: short linear probes, and a table small
         // enough to stay in cache (probes are exact either way).
         let size = (n + n / 2).next_power_of_two().max(16);
         Table {
             slots: vec![(u32::MAX, 0.0); size],
             mask: size - 1,
+            shift: 64 - size.trailing_zeros(),
         }
     }
     #[inline]
     fn slot(&self, k: u32) -> usize {
-        (k.wrapping_mul(0x9e37_79b1) >> 7) as usize & self.mask
+        // Fibonacci hashing: the product's top bits depend on every key
+        // bit, whichever fields the key packs.
+        (u64::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
     }
-    fn insert(&mut self, k: u32, v: f32) {
+    pub(crate) fn insert(&mut self, k: u32, v: f32) {
         let mut i = self.slot(k);
         while self.slots[i].0 != u32::MAX && self.slots[i].0 != k {
             i = (i + 1) & self.mask;
@@ -603,7 +608,7 @@ impl Table {
         self.slots[i] = (k, v);
     }
     #[inline]
-    fn get(&self, k: u32) -> Option<f32> {
+    pub(crate) fn get(&self, k: u32) -> Option<f32> {
         let mut i = self.slot(k);
         loop {
             let (kk, v) = self.slots[i];

@@ -15,6 +15,7 @@
 //! file) and scoring: per-piece NLLs, capped, over the prose lines of a
 //! text.
 
+use crate::charlm::Table;
 use crate::statics::StaticTable;
 use crate::ModelError;
 use std::collections::HashMap;
@@ -42,9 +43,8 @@ pub struct WordLm {
     /// -ln of each history's back-off mass, types / (count + types); 0 for
     /// a history never seen (the unigram alone).
     back: Vec<f32>,
-    /// -ln P(piece | previous) for seen pairs, open addressing over keys.
-    seen: Vec<(u32, f32)>,
-    mask: usize,
+    /// -ln P(piece | previous) for seen pairs.
+    seen: Table,
 }
 
 fn key(prev: u32, piece: u32) -> u32 {
@@ -107,20 +107,12 @@ impl WordLm {
                 }
             })
             .collect();
-        let size = (counts.len() + counts.len() / 2)
-            .next_power_of_two()
-            .max(16);
-        let mut seen = vec![(u32::MAX, 0f32); size];
-        let mask = size - 1;
+        let mut seen = Table::with_capacity(counts.len());
         for &(k, c) in &counts {
             let (prev, p) = ((k >> 16) as usize, (k & 0xffff) as usize);
             let (hc, ht) = hist[prev];
             let prob = (c as f64 + ht as f64 * puni[p]) / (hc + ht) as f64;
-            let mut i = slot(k, mask);
-            while seen[i].0 != u32::MAX {
-                i = (i + 1) & mask;
-            }
-            seen[i] = (k, (-prob.ln()) as f32);
+            seen.insert(k, (-prob.ln()) as f32);
         }
         Ok(WordLm {
             counts,
@@ -128,7 +120,6 @@ impl WordLm {
             uni,
             back,
             seen,
-            mask,
         })
     }
 
@@ -139,7 +130,7 @@ impl WordLm {
         let mut prev = self.vocab as u32;
         for &p in pieces {
             let v = if (p as usize) < self.vocab {
-                match self.get(key(prev, p)) {
+                match self.seen.get(key(prev, p)) {
                     Some(v) => v,
                     None => self.back[prev as usize] + self.uni[p as usize],
                 }
@@ -174,21 +165,6 @@ impl WordLm {
             return [0.0; 2];
         }
         crate::charlm::max_window_means(&nll, WINDOWS)
-    }
-
-    #[inline]
-    fn get(&self, k: u32) -> Option<f32> {
-        let mut i = slot(k, self.mask);
-        loop {
-            let (kk, v) = self.seen[i];
-            if kk == k {
-                return Some(v);
-            }
-            if kk == u32::MAX {
-                return None;
-            }
-            i = (i + 1) & self.mask;
-        }
     }
 
     /// Number of distinct bigrams counted.
@@ -243,12 +219,6 @@ impl WordLm {
         }
         WordLm::build(counts, vocab)
     }
-}
-
-#[inline]
-fn slot(k: u32, mask: usize) -> usize {
-    // Fibonacci hashing: the product's top bits mix every key bit.
-    ((u64::from(k)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize & mask
 }
 
 #[cfg(test)]
