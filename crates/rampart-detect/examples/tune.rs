@@ -4,6 +4,13 @@
 //! Data sets are read from `$RAMPART_SHARED_DATA` (default `../shared/data`).
 //! Only the training split (hash of the text mod 5 != 0) is ever printed, so
 //! the held-aside fifth stays unseen while rules are tuned.
+//!
+//! `DUMP=FILE` also writes one tab-separated line per text: data set,
+//! held-aside (0/1), label, the `injection.rules`, `injection.classifier`,
+//! `injection` and `harm` scores, the text's model-split bucket (0
+//! held-aside, 1 calibration, 2..9 train) and whether it reads as another
+//! language than English (`charlm::is_foreign`). `THR` moves the flag
+//! threshold of the printed rates.
 
 use rampart_detect::{Engine, Source};
 use std::time::Instant;
