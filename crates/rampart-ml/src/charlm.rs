@@ -61,7 +61,7 @@ pub struct CharLmMeta {
     /// counts in the file. `None` in models without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub word_lm: Option<String>,
-    /// The threshold for prose with almost no English function words (see
+    /// The threshold for prose in another language than English (see
     /// [`is_foreign`]), set on non-English calibration text: both LMs
     /// learnt English above all, and fluent text in a language they barely
     /// know is as surprising to them as token soup. Never below

@@ -1158,13 +1158,6 @@ const FOREIGN_FPR: f64 = 0.02;
 fn foreign_threshold(logits: &[f32], threshold: f32) -> f32 {
     let mut v = logits.to_vec();
     v.sort_by(|a, b| b.total_cmp(a));
-    if std::env::var_os("RAMPART_DEBUG_FOREIGN").is_some() {
-        eprintln!(
-            "foreign calibration logits ({}): {:?}",
-            v.len(),
-            &v[..v.len().min(15)]
-        );
-    }
     let k = (v.len() as f64 * FOREIGN_FPR).floor() as usize;
     v.get(k).map_or(threshold, |&z| (z + 0.05).max(threshold))
 }
