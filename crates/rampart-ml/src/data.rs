@@ -104,10 +104,7 @@ fn record_from_object(
 /// text (one item per line).
 pub fn read_records(path: &Path) -> Result<Vec<Record>, ModelError> {
     let io = |e: std::io::Error| ModelError::Io(format!("{}: {e}", path.display()));
-    let bytes = match embedded(path.to_str().unwrap_or("")) {
-        Some(b) => b.to_vec(),
-        None => std::fs::read(path).map_err(io)?,
-    };
+    let bytes = std::fs::read(path).map_err(io)?;
     read_records_from(path, &bytes)
 }
 
@@ -129,14 +126,16 @@ pub const MULTILINGUAL_BENIGN: &str = "rampart/multilingual_benign.jsonl";
 /// detectors treat a language no corpus holds.
 pub const MULTILINGUAL_UNSEEN: &str = "rampart/multilingual_unseen_languages.jsonl";
 
-/// The bytes of one of this project's own corpora (a path ending in
+/// The bytes of one of this project's own corpora (a recipe path:
 /// [`OWN_PREFIX`] and a file name), built into the binary.
 pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
     embedded(path)
 }
 
 fn embedded(path: &str) -> Option<&'static [u8]> {
-    let name = path.rsplit_once(OWN_PREFIX).map(|(_, n)| n)?;
+    // Only recipe paths: a user's file that happens to sit in a folder of
+    // this name is read from disk.
+    let name = path.strip_prefix(OWN_PREFIX)?;
     match name {
         "multilingual_benign.jsonl" => Some(include_bytes!("../data/multilingual_benign.jsonl")),
         "multilingual_unseen_languages.jsonl" => Some(include_bytes!(
