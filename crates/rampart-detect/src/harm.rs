@@ -294,6 +294,14 @@ pub const CATEGORIES: &[Category] = &[
 /// The category a text's wording points to; `dangerous_content` when no
 /// keyword matches.
 pub fn categorize(text: &str) -> (&'static str, &'static str) {
+    best_category(text)
+        .map(|c| (c.name, c.nist))
+        .unwrap_or(("dangerous_content", "VIOLENT"))
+}
+
+/// The category whose keywords `text` holds most of (the earlier on a
+/// tie), if it holds any.
+fn best_category(text: &str) -> Option<&'static Category> {
     let lower = text.to_lowercase();
     let mut best: Option<(&Category, usize)> = None;
     for c in CATEGORIES {
@@ -306,8 +314,7 @@ pub fn categorize(text: &str) -> (&'static str, &'static str) {
             best = Some((c, hits));
         }
     }
-    best.map(|(c, _)| (c.name, c.nist))
-        .unwrap_or(("dangerous_content", "VIOLENT"))
+    best.map(|(c, _)| c)
 }
 
 /// `needle` occurs at the start of a word (so "gun" matches "guns" but not
@@ -414,17 +421,9 @@ pub const INTENT_FLOOR: f32 = 0.8;
 /// The first intent pattern `text` states, if any (see [`INTENT`]).
 pub fn intent(text: &str) -> Option<&'static str> {
     INTENT.iter().find_map(|(name, re)| {
-        let hit = re.is_match(text) && (*name != "evasion" || names_a_hazard(text));
+        let hit = re.is_match(text) && (*name != "evasion" || best_category(text).is_some());
         hit.then_some(*name)
     })
-}
-
-/// Whether any keyword of the hazard taxonomy occurs in `text`.
-fn names_a_hazard(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    CATEGORIES
-        .iter()
-        .any(|c| c.keywords.iter().any(|k| contains_word_prefix(&lower, k)))
 }
 
 /// Whether a sentence sets up a persona, a story or a pretext.

@@ -991,12 +991,17 @@ pub fn is_foreign(prose: &str) -> bool {
             continue;
         }
         words += 1;
-        if w.len() <= 7
-            && ENGLISH_WORDS
-                .binary_search(&w.to_lowercase().as_str())
-                .is_ok()
-        {
-            return false;
+        // The list is ASCII and its words have at most 7 letters: lower
+        // case into a stack buffer, no allocation per word.
+        let mut buf = [0u8; 7];
+        if w.len() <= buf.len() && w.is_ascii() {
+            let lower = &mut buf[..w.len()];
+            lower.copy_from_slice(w.as_bytes());
+            lower.make_ascii_lowercase();
+            let lower = std::str::from_utf8(lower).unwrap_or("");
+            if ENGLISH_WORDS.binary_search(&lower).is_ok() {
+                return false;
+            }
         }
     }
     words >= 4

@@ -244,7 +244,8 @@ impl StaticTable {
         if word.is_empty() {
             return;
         }
-        // Words reach here capped at 32 chars by the feature pass.
+        // Words reach here capped at 32 chars (the feature pass and
+        // `text_pieces` cap them).
         let mut buf = [0u32; 32];
         let n = word.len().min(buf.len());
         for (d, &c) in buf.iter_mut().zip(&word[..n]) {
@@ -398,15 +399,6 @@ impl StaticTable {
                 self.word_pieces(&word[..wlen], out);
                 wlen = 0;
                 in_word = false;
-            }
-            if c < 0x80 {
-                if !b.is_ascii_whitespace() && !b.is_ascii_control() {
-                    let id = self.ascii[c as usize];
-                    if id != u32::MAX {
-                        out.push(id);
-                    }
-                }
-                continue;
             }
             if ch.is_whitespace() || ch.is_control() {
                 continue;
