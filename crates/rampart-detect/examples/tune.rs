@@ -146,6 +146,30 @@ fn main() {
             Some("instruction"),
         ),
     ));
+    // This project's own non-English requests (built into rampart-ml).
+    for (name, path) in [
+        (
+            "own_multilingual_benign",
+            rampart_ml::data::MULTILINGUAL_BENIGN,
+        ),
+        (
+            "own_multilingual_unseen",
+            rampart_ml::data::MULTILINGUAL_UNSEEN,
+        ),
+        (
+            "own_multilingual_attack_languages",
+            rampart_ml::data::MULTILINGUAL_ATTACK_LANGUAGES,
+        ),
+    ] {
+        let bytes = rampart_ml::data::own_corpus(path).unwrap();
+        let texts = std::str::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["text"].as_str().map(String::from))
+            .collect();
+        sets.push((name.into(), Source::User, false, texts));
+    }
     for f in [
         "bipia_email_context_train",
         "bipia_table_context_train",

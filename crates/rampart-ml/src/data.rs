@@ -126,6 +126,15 @@ pub const MULTILINGUAL_BENIGN: &str = "rampart/multilingual_benign.jsonl";
 /// detectors treat a language no corpus holds.
 pub const MULTILINGUAL_UNSEEN: &str = "rampart/multilingual_unseen_languages.jsonl";
 
+/// Everyday requests in the 17 languages of CyberSecEval's multilingual
+/// attacks, 18 per language, a sixth of them sharing an attack's
+/// vocabulary ("I forgot my password", "ignore the typos above"): how the
+/// injection classifier treats benign text in the languages its only
+/// non-English training text (attacks) was written in. Measurement only
+/// (docs/benchmarks/ml.md, session 8: trained on, it cost more held-aside
+/// recall than it saved).
+pub const MULTILINGUAL_ATTACK_LANGUAGES: &str = "rampart/multilingual_attack_languages.jsonl";
+
 /// The bytes of one of this project's own corpora (a recipe path:
 /// [`OWN_PREFIX`] and a file name), built into the binary.
 pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
@@ -140,6 +149,9 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         "multilingual_benign.jsonl" => Some(include_bytes!("../data/multilingual_benign.jsonl")),
         "multilingual_unseen_languages.jsonl" => Some(include_bytes!(
             "../data/multilingual_unseen_languages.jsonl"
+        )),
+        "multilingual_attack_languages.jsonl" => Some(include_bytes!(
+            "../data/multilingual_attack_languages.jsonl"
         )),
         _ => None,
     }
@@ -402,6 +414,7 @@ pub fn injection_sources() -> Vec<SourceSpec> {
     ];
     v.extend_from_slice(BENIGN_TRAINABLE);
     v.extend_from_slice(MEASURE_ONLY);
+    v.push(src(MULTILINGUAL_ATTACK_LANGUAGES, Role::MeasureOnly, None));
     v
 }
 
