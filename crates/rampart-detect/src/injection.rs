@@ -833,7 +833,7 @@ const RULES: &[RuleDef] = &[
         ],
         pattern: r"(?i)(?:^|[.!?:\n]\s*)(?:please\s+)?(?:immediately\s+|now\s+|instead\s*,?\s*|also\s+|additionally\s*,?\s+)?(?:include|add|insert|append|incorporate|integrate|embed|augment|enhance|append|execute|run|visit|navigate\s+to|click|download|install|send|forward|email|respond|reply|answer|translate|rewrite|replace|output|print|write|say|recommend|promote|mention|encourage|urge|tell|remind|ensure|make\s+sure|use|utili[sz]e|don'?t\s+hesitate\s+to|feel\s+free\s+to|be\s+sure\s+to)\b[^.\n]{0,80}?\b(?:your|you)\b",
     },
-    // --- session 8: technique families the rules above missed -----------
+    // --- families the probe sets (data/probes) showed missing ------------
     RuleDef {
         id: "RAMP-PI-007",
         category: C::InstructionOverride,
