@@ -161,12 +161,10 @@ fn main() {
             rampart_ml::data::MULTILINGUAL_ATTACK_LANGUAGES,
         ),
     ] {
-        let bytes = rampart_ml::data::own_corpus(path).unwrap();
-        let texts = std::str::from_utf8(bytes)
+        let texts = rampart_ml::data::own_corpus_records(path)
             .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["text"].as_str().map(String::from))
+            .into_iter()
+            .map(|r| r.text)
             .collect();
         sets.push((name.into(), Source::User, false, texts));
     }

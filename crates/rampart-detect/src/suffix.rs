@@ -255,15 +255,12 @@ mod tests {
         // (Afrikaans, Icelandic, Albanian, Serbian, Azerbaijani, Maltese,
         // Welsh, Georgian, Amharic...): before the foreign threshold, a
         // fluent sentence in a language the LMs barely know read as soup.
-        let data = rampart_ml::data::own_corpus(rampart_ml::data::MULTILINGUAL_UNSEEN).unwrap();
-        let data = std::str::from_utf8(data).unwrap();
-        let mut n = 0;
-        for line in data.lines() {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            passes(v["text"].as_str().unwrap());
-            n += 1;
+        let records =
+            rampart_ml::data::own_corpus_records(rampart_ml::data::MULTILINGUAL_UNSEEN).unwrap();
+        for r in &records {
+            passes(&r.text);
         }
-        assert!(n >= 30, "{n}");
+        assert!(records.len() >= 30, "{}", records.len());
         // Latin-script languages the LMs saw little of, one sentence each.
         for t in [
             "Czy możesz mi pomóc napisać list motywacyjny do pracy w banku?",

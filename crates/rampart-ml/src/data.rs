@@ -141,6 +141,14 @@ pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
     embedded(path)
 }
 
+/// The records of one of this project's own corpora, parsed as the
+/// training loader parses them.
+pub fn own_corpus_records(path: &str) -> Result<Vec<Record>, ModelError> {
+    let bytes = embedded(path)
+        .ok_or_else(|| ModelError::Data(format!("{path} is not a built-in corpus")))?;
+    read_records_from(Path::new(path), bytes)
+}
+
 fn embedded(path: &str) -> Option<&'static [u8]> {
     // Only recipe paths: a user's file that happens to sit in a folder of
     // this name is read from disk.
