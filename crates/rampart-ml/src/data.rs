@@ -135,6 +135,17 @@ pub const MULTILINGUAL_UNSEEN: &str = "rampart/multilingual_unseen_languages.jso
 /// recall than it saved).
 pub const MULTILINGUAL_ATTACK_LANGUAGES: &str = "rampart/multilingual_attack_languages.jsonl";
 
+/// Harmful requests written for this project, by hazard category (every
+/// category of `rampart-detect`'s taxonomy): plain, first-person, lowercase,
+/// euphemistic and hypothetical wordings that the public goal corpora,
+/// mostly imperative one-liners, hold few of.
+pub const HARM_REQUESTS: &str = "rampart/harm_requests.jsonl";
+
+/// Benign requests written for this project that share each hazard
+/// category's vocabulary (XSTest-style: "how do I kill a Python process",
+/// crisis-line questions, libel law, lab safety, phishing awareness).
+pub const HARM_LOOKALIKES: &str = "rampart/harm_lookalikes.jsonl";
+
 /// The bytes of one of this project's own corpora (a recipe path:
 /// [`OWN_PREFIX`] and a file name), built into the binary.
 pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
@@ -161,6 +172,8 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         "multilingual_attack_languages.jsonl" => Some(include_bytes!(
             "../data/multilingual_attack_languages.jsonl"
         )),
+        "harm_requests.jsonl" => Some(include_bytes!("../data/harm_requests.jsonl")),
+        "harm_lookalikes.jsonl" => Some(include_bytes!("../data/harm_lookalikes.jsonl")),
         _ => None,
     }
 }

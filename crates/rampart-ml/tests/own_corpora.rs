@@ -4,11 +4,34 @@
 //! trained file and a measured one would inflate the measurement).
 
 use rampart_ml::data::{
-    own_corpus, MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN, MULTILINGUAL_UNSEEN,
+    own_corpus, HARM_LOOKALIKES, HARM_REQUESTS, MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN,
+    MULTILINGUAL_UNSEEN,
 };
 use std::collections::{BTreeMap, HashSet};
 
+/// The hazard categories of `rampart-detect`'s taxonomy (harm.rs).
+const CATEGORIES: [&str; 12] = [
+    "cbrn_weapons",
+    "defamation",
+    "election_misinformation",
+    "hate_harassment",
+    "intellectual_property",
+    "malicious_code",
+    "non_violent_crime",
+    "privacy",
+    "self_harm",
+    "sexual_content",
+    "violent_crime",
+    "weapons",
+];
+
 fn lines(path: &str) -> Vec<(String, String)> {
+    // The multilingual files tag a language, the harm files a category.
+    let key = if path.contains("/harm_") {
+        "category"
+    } else {
+        "lang"
+    };
     let bytes = own_corpus(path).unwrap_or_else(|| panic!("{path} is not built in"));
     std::str::from_utf8(bytes)
         .unwrap_or_else(|e| panic!("{path}: not UTF-8: {e}"))
@@ -21,18 +44,26 @@ fn lines(path: &str) -> Vec<(String, String)> {
             assert_eq!(
                 obj.len(),
                 2,
-                "{path} line {}: keys text and lang only",
+                "{path} line {}: keys text and {key} only",
                 n + 1
             );
             let text = obj["text"].as_str().expect("text").trim().to_string();
-            let lang = obj["lang"].as_str().expect("lang").to_string();
+            let tag = obj[key].as_str().expect("tag").to_string();
             assert!(!text.is_empty(), "{path} line {}: empty text", n + 1);
-            assert!(
-                (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase()),
-                "{path} line {}: `{lang}` is not an ISO 639 code",
-                n + 1
-            );
-            (text, lang)
+            if key == "lang" {
+                assert!(
+                    (2..=3).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_lowercase()),
+                    "{path} line {}: `{tag}` is not an ISO 639 code",
+                    n + 1
+                );
+            } else {
+                assert!(
+                    CATEGORIES.contains(&tag.as_str()),
+                    "{path} line {}: `{tag}` is not a hazard category",
+                    n + 1
+                );
+            }
+            (text, tag)
         })
         .collect()
 }
@@ -44,12 +75,33 @@ fn own_corpora_parse_and_do_not_overlap() {
         (MULTILINGUAL_BENIGN, 231),
         (MULTILINGUAL_UNSEEN, 38),
         (MULTILINGUAL_ATTACK_LANGUAGES, 306),
+        (HARM_REQUESTS, 340),
+        (HARM_LOOKALIKES, 420),
     ] {
         let l = lines(path);
         assert_eq!(l.len(), expected, "{path}");
         for (t, _) in l {
-            assert!(seen.insert(t.clone()), "{path}: `{t}` is in two places");
+            // Case and spacing do not make a second text.
+            let key = t
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(seen.insert(key), "{path}: `{t}` is in two places");
         }
+    }
+}
+
+#[test]
+fn harm_files_cover_every_hazard_category() {
+    for (path, least) in [(HARM_REQUESTS, 18), (HARM_LOOKALIKES, 35)] {
+        let mut per: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, cat) in lines(path) {
+            *per.entry(cat).or_default() += 1;
+        }
+        let cats: Vec<&str> = per.keys().map(String::as_str).collect();
+        assert_eq!(cats, CATEGORIES, "{path}");
+        assert!(per.values().all(|&n| n >= least), "{path}: {per:?}");
     }
 }
 
