@@ -18,6 +18,7 @@
 //! reproduces the shipped files bit for bit.
 
 pub mod charlm;
+pub mod conv;
 pub mod data;
 pub mod features;
 pub mod linear;
