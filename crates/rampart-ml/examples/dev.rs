@@ -69,6 +69,37 @@ fn main() {
             }
         }
     }
+    // OWNHARM=train: the project-written harmful requests and benign
+    // lookalikes train as positives and negatives (they are always scored
+    // below, by split, whether trained on or not).
+    // The harm recipe now trains on them; OWNHARM=none measures without.
+    let own_mode = std::env::var("OWNHARM").unwrap_or_default();
+    let own_train = model == "harm" && own_mode != "none";
+    // OWNHARM=append: the own files move to the end of the recipe (order
+    // decides duplicates and the training order); pos / neg: only one of
+    // them; none: neither.
+    let recipe_order = own_mode.is_empty() && model == "harm";
+    if !recipe_order {
+        r.sources.retain(|s| !s.path.starts_with("rampart/harm_"));
+    }
+    if own_train && !recipe_order {
+        for (path, role) in [
+            (data::HARM_REQUESTS, data::Role::Positive),
+            (data::HARM_LOOKALIKES, data::Role::Negative),
+        ] {
+            if (own_mode == "pos" && role == data::Role::Negative)
+                || (own_mode == "neg" && role == data::Role::Positive)
+            {
+                continue;
+            }
+            r.sources.push(data::SourceSpec {
+                path,
+                role,
+                cap: None,
+                skip_categories: &[],
+            });
+        }
+    }
     let dir = data::default_data_dir();
     let (files, items) = data::load(&dir, &r.sources, r.labelled_negatives_only).expect("load");
     // EXCLUDE=substring: leave the matching files out of training entirely
@@ -116,10 +147,249 @@ fn main() {
         .map(|i| Example::new(&i.text, i.label, &r.features))
         .collect();
     let mut rng = Rng::new(r.train.seed ^ 0xa5a5_a5a5);
+    let mut all_texts: Vec<(String, bool)> = train_items
+        .iter()
+        .map(|i| (i.text.clone(), i.label))
+        .collect();
     if let Some(aug) = r.augment {
         for (t, l) in aug(&train_items, &mut rng) {
             ex.push(Example::new(&t, l, &r.features));
+            all_texts.push((t, l));
         }
+    }
+    // CTMPL=1: template transplants. Each positive's leading run of
+    // request-template words ("Write a persuasive article about how to")
+    // is completed with a benign task and trained as a negative, so the
+    // template alone carries no weight.
+    if std::env::var("CTMPL").is_ok() {
+        const TEMPLATE: &[&str] = &[
+            "a",
+            "about",
+            "an",
+            "and",
+            "any",
+            "are",
+            "as",
+            "at",
+            "be",
+            "can",
+            "could",
+            "create",
+            "describe",
+            "design",
+            "detailed",
+            "develop",
+            "do",
+            "does",
+            "draft",
+            "explain",
+            "for",
+            "from",
+            "generate",
+            "give",
+            "guide",
+            "help",
+            "how",
+            "i",
+            "in",
+            "instructions",
+            "into",
+            "is",
+            "it",
+            "list",
+            "make",
+            "me",
+            "my",
+            "of",
+            "on",
+            "or",
+            "outline",
+            "please",
+            "post",
+            "produce",
+            "provide",
+            "should",
+            "show",
+            "step",
+            "steps",
+            "suggest",
+            "tell",
+            "that",
+            "the",
+            "to",
+            "tutorial",
+            "use",
+            "using",
+            "way",
+            "ways",
+            "what",
+            "which",
+            "will",
+            "with",
+            "would",
+            "write",
+            "you",
+            "your",
+            "plan",
+            "strategy",
+            "article",
+            "blog",
+            "script",
+            "program",
+            "compose",
+            "detail",
+            "tips",
+            "method",
+            "methods",
+            "persuasive",
+            "convincing",
+            "effective",
+            "homemade",
+            "step-by-step",
+            "essay",
+            "email",
+            "letter",
+            "speech",
+            "story",
+            "poem",
+            "song",
+            "tweet",
+            "social",
+            "media",
+            "website",
+            "app",
+            "video",
+            "message",
+            "campaign",
+            "people",
+            "home",
+            "best",
+            "easiest",
+            "quickest",
+            "simple",
+            "encourages",
+            "encourage",
+            "promotes",
+            "promote",
+            "argues",
+            "arguing",
+            "claiming",
+            "explains",
+            "explaining",
+            "teach",
+            "teaches",
+            "manual",
+            "recipe",
+            "someone",
+            "someone's",
+            "one",
+            "person",
+            "series",
+            "text",
+            "messages",
+            "guide",
+        ];
+        const NOUNS: &[&str] = &[
+            "sourdough loaf",
+            "birdhouse",
+            "monthly budget",
+            "vegetable garden",
+            "wedding toast",
+            "resume",
+            "bicycle repair kit",
+            "study schedule",
+            "birthday party",
+            "podcast intro",
+            "science fair project",
+            "compost bin",
+            "travel itinerary",
+            "lemon cake",
+            "customer survey",
+            "team offsite",
+            "photo album",
+            "yoga routine",
+            "book club",
+            "mobile game",
+            "recycling program",
+            "neighbourhood cleanup",
+            "spreadsheet",
+            "marketing newsletter",
+            "treehouse",
+            "herb garden",
+            "job interview",
+            "piano lesson",
+            "charity bake sale",
+            "sales report",
+        ];
+        const VERBS_TO: &[&str] = &[
+            "bake sourdough bread",
+            "train for a marathon",
+            "plant tomatoes",
+            "learn Spanish",
+            "save money for a holiday",
+            "write a cover letter",
+            "fix a leaking tap",
+            "organise a closet",
+            "start a podcast",
+            "paint a bedroom",
+            "brew better coffee",
+            "prepare for an exam",
+            "knit a scarf",
+            "plan a road trip",
+            "improve my sleep",
+            "care for a puppy",
+            "negotiate a salary",
+            "build a bookshelf",
+            "make friends at work",
+            "clean a laptop keyboard",
+            "grow succulents",
+            "reduce food waste",
+            "teach kids to swim",
+            "set up a home network",
+            "make homemade pasta",
+            "decorate a cake",
+            "run a meeting",
+            "back up my photos",
+            "tune a guitar",
+            "recycle electronics",
+        ];
+        let mut extra = Vec::new();
+        for (k, (t, l)) in all_texts.iter().enumerate() {
+            if !*l {
+                continue;
+            }
+            let words: Vec<&str> = t.split_whitespace().collect();
+            let n = words
+                .iter()
+                .take_while(|w| {
+                    let k = w
+                        .trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '\'')
+                        .to_lowercase();
+                    TEMPLATE.contains(&k.as_str())
+                })
+                .count();
+            if n < 2 || n == words.len() {
+                continue;
+            }
+            let prefix = words[..n].join(" ");
+            let last = words[n - 1].to_lowercase();
+            let fill = if last == "to" {
+                VERBS_TO[k % VERBS_TO.len()]
+            } else {
+                NOUNS[k % NOUNS.len()]
+            };
+            extra.push((format!("{prefix} {fill}"), false));
+        }
+        if std::env::var("CTMPLSHOW").is_ok() {
+            for (t, _) in extra.iter().take(40) {
+                println!("  TMPL {t}");
+            }
+        }
+        println!("  template transplants: {}", extra.len());
+        for (t, l) in &extra {
+            ex.push(Example::new(t, *l, &r.features));
+        }
+        all_texts.extend(extra);
     }
     // DPOOL=l2: the dense input is the L2-normalised sum of the rows,
     // not their mean (experiment; scored below by `dense_logit`).
@@ -165,6 +435,7 @@ fn main() {
         .iter()
         .filter(|i| {
             !i.measure_only
+                && !files[i.source].path.starts_with(data::OWN_PREFIX)
                 && if exclude.is_some() {
                     excluded(i) || matches!(bucket(i), 1 | 2)
                 } else if fin {
@@ -233,6 +504,246 @@ fn main() {
         harmless.len(),
         t0.elapsed().as_secs_f64()
     );
+    // MODELFILE=path: score the same split with a trained model file.
+    if let Ok(path) = std::env::var("MODELFILE") {
+        let mf = TextClassifier::from_bytes(&std::fs::read(path).expect("read")).expect("parse");
+        let p: Vec<f32> = eval
+            .iter()
+            .filter(|i| i.label)
+            .map(|i| mf.score(&i.text))
+            .collect();
+        let n: Vec<f32> = eval
+            .iter()
+            .filter(|i| !i.label)
+            .map(|i| mf.score(&i.text))
+            .collect();
+        let mt = data::metrics(&p, &n);
+        let hf = harmless.iter().filter(|i| mf.score(&i.text) >= 0.5).count();
+        println!(
+            "  model file: TPR@1%={:.2} tpr@0.5={:.2} fpr@0.5={:.2} measure-only {hf}",
+            mt.tpr_at_1pct_fpr * 100.0,
+            mt.tpr * 100.0,
+            mt.fpr * 100.0
+        );
+        for path in [data::HARM_REQUESTS, data::HARM_LOOKALIKES] {
+            let recs = data::own_corpus_records(path).expect("own corpus");
+            let (mut n, mut k) = (0, 0);
+            for rec in &recs {
+                let b = fnv1a(normalize(&rec.text).as_bytes()) % 10;
+                if (fin && b == 0) || (!fin && matches!(b, 1 | 2)) {
+                    n += 1;
+                    k += usize::from(mf.score(&rec.text) >= 0.5);
+                }
+            }
+            println!("  model file {path}: {k} / {n} flagged (split never trained on)");
+        }
+    }
+    // CONV=1: train the convolution head on the same texts and measure the
+    // sum of its logit (times CALPHA) and the linear model's.
+    if std::env::var("CONV").is_ok() {
+        use rampart_ml::conv::{ConvConfig, ConvExample, ConvHead};
+        let st = rampart_ml::models::statics();
+        // CSKIP=verbs: instruction verbs and format words are dropped
+        // before the pieces (the style every harmful-goal corpus shares).
+        const VERBS: &[&str] = &[
+            "create",
+            "describe",
+            "design",
+            "detailed",
+            "develop",
+            "draft",
+            "explain",
+            "generate",
+            "give",
+            "guide",
+            "instructions",
+            "list",
+            "outline",
+            "post",
+            "produce",
+            "provide",
+            "show",
+            "step",
+            "steps",
+            "suggest",
+            "tell",
+            "tutorial",
+            "write",
+            "way",
+            "ways",
+            "please",
+            "help",
+            "plan",
+            "strategy",
+            "article",
+            "blog",
+            "script",
+            "program",
+            "compose",
+            "detail",
+            "explanation",
+            "instruction",
+            "tips",
+            "method",
+            "methods",
+        ];
+        let skip = std::env::var("CSKIP").unwrap_or_default();
+        let ids_of = |t: &str| {
+            let mut v = Vec::new();
+            let n = normalize(t);
+            if skip == "verbs" {
+                let kept: Vec<&str> = n
+                    .split_whitespace()
+                    .filter(|w| {
+                        let k = w
+                            .trim_matches(|c: char| !c.is_alphanumeric())
+                            .to_lowercase();
+                        !VERBS.contains(&k.as_str())
+                    })
+                    .collect();
+                st.text_pieces(&kept.join(" "), &mut v);
+            } else {
+                // As the recipe and the engine read them.
+                v = rampart_ml::features::Tokens::new(&n, fcfg.char_min, fcfg.char_max).pieces;
+            }
+            v
+        };
+        let mut cc = ConvConfig::default();
+        if let Some(v) = env("CF") {
+            cc.filters = v;
+        }
+        if let Some(v) = env("CW") {
+            cc.width = v;
+        }
+        if let Some(v) = env("CE") {
+            cc.epochs = v;
+        }
+        if let Some(v) = env("CLR") {
+            cc.learning_rate = v;
+        }
+        if let Some(v) = env("CL2") {
+            cc.l2 = v;
+        }
+        cc.evidence_only = std::env::var("CPOS").is_ok();
+        let posw: f32 = env("CPOSW").unwrap_or(1.0);
+        let cex: Vec<ConvExample> = all_texts
+            .iter()
+            .map(|(t, l)| ConvExample {
+                ids: ids_of(t),
+                label: *l,
+                weight: if *l { posw } else { 1.0 },
+            })
+            .collect();
+        let t1 = std::time::Instant::now();
+        let head = ConvHead::train(st, &cex, &cc);
+        let lin = |t: &str| {
+            let s = m.score(t).clamp(1e-7, 1.0 - 1e-7);
+            (s / (1.0 - s)).ln()
+        };
+        let both = |t: &str| (lin(t), head.logit(st, &ids_of(t)));
+        let calib: Vec<(f32, f32)> = items
+            .iter()
+            .filter(|i| !i.measure_only && i.split == Split::Calib && !i.label)
+            .map(|i| both(&i.text))
+            .collect();
+        let ps: Vec<(f32, f32)> = eval
+            .iter()
+            .filter(|i| i.label)
+            .map(|i| both(&i.text))
+            .collect();
+        let ns: Vec<(f32, f32)> = eval
+            .iter()
+            .filter(|i| !i.label)
+            .map(|i| both(&i.text))
+            .collect();
+        let hs: Vec<((f32, f32), &str)> = harmless
+            .iter()
+            .map(|i| (both(&i.text), i.text.as_str()))
+            .collect();
+        let own: Vec<Vec<(f32, f32)>> = [data::HARM_REQUESTS, data::HARM_LOOKALIKES]
+            .iter()
+            .map(|path| {
+                data::own_corpus_records(path)
+                    .expect("own corpus")
+                    .iter()
+                    .filter(|rec| {
+                        let b = fnv1a(normalize(&rec.text).as_bytes()) % 10;
+                        !own_train || if fin { b == 0 } else { matches!(b, 1 | 2) }
+                    })
+                    .map(|rec| both(&rec.text))
+                    .collect()
+            })
+            .collect();
+        println!("  conv trained in {:.1}s", t1.elapsed().as_secs_f64());
+        let alphas: Vec<f32> = std::env::var("CALPHA")
+            .unwrap_or_else(|_| "0,0.25,0.5,0.75,1".into())
+            .split(',')
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        for alpha in alphas {
+            let f = |x: &(f32, f32)| x.0 + alpha * x.1;
+            let cal: Vec<f32> = calib.iter().map(f).collect();
+            let thr = threshold_for(&cal, r.target_fpr);
+            let p: Vec<f32> = ps.iter().map(f).collect();
+            let n: Vec<f32> = ns.iter().map(f).collect();
+            let mt = data::metrics(&p, &n);
+            let tp = p.iter().filter(|&&x| x >= thr).count();
+            let fp = n.iter().filter(|&&x| x >= thr).count();
+            let hf = hs
+                .iter()
+                .filter(|(x, t)| {
+                    let s = f(x);
+                    if s >= thr && std::env::var("SHOWCH").is_ok() {
+                        println!("  CH {s:.2} {}", t.chars().take(150).collect::<String>());
+                    }
+                    s >= thr
+                })
+                .count();
+            let o: Vec<usize> = own
+                .iter()
+                .map(|v| v.iter().filter(|x| f(x) >= thr).count())
+                .collect();
+            println!(
+                "  alpha {alpha}: TPR@1%={:.2} auc={:.4} | at calibrated thr: TPR {:.2} FPR {:.2} measure-only {hf}/{} own requests {}/{} lookalikes {}/{}",
+                mt.tpr_at_1pct_fpr * 100.0,
+                mt.roc_auc,
+                tp as f64 * 100.0 / p.len() as f64,
+                fp as f64 * 100.0 / n.len() as f64,
+                hs.len(),
+                o[0],
+                own[0].len(),
+                o[1],
+                own[1].len()
+            );
+        }
+    }
+    // The own harm corpora by split: buckets 1-2 are never trained on in
+    // development runs (bucket 0 with FINAL=1).
+    for path in [data::HARM_REQUESTS, data::HARM_LOOKALIKES] {
+        let recs = data::own_corpus_records(path).expect("own corpus");
+        let mut n = [0usize; 2];
+        let mut thr = [0usize; 2];
+        let mut one = [0usize; 2];
+        for rec in &recs {
+            let b = fnv1a(normalize(&rec.text).as_bytes()) % 10;
+            let unseen = !own_train || if fin { b == 0 } else { matches!(b, 1 | 2) };
+            let k = usize::from(unseen);
+            let s = m.score(&rec.text);
+            n[k] += 1;
+            thr[k] += usize::from(s >= 0.5);
+            one[k] += usize::from(s > thr1);
+            if unseen
+                && std::env::var("SHOWOWN").is_ok()
+                && ((s >= 0.5) != (path == data::HARM_REQUESTS))
+            {
+                println!("  OWN {s:.3} {}", rec.text);
+            }
+        }
+        println!(
+            "  {path}: unseen split {} texts, flagged {} at the threshold, {} above the 1% threshold; other splits {} / {} / {}",
+            n[1], thr[1], one[1], n[0], thr[0], one[0]
+        );
+    }
     if std::env::var("SHOW").is_ok() {
         let short = |t: &str| t.chars().take(160).collect::<String>().replace('\n', " ");
         for (s, i) in &pos {

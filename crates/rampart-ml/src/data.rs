@@ -450,6 +450,7 @@ pub fn harm_sources() -> Vec<SourceSpec> {
         src("redteam/advbench_behaviors.csv", Role::Positive, None),
         src("redteam/strongreject_dataset.csv", Role::Positive, None),
         src("redteam/malicious_instruct.txt", Role::Positive, None),
+        src(HARM_REQUESTS, Role::Positive, None),
         // Role-play prompts, benign half only: persona framing is not harm.
         src(
             "injection/jailbreak_classification_train.csv",
@@ -458,6 +459,7 @@ pub fn harm_sources() -> Vec<SourceSpec> {
         ),
     ];
     v.extend_from_slice(BENIGN_TRAINABLE);
+    v.push(src(HARM_LOOKALIKES, Role::Negative, None));
     v.extend_from_slice(MEASURE_ONLY);
     v
 }

@@ -42,6 +42,10 @@ pub struct ClassifierMeta {
     /// floats: a few hundred numbers, and exact round trips.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dense_weights: Vec<f32>,
+    /// A convolution over the static embeddings whose weighted logit is
+    /// added to each window's (the harm model; [`crate::conv`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<crate::conv::ConvHead>,
 }
 
 fn is_zero(x: &f32) -> bool {
@@ -74,6 +78,9 @@ pub struct TextClassifier {
     /// The dense block folded into one logit term per word piece
     /// ([`crate::statics::StaticTable::project`]); empty without one.
     token_scores: Vec<f32>,
+    /// The convolution head folded into the static table
+    /// ([`crate::conv::ConvHead::fold`]); empty without one.
+    conv_fold: Vec<f32>,
 }
 
 /// The weight sums of a piece of text: hashed n-gram weights (integer
@@ -310,6 +317,7 @@ impl TextClassifier {
                 sentence_max: false,
                 piece_penalty: 0.0,
                 dense_weights: wd.clone(),
+                conv: None,
             },
             weights,
             token_scores: if ddim > 0 {
@@ -317,6 +325,35 @@ impl TextClassifier {
             } else {
                 Vec::new()
             },
+            conv_fold: Vec::new(),
+        }
+    }
+
+    /// Attach a trained convolution head (its logit, times its weight, is
+    /// added to every window's). Recalibrate afterwards.
+    pub fn set_conv(&mut self, head: crate::conv::ConvHead) {
+        self.conv_fold = head.fold(crate::models::statics());
+        self.meta.conv = Some(head);
+    }
+
+    /// The final logit of a window from its linear logit: unchanged
+    /// without a convolution head, else the head's combination with its
+    /// weighted logit over the pass's word pieces.
+    #[inline]
+    pub fn with_conv(&self, linear: f32, t: &Tokens) -> f32 {
+        match &self.meta.conv {
+            Some(head) if !self.conv_fold.is_empty() => {
+                head.combine(linear, head.folded_logit(&self.conv_fold, &t.pieces))
+            }
+            _ => linear,
+        }
+    }
+
+    /// Move the threshold of the combined score (models with a
+    /// convolution head): after this, combined logit `t` maps to 0.5.
+    pub fn calibrate_conv(&mut self, threshold_logit: f32) {
+        if let Some(head) = self.meta.conv.as_mut() {
+            head.offset -= threshold_logit;
         }
     }
 
@@ -370,11 +407,13 @@ impl TextClassifier {
     /// maxima when the model asks for them, so that a short request is not
     /// diluted by the framing around it.
     pub fn logit_tokens(&self, t: &Tokens) -> f32 {
-        if !self.meta.sentence_max {
-            return self.piece_logit(self.sum_range(t, 0..t.toks.len()));
-        }
-        let sums = self.sentence_sums(t);
-        self.logit_from_sentences(t, &sums)
+        let linear = if self.meta.sentence_max {
+            let sums = self.sentence_sums(t);
+            self.logit_from_sentences(t, &sums)
+        } else {
+            self.piece_logit(self.sum_range(t, 0..t.toks.len()))
+        };
+        self.with_conv(linear, t)
     }
 
     /// The sentence-max logit from precomputed sentence sums.
@@ -411,7 +450,10 @@ impl TextClassifier {
             .map(|(s, e)| {
                 let t = Tokens::new(&norm[s..e], f.char_min, f.char_max);
                 let sums = self.sentence_sums(&t);
-                self.sentence_parts(&t, &sums)
+                let (whole, best, n) = self.sentence_parts(&t, &sums);
+                // With a convolution head, both parts carry its term (it
+                // reads the whole window either way).
+                (self.with_conv(whole, &t), self.with_conv(best, &t), n)
             })
             .collect()
     }
@@ -510,10 +552,19 @@ impl TextClassifier {
                 t.project(&meta.dense_weights)
             }
         };
+        let conv_fold = match &meta.conv {
+            None => Vec::new(),
+            Some(head) => {
+                let t = crate::models::statics();
+                head.validate(t)?;
+                head.fold(t)
+            }
+        };
         Ok(TextClassifier {
             meta,
             weights,
             token_scores,
+            conv_fold,
         })
     }
 
