@@ -190,7 +190,7 @@ const MAX_WORD_CHARS: usize = 32;
 
 /// Function words and the verbs that open instructions, sorted for binary
 /// search.
-const STYLE_WORDS: &[&str] = &[
+pub const STYLE_WORDS: &[&str] = &[
     "a",
     "about",
     "all",
