@@ -93,29 +93,21 @@ pub fn train_binary(
         head
     });
 
-    let calib_neg: Vec<f32> = items
+    let calib_texts: Vec<&str> = items
         .iter()
         .filter(|i| !i.measure_only && i.split == Split::Calib && !i.label)
-        .map(|i| model.logit(&i.text))
+        .map(|i| i.text.as_str())
         .collect();
+    let calib_neg: Vec<f32> = calib_texts.iter().map(|t| model.logit(t)).collect();
     model.calibrate(threshold_for(&calib_neg, r.target_fpr));
     if let Some(head) = conv_head {
         // The head joins before the piece penalty is chosen, so that the
         // penalty is fitted on the scores the model ships with.
         model.set_conv(head);
-        let calib_neg: Vec<f32> = items
-            .iter()
-            .filter(|i| !i.measure_only && i.split == Split::Calib && !i.label)
-            .map(|i| model.logit(&i.text))
-            .collect();
-        model.calibrate_conv(threshold_for(&calib_neg, r.target_fpr));
+        let combined: Vec<f32> = calib_texts.iter().map(|t| model.logit(t)).collect();
+        model.calibrate_conv(threshold_for(&combined, r.target_fpr));
     }
     if r.long_text_calibration && r.sentence_max {
-        let calib_texts: Vec<&str> = items
-            .iter()
-            .filter(|i| !i.measure_only && i.split == Split::Calib && !i.label)
-            .map(|i| i.text.as_str())
-            .collect();
         let mut crng = Rng::new(0x5049_4543_4553);
         let buckets: Vec<Vec<WindowParts>> = LONG_BENIGN_BYTES
             .iter()
