@@ -460,7 +460,8 @@ fn harm_logits(pass: &classifier::Pass, model: &rampart_ml::TextClassifier) -> (
         let sums = model.sentence_sums(toks);
         // The convolution head reads the whole window, framing included:
         // its filters fire on the request's phrases, not on the frame.
-        full = full.max(model.with_conv(model.logit_from_sentences(toks, &sums), toks));
+        let conv = model.conv_logit(toks);
+        full = full.max(model.combine_conv(model.logit_from_sentences(toks, &sums), conv));
         let mut kept = rampart_ml::linear::PieceSum::default();
         let (mut kept_words, mut removed) = (0u32, false);
         for (sent, &p) in toks.sentences.iter().zip(&sums) {
@@ -473,7 +474,7 @@ fn harm_logits(pass: &classifier::Pass, model: &rampart_ml::TextClassifier) -> (
             }
         }
         if removed && kept_words >= 3 {
-            stripped = stripped.max(model.with_conv(model.piece_logit(kept), toks));
+            stripped = stripped.max(model.combine_conv(model.piece_logit(kept), conv));
         }
     }
     pass.harm.set(Some((full, stripped)));

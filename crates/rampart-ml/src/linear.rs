@@ -341,10 +341,28 @@ impl TextClassifier {
     /// weighted logit over the pass's word pieces.
     #[inline]
     pub fn with_conv(&self, linear: f32, t: &Tokens) -> f32 {
+        self.combine_conv(linear, self.conv_logit(t))
+    }
+
+    /// The convolution head's weighted logit over a pass's word pieces
+    /// (`None` without a head), for callers that combine it with several
+    /// linear logits of the same window.
+    #[inline]
+    pub fn conv_logit(&self, t: &Tokens) -> Option<f32> {
         match &self.meta.conv {
             Some(head) if !self.conv_fold.is_empty() => {
-                head.combine(linear, head.folded_logit(&self.conv_fold, &t.pieces))
+                Some(head.folded_logit(&self.conv_fold, &t.pieces))
             }
+            _ => None,
+        }
+    }
+
+    /// [`TextClassifier::with_conv`] from a precomputed
+    /// [`TextClassifier::conv_logit`].
+    #[inline]
+    pub fn combine_conv(&self, linear: f32, conv: Option<f32>) -> f32 {
+        match (&self.meta.conv, conv) {
+            (Some(head), Some(c)) => head.combine(linear, c),
             _ => linear,
         }
     }
