@@ -105,6 +105,17 @@ const TEMPLATE_EXTRA: &[&str] = &[
     "messages",
 ];
 
+/// Whether `text` falls in the split this run measures and never trains
+/// on: buckets 1-2, or the held-aside bucket 0 with `FINAL=1`.
+fn measured_split(text: &str, fin: bool) -> bool {
+    let b = fnv1a(normalize(text).as_bytes()) % 10;
+    if fin {
+        b == 0
+    } else {
+        matches!(b, 1 | 2)
+    }
+}
+
 fn env<T: std::str::FromStr>(k: &str) -> Option<T> {
     std::env::var(k).ok().and_then(|v| v.parse().ok())
 }
@@ -499,8 +510,7 @@ fn main() {
             let recs = data::own_corpus_records(path).expect("own corpus");
             let (mut n, mut k) = (0, 0);
             for rec in &recs {
-                let b = fnv1a(normalize(&rec.text).as_bytes()) % 10;
-                if (fin && b == 0) || (!fin && matches!(b, 1 | 2)) {
+                if measured_split(&rec.text, fin) {
                     n += 1;
                     k += usize::from(mf.score(&rec.text) >= 0.5);
                 }
@@ -553,7 +563,6 @@ fn main() {
         if let Some(v) = env("CL2") {
             cc.l2 = v;
         }
-        cc.evidence_only = std::env::var("CPOS").is_ok();
         let posw: f32 = env("CPOSW").unwrap_or(1.0);
         let cex: Vec<ConvExample> = all_texts
             .iter()
@@ -595,10 +604,7 @@ fn main() {
                 data::own_corpus_records(path)
                     .expect("own corpus")
                     .iter()
-                    .filter(|rec| {
-                        let b = fnv1a(normalize(&rec.text).as_bytes()) % 10;
-                        !own_train || if fin { b == 0 } else { matches!(b, 1 | 2) }
-                    })
+                    .filter(|rec| !own_train || measured_split(&rec.text, fin))
                     .map(|rec| both(&rec.text))
                     .collect()
             })
@@ -654,8 +660,7 @@ fn main() {
         let mut thr = [0usize; 2];
         let mut one = [0usize; 2];
         for rec in &recs {
-            let b = fnv1a(normalize(&rec.text).as_bytes()) % 10;
-            let unseen = !own_train || if fin { b == 0 } else { matches!(b, 1 | 2) };
+            let unseen = !own_train || measured_split(&rec.text, fin);
             let k = usize::from(unseen);
             let s = m.score(&rec.text);
             n[k] += 1;

@@ -15,7 +15,7 @@
 //! every filter at every window offset, so a text costs `width * filters`
 //! additions per piece and no multiplication.
 
-use crate::linear::Rng;
+use crate::linear::{sigmoid, Rng};
 use crate::statics::StaticTable;
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
@@ -31,10 +31,6 @@ pub struct ConvConfig {
     /// Pieces read per training text (the first ones); inference reads all.
     pub max_pieces: usize,
     pub seed: u64,
-    /// Output weights kept >= 0: a filter can only add evidence of harm,
-    /// so text unlike anything in training (no benign pattern firing) is
-    /// not scored up for it.
-    pub evidence_only: bool,
 }
 
 impl Default for ConvConfig {
@@ -47,7 +43,6 @@ impl Default for ConvConfig {
             l2: 1e-5,
             max_pieces: 256,
             seed: 0x5eed_c0de,
-            evidence_only: false,
         }
     }
 }
@@ -90,14 +85,10 @@ fn unit(rng: &mut Rng) -> f32 {
     (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
+/// Adam's moment estimates for one parameter array.
 struct Adam {
     m: Vec<f32>,
     v: Vec<f32>,
-    t: i32,
 }
 
 impl Adam {
@@ -105,7 +96,6 @@ impl Adam {
         Adam {
             m: vec![0.0; n],
             v: vec![0.0; n],
-            t: 0,
         }
     }
 }
@@ -113,8 +103,9 @@ impl Adam {
 const B1: f32 = 0.9;
 const B2: f32 = 0.999;
 
-fn adam_step(p: &mut [f32], g: &[f32], st: &mut Adam, lr: f32, l2: f32) {
-    let (c1, c2) = (1.0 - B1.powi(st.t), 1.0 - B2.powi(st.t));
+/// One Adam update at step `t` (counted from 1).
+fn adam_step(p: &mut [f32], g: &[f32], st: &mut Adam, t: i32, lr: f32, l2: f32) {
+    let (c1, c2) = (1.0 - B1.powi(t), 1.0 - B2.powi(t));
     for i in 0..p.len() {
         let gi = g[i] + l2 * p[i];
         st.m[i] = B1 * st.m[i] + (1.0 - B1) * gi;
@@ -124,6 +115,15 @@ fn adam_step(p: &mut [f32], g: &[f32], st: &mut Adam, lr: f32, l2: f32) {
 }
 
 impl ConvHead {
+    /// The unweighted logit from max-pooled filter responses.
+    fn output(&self, m: &[f32]) -> f32 {
+        self.c
+            + m.iter()
+                .zip(&self.v)
+                .map(|(x, v)| x.max(0.0) * v)
+                .sum::<f32>()
+    }
+
     /// Embeddings of `ids` (scaled), followed by `width - 1` zero rows so
     /// every window is whole.
     fn embed(&self, table: &StaticTable, ids: &[u32], out: &mut Vec<f32>) {
@@ -186,14 +186,7 @@ impl ConvHead {
                 .collect(),
             b: vec![0.0; cfg.filters],
             v: (0..cfg.filters)
-                .map(|_| {
-                    let x = (unit(&mut rng) * 2.0 - 1.0) * 0.1;
-                    if cfg.evidence_only {
-                        x.abs()
-                    } else {
-                        x
-                    }
-                })
+                .map(|_| (unit(&mut rng) * 2.0 - 1.0) * 0.1)
                 .collect(),
             c: 0.0,
         };
@@ -210,6 +203,7 @@ impl ConvHead {
         let mut m = vec![0f32; cfg.filters];
         let mut at = vec![0usize; cfg.filters];
         let mut order: Vec<usize> = (0..examples.len()).collect();
+        let mut step = 0i32;
         for _ in 0..cfg.epochs {
             rng.shuffle(&mut order);
             for &k in &order {
@@ -218,11 +212,7 @@ impl ConvHead {
                 let n = ids.len();
                 head.embed(table, ids, &mut e);
                 head.pool(&e, n, &mut m, &mut at);
-                let z = head.c
-                    + m.iter()
-                        .zip(&head.v)
-                        .map(|(x, v)| x.max(0.0) * v)
-                        .sum::<f32>();
+                let z = head.output(&m);
                 let g = ex.weight * (sigmoid(z) - if ex.label { 1.0 } else { 0.0 });
                 gw.iter_mut().for_each(|x| *x = 0.0);
                 for f in 0..cfg.filters {
@@ -238,17 +228,19 @@ impl ConvHead {
                         }
                     }
                 }
-                for st in [&mut aw, &mut ab, &mut av, &mut ac] {
-                    st.t += 1;
-                }
+                step += 1;
                 let lr = cfg.learning_rate;
-                adam_step(&mut head.w, &gw, &mut aw, lr, cfg.l2);
-                adam_step(&mut head.b, &gb, &mut ab, lr, 0.0);
-                adam_step(&mut head.v, &gv, &mut av, lr, cfg.l2);
-                if cfg.evidence_only {
-                    head.v.iter_mut().for_each(|x| *x = x.max(0.0));
-                }
-                adam_step(std::slice::from_mut(&mut head.c), &[g], &mut ac, lr, 0.0);
+                adam_step(&mut head.w, &gw, &mut aw, step, lr, cfg.l2);
+                adam_step(&mut head.b, &gb, &mut ab, step, lr, 0.0);
+                adam_step(&mut head.v, &gv, &mut av, step, lr, cfg.l2);
+                adam_step(
+                    std::slice::from_mut(&mut head.c),
+                    &[g],
+                    &mut ac,
+                    step,
+                    lr,
+                    0.0,
+                );
             }
         }
         head
@@ -361,12 +353,7 @@ impl ConvHead {
         } else {
             self.pool_folded_any(fold, ids, m);
         }
-        let z = self.c
-            + m.iter()
-                .zip(&self.v)
-                .map(|(x, v)| x.max(0.0) * v)
-                .sum::<f32>();
-        self.weight * z
+        self.weight * self.output(m)
     }
 
     /// Max-pooled filter responses for a fixed filter count (the shipped
@@ -425,11 +412,7 @@ impl ConvHead {
         let mut at = vec![0usize; self.filters];
         self.embed(table, ids, &mut e);
         self.pool(&e, ids.len(), &mut m, &mut at);
-        self.c
-            + m.iter()
-                .zip(&self.v)
-                .map(|(x, v)| x.max(0.0) * v)
-                .sum::<f32>()
+        self.output(&m)
     }
 }
 
