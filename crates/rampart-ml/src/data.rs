@@ -146,6 +146,18 @@ pub const HARM_REQUESTS: &str = "rampart/harm_requests.jsonl";
 /// crisis-line questions, libel law, lab safety, phishing awareness).
 pub const HARM_LOOKALIKES: &str = "rampart/harm_lookalikes.jsonl";
 
+/// Benign requests and documents written for this project that use the
+/// injection classifier's vocabulary in its everyday sense, by family:
+/// questions about AI and about the assistant itself, "ignore the typos",
+/// device modes and factory settings, game rules, role-play practice,
+/// passwords and API keys, overriding a CSS style, prompt writing,
+/// questions about prompt injection, emails that say "disregard the
+/// previous email", format constraints, voice-assistant commands. The
+/// public benign sets hold few of these, so without them a model learns
+/// "talks about AI or instructions" as injection (the over-defence that
+/// benign-trigger-word benchmarks measure).
+pub const INJECTION_LOOKALIKES: &str = "rampart/injection_lookalikes.jsonl";
+
 /// The bytes of one of this project's own corpora (a recipe path:
 /// [`OWN_PREFIX`] and a file name), built into the binary.
 pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
@@ -174,6 +186,7 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         )),
         "harm_requests.jsonl" => Some(include_bytes!("../data/harm_requests.jsonl")),
         "harm_lookalikes.jsonl" => Some(include_bytes!("../data/harm_lookalikes.jsonl")),
+        "injection_lookalikes.jsonl" => Some(include_bytes!("../data/injection_lookalikes.jsonl")),
         _ => None,
     }
 }
@@ -434,6 +447,7 @@ pub fn injection_sources() -> Vec<SourceSpec> {
         ),
     ];
     v.extend_from_slice(BENIGN_TRAINABLE);
+    v.push(src(INJECTION_LOOKALIKES, Role::Negative, None));
     v.extend_from_slice(MEASURE_ONLY);
     v.push(src(MULTILINGUAL_ATTACK_LANGUAGES, Role::MeasureOnly, None));
     v

@@ -728,6 +728,9 @@ pub struct Tokens {
     /// models with a dense block).
     pub pieces: Vec<u32>,
     pub sentences: Vec<Sentence>,
+    /// Prose in another language than English ([`crate::charlm::is_foreign`]),
+    /// for heads that read English only.
+    pub foreign: bool,
     char_min: usize,
     char_max: usize,
 }
@@ -740,6 +743,7 @@ impl Tokens {
             toks: Vec::with_capacity(norm.len() / 4),
             pieces: Vec::with_capacity(norm.len() / 4),
             sentences: Vec::new(),
+            foreign: crate::charlm::is_foreign(norm),
             char_min,
             char_max,
         };

@@ -41,6 +41,16 @@ pub struct BinaryRecipe<'a> {
     /// texts after the linear model, and the weight of its logit
     /// ([`crate::conv`]).
     pub conv: Option<(crate::conv::ConvConfig, f32)>,
+    /// Train this many models (the linear model and the head alike) with
+    /// different seeds and ship their average ([`TextClassifier::average`],
+    /// [`ConvHead::concat`]); 1 trains one, as before.
+    pub seeds: usize,
+}
+
+/// The seed of ensemble member `k` (member 0 keeps the recipe's seed, so a
+/// one-member recipe trains exactly what it did before ensembles).
+pub fn member_seed(seed: u64, k: usize) -> u64 {
+    seed ^ (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Train a binary classifier from a recipe and data directory.
@@ -71,7 +81,20 @@ pub fn train_binary(
             augmented.push((t, l));
         }
     }
-    let mut model = TextClassifier::train(r.name, r.features.clone(), &examples, &r.train);
+    let members: Vec<TextClassifier> = (0..r.seeds.max(1))
+        .map(|k| {
+            let cfg = TrainConfig {
+                seed: member_seed(r.train.seed, k),
+                ..r.train.clone()
+            };
+            TextClassifier::train(r.name, r.features.clone(), &examples, &cfg)
+        })
+        .collect();
+    let mut model = if members.len() == 1 {
+        members.into_iter().next().expect("one member")
+    } else {
+        TextClassifier::average(&members).expect("members trained alike")
+    };
     model.meta.sentence_max = r.sentence_max;
     // The convolution head is trained alone on the same texts; it joins
     // the model before calibration so the threshold covers the sum.
@@ -82,13 +105,28 @@ pub fn train_binary(
             .iter()
             .map(|i| (i.text.as_str(), i.label))
             .chain(augmented.iter().map(|(t, l)| (t.as_str(), *l)))
+            // A head that reads English only learns from English only.
+            .filter(|(t, _)| !cfg.english_only || !crate::charlm::is_foreign(&normalize(t)))
             .map(|(t, label)| ConvExample {
                 ids: pieces(t),
                 label,
                 weight: 1.0,
             })
             .collect();
-        let mut head = ConvHead::train(crate::models::statics(), &cex, cfg);
+        let heads: Vec<ConvHead> = (0..r.seeds.max(1))
+            .map(|k| {
+                let cfg = crate::conv::ConvConfig {
+                    seed: member_seed(cfg.seed, k),
+                    ..cfg.clone()
+                };
+                ConvHead::train(crate::models::statics(), &cex, &cfg)
+            })
+            .collect();
+        let mut head = if heads.len() == 1 {
+            heads.into_iter().next().expect("one head")
+        } else {
+            ConvHead::concat(&heads).expect("heads trained alike")
+        };
         head.weight = *weight;
         head
     });
@@ -242,7 +280,30 @@ pub fn injection_recipe() -> BinaryRecipe<'static> {
         long_text_calibration: false,
         augment: None,
         extra_eval: None,
-        conv: None,
+        // The harm recipe's head at weight 0.25 (docs/benchmarks/ml.md,
+        // session 10): development split 94.4% -> 95.2% at 1% FPR;
+        // leave-one-corpus-out CyberSecEval 35.4% -> 40.8%, BIPIA code
+        // 85.3% -> 88.5%. English only: trained on every language it
+        // flagged 42% more of the project's everyday non-English requests
+        // (115 -> 164 of 231 through the engine) while every held-aside
+        // non-English attack was already caught by the linear model.
+        conv: Some((
+            crate::conv::ConvConfig {
+                filters: 16,
+                width: 3,
+                epochs: 4,
+                l2: 1e-3,
+                english_only: true,
+                ..crate::conv::ConvConfig::default()
+            },
+            0.25,
+        )),
+        // Three seeds averaged (the linear models' weights; the heads side
+        // by side, 48 filters): single models of this recipe ranged from
+        // 94.2% to 95.8% at 1% FPR on the held-aside split through the
+        // engine (six seeds), three-seed averages from 95.8% to 96.3% (three
+        // draws) (docs/benchmarks/ml.md, session 10).
+        seeds: 3,
     }
 }
 
@@ -429,6 +490,7 @@ pub fn harm_recipe() -> BinaryRecipe<'static> {
             },
             0.5,
         )),
+        seeds: 1,
     }
 }
 
@@ -1340,7 +1402,7 @@ fn train_model_inner(
 /// The opening paragraph of each model's card.
 pub fn card_intro(name: &str) -> &'static str {
     match name {
-        "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), plus a dense block over the mean static token embedding of the text's WordPiece tokens (the shipped table `static-minilm.bin`, 128 dimensions distilled from all-MiniLM-L6-v2; see its card), trained jointly in Rust by `rampart detector train` (dense input scaled by 16 while training; n-gram L2 1e-4). At inference the dense block folds into one weight per vocabulary token, so it costs a lookup per word piece. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
+        "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), plus a dense block over the mean static token embedding of the text's WordPiece tokens (the shipped table `static-minilm.bin`, 128 dimensions distilled from all-MiniLM-L6-v2; see its card), trained jointly in Rust by `rampart detector train` (dense input scaled by 16 while training; n-gram L2 1e-4). At inference the dense block folds into one weight per vocabulary token, so it costs a lookup per word piece. Benign training texts include this project's 234 injection lookalikes (`rampart/injection_lookalikes.jsonl`: questions about AI and about the assistant, \"ignore the typos\", device modes, game rules, role-play practice, passwords, prompt writing, emails that say \"disregard the previous email\"). A convolution head (16 filters over windows of 3 word pieces of the static embeddings, max-pooled; `rampart_ml::conv`) is trained alone on the English texts and its logit, times 0.25, is added to each window's before calibration. Three models are trained with different seeds and averaged (the linear weights averaged, the heads' 48 filters side by side): one seed's model moves by up to 1.6 points at 1% FPR on the held-aside split, an average of three by 0.5. The head reads English prose only (a window that `charlm::is_foreign` calls another language keeps the linear logit), because the table reaches other languages as fragments of words. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
         "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, quantities (digits with their separators, sign, currency and unit: `18,400`, `4.1%`, `$2.5k`, `21st`) and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter and typographic quotes and dashes to ASCII; code lines, table rows and fenced code blocks are left out. A second LM reads word order, which four characters cannot see: a WordPiece bigram model (Witten-Bell interpolated with an add-half unigram) over the vocabulary of the shipped static table `static-minilm.bin`, counted on the same training texts; its counts follow the character counts in this file. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols, and the highest mean word-piece negative log-likelihood over 8- and 16-piece windows. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying generated suffixes (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle; and 20 `!` tokens with 20-80% of them replaced by `SUFFIX_PIECES`, as a partly optimised GCG suffix looks); the threshold is set on the same calibration texts at 0.3% FPR. Both LMs learn English above all, and fluent text in a language they barely know is as surprising to them as token soup, so prose in another language (at least four words and none of about 50 common English words, `charlm::is_foreign`) is judged by a second threshold, set on the non-English calibration texts (this project's multilingual requests, `rampart/multilingual_benign.jsonl`, and CyberSecEval's multilingual prompts less the smuggled- and repeated-token variants) at 2%, and is not flagged at all without at least one oddity: fluent text in any language does not glue capitals and punctuation inside words. The LMs also read the training split of the multilingual requests. The features are maxima over every window of a text, which grow with its length by chance alone, so texts longer than 256 symbols have the combiner's logit lowered by a length penalty times ln(symbols / 256): the smallest penalty at which calibration texts joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (0.3%); texts up to 256 symbols are judged at the threshold unchanged. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
         "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression with the static-embedding dense block (dense input scaled by 8 while training; style words are left out of it as they are of the n-grams), trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct and this project's own harmful requests (`rampart/harm_requests.jsonl`: 340 in the 12 hazard categories, plain, first-person, lowercase, euphemistic and hypothetical wordings) against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts, and this project's 420 benign lookalikes, `rampart/harm_lookalikes.jsonl`: \"how do I kill a Python process\", crisis-line questions, libel law, lab safety). A convolution head (16 filters over windows of 3 word pieces of the static embeddings, max-pooled; `rampart_ml::conv`) is trained alone on the same texts and its logit, times 0.5, is added to each window's before calibration: it reads short phrases (\"kill myself\" against \"kill a process\") that a bag of words cannot; at inference it is folded into the table, so it costs additions only. Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A hand-built lexicon of hazard words (14 families: explosives, firearms, violence, drugs, theft and fraud, intrusion and malware, sexual content and minors, hate, self-harm, misinformation, surveillance, copyrighted text, CBRN, manipulation) adds one shared feature per family, so a hazard word that training never saw carries its family's weight. A score >= 0.5 is the calibrated threshold (0.8% FPR on the calibration split). Each sentence is also scored alone and the best one counts; past 8 sentences the best sentence's logit is lowered by a piece penalty times ln(sentences / 8), the smallest penalty (at most 6) at which calibration negatives joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (the maximum over more sentences is higher by chance alone; the cap and the knee keep a request inside a persona or fiction wrapper of up to about eight sentences judged as before). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",

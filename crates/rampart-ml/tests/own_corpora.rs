@@ -4,8 +4,8 @@
 //! trained file and a measured one would inflate the measurement).
 
 use rampart_ml::data::{
-    own_corpus, HARM_LOOKALIKES, HARM_REQUESTS, MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN,
-    MULTILINGUAL_UNSEEN,
+    own_corpus, HARM_LOOKALIKES, HARM_REQUESTS, INJECTION_LOOKALIKES,
+    MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN, MULTILINGUAL_UNSEEN,
 };
 use std::collections::{BTreeMap, HashSet};
 
@@ -26,9 +26,12 @@ const CATEGORIES: [&str; 12] = [
 ];
 
 fn lines(path: &str) -> Vec<(String, String)> {
-    // The multilingual files tag a language, the harm files a category.
+    // The multilingual files tag a language, the harm files a category,
+    // the injection lookalikes a family of trigger words.
     let key = if path.contains("/harm_") {
         "category"
+    } else if path.contains("/injection_") {
+        "family"
     } else {
         "lang"
     };
@@ -50,7 +53,13 @@ fn lines(path: &str) -> Vec<(String, String)> {
             let text = obj["text"].as_str().expect("text").trim().to_string();
             let tag = obj[key].as_str().expect("tag").to_string();
             assert!(!text.is_empty(), "{path} line {}: empty text", n + 1);
-            if key == "lang" {
+            if key == "family" {
+                assert!(
+                    !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "{path} line {}: `{tag}` is not a family name",
+                    n + 1
+                );
+            } else if key == "lang" {
                 assert!(
                     (2..=3).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_lowercase()),
                     "{path} line {}: `{tag}` is not an ISO 639 code",
@@ -77,6 +86,7 @@ fn own_corpora_parse_and_do_not_overlap() {
         (MULTILINGUAL_ATTACK_LANGUAGES, 306),
         (HARM_REQUESTS, 340),
         (HARM_LOOKALIKES, 420),
+        (INJECTION_LOOKALIKES, 234),
     ] {
         let l = lines(path);
         assert_eq!(l.len(), expected, "{path}");
@@ -120,4 +130,23 @@ fn attack_languages_file_covers_each_language_evenly() {
         ]
     );
     assert!(per.values().all(|&n| n == 18), "{per:?}");
+}
+
+#[test]
+fn injection_lookalikes_spread_over_many_families() {
+    let mut per: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, fam) in lines(INJECTION_LOOKALIKES) {
+        *per.entry(fam).or_default() += 1;
+    }
+    // Many small families, none dominating: the point is breadth of
+    // trigger-word contexts, not one context repeated.
+    assert!(per.len() >= 20, "{per:?}");
+    assert!(per.values().all(|&n| (8..=20).contains(&n)), "{per:?}");
+    for fam in [
+        "ignore_everyday",
+        "documents_with_directives",
+        "security_learning",
+    ] {
+        assert!(per.contains_key(fam), "{fam} missing: {per:?}");
+    }
 }
