@@ -168,6 +168,35 @@ fn main() {
             .collect();
         sets.push((name.into(), Source::User, false, texts));
     }
+    // The engine's probe sets (written for this project, never trained on:
+    // data/probes), split by source.
+    let probes = concat!(env!("CARGO_MANIFEST_DIR"), "/data/probes");
+    for f in [
+        "dev1_attacks",
+        "dev1_benign",
+        "dev2_attacks",
+        "dev2_benign",
+        "heldout_attacks",
+        "heldout_benign",
+    ] {
+        let body = std::fs::read_to_string(format!("{probes}/{f}.jsonl")).unwrap();
+        for (src_name, src) in [("user", Source::User), ("document", Source::Document)] {
+            let texts: Vec<String> = body
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|v| v["source"] == src_name)
+                .filter_map(|v| v["text"].as_str().map(str::to_string))
+                .collect();
+            if !texts.is_empty() {
+                sets.push((
+                    format!("own_probe_{f}_{src_name}"),
+                    src,
+                    f.ends_with("attacks"),
+                    texts,
+                ));
+            }
+        }
+    }
     for f in [
         "bipia_email_context_train",
         "bipia_table_context_train",

@@ -184,6 +184,11 @@ fn main() {
     // OWNHARM=append: the own files move to the end of the recipe (order
     // decides duplicates and the training order); pos / neg: only one of
     // them; none: neither.
+    // OWNINJ=none: the injection recipe without the project's lookalikes.
+    let own_inj_train = model == "injection" && std::env::var("OWNINJ").as_deref() != Ok("none");
+    if model == "injection" && !own_inj_train {
+        r.sources.retain(|s| s.path != data::INJECTION_LOOKALIKES);
+    }
     let recipe_order = own_mode.is_empty() && model == "harm";
     if !recipe_order {
         r.sources.retain(|s| !s.path.starts_with("rampart/harm_"));
@@ -470,6 +475,43 @@ fn main() {
         .iter()
         .filter(|i| i.measure_only && !i.text.is_empty())
         .collect();
+    // (name, texts) of the project's own sets that this run can measure:
+    // trained files on their unseen split only.
+    let own_file = |path: &str, trained: bool| -> Vec<String> {
+        data::own_corpus_records(path)
+            .expect("own corpus")
+            .into_iter()
+            .filter(|rec| !trained || measured_split(&rec.text, fin))
+            .map(|rec| rec.text)
+            .collect()
+    };
+    let mut own_sets: Vec<(String, Vec<String>)> = Vec::new();
+    if model == "harm" {
+        own_sets.push((
+            "own requests".into(),
+            own_file(data::HARM_REQUESTS, own_train),
+        ));
+        own_sets.push((
+            "own lookalikes".into(),
+            own_file(data::HARM_LOOKALIKES, own_train),
+        ));
+    } else {
+        own_sets.push((
+            "own inj lookalikes".into(),
+            own_file(data::INJECTION_LOOKALIKES, own_inj_train),
+        ));
+        let probes =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rampart-detect/data/probes");
+        for f in [
+            "heldout_attacks",
+            "heldout_benign",
+            "dev2_attacks",
+            "dev2_benign",
+        ] {
+            let recs = data::read_records(&probes.join(format!("{f}.jsonl"))).expect("probes");
+            own_sets.push((f.to_string(), recs.into_iter().map(|r| r.text).collect()));
+        }
+    }
     let hflag = harmless.iter().filter(|i| m.score(&i.text) >= 0.5).count();
     println!(
         "{model} {} P={} N={} TPR@1%={:.2} miss@1%={} tpr@thr={:.2} fpr@thr={:.2} auc={:.4} measure-only flagged={}/{} train={:.1}s",
@@ -594,20 +636,13 @@ fn main() {
             .filter(|i| !i.label)
             .map(|i| both(&i.text))
             .collect();
-        let hs: Vec<((f32, f32), &str)> = harmless
+        let hs: Vec<((f32, f32), &str, usize)> = harmless
             .iter()
-            .map(|i| (both(&i.text), i.text.as_str()))
+            .map(|i| (both(&i.text), i.text.as_str(), i.source))
             .collect();
-        let own: Vec<Vec<(f32, f32)>> = [data::HARM_REQUESTS, data::HARM_LOOKALIKES]
+        let own: Vec<(String, Vec<(f32, f32)>)> = own_sets
             .iter()
-            .map(|path| {
-                data::own_corpus_records(path)
-                    .expect("own corpus")
-                    .iter()
-                    .filter(|rec| !own_train || measured_split(&rec.text, fin))
-                    .map(|rec| both(&rec.text))
-                    .collect()
-            })
+            .map(|(name, texts)| (name.clone(), texts.iter().map(|t| both(t)).collect()))
             .collect();
         println!("  conv trained in {:.1}s", t1.elapsed().as_secs_f64());
         let alphas: Vec<f32> = std::env::var("CALPHA")
@@ -624,9 +659,13 @@ fn main() {
             let mt = data::metrics(&p, &n);
             let tp = p.iter().filter(|&&x| x >= thr).count();
             let fp = n.iter().filter(|&&x| x >= thr).count();
+            let mut by_src = std::collections::BTreeMap::<usize, usize>::new();
+            for (x, _, src) in &hs {
+                *by_src.entry(*src).or_default() += usize::from(f(x) >= thr);
+            }
             let hf = hs
                 .iter()
-                .filter(|(x, t)| {
+                .filter(|(x, t, _)| {
                     let s = f(x);
                     if s >= thr && std::env::var("SHOWCH").is_ok() {
                         println!("  CH {s:.2} {}", t.chars().take(150).collect::<String>());
@@ -634,49 +673,46 @@ fn main() {
                     s >= thr
                 })
                 .count();
-            let o: Vec<usize> = own
+            let o: Vec<String> = own
                 .iter()
-                .map(|v| v.iter().filter(|x| f(x) >= thr).count())
+                .map(|(name, v)| {
+                    let k = v.iter().filter(|x| f(x) >= thr).count();
+                    format!("{name} {k}/{}", v.len())
+                })
                 .collect();
             println!(
-                "  alpha {alpha}: TPR@1%={:.2} auc={:.4} | at calibrated thr: TPR {:.2} FPR {:.2} measure-only {hf}/{} own requests {}/{} lookalikes {}/{}",
+                "  alpha {alpha}: TPR@1%={:.2} auc={:.4} | at calibrated thr: TPR {:.2} FPR {:.2} measure-only {hf}/{} | {}",
                 mt.tpr_at_1pct_fpr * 100.0,
                 mt.roc_auc,
                 tp as f64 * 100.0 / p.len() as f64,
                 fp as f64 * 100.0 / n.len() as f64,
                 hs.len(),
-                o[0],
-                own[0].len(),
-                o[1],
-                own[1].len()
+                o.join(", ")
             );
+            let per: Vec<String> = by_src
+                .iter()
+                .map(|(s, k)| format!("{}={k}", files[*s].path.rsplit('/').next().unwrap_or("")))
+                .collect();
+            println!("    measure-only by file: {}", per.join(" "));
         }
     }
-    // The own harm corpora by split: buckets 1-2 are never trained on in
-    // development runs (bucket 0 with FINAL=1).
-    for path in [data::HARM_REQUESTS, data::HARM_LOOKALIKES] {
-        let recs = data::own_corpus_records(path).expect("own corpus");
-        let mut n = [0usize; 2];
-        let mut thr = [0usize; 2];
-        let mut one = [0usize; 2];
-        for rec in &recs {
-            let unseen = !own_train || measured_split(&rec.text, fin);
-            let k = usize::from(unseen);
-            let s = m.score(&rec.text);
-            n[k] += 1;
-            thr[k] += usize::from(s >= 0.5);
-            one[k] += usize::from(s > thr1);
-            if unseen
-                && std::env::var("SHOWOWN").is_ok()
-                && ((s >= 0.5) != (path == data::HARM_REQUESTS))
-            {
-                println!("  OWN {s:.3} {}", rec.text);
+    // The project's own sets, on the split never trained on (buckets 1-2,
+    // or 0 with FINAL=1), and the engine's probe sets (never trained on).
+    for (name, texts) in &own_sets {
+        let scores: Vec<f32> = texts.iter().map(|t| m.score(t)).collect();
+        let at = scores.iter().filter(|&&s| s >= 0.5).count();
+        let one = scores.iter().filter(|&&s| s > thr1).count();
+        println!(
+            "  {name}: {} texts, flagged {at} at the threshold, {one} above the 1% threshold",
+            texts.len()
+        );
+        if std::env::var("SHOWOWN").is_ok() {
+            for (t, s) in texts.iter().zip(&scores) {
+                if *s >= 0.5 {
+                    println!("  OWN {s:.3} {t}");
+                }
             }
         }
-        println!(
-            "  {path}: unseen split {} texts, flagged {} at the threshold, {} above the 1% threshold; other splits {} / {} / {}",
-            n[1], thr[1], one[1], n[0], thr[0], one[0]
-        );
     }
     if std::env::var("SHOW").is_ok() {
         let short = |t: &str| t.chars().take(160).collect::<String>().replace('\n', " ");

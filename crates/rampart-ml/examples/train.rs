@@ -10,6 +10,32 @@ fn main() {
         .unwrap_or_else(|| format!("/tmp/{which}.bin"));
     let dir = rampart_ml::data::default_data_dir();
     let t = std::time::Instant::now();
+    // Variance runs (docs/benchmarks/ml.md, session 10): SEED=n mixes n
+    // into the linear model's and the head's seeds; NOCONV=1 drops the
+    // head, NOLOOK=1 the project's injection lookalikes. Writes the model
+    // only.
+    if let Ok(seed) = std::env::var("SEED") {
+        let seed: u64 = seed.parse().expect("SEED is a number");
+        let mut r = match which {
+            "harm" => rampart_ml::train::harm_recipe(),
+            _ => rampart_ml::train::injection_recipe(),
+        };
+        r.train.seed ^= seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        if let Some((cfg, _)) = r.conv.as_mut() {
+            cfg.seed ^= seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+        if std::env::var("NOCONV").is_ok() {
+            r.conv = None;
+        }
+        if std::env::var("NOLOOK").is_ok() {
+            r.sources
+                .retain(|s| s.path != rampart_ml::data::INJECTION_LOOKALIKES);
+        }
+        let (m, _) = rampart_ml::train::train_binary(&dir, &r, false).expect("train");
+        std::fs::write(&out, m.to_bytes()).expect("write model");
+        eprintln!("trained {which} seed {seed} in {:?} -> {out}", t.elapsed());
+        return;
+    }
     match rampart_ml::train::train_model(which, &dir, true) {
         Ok((bytes, report)) => {
             std::fs::write(&out, &bytes).expect("write model");
