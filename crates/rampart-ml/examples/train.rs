@@ -11,7 +11,8 @@ fn main() {
     let dir = rampart_ml::data::default_data_dir();
     let t = std::time::Instant::now();
     // Variance runs (docs/benchmarks/ml.md, session 10): SEED=n mixes n
-    // into the linear model's and the head's seeds; NOCONV=1 drops the
+    // into the linear model's and the head's seeds; SEEDS=k averages k
+    // models (the recipe's `seeds`); NOCONV=1 drops the
     // head, NOLOOK=1 the project's injection lookalikes. Writes the model
     // only.
     if let Ok(seed) = std::env::var("SEED") {
@@ -23,6 +24,9 @@ fn main() {
         r.train.seed ^= seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         if let Some((cfg, _)) = r.conv.as_mut() {
             cfg.seed ^= seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+        if let Some(k) = std::env::var("SEEDS").ok().and_then(|v| v.parse().ok()) {
+            r.seeds = k;
         }
         if std::env::var("NOCONV").is_ok() {
             r.conv = None;
