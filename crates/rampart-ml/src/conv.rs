@@ -371,32 +371,71 @@ impl ConvHead {
             })
             .collect();
         let mut out = vec![0f32; table.meta.vocab * kn];
-        let mut e = vec![0f32; d];
-        for (id, row) in out.chunks_exact_mut(kn).enumerate() {
-            e.iter_mut().for_each(|x| *x = 0.0);
-            table.add_row(id as u32, &mut e);
-            if blocks > 0 {
-                for (c, wc) in wt16.iter().enumerate() {
-                    let mut acc = [0f32; 48];
-                    for (x, &ex) in e.iter().enumerate() {
-                        let ex = ex * self.in_scale;
-                        let w: &[f32; 48] = wc[x * 48..(x + 1) * 48].try_into().expect("48");
-                        for i in 0..48 {
-                            acc[i] += ex * w[i];
+        // Rows are independent: fold them on scoped threads, one block of
+        // rows each (the same floats in the same order as one thread, so the
+        // table is identical however many threads there are). This is the
+        // first call's cost (a `rampart check` pays it once per run).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let rows_per = table.meta.vocab.div_ceil(threads).max(1);
+        let fold_rows = |first: usize, out: &mut [f32]| {
+            let mut e = vec![0f32; d];
+            for (i, row) in out.chunks_exact_mut(kn).enumerate() {
+                let id = first + i;
+                e.iter_mut().for_each(|x| *x = 0.0);
+                table.add_row(id as u32, &mut e);
+                if blocks > 0 {
+                    for (c, wc) in wt16.iter().enumerate() {
+                        let mut acc = [0f32; 48];
+                        for (x, &ex) in e.iter().enumerate() {
+                            let ex = ex * self.in_scale;
+                            let w: &[f32; 48] = wc[x * 48..(x + 1) * 48].try_into().expect("48");
+                            for i in 0..48 {
+                                acc[i] += ex * w[i];
+                            }
+                        }
+                        for j in 0..3 {
+                            row[j * nf + c * 16..j * nf + c * 16 + 16]
+                                .copy_from_slice(&acc[j * 16..j * 16 + 16]);
                         }
                     }
-                    for j in 0..3 {
-                        row[j * nf + c * 16..j * nf + c * 16 + 16]
-                            .copy_from_slice(&acc[j * 16..j * 16 + 16]);
+                    continue;
+                }
+                for (x, &ex) in e.iter().enumerate() {
+                    let ex = ex * self.in_scale;
+                    for (o, &w) in row.iter_mut().zip(&wt[x * kn..(x + 1) * kn]) {
+                        *o += ex * w;
                     }
                 }
-                continue;
             }
-            for (x, &ex) in e.iter().enumerate() {
-                let ex = ex * self.in_scale;
-                for (o, &w) in row.iter_mut().zip(&wt[x * kn..(x + 1) * kn]) {
-                    *o += ex * w;
+        };
+        if threads == 1 {
+            fold_rows(0, &mut out);
+        } else {
+            let block_len = rows_per * kn;
+            let mut failed = Vec::new();
+            std::thread::scope(|sc| {
+                let mut blocks = out.chunks_mut(block_len).enumerate();
+                // This thread folds the first block itself.
+                let mine = blocks.next();
+                for (c, block) in blocks {
+                    let fold_rows = &fold_rows;
+                    let spawned = std::thread::Builder::new()
+                        .spawn_scoped(sc, move || fold_rows(c * rows_per, block));
+                    if spawned.is_err() {
+                        failed.push(c);
+                    }
                 }
+                if let Some((_, block)) = mine {
+                    fold_rows(0, block);
+                }
+            });
+            // A thread that could not be started (a process at its limit)
+            // leaves its block to this one: slower, the same table.
+            for c in failed {
+                let end = ((c + 1) * block_len).min(out.len());
+                fold_rows(c * rows_per, &mut out[c * block_len..end]);
             }
         }
         out
