@@ -28,6 +28,9 @@ fn main() {
         if let Some(k) = std::env::var("SEEDS").ok().and_then(|v| v.parse().ok()) {
             r.seeds = k;
         }
+        if let Some(f) = std::env::var("TFPR").ok().and_then(|v| v.parse().ok()) {
+            r.target_fpr = f;
+        }
         if std::env::var("NOCONV").is_ok() {
             r.conv = None;
         }

@@ -135,6 +135,14 @@ pub const MULTILINGUAL_UNSEEN: &str = "rampart/multilingual_unseen_languages.jso
 /// recall than it saved).
 pub const MULTILINGUAL_ATTACK_LANGUAGES: &str = "rampart/multilingual_attack_languages.jsonl";
 
+/// Everyday requests in the 17 languages of CyberSecEval's multilingual
+/// attacks, 12 per language (recipes, travel, work, school, health, a
+/// forgotten password, "ignore my typos", "forget my last question"),
+/// written for training: the injection classifier's only other non-English
+/// texts are attacks, so without these it learns the language itself as
+/// the signal. The three multilingual files above stay measurement only.
+pub const MULTILINGUAL_BENIGN_TRAIN: &str = "rampart/multilingual_benign_train.jsonl";
+
 /// Harmful requests written for this project, by hazard category (every
 /// category of `rampart-detect`'s taxonomy): plain, first-person, lowercase,
 /// euphemistic and hypothetical wordings that the public goal corpora,
@@ -187,6 +195,9 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         "harm_requests.jsonl" => Some(include_bytes!("../data/harm_requests.jsonl")),
         "harm_lookalikes.jsonl" => Some(include_bytes!("../data/harm_lookalikes.jsonl")),
         "injection_lookalikes.jsonl" => Some(include_bytes!("../data/injection_lookalikes.jsonl")),
+        "multilingual_benign_train.jsonl" => {
+            Some(include_bytes!("../data/multilingual_benign_train.jsonl"))
+        }
         _ => None,
     }
 }
@@ -448,6 +459,7 @@ pub fn injection_sources() -> Vec<SourceSpec> {
     ];
     v.extend_from_slice(BENIGN_TRAINABLE);
     v.push(src(INJECTION_LOOKALIKES, Role::Negative, None));
+    v.push(src(MULTILINGUAL_BENIGN_TRAIN, Role::Negative, None));
     v.extend_from_slice(MEASURE_ONLY);
     v.push(src(MULTILINGUAL_ATTACK_LANGUAGES, Role::MeasureOnly, None));
     v

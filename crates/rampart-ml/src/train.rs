@@ -255,6 +255,19 @@ pub fn threshold_for(neg_logits: &[f32], fpr: f64) -> f32 {
     }
 }
 
+/// The convolution head both classifier recipes train (chosen for `harm` on
+/// the development split in session 9, docs/benchmarks/ml.md): 16 filters
+/// over windows of 3 word pieces, 4 epochs, L2 1e-3.
+fn recipe_head() -> crate::conv::ConvConfig {
+    crate::conv::ConvConfig {
+        filters: 16,
+        width: 3,
+        epochs: 4,
+        l2: 1e-3,
+        ..crate::conv::ConvConfig::default()
+    }
+}
+
 /// The injection/jailbreak classifier recipe.
 pub fn injection_recipe() -> BinaryRecipe<'static> {
     BinaryRecipe {
@@ -275,7 +288,14 @@ pub fn injection_recipe() -> BinaryRecipe<'static> {
             l2: 1e-4,
             ..TrainConfig::default()
         },
-        target_fpr: 0.005,
+        // 2% of the calibration negatives, which since session 10 hold
+        // everyday non-English requests (`MULTILINGUAL_BENIGN_TRAIN`): they
+        // are the hardest negatives, and at 0.5% the threshold rose so far
+        // that English attacks scoring as before fell under it (held-aside
+        // TPR at 0.5: 61%, against 79% at 2% with English sets flagged as
+        // before and 0.20% FPR on the held-aside benign texts;
+        // docs/benchmarks/ml.md, session 10).
+        target_fpr: 0.02,
         sentence_max: false,
         long_text_calibration: false,
         augment: None,
@@ -289,12 +309,8 @@ pub fn injection_recipe() -> BinaryRecipe<'static> {
         // non-English attack was already caught by the linear model.
         conv: Some((
             crate::conv::ConvConfig {
-                filters: 16,
-                width: 3,
-                epochs: 4,
-                l2: 1e-3,
                 english_only: true,
-                ..crate::conv::ConvConfig::default()
+                ..recipe_head()
             },
             0.25,
         )),
@@ -480,16 +496,7 @@ pub fn harm_recipe() -> BinaryRecipe<'static> {
         // at the calibrated threshold from 62.2% to 82.1%, with the
         // measure-only everyday instructions flagged 48 times in 6,533
         // (the shipped session-6 recipe: 78.2%, 74.1%, 42).
-        conv: Some((
-            crate::conv::ConvConfig {
-                filters: 16,
-                width: 3,
-                epochs: 4,
-                l2: 1e-3,
-                ..crate::conv::ConvConfig::default()
-            },
-            0.5,
-        )),
+        conv: Some((recipe_head(), 0.5)),
         seeds: 1,
     }
 }
@@ -1402,7 +1409,7 @@ fn train_model_inner(
 /// The opening paragraph of each model's card.
 pub fn card_intro(name: &str) -> &'static str {
     match name {
-        "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), plus a dense block over the mean static token embedding of the text's WordPiece tokens (the shipped table `static-minilm.bin`, 128 dimensions distilled from all-MiniLM-L6-v2; see its card), trained jointly in Rust by `rampart detector train` (dense input scaled by 16 while training; n-gram L2 1e-4). At inference the dense block folds into one weight per vocabulary token, so it costs a lookup per word piece. Benign training texts include this project's 234 injection lookalikes (`rampart/injection_lookalikes.jsonl`: questions about AI and about the assistant, \"ignore the typos\", device modes, game rules, role-play practice, passwords, prompt writing, emails that say \"disregard the previous email\"). A convolution head (16 filters over windows of 3 word pieces of the static embeddings, max-pooled; `rampart_ml::conv`) is trained alone on the English texts and its logit, times 0.25, is added to each window's before calibration. Three models are trained with different seeds and averaged (the linear weights averaged, the heads' 48 filters side by side): one seed's model moves by up to 1.6 points at 1% FPR on the held-aside split, an average of three by 0.5. The head reads English prose only (a window that `charlm::is_foreign` calls another language keeps the linear logit), because the table reaches other languages as fragments of words. A score >= 0.5 is the calibrated threshold (set on the calibration split for 0.5% FPR). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
+        "injection" => "Prompt-injection and jailbreak classifier (engine score `injection`): logistic regression over hashed word unigrams/bigrams, character 3-4-grams of each word and punctuation runs (2^18 buckets), plus a dense block over the mean static token embedding of the text's WordPiece tokens (the shipped table `static-minilm.bin`, 128 dimensions distilled from all-MiniLM-L6-v2; see its card), trained jointly in Rust by `rampart detector train` (dense input scaled by 16 while training; n-gram L2 1e-4). At inference the dense block folds into one weight per vocabulary token, so it costs a lookup per word piece. Benign training texts include this project's 234 injection lookalikes (`rampart/injection_lookalikes.jsonl`: questions about AI and about the assistant, \"ignore the typos\", device modes, game rules, role-play practice, passwords, prompt writing, emails that say \"disregard the previous email\") and 204 everyday requests written for the project in the 17 languages of the multilingual attacks (`rampart/multilingual_benign_train.jsonl`), so that the language itself is not the signal. A convolution head (16 filters over windows of 3 word pieces of the static embeddings, max-pooled; `rampart_ml::conv`) is trained alone on the English texts and its logit, times 0.25, is added to each window's before calibration. Three models are trained with different seeds and averaged (the linear weights averaged, the heads' 48 filters side by side): one seed's model moves by up to 1.6 points at 1% FPR on the held-aside split, an average of three by 0.5. The head reads English prose only (a window that `charlm::is_foreign` calls another language keeps the linear logit), because the table reaches other languages as fragments of words. A score >= 0.5 is the calibrated threshold (set on the calibration split for 2% FPR: its hardest negatives are the non-English requests; on the held-aside English benign sets it flags about 0.2%). Long inputs are scored in overlapping 2 KB windows (maximum). Limits: it judges wording, not placement: an instruction that is harmless on its own (\"What is the capital of Brazil?\") injected into a document is not flagged; signature rules and the document-source policy cover those.",
         "suffix-lm" => "Adversarial-suffix detector (engine score `suffix`): a character 4-gram language model (Witten-Bell interpolation) of benign text plus a logistic combiner. Alphabet: printable ASCII; runs of non-ASCII letters, quantities (digits with their separators, sign, currency and unit: `18,400`, `4.1%`, `$2.5k`, `21st`) and machine-shaped tokens (URLs and defanged URLs, e-mail addresses, paths, hex digests, base64, UUIDs, snake_case / dotted / `::` identifiers, file names, inline `code` spans) each collapse to one symbol; accented Latin letters fold to their base letter and typographic quotes and dashes to ASCII; code lines, table rows and fenced code blocks are left out. A second LM reads word order, which four characters cannot see: a WordPiece bigram model (Witten-Bell interpolated with an add-half unigram) over the vocabulary of the shipped static table `static-minilm.bin`, counted on the same training texts; its counts follow the character counts in this file. Features: the highest mean negative log-likelihood over 64-, 24- and 12-symbol windows, the most oddities (a capital glued after a lower-case letter, punctuation glued between letters, unusual punctuation pairs) in 32 symbols, and the highest mean word-piece negative log-likelihood over 8- and 16-piece windows. The combiner is fitted on the calibration split of the `benign/` files (text the LM never saw) against every other training-split harmful goal carrying generated suffixes (8-25 pieces of `SUFFIX_PIECES`, at the end, start or middle; and 20 `!` tokens with 20-80% of them replaced by `SUFFIX_PIECES`, as a partly optimised GCG suffix looks); the threshold is set on the same calibration texts at 0.3% FPR. Both LMs learn English above all, and fluent text in a language they barely know is as surprising to them as token soup, so prose in another language (at least four words and none of about 50 common English words, `charlm::is_foreign`) is judged by a second threshold, set on the non-English calibration texts (this project's multilingual requests, `rampart/multilingual_benign.jsonl`, and CyberSecEval's multilingual prompts less the smuggled- and repeated-token variants) at 2%, and is not flagged at all without at least one oddity: fluent text in any language does not glue capitals and punctuation inside words. The LMs also read the training split of the multilingual requests. The features are maxima over every window of a text, which grow with its length by chance alone, so texts longer than 256 symbols have the combiner's logit lowered by a length penalty times ln(symbols / 256): the smallest penalty at which calibration texts joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (0.3%); texts up to 256 symbols are judged at the threshold unchanged. The multilingual attack texts are LM training text only (some are Caesar-shifted, i.e. deliberately unnatural) and their row below is for information. In the tables below, positives are the harmful goals from AdvBench and HarmBench not used to fit the combiner (held-aside goals and the other half of the training-split goals; the LM never trains on goals), with a GCG-style suffix: the headline row uses 12-25 pieces of the training vocabulary at the end; the other rows vary the length (10, 20 pieces), the placement, and the vocabulary (`HELDOUT_SUFFIX_PIECES`, never used in fitting; partly optimised `! ! !` suffixes). Negatives are the held-aside benign texts.",
         "harm" => "Harmful-request classifier (engine score `harm`): the same hashed n-gram logistic regression with the static-embedding dense block (dense input scaled by 8 while training; style words are left out of it as they are of the n-grams), trained on the harmful goals of HarmBench, AdvBench, StrongREJECT and MaliciousInstruct and this project's own harmful requests (`rampart/harm_requests.jsonl`: 340 in the 12 hazard categories, plain, first-person, lowercase, euphemistic and hypothetical wordings) against the training-permitted benign sets (security-flavoured hard negatives included: CyberSecEval instruct prompts and threat-intelligence questions, persona prompts, and this project's 420 benign lookalikes, `rampart/harm_lookalikes.jsonl`: \"how do I kill a Python process\", crisis-line questions, libel law, lab safety). A convolution head (16 filters over windows of 3 word pieces of the static embeddings, max-pooled; `rampart_ml::conv`) is trained alone on the same texts and its logit, times 0.5, is added to each window's before calibration: it reads short phrases (\"kill myself\" against \"kill a process\") that a bag of words cannot; at inference it is folded into the table, so it costs additions only. Training adds persona/fiction/research framings around harmful and benign requests alike, so the framing carries no weight and the request inside it decides; the detector also scores the request with its framing sentences removed. A hand-built lexicon of hazard words (14 families: explosives, firearms, violence, drugs, theft and fraud, intrusion and malware, sexual content and minors, hate, self-harm, misinformation, surveillance, copyrighted text, CBRN, manipulation) adds one shared feature per family, so a hazard word that training never saw carries its family's weight. A score >= 0.5 is the calibrated threshold (0.8% FPR on the calibration split). Each sentence is also scored alone and the best one counts; past 8 sentences the best sentence's logit is lowered by a piece penalty times ln(sentences / 8), the smallest penalty (at most 6) at which calibration negatives joined to 0.5, 1, 2 and 4 KB are flagged no more often than single ones (the maximum over more sentences is higher by chance alone; the cap and the knee keep a request inside a persona or fiction wrapper of up to about eight sentences judged as before). The hazard category is assigned by a keyword taxonomy in `rampart-detect` (harm.rs).",
         _ => "",

@@ -5,7 +5,8 @@
 
 use rampart_ml::data::{
     own_corpus, HARM_LOOKALIKES, HARM_REQUESTS, INJECTION_LOOKALIKES,
-    MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN, MULTILINGUAL_UNSEEN,
+    MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN, MULTILINGUAL_BENIGN_TRAIN,
+    MULTILINGUAL_UNSEEN,
 };
 use std::collections::{BTreeMap, HashSet};
 
@@ -87,6 +88,7 @@ fn own_corpora_parse_and_do_not_overlap() {
         (HARM_REQUESTS, 340),
         (HARM_LOOKALIKES, 420),
         (INJECTION_LOOKALIKES, 234),
+        (MULTILINGUAL_BENIGN_TRAIN, 204),
     ] {
         let l = lines(path);
         assert_eq!(l.len(), expected, "{path}");
@@ -116,20 +118,28 @@ fn harm_files_cover_every_hazard_category() {
 }
 
 #[test]
-fn attack_languages_file_covers_each_language_evenly() {
-    let mut per: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, lang) in lines(MULTILINGUAL_ATTACK_LANGUAGES) {
-        *per.entry(lang).or_default() += 1;
+fn attack_languages_files_cover_each_language_evenly() {
+    // The measured file and the trained one hold the 17 languages of
+    // CyberSecEval's multilingual attacks, evenly.
+    for (path, each) in [
+        (MULTILINGUAL_ATTACK_LANGUAGES, 18),
+        (MULTILINGUAL_BENIGN_TRAIN, 12),
+    ] {
+        let mut per: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, lang) in lines(path) {
+            *per.entry(lang).or_default() += 1;
+        }
+        let langs: Vec<&str> = per.keys().map(String::as_str).collect();
+        assert_eq!(
+            langs,
+            [
+                "ar", "bn", "de", "es", "fr", "hi", "id", "it", "ja", "ko", "pt", "ru", "th", "tl",
+                "tr", "vi", "zh"
+            ],
+            "{path}"
+        );
+        assert!(per.values().all(|&n| n == each), "{path}: {per:?}");
     }
-    let langs: Vec<&str> = per.keys().map(String::as_str).collect();
-    assert_eq!(
-        langs,
-        [
-            "ar", "bn", "de", "es", "fr", "hi", "id", "it", "ja", "ko", "pt", "ru", "th", "tl",
-            "tr", "vi", "zh"
-        ]
-    );
-    assert!(per.values().all(|&n| n == 18), "{per:?}");
 }
 
 #[test]
