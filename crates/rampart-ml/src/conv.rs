@@ -1,5 +1,6 @@
 //! A convolution over static token embeddings: the part of a harmful
-//! request that a bag of words cannot see.
+//! request, or of an injection, that a bag of words cannot see (the `harm`
+//! and `injection` models both carry one).
 //!
 //! The hashed n-gram model weighs words one at a time; "kill" scores the same
 //! in "kill myself" and "kill a process". This head slides a window of
@@ -13,7 +14,8 @@
 //! At inference the filters are folded into the table once
 //! ([`ConvHead::fold`]): each vocabulary token holds its contribution to
 //! every filter at every window offset, so a text costs `width * filters`
-//! additions per piece and no multiplication.
+//! additions per piece and no multiplication. Heads trained with different
+//! seeds combine side by side into one ([`ConvHead::concat`]).
 
 use crate::linear::{sigmoid, Rng};
 use crate::statics::StaticTable;

@@ -411,7 +411,9 @@ pub const MEASURE_ONLY: &[SourceSpec] = &[
     // from the first file; the classifiers only measure on both (see
     // docs/benchmarks/ml.md, session 7: trained on, they cost the
     // injection classifier 2.5 points of recall, because its multilingual
-    // attacks were partly recognised by their language alone).
+    // attacks were partly recognised by their language alone). Since
+    // session 10 the injection recipe trains on a separate file,
+    // `MULTILINGUAL_BENIGN_TRAIN`, so these stay an independent measure.
     src(MULTILINGUAL_BENIGN, Role::MeasureOnly, None),
     src(MULTILINGUAL_UNSEEN, Role::MeasureOnly, None),
 ];
