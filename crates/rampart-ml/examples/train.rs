@@ -21,9 +21,10 @@ fn main() {
             "harm" => rampart_ml::train::harm_recipe(),
             _ => rampart_ml::train::injection_recipe(),
         };
-        r.train.seed ^= seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mix = |s: u64| rampart_ml::train::member_seed(s, seed as usize);
+        r.train.seed = mix(r.train.seed);
         if let Some((cfg, _)) = r.conv.as_mut() {
-            cfg.seed ^= seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            cfg.seed = mix(cfg.seed);
         }
         if let Some(k) = std::env::var("SEEDS").ok().and_then(|v| v.parse().ok()) {
             r.seeds = k;
