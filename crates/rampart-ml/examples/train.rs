@@ -12,14 +12,15 @@ fn main() {
     let t = std::time::Instant::now();
     // Variance runs (docs/benchmarks/ml.md, session 10): SEED=n mixes n
     // into the linear model's and the head's seeds; SEEDS=k averages k
-    // models (the recipe's `seeds`); NOCONV=1 drops the
-    // head, NOLOOK=1 the project's injection lookalikes. Writes the model
-    // only.
+    // models (the recipe's `seeds`); TFPR=f sets the calibration FPR;
+    // NOCONV=1 drops the head, NOLOOK=1 the project's injection lookalikes.
+    // Writes the model only.
     if let Ok(seed) = std::env::var("SEED") {
         let seed: u64 = seed.parse().expect("SEED is a number");
         let mut r = match which {
             "harm" => rampart_ml::train::harm_recipe(),
-            _ => rampart_ml::train::injection_recipe(),
+            "injection" => rampart_ml::train::injection_recipe(),
+            other => panic!("SEED runs train injection or harm, not {other}"),
         };
         let mix = |s: u64| rampart_ml::train::member_seed(s, seed as usize);
         r.train.seed = mix(r.train.seed);
