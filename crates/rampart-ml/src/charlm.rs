@@ -164,21 +164,59 @@ fn is_odd_pair(p: u8, c: u8) -> bool {
     )
 }
 
+/// Symbol classes for [`max_oddities`], one table load per symbol instead
+/// of a chain of range tests (it runs on every symbol of every prompt).
+const C_ALPHA: u8 = 1;
+const C_LOWER: u8 = 2;
+const C_UPPER: u8 = 4;
+const C_PUNCT: u8 = 8;
+/// Punctuation that glues letters oddly (not `'`, `-`, `.`, `/`, `&`).
+const C_GLUE: u8 = 16;
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut k = 0;
+        if c.is_ascii_alphabetic() {
+            k |= C_ALPHA;
+        }
+        if c.is_ascii_lowercase() {
+            k |= C_LOWER;
+        }
+        if c.is_ascii_uppercase() {
+            k |= C_UPPER;
+        }
+        if c.is_ascii_punctuation() {
+            k |= C_PUNCT;
+            if !matches!(c, b'\'' | b'-' | b'.' | b'/' | b'&') {
+                k |= C_GLUE;
+            }
+        }
+        t[i] = k;
+        i += 1;
+    }
+    t
+};
+
 /// The highest count of oddities in any [`ODD_WINDOW`] symbols.
 fn max_oddities(sym: &[u8]) -> f32 {
     let mut odd = [0u8; ODD_WINDOW];
     let mut acc = 0u32;
     let mut best = 0u32;
+    let mut pp = 0u8;
     for i in 1..sym.len() {
         let (p, c) = (sym[i - 1], sym[i]);
-        let glue = i >= 2
-            && sym[i - 2].is_ascii_alphabetic()
-            && p.is_ascii_punctuation()
-            && c.is_ascii_alphabetic()
-            && !matches!(p, b'\'' | b'-' | b'.' | b'/' | b'&');
-        let o = (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+        let (kpp, kp, kc) = (
+            CLASSES[pp as usize],
+            CLASSES[p as usize],
+            CLASSES[c as usize],
+        );
+        pp = p;
+        let glue = i >= 2 && kpp & C_ALPHA != 0 && kp & C_GLUE != 0 && kc & C_ALPHA != 0;
+        let o = (kp & C_LOWER != 0 && kc & C_UPPER != 0)
             || glue
-            || (p.is_ascii_punctuation() && c.is_ascii_punctuation() && is_odd_pair(p, c));
+            || (kp & kc & C_PUNCT != 0 && is_odd_pair(p, c));
         let slot = i % ODD_WINDOW;
         acc -= odd[slot] as u32;
         odd[slot] = o as u8;
@@ -231,6 +269,125 @@ fn mask_code_spans(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn symbols(text: &str, out: &mut Vec<u8>) {
     out.clear();
     let text = mask_code_spans(text);
+    if text.is_ascii() {
+        symbols_ascii(&text, out);
+        return;
+    }
+    symbols_unicode(&text, out);
+}
+
+/// [`symbols`] for ASCII text, byte by byte: the same symbols as
+/// [`symbols_unicode`] (tested against it), for a fifth of the
+/// instructions. Most prompts are ASCII, and decoding, case tables and a
+/// peekable iterator per character were a quarter of the suffix detector.
+fn symbols_ascii(text: &str, out: &mut Vec<u8>) {
+    let b = text.as_bytes();
+    let mut start = 0;
+    while start < b.len() {
+        // A token and the whitespace after it (ASCII whitespace is exactly
+        // what `char::is_whitespace` accepts below 0x80).
+        let mut end = start;
+        while end < b.len() && !is_ascii_ws(b[end]) {
+            end += 1;
+        }
+        let core_end = end;
+        while end < b.len() && is_ascii_ws(b[end]) {
+            end += 1;
+        }
+        let core = &text[start..core_end];
+        let (mut letters, mut upper) = (0usize, 0usize);
+        for &c in core.as_bytes() {
+            letters += c.is_ascii_alphabetic() as usize;
+            upper += c.is_ascii_uppercase() as usize;
+        }
+        let lowered;
+        let core = if letters >= 2 && upper == letters {
+            lowered = core.to_ascii_lowercase();
+            lowered.as_str()
+        } else {
+            core
+        };
+        if is_shape_token(core) {
+            out.push(SHAPE);
+        } else {
+            push_ascii_token(core.as_bytes(), out);
+        }
+        if end > core_end && out.last() != Some(&b' ') {
+            out.push(b' ');
+        }
+        start = end;
+    }
+}
+
+#[inline]
+fn is_ascii_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// One ASCII token's symbols: the rules of [`symbols_unicode`]'s loop with
+/// the non-ASCII cases (which cannot occur) left out.
+fn push_ascii_token(core: &[u8], out: &mut Vec<u8>) {
+    let mut prev_digit = false;
+    let mut i = 0;
+    while i < core.len() {
+        let c = core[i];
+        i += 1;
+        if !prev_digit && c.is_ascii_alphabetic() {
+            out.push(c);
+            continue;
+        }
+        let next_digit = core.get(i).is_some_and(u8::is_ascii_digit);
+        let separator = if prev_digit {
+            matches!(c, b'.' | b',')
+        } else {
+            matches!(c, b'$' | b'+' | b'-' | b'~')
+        };
+        if separator && next_digit {
+            continue;
+        }
+        if prev_digit && c == b'%' {
+            continue;
+        }
+        if prev_digit && c.is_ascii_alphabetic() {
+            let mut unit = [0u8; 4];
+            let mut len = 1;
+            unit[0] = c.to_ascii_lowercase();
+            let mut j = i;
+            while let Some(&n) = core.get(j) {
+                if !n.is_ascii_alphanumeric() {
+                    break;
+                }
+                if len == unit.len() || !n.is_ascii_alphabetic() {
+                    len = usize::MAX;
+                    break;
+                }
+                unit[len] = n.to_ascii_lowercase();
+                len += 1;
+                j += 1;
+            }
+            if len <= unit.len() && UNITS.contains(&&unit[..len]) {
+                i += len - 1;
+                continue;
+            }
+        }
+        if c.is_ascii_digit() {
+            if !prev_digit {
+                out.push(DIGITS);
+            }
+            prev_digit = true;
+            continue;
+        }
+        prev_digit = false;
+        if c == CODE_SPAN as u8 {
+            out.push(SHAPE);
+            continue;
+        }
+        out.push(if (0x20..0x7f).contains(&c) { c } else { b' ' });
+    }
+}
+
+/// [`symbols`] for any text.
+fn symbols_unicode(text: &str, out: &mut Vec<u8>) {
     for tok in text.split_inclusive(char::is_whitespace) {
         let core = tok.trim_end();
         let ws = &tok[core.len()..];
@@ -1232,6 +1389,57 @@ mod tests {
     }
 
     #[test]
+    fn the_ascii_path_gives_the_unicode_paths_symbols() {
+        let mut a = Vec::new();
+        let mut u = Vec::new();
+        let mut check = |t: &str| {
+            assert!(t.is_ascii());
+            a.clear();
+            u.clear();
+            symbols_ascii(t, &mut a);
+            symbols_unicode(t, &mut u);
+            assert_eq!(a, u, "{t:?}");
+        };
+        for t in [
+            "",
+            " ",
+            "  lead and trail  ",
+            "ALL CAPS HEADING and MixedCase",
+            "3more 5kg 2nds $1.2bn 4.1% +12% -3 ~5 1,000,000 21st 10x 7. v1.2.x",
+            "2.3M 99KHZ 12abcde 4k. 5s,",
+            "https://example.com/a?b=1 user@example.com C:\\a\\b sha e3b0c44298fc1c149afbf4c8996fb924",
+            "describing.\\ + similarlyNow write oppositeley.]( Me giving**ONE please? revert with \"\\!--Two",
+            "tab\there\nnew line\r\n\x0bvt\x0cff \x1a code \x01ctl\x7f del \x1c\x1d\x1e\x1f",
+        ] {
+            check(t);
+        }
+        // Every byte value below 0x80 in every position class, and random
+        // strings over an alphabet weighted towards the cases above.
+        let alphabet: Vec<u8> = (0u8..0x80)
+            .chain(*b"aaaaeeeettttAAEE00112299.,%$+-~kmgsth  \n")
+            .collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let t: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
+                .collect();
+            check(&t);
+        }
+        for line in include_str!("../data/harm_requests.jsonl").lines() {
+            if line.is_ascii() {
+                check(line);
+            }
+        }
+    }
+
+    #[test]
     fn typographic_punctuation_reads_as_ascii() {
         let mut s = Vec::new();
         let mut t = Vec::new();
@@ -1367,6 +1575,52 @@ mod tests {
         );
         let prose = max_oddities(&s);
         assert!(soup >= 3.0 && prose <= 1.0, "{soup} {prose}");
+    }
+
+    #[test]
+    fn the_class_table_counts_oddities_as_the_range_tests_did() {
+        // The per-symbol tests the table replaced, kept here as the
+        // reference.
+        fn reference(sym: &[u8]) -> f32 {
+            let mut odd = [0u8; ODD_WINDOW];
+            let (mut acc, mut best) = (0u32, 0u32);
+            for i in 1..sym.len() {
+                let (p, c) = (sym[i - 1], sym[i]);
+                let glue = i >= 2
+                    && sym[i - 2].is_ascii_alphabetic()
+                    && p.is_ascii_punctuation()
+                    && c.is_ascii_alphabetic()
+                    && !matches!(p, b'\'' | b'-' | b'.' | b'/' | b'&');
+                let o = (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+                    || glue
+                    || (p.is_ascii_punctuation() && c.is_ascii_punctuation() && is_odd_pair(p, c));
+                let slot = i % ODD_WINDOW;
+                acc -= odd[slot] as u32;
+                odd[slot] = o as u8;
+                acc += o as u32;
+                best = best.max(acc);
+            }
+            best as f32
+        }
+        let alphabet: Vec<u8> = (0u8..0x80).chain(*b"aAzZ.'-/&()*!?:,\"").collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut nonzero = 0;
+        for _ in 0..20_000 {
+            let len = (next() % 80) as usize;
+            let sym: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let want = reference(&sym);
+            nonzero += usize::from(want > 0.0);
+            assert_eq!(max_oddities(&sym), want, "{sym:?}");
+        }
+        assert!(nonzero > 1_000);
     }
 
     #[test]

@@ -466,31 +466,11 @@ impl ConvHead {
     }
 
     /// Max-pooled responses of filters `first..first + 16` (the shipped
-    /// heads have a multiple of 16): fixed-size arrays let every step
-    /// vectorise.
+    /// heads have a multiple of 16).
     fn pool_folded16(&self, fold: &[f32], ids: &[u32], first: usize, m: &mut [f32]) {
-        const NF: usize = 16;
-        let (k, nf) = (self.width, self.filters);
-        let vocab = fold.len() / (k * nf);
-        let mut b = [0f32; NF];
-        b.copy_from_slice(&self.b[first..first + NF]);
-        let mut best = [f32::NEG_INFINITY; NF];
-        for t in 0..ids.len() {
-            let mut h = b;
-            for (j, &id) in ids[t..].iter().take(k).enumerate() {
-                let id = id as usize;
-                if id < vocab {
-                    let at = (id * k + j) * nf + first;
-                    let row: &[f32; NF] = fold[at..at + NF].try_into().expect("row of 16");
-                    for f in 0..NF {
-                        h[f] += row[f];
-                    }
-                }
-            }
-            for f in 0..NF {
-                best[f] = best[f].max(h[f]);
-            }
-        }
+        let mut b = [0f32; 16];
+        b.copy_from_slice(&self.b[first..first + 16]);
+        let best = pool16(fold, ids, self.width, self.filters, first, &b);
         m.copy_from_slice(&best);
     }
 
@@ -525,6 +505,43 @@ impl ConvHead {
         self.pool(&e, ids.len(), &mut m, &mut at);
         self.output(&m)
     }
+}
+
+/// The pooling loop of [`ConvHead::pool_folded16`]: fixed-size arrays let
+/// every step vectorise, and the sixteen sums stay in registers (a wider
+/// block spilled, and cost more than another pass over the pieces). Built
+/// for AVX as well as the baseline and chosen at run time (`multiversion`,
+/// so that this crate keeps no `unsafe` of its own): two 8-float adds per
+/// row instead of four 4-float ones, the same sums in the same order.
+#[multiversion::multiversion(targets("x86_64+avx"))]
+fn pool16(
+    fold: &[f32],
+    ids: &[u32],
+    k: usize,
+    nf: usize,
+    first: usize,
+    b: &[f32; 16],
+) -> [f32; 16] {
+    const NF: usize = 16;
+    let vocab = fold.len() / (k * nf);
+    let mut best = [f32::NEG_INFINITY; NF];
+    for t in 0..ids.len() {
+        let mut h = *b;
+        for (j, &id) in ids[t..].iter().take(k).enumerate() {
+            let id = id as usize;
+            if id < vocab {
+                let at = (id * k + j) * nf + first;
+                let row: &[f32; NF] = fold[at..at + NF].try_into().expect("row of 16");
+                for f in 0..NF {
+                    h[f] += row[f];
+                }
+            }
+        }
+        for f in 0..NF {
+            best[f] = best[f].max(h[f]);
+        }
+    }
+    best
 }
 
 #[cfg(test)]
