@@ -349,41 +349,62 @@ fn push_ascii_token(core: &[u8], out: &mut Vec<u8>) {
             continue;
         }
         if prev_digit && c.is_ascii_alphabetic() {
-            let mut unit = [0u8; 4];
-            let mut len = 1;
-            unit[0] = c.to_ascii_lowercase();
-            let mut j = i;
-            while let Some(&n) = core.get(j) {
-                if !n.is_ascii_alphanumeric() {
-                    break;
-                }
-                if len == unit.len() || !n.is_ascii_alphabetic() {
-                    len = usize::MAX;
-                    break;
-                }
-                unit[len] = n.to_ascii_lowercase();
-                len += 1;
-                j += 1;
-            }
-            if len <= unit.len() && UNITS.contains(&&unit[..len]) {
+            if let Some(len) = unit_len(c as char, core[i..].iter().map(|&b| b as char)) {
                 i += len - 1;
                 continue;
             }
         }
-        if c.is_ascii_digit() {
-            if !prev_digit {
-                out.push(DIGITS);
-            }
-            prev_digit = true;
-            continue;
-        }
-        prev_digit = false;
-        if c == CODE_SPAN as u8 {
-            out.push(SHAPE);
-            continue;
-        }
-        out.push(if (0x20..0x7f).contains(&c) { c } else { b' ' });
+        push_plain(c as char, &mut prev_digit, out);
     }
+}
+
+/// The length of the unit or ordinal glued to a figure (`2.3M`, `$1.2bn`,
+/// `21st`, `5kg`) that starts with the letter `first` and runs on with
+/// `rest` up to the token's next non-letter, when it is one of [`UNITS`].
+#[inline]
+fn unit_len(first: char, rest: impl Iterator<Item = char>) -> Option<usize> {
+    let mut unit = [0u8; 4];
+    unit[0] = first.to_ascii_lowercase() as u8;
+    let mut len = 1;
+    for n in rest {
+        if !n.is_alphanumeric() {
+            break;
+        }
+        if len == unit.len() || !n.is_ascii_alphabetic() {
+            return None;
+        }
+        unit[len] = n.to_ascii_lowercase() as u8;
+        len += 1;
+    }
+    UNITS.contains(&&unit[..len]).then_some(len)
+}
+
+/// The symbol of a character that is not a letter of a non-ASCII word:
+/// one [`DIGITS`] per run of digits, [`SHAPE`] for a code span, printable
+/// ASCII as itself, other ASCII and whitespace as a space.
+#[inline]
+fn push_plain(c: char, prev_digit: &mut bool, out: &mut Vec<u8>) {
+    if c.is_ascii_digit() {
+        // Numbers of any length read alike.
+        if !*prev_digit {
+            out.push(DIGITS);
+        }
+        *prev_digit = true;
+        return;
+    }
+    *prev_digit = false;
+    if c == CODE_SPAN {
+        out.push(SHAPE);
+        return;
+    }
+    let b = c as u32;
+    out.push(if (0x20..0x7f).contains(&b) {
+        b as u8
+    } else if c.is_ascii() || c.is_whitespace() {
+        b' '
+    } else {
+        NON_ASCII_OTHER
+    });
 }
 
 /// [`symbols`] for any text.
@@ -427,27 +448,7 @@ fn symbols_unicode(text: &str, out: &mut Vec<u8>) {
                     continue;
                 }
                 if prev_digit && c.is_ascii_alphabetic() {
-                    // A unit or ordinal glued to the figure (`2.3M`, `$1.2bn`,
-                    // `21st`, `5kg`): the letters up to the token's next
-                    // non-letter, when they are one of [`UNITS`].
-                    let mut unit = [0u8; 4];
-                    let mut len = 0;
-                    let mut ahead = chars.clone();
-                    unit[0] = c.to_ascii_lowercase() as u8;
-                    len += 1;
-                    while let Some(&n) = ahead.peek() {
-                        if !n.is_alphanumeric() {
-                            break;
-                        }
-                        if len == unit.len() || !n.is_ascii_alphabetic() {
-                            len = usize::MAX;
-                            break;
-                        }
-                        unit[len] = n.to_ascii_lowercase() as u8;
-                        len += 1;
-                        ahead.next();
-                    }
-                    if len <= unit.len() && UNITS.contains(&&unit[..len]) {
+                    if let Some(len) = unit_len(c, chars.clone()) {
                         for _ in 1..len {
                             chars.next();
                         }
@@ -475,27 +476,7 @@ fn symbols_unicode(text: &str, out: &mut Vec<u8>) {
                     continue;
                 }
                 prev_non_ascii_word = false;
-                if c.is_ascii_digit() {
-                    // Numbers of any length read alike.
-                    if !prev_digit {
-                        out.push(DIGITS);
-                    }
-                    prev_digit = true;
-                    continue;
-                }
-                prev_digit = false;
-                if c == CODE_SPAN {
-                    out.push(SHAPE);
-                    continue;
-                }
-                let b = c as u32;
-                out.push(if (0x20..0x7f).contains(&b) {
-                    b as u8
-                } else if c.is_ascii() || c.is_whitespace() {
-                    b' '
-                } else {
-                    NON_ASCII_OTHER
-                });
+                push_plain(c, &mut prev_digit, out);
             }
         }
         if !ws.is_empty() && out.last() != Some(&b' ') {
