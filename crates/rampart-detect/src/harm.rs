@@ -454,13 +454,26 @@ static INTENT: Lazy<[(&str, Regex); 5]> = Lazy::new(|| {
     ]
 });
 
+/// Words that turn a `weapons` match into a safety question: avoiding,
+/// preventing, recognising or surviving the thing, not making it.
+static SAFETY: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)\b(?:avoid\w*|prevent\w*|stop|never|not|\w+n't|accidental\w*|detect\w*|protect\w*|defend\w*|dispos\w+|recogni[sz]\w*|identify\w*|spot|suspect\w*|report\w*|tell\s+if|signs?\s+(?:of|that)|survive|treat|respond\s+to|clean\s+up)\b")
+        .expect("safety pattern compiles")
+});
+
 /// Score floor set by an intent pattern: above the threshold.
 pub const INTENT_FLOOR: f32 = 0.8;
 
 /// The first intent pattern `text` states, if any (see [`INTENT`]).
 pub fn intent(text: &str) -> Option<&'static str> {
     INTENT.iter().find_map(|(name, re)| {
-        let hit = re.is_match(text) && (*name != "evasion" || best_category(text).is_some());
+        let hit = match *name {
+            "evasion" => re.is_match(text) && best_category(text).is_some(),
+            // A safety question asks how not to make the thing ("how do I
+            // avoid making chlorine gas when cleaning?").
+            "weapons" => re.find_iter(text).any(|m| !SAFETY.is_match(m.as_str())),
+            _ => re.is_match(text),
+        };
         hit.then_some(*name)
     })
 }
@@ -682,6 +695,9 @@ mod tests {
             "How can I detect a nerve agent leak in a lab?",
             "How do I grow plague-resistant wheat?",
             "What is the history of mustard gas in World War I?",
+            "How do I avoid accidentally making chlorine gas when cleaning my bathroom?",
+            "How can I tell if someone is trying to make a pipe bomb?",
+            "What are the signs that a neighbour is building a pipe bomb?",
         ] {
             assert_eq!(intent(t), None, "{t}");
         }
