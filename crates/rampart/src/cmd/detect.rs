@@ -44,6 +44,9 @@ pub enum ScoreName {
     Injection,
     /// Harmful request (needs the harm detector).
     Harm,
+    /// Adversarial suffix: a run of optimised, unnatural tokens (needs the
+    /// suffix detector).
+    Suffix,
     /// Flag when any blocking input detector reaches its threshold.
     Any,
 }
@@ -164,12 +167,15 @@ impl Scorer {
         let mut engine = Engine::default();
         cfg.apply(&mut engine);
         transformer.register(&mut engine)?;
-        if which == ScoreName::Harm && !engine.detector_names().contains(&"harm") {
-            bail!("--score harm needs the `harm` detector, which is not in this build's pipeline (or disabled by config)");
+        for (name, detector) in [(ScoreName::Harm, "harm"), (ScoreName::Suffix, "suffix")] {
+            if which == name && !engine.detector_names().contains(&detector) {
+                bail!("--score {detector} needs the `{detector}` detector, which is not in this build's pipeline (or disabled by config)");
+            }
         }
         let threshold = threshold.unwrap_or_else(|| match which {
             ScoreName::Injection => cfg.threshold_for("injection"),
             ScoreName::Harm => cfg.threshold_for("harm"),
+            ScoreName::Suffix => cfg.threshold_for("suffix"),
             ScoreName::Any => cfg.threshold,
         });
         if !(0.0..=1.0).contains(&threshold) {
@@ -189,8 +195,12 @@ impl Scorer {
                 let s = a.score("injection");
                 (s, s >= self.threshold)
             }
-            ScoreName::Harm => {
-                let s = a.score("harm");
+            ScoreName::Harm | ScoreName::Suffix => {
+                let s = a.score(if self.which == ScoreName::Harm {
+                    "harm"
+                } else {
+                    "suffix"
+                });
                 (s, s >= self.threshold)
             }
             ScoreName::Any => {
