@@ -186,9 +186,10 @@ impl Default for Engine {
         e.register(Box::new(injection::InjectionDetector::default()));
         e.register(Box::new(pii::PiiDetector));
         e.register(Box::new(secrets::SecretsDetector));
-        // ML detectors (harm, suffix) register here.
-        e.register(Box::new(harm::HarmDetector::default()));
+        // ML detectors register here. `suffix` runs before `harm`, which
+        // reads its score to look for a request past an optimised suffix.
         e.register(Box::new(suffix::SuffixDetector::default()));
+        e.register(Box::new(harm::HarmDetector::default()));
         e
     }
 }
