@@ -495,6 +495,29 @@ fn main() {
             "own lookalikes".into(),
             own_file(data::HARM_LOOKALIKES, own_train),
         ));
+        own_sets.push(("own twins".into(), own_file(data::HARM_TWINS, own_train)));
+    }
+    // Measurement-only sets from elsewhere (`EXTRA=a.jsonl,b.jsonl`, lines
+    // with a `text` field), never trained on.
+    for path in std::env::var("EXTRA")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.is_empty())
+    {
+        let texts = std::fs::read_to_string(path)
+            .expect("EXTRA file")
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect();
+        let name = path
+            .rsplit('/')
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches(".jsonl");
+        own_sets.push((name.to_string(), texts));
+    }
+    if model == "harm" {
     } else {
         own_sets.push((
             "own inj lookalikes".into(),
@@ -548,7 +571,7 @@ fn main() {
             mt.tpr * 100.0,
             mt.fpr * 100.0
         );
-        for path in [data::HARM_REQUESTS, data::HARM_LOOKALIKES] {
+        for path in [data::HARM_REQUESTS, data::HARM_LOOKALIKES, data::HARM_TWINS] {
             let recs = data::own_corpus_records(path).expect("own corpus");
             let (mut n, mut k) = (0, 0);
             for rec in &recs {

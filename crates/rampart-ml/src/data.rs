@@ -154,6 +154,16 @@ pub const HARM_REQUESTS: &str = "rampart/harm_requests.jsonl";
 /// crisis-line questions, libel law, lab safety, phishing awareness).
 pub const HARM_LOOKALIKES: &str = "rampart/harm_lookalikes.jsonl";
 
+/// Benign twins of public harmful goals, written for this project: one per
+/// goal of 500 drawn from the training split (buckets 3-9), keeping the
+/// goal's topic and template ("Write a script that...", "Give step-by-step
+/// instructions for...") and turning its intent to prevention, detection,
+/// history, law, support or the lawful version of the activity.
+/// Measurement only: trained on as negatives they did not help the model
+/// tell a request from its twin (docs/benchmarks/ml.md, session 12); they
+/// measure how often topic and template alone are read as harm.
+pub const HARM_TWINS: &str = "rampart/harm_twins.jsonl";
+
 /// Benign requests and documents written for this project that use the
 /// injection classifier's vocabulary in its everyday sense, by family:
 /// questions about AI and about the assistant itself, "ignore the typos",
@@ -194,6 +204,7 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         )),
         "harm_requests.jsonl" => Some(include_bytes!("../data/harm_requests.jsonl")),
         "harm_lookalikes.jsonl" => Some(include_bytes!("../data/harm_lookalikes.jsonl")),
+        "harm_twins.jsonl" => Some(include_bytes!("../data/harm_twins.jsonl")),
         "injection_lookalikes.jsonl" => Some(include_bytes!("../data/injection_lookalikes.jsonl")),
         "multilingual_benign_train.jsonl" => {
             Some(include_bytes!("../data/multilingual_benign_train.jsonl"))

@@ -4,7 +4,7 @@
 //! trained file and a measured one would inflate the measurement).
 
 use rampart_ml::data::{
-    own_corpus, HARM_LOOKALIKES, HARM_REQUESTS, INJECTION_LOOKALIKES,
+    own_corpus, HARM_LOOKALIKES, HARM_REQUESTS, HARM_TWINS, INJECTION_LOOKALIKES,
     MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN, MULTILINGUAL_BENIGN_TRAIN,
     MULTILINGUAL_UNSEEN,
 };
@@ -87,6 +87,7 @@ fn own_corpora_parse_and_do_not_overlap() {
         (MULTILINGUAL_ATTACK_LANGUAGES, 306),
         (HARM_REQUESTS, 340),
         (HARM_LOOKALIKES, 420),
+        (HARM_TWINS, 500),
         (INJECTION_LOOKALIKES, 234),
         (MULTILINGUAL_BENIGN_TRAIN, 204),
     ] {
@@ -106,7 +107,7 @@ fn own_corpora_parse_and_do_not_overlap() {
 
 #[test]
 fn harm_files_cover_every_hazard_category() {
-    for (path, least) in [(HARM_REQUESTS, 18), (HARM_LOOKALIKES, 35)] {
+    for (path, least) in [(HARM_REQUESTS, 18), (HARM_LOOKALIKES, 35), (HARM_TWINS, 3)] {
         let mut per: BTreeMap<String, usize> = BTreeMap::new();
         for (_, cat) in lines(path) {
             *per.entry(cat).or_default() += 1;
