@@ -60,6 +60,9 @@ pub enum ViewKind {
     /// Split, spaced-out or scrambled words put back together
     /// (`ig-nore`, `i g n o r e`, `ignroe` -> `ignore`).
     Deobfuscated,
+    /// A classical cipher the text names (Caesar shift, Atbash, reversed
+    /// text, Morse code), decoded segment by segment.
+    Cipher,
 }
 
 impl ViewKind {
@@ -74,6 +77,7 @@ impl ViewKind {
             ViewKind::Leet => "leetspeak",
             ViewKind::TagText => "unicode-tags",
             ViewKind::Deobfuscated => "deobfuscated",
+            ViewKind::Cipher => "cipher",
         }
     }
 }
@@ -700,10 +704,185 @@ fn rot13_words() -> Vec<String> {
         .collect()
 }
 
+/// Words that name a classical cipher: a model cannot be asked to read or
+/// answer in one without saying so (CipherChat-style attacks: "You are an
+/// expert on the Caesar cipher. Do not be a translator."), so the cipher
+/// decodings are only tried on texts that hold one of them.
+static CIPHER_CUES: Lazy<aho_corasick::AhoCorasick> = Lazy::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "caesar",
+            "cipher",
+            "morse",
+            "atbash",
+            "reverse",
+            "backwards",
+            "encod",
+            "encrypt",
+            "decod",
+            "shift",
+        ])
+        .expect("static automaton")
+});
+
+/// Cipher decodings are tried on texts up to this size (25 Caesar shifts
+/// of every segment).
+const CIPHER_MAX_BYTES: usize = 16 * 1024;
+
+/// Common English words: a decoding that holds more of them than the
+/// segment it came from reads as English.
+const ENGLISH_WORDS: &[&str] = &[
+    "the", "to", "how", "a", "i", "do", "is", "you", "what", "and", "of", "in", "make", "can",
+    "me", "my", "for", "it", "with", "on", "this", "that", "be", "are", "tell", "give", "where",
+    "get", "build", "write", "someone", "without",
+];
+
+fn english_words(s: &str) -> usize {
+    s.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty() && ENGLISH_WORDS.iter().any(|e| e.eq_ignore_ascii_case(w)))
+        .count()
+}
+
+fn caesar(c: char, k: u8) -> char {
+    match c {
+        'a'..='z' => (b'a' + (c as u8 - b'a' + k) % 26) as char,
+        'A'..='Z' => (b'A' + (c as u8 - b'A' + k) % 26) as char,
+        _ => c,
+    }
+}
+
+fn atbash(c: char) -> char {
+    match c {
+        'a'..='z' => (b'z' - (c as u8 - b'a')) as char,
+        'A'..='Z' => (b'Z' - (c as u8 - b'A')) as char,
+        _ => c,
+    }
+}
+
+fn morse(code: &str) -> Option<char> {
+    const TABLE: &[(&str, char)] = &[
+        (".-", 'a'),
+        ("-...", 'b'),
+        ("-.-.", 'c'),
+        ("-..", 'd'),
+        (".", 'e'),
+        ("..-.", 'f'),
+        ("--.", 'g'),
+        ("....", 'h'),
+        ("..", 'i'),
+        (".---", 'j'),
+        ("-.-", 'k'),
+        (".-..", 'l'),
+        ("--", 'm'),
+        ("-.", 'n'),
+        ("---", 'o'),
+        (".--.", 'p'),
+        ("--.-", 'q'),
+        (".-.", 'r'),
+        ("...", 's'),
+        ("-", 't'),
+        ("..-", 'u'),
+        ("...-", 'v'),
+        (".--", 'w'),
+        ("-..-", 'x'),
+        ("-.--", 'y'),
+        ("--..", 'z'),
+        ("-----", '0'),
+        (".----", '1'),
+        ("..---", '2'),
+        ("...--", '3'),
+        ("....-", '4'),
+        (".....", '5'),
+        ("-....", '6'),
+        ("--...", '7'),
+        ("---..", '8'),
+        ("----.", '9'),
+    ];
+    TABLE.iter().find(|(k, _)| *k == code).map(|&(_, c)| c)
+}
+
+/// A Morse segment (dots, dashes, spaces and slashes only) as text.
+fn decode_morse(seg: &str) -> Option<String> {
+    let t = seg.trim();
+    if t.len() < 3
+        || !t
+            .bytes()
+            .all(|b| matches!(b, b'.' | b'-' | b' ' | b'/' | b'|'))
+    {
+        return None;
+    }
+    let mut out = String::new();
+    for word in t.split(['/', '|']) {
+        for code in word.split_whitespace() {
+            out.push(morse(code)?);
+        }
+        out.push(' ');
+    }
+    Some(out.trim_end().to_string())
+}
+
+/// The text with each segment (between sentence marks, colons and line
+/// breaks) replaced by its best decoding (Caesar shift, Atbash, reversed,
+/// Morse) where that decoding holds more English words than the segment
+/// and at least two; `None` when no segment was decoded.
+fn cipher_decoding(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut decoded = false;
+    for seg in text.split_inclusive(['.', '!', '?', ':', '\n']) {
+        let (body, mark) = match seg.char_indices().last() {
+            Some((i, c)) if matches!(c, '.' | '!' | '?' | ':' | '\n') => (&seg[..i], &seg[i..]),
+            _ => (seg, ""),
+        };
+        let base = english_words(body);
+        let mut best: Option<(usize, String)> = None;
+        let mut consider = |d: String| {
+            let n = english_words(&d);
+            if n >= 2 && n > base && best.as_ref().is_none_or(|b| n > b.0) {
+                best = Some((n, d));
+            }
+        };
+        if let Some(m) = decode_morse(body) {
+            consider(m);
+        } else if body.bytes().filter(u8::is_ascii_alphabetic).count() >= 6 {
+            for k in 1..26u8 {
+                // Shift 13 is rot13, decoded already (without a cue).
+                if k != 13 {
+                    consider(body.chars().map(|c| caesar(c, k)).collect());
+                }
+            }
+            consider(body.chars().map(atbash).collect());
+            consider(body.chars().rev().collect());
+        }
+        match best {
+            Some((_, d)) => {
+                decoded = true;
+                out.push_str(&d);
+            }
+            None => out.push_str(body),
+        }
+        out.push_str(mark);
+    }
+    decoded.then_some(out)
+}
+
 fn decode_all<'a>(v: &View<'_>, depth: u8, budget: &mut Budget, out: &mut Vec<View<'a>>) {
     let text: &str = &v.text;
     if text.len() < 8 {
         return;
+    }
+    if depth == 1 && text.len() <= CIPHER_MAX_BYTES && CIPHER_CUES.is_match(text) {
+        if let Some(d) = cipher_decoding(text) {
+            if budget.take(d.len()) {
+                let whole = v.to_original(0, text.len());
+                out.push(View {
+                    kind: ViewKind::Cipher,
+                    text: Cow::Owned(d),
+                    depth,
+                    origin: Origin::Run(whole),
+                });
+            }
+        }
     }
     let bytes = text.as_bytes();
     // base64 (standard or URL-safe, padded or not)
