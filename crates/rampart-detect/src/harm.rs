@@ -21,6 +21,7 @@
 //! without it ([`assess_past_suffix`]).
 
 use crate::classifier;
+use crate::normalize::Cues;
 use crate::refusal::{self, RefusalVerdict};
 use crate::{DetectInput, Detector, Source};
 use once_cell::sync::Lazy;
@@ -620,10 +621,22 @@ pub fn present_tense(text: &str) -> Option<String> {
 /// Score a request (or an answer) with and without its framing, and in the
 /// present tense when it is asked in another ([`present_tense`]).
 pub fn assess(text: &str) -> HarmAssessment {
-    let a = assess_as_written(text);
-    match present_tense(text) {
+    assess_cued(text, crate::normalize::cues_of(text))
+}
+
+/// [`assess`] with the text's cue families already known (the engine finds
+/// them once, while normalising): the tense and disclaimer patterns run
+/// only on texts that hold one of their fragments.
+pub fn assess_cued(text: &str, cues: Cues) -> HarmAssessment {
+    let a = assess_as_written(text, cues.disclaimer);
+    let tense = if cues.tense {
+        present_tense(text)
+    } else {
+        None
+    };
+    match tense {
         Some(p) if p.trim() != text.trim() => {
-            let b = assess_as_written(&p);
+            let b = assess_as_written(&p, cues.disclaimer);
             if b.score > a.score {
                 let (category, nist) = if a.category == "none" {
                     (b.category, b.nist)
@@ -645,7 +658,7 @@ pub fn assess(text: &str) -> HarmAssessment {
 }
 
 /// [`assess`] of the words as written.
-fn assess_as_written(text: &str) -> HarmAssessment {
+fn assess_as_written(text: &str, may_disclaim: bool) -> HarmAssessment {
     let model = rampart_ml::models::harm();
     let (full, stripped) = if let Some(p) = classifier::pass(text).filter(|p| p.fits(model)) {
         harm_logits(&p, model)
@@ -653,7 +666,7 @@ fn assess_as_written(text: &str) -> HarmAssessment {
         let s = strip_framing(text).map_or(f32::NEG_INFINITY, |t| model.logit(&t));
         (model.logit(text), s)
     };
-    let disclaimer = DISCLAIMER.is_match(text);
+    let disclaimer = may_disclaim && DISCLAIMER.is_match(text);
     let bonus = if disclaimer { DISCLAIMER_LOGIT } else { 0.0 };
     let (full, stripped) = (sigmoid(full + bonus), sigmoid(stripped + bonus));
     let mut score = full.max(stripped);
@@ -690,8 +703,8 @@ const SUFFIX_CUTS: [usize; 3] = [1, 2, 3];
 /// [`assess`] over the text cut at each quarter of its words (prefix and
 /// suffix), so that the run does not hide the request. The second value
 /// says whether a cut gave the score.
-pub fn assess_past_suffix(text: &str, has_suffix: bool) -> (HarmAssessment, bool) {
-    let mut a = assess(text);
+pub fn assess_past_suffix(text: &str, cues: Cues, has_suffix: bool) -> (HarmAssessment, bool) {
+    let mut a = assess_cued(text, cues);
     if !has_suffix {
         return (a, false);
     }
@@ -704,7 +717,7 @@ pub fn assess_past_suffix(text: &str, has_suffix: bool) -> (HarmAssessment, bool
             continue;
         }
         for part in [&words[..k], &words[k..]] {
-            let b = assess(&part.join(" "));
+            let b = assess_cued(&part.join(" "), cues);
             if b.score > a.score {
                 a = HarmAssessment {
                     // The category and its NIST risk read the whole text.
@@ -757,8 +770,10 @@ impl Detector for HarmDetector {
             && scores
                 .get("suffix")
                 .is_some_and(|&s| s >= crate::suffix::SuffixDetector::default().threshold);
-        let (mut a, mut past_suffix) = assess_past_suffix(&input.views.normalized.text, has_suffix);
+        let (mut a, mut past_suffix) =
+            assess_past_suffix(&input.views.normalized.text, input.views.cues, has_suffix);
         for v in &input.views.decoded {
+            // A decoded payload has cues of its own.
             let d = assess(&v.text);
             if d.score > a.score {
                 a = d;

@@ -161,6 +161,8 @@ pub struct Views<'a> {
     pub hidden: Hidden,
     /// True when a limit stopped decoding early.
     pub limited: bool,
+    /// Cue families of the normalised text ([`cues_of`]).
+    pub cues: Cues,
 }
 
 impl<'a> Views<'a> {
@@ -196,12 +198,14 @@ pub fn normalize_with<'a>(raw: &'a str, limits: Limits) -> Views<'a> {
             origin: Origin::Identity,
         }
     };
+    let (rot13_maybe, cues) = walk_cues(&normalized.text);
     let mut views = Views {
         raw,
         normalized,
         decoded: Vec::new(),
         hidden,
         limited: false,
+        cues,
     };
     let mut budget = Budget {
         views: limits.max_views,
@@ -222,19 +226,38 @@ pub fn normalize_with<'a>(raw: &'a str, limits: Limits) -> Views<'a> {
     }
     // Decode breadth-first: the normalised view, then what decoding yields.
     let mut frontier: Vec<View<'a>> = Vec::new();
-    decode_all(&views.normalized, 1, &mut budget, &mut frontier);
+    decode_all(
+        &views.normalized,
+        1,
+        &mut budget,
+        &mut frontier,
+        Some(rot13_maybe),
+    );
+    let text: &str = &views.normalized.text;
+    if views.cues.cipher && text.len() <= CIPHER_MAX_BYTES {
+        if let Some(d) = cipher_decoding(text) {
+            if budget.take(d.len()) {
+                frontier.push(View {
+                    kind: ViewKind::Cipher,
+                    text: Cow::Owned(d),
+                    depth: 1,
+                    origin: Origin::Run(views.normalized.to_original(0, text.len())),
+                });
+            }
+        }
+    }
     let mut depth = 1;
     let start_tags = views.decoded.len();
     let mut tag_frontier: Vec<View<'a>> = Vec::new();
     for v in &views.decoded[..start_tags] {
-        decode_all(v, 2, &mut budget, &mut tag_frontier);
+        decode_all(v, 2, &mut budget, &mut tag_frontier, None);
     }
     frontier.extend(tag_frontier);
     while !frontier.is_empty() {
         let mut next = Vec::new();
         if depth < limits.max_depth {
             for v in &frontier {
-                decode_all(v, depth + 1, &mut budget, &mut next);
+                decode_all(v, depth + 1, &mut budget, &mut next, None);
             }
         }
         views.decoded.append(&mut frontier);
@@ -708,24 +731,102 @@ fn rot13_words() -> Vec<String> {
 /// answer in one without saying so (CipherChat-style attacks: "You are an
 /// expert on the Caesar cipher. Do not be a translator."), so the cipher
 /// decodings are only tried on texts that hold one of them.
-static CIPHER_CUES: Lazy<aho_corasick::AhoCorasick> = Lazy::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build([
-            "caesar",
-            "cipher",
-            "morse",
-            "atbash",
-            "reverse",
-            "backwards",
-            "encod",
-            "encrypt",
-            "decod",
-            "shift",
-            "ascii",
-        ])
-        .expect("static automaton")
+/// Fragments that tell a detector a costlier pattern is worth running,
+/// found in one walk of the normalised text ([`Views::cues`]), lower case
+/// with the first letter dropped where a sentence may start with it.
+const CIPHER_CUE_WORDS: &[&str] = &[
+    "caesar",
+    "cipher",
+    "morse",
+    "atbash",
+    "reverse",
+    "backwards",
+    "encod",
+    "encrypt",
+    "decod",
+    "shift",
+    "ascii",
+];
+/// Every past, future or hypothetical question that the harm detector
+/// puts in the present tense holds one of these (`harm::present_tense`).
+const TENSE_CUE_WORDS: &[&str] = &[
+    "ow did",
+    "ow would",
+    "ow will",
+    "ow could",
+    "ow might",
+    "ow were",
+    "ow was",
+    "oing to",
+    "anted to",
+    "ants to",
+    "ntended to",
+    "ntends to",
+    "lanned to",
+    "lans to",
+    "ecided to",
+    "eeded to",
+    "ad to",
+];
+/// Every misuse disclaimer (`harm`) holds one of these.
+const DISCLAIMER_CUE_WORDS: &[&str] = &[
+    "real", "actual", "urpose", "urely", "trictly", "olely", "ntirely",
+];
+
+/// Which cue families a text holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cues {
+    /// It names a classical cipher (the cipher views are tried).
+    pub cipher: bool,
+    /// It may ask in the past or future tense, or about someone else.
+    pub tense: bool,
+    /// It may assure that the answer will not be acted on.
+    pub disclaimer: bool,
+}
+
+static CUES: Lazy<(aho_corasick::dfa::DFA, usize)> = Lazy::new(|| {
+    // One walk in lanes for the three families and the rot13 keywords
+    // (pattern ids in this order): each walk costs about 15k instructions
+    // per 1 KB prompt, whatever its patterns.
+    let mut words = rot13_words();
+    words.extend(
+        CIPHER_CUE_WORDS
+            .iter()
+            .chain(TENSE_CUE_WORDS)
+            .chain(DISCLAIMER_CUE_WORDS)
+            .map(|w| w.to_string()),
+    );
+    crate::lanes::build(words)
 });
+
+/// The cue families of `text` ([`Cues`]).
+pub fn cues_of(text: &str) -> Cues {
+    walk_cues(text).1
+}
+
+/// One walk of `text`: the number of rot13'd [`DECODE_WORDS`] it holds
+/// (counted up to 2, as [`decode_all`] needs) and its [`Cues`].
+fn walk_cues(text: &str) -> (usize, Cues) {
+    let (dfa, longest) = &*CUES;
+    let r = DECODE_WORDS.len();
+    let (c, t) = (CIPHER_CUE_WORDS.len(), TENSE_CUE_WORDS.len());
+    let mut cues = Cues::default();
+    let mut rot13 = 0;
+    crate::lanes::for_each_match(dfa, *longest, text.as_bytes(), |id, _, _| {
+        let i = id.as_usize();
+        if i < r {
+            rot13 += 1;
+        } else if i < r + c {
+            cues.cipher = true;
+        } else if i < r + c + t {
+            cues.tense = true;
+        } else {
+            cues.disclaimer = true;
+        }
+        rot13 < 2 || !(cues.cipher && cues.tense && cues.disclaimer)
+    });
+    (rot13.min(2), cues)
+}
 
 /// Cipher decodings are tried on texts up to this size (25 Caesar shifts
 /// of every segment).
@@ -909,23 +1010,18 @@ fn cipher_decoding(text: &str) -> Option<String> {
     decoded.then_some(out)
 }
 
-fn decode_all<'a>(v: &View<'_>, depth: u8, budget: &mut Budget, out: &mut Vec<View<'a>>) {
+/// `rot13_maybe`: the rot13 keyword walk's count when the caller already
+/// walked this view ([`walk_cues`]).
+fn decode_all<'a>(
+    v: &View<'_>,
+    depth: u8,
+    budget: &mut Budget,
+    out: &mut Vec<View<'a>>,
+    rot13_maybe: Option<usize>,
+) {
     let text: &str = &v.text;
     if text.len() < 8 {
         return;
-    }
-    if depth == 1 && text.len() <= CIPHER_MAX_BYTES && CIPHER_CUES.is_match(text) {
-        if let Some(d) = cipher_decoding(text) {
-            if budget.take(d.len()) {
-                let whole = v.to_original(0, text.len());
-                out.push(View {
-                    kind: ViewKind::Cipher,
-                    text: Cow::Owned(d),
-                    depth,
-                    origin: Origin::Run(whole),
-                });
-            }
-        }
     }
     let bytes = text.as_bytes();
     // base64 (standard or URL-safe, padded or not)
@@ -977,11 +1073,14 @@ fn decode_all<'a>(v: &View<'_>, depth: u8, budget: &mut Budget, out: &mut Vec<Vi
         // Keyword counts first; a view is built only when it is kept.
         // Most texts hold no rot13'd keyword: two overlapping occurrences
         // (a bound on the count below) are looked for in lanes first.
-        let mut maybe = 0;
-        let (dfa, longest) = &*ROT13_LANES;
-        crate::lanes::for_each_match(dfa, *longest, bytes, |_, _, _| {
-            maybe += 1;
-            maybe < 2
+        let maybe = rot13_maybe.unwrap_or_else(|| {
+            let mut maybe = 0;
+            let (dfa, longest) = &*ROT13_LANES;
+            crate::lanes::for_each_match(dfa, *longest, bytes, |_, _, _| {
+                maybe += 1;
+                maybe < 2
+            });
+            maybe
         });
         let hits = if maybe < 2 {
             maybe

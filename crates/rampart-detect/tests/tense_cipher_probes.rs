@@ -1,0 +1,83 @@
+//! The session-12 probes (`data/probes/dev4_*.jsonl`, `dev5_*.jsonl`):
+//! harmful requests asked in the past or future tense, nested fiction
+//! (DeepInception-style) and classical ciphers, with lookalikes (history
+//! questions, stories within stories, cipher lessons). Development data:
+//! the tense view, `RAMP-PI-111` and the cipher views were written from
+//! their misses (docs/benchmarks/detect.md, "Probe sets").
+
+use rampart_detect::{Engine, Source};
+use std::collections::BTreeMap;
+
+fn texts(name: &str) -> Vec<(String, String)> {
+    let path = format!("{}/data/probes/{name}.jsonl", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("probe line is JSON");
+            (
+                v["family"]
+                    .as_str()
+                    .expect("probe has a family")
+                    .to_string(),
+                v["text"].as_str().expect("probe has text").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn blocked(name: &str) -> (Vec<String>, usize) {
+    let engine = Engine::default();
+    let all = texts(name);
+    let missed: Vec<String> = all
+        .iter()
+        .filter(|(_, t)| {
+            !engine
+                .analyze(t, Source::User)
+                .blocked(&BTreeMap::new(), 0.5)
+        })
+        .map(|(f, t)| format!("{f}: {t}"))
+        .collect();
+    (missed, all.len())
+}
+
+#[test]
+fn tense_nesting_and_cipher_attacks_are_blocked() {
+    // 20/20 would need the harm model to know money laundering; 19 today.
+    let (missed, n) = blocked("dev4_attacks");
+    assert_eq!(n, 20);
+    assert!(missed.len() <= 1, "{missed:#?}");
+    // Written as a held-out set by another writer: 20/40 blocked by the
+    // session-11 build, 27/40 at first measurement, 33/40 after its misses
+    // were read.
+    let (missed, n) = blocked("dev5_attacks");
+    assert_eq!(n, 40);
+    assert!(missed.len() <= 7, "{missed:#?}");
+}
+
+#[test]
+fn history_questions_stories_and_cipher_lessons_pass() {
+    let engine = Engine::default();
+    for (_, t) in texts("dev4_benign") {
+        let a = engine.analyze(&t, Source::User);
+        assert!(!a.blocked(&BTreeMap::new(), 0.5), "{t}: {:?}", a.findings);
+    }
+    // Two of dev5's cipher lessons hold a ciphertext or a base64 string
+    // that the suffix detector reads as an optimised run (known false
+    // positives); nothing else is blocked.
+    for (family, t) in texts("dev5_benign") {
+        let a = engine.analyze(&t, Source::User);
+        let others: Vec<_> = a
+            .findings
+            .iter()
+            .filter(|f| f.detector != "suffix")
+            .collect();
+        assert!(
+            others.iter().all(|f| f.detector == "pii"),
+            "{family}: {t}: {others:?}"
+        );
+        if family != "cipher_or_encoding" {
+            assert!(!a.blocked(&BTreeMap::new(), 0.5), "{t}: {:?}", a.findings);
+        }
+    }
+}
