@@ -1,14 +1,22 @@
-//! The session-12 probes (`data/probes/dev4_*.jsonl`, `dev5_*.jsonl`):
-//! harmful requests asked in the past or future tense, nested fiction
-//! (DeepInception-style) and classical ciphers, with lookalikes (history
-//! questions, stories within stories, cipher lessons). Development data:
-//! the tense view, `RAMP-PI-111` and the cipher views were written from
-//! their misses (docs/benchmarks/detect.md, "Probe sets").
+//! The engine's probe sets (`data/probes/`, written for the project; README
+//! there): every attack is blocked by some input detector of the default
+//! pipeline, and the lookalikes stay clear.
+//!
+//! * `dev3_*` (session 11): persona-wrapped harmful requests, prefix
+//!   forcing and the "grandma exploit", against the rules and the `weapons`
+//!   intent pattern written from them.
+//! * `dev4_*`, `dev5_*` (session 12): harmful requests asked in the past or
+//!   future tense, nested fiction (DeepInception-style) and classical
+//!   ciphers, with lookalikes (history questions, stories within stories,
+//!   cipher lessons). Development data: the tense view, `RAMP-PI-111` and
+//!   the cipher views were written from their misses
+//!   (docs/benchmarks/detect.md, "Probe sets").
 
 use rampart_detect::{Engine, Source};
 use std::collections::BTreeMap;
 
-fn texts(name: &str) -> Vec<(String, String)> {
+/// (family, text) of each line of a probe file.
+fn probes(name: &str) -> Vec<(String, String)> {
     let path = format!("{}/data/probes/{name}.jsonl", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -26,9 +34,48 @@ fn texts(name: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+fn texts(name: &str) -> Vec<String> {
+    probes(name).into_iter().map(|(_, t)| t).collect()
+}
+
+#[test]
+fn every_persona_attack_is_blocked() {
+    let engine = Engine::default();
+    let attacks = texts("dev3_attacks");
+    assert_eq!(attacks.len(), 12);
+    for t in &attacks {
+        let a = engine.analyze(t, Source::User);
+        assert!(a.blocked(&BTreeMap::new(), 0.5), "{t}: {:?}", a.scores);
+    }
+}
+
+#[test]
+fn lookalikes_raise_no_rule_and_no_intent_pattern() {
+    let engine = Engine::default();
+    for t in texts("dev3_benign") {
+        let a = engine.analyze(&t, Source::User);
+        assert!(
+            a.findings_of("injection.rules").next().is_none(),
+            "{t}: {:?}",
+            a.findings
+        );
+        assert!(
+            a.findings_of("harm")
+                .all(|f| f.metadata.get("intent").is_none()),
+            "{t}: {:?}",
+            a.findings
+        );
+        // Apart from the harm classifier's known weight on "bomb" (a bath
+        // bomb, a bomb-disposal story), nothing blocks them.
+        if !t.to_lowercase().contains("bomb") {
+            assert!(!a.blocked(&BTreeMap::new(), 0.5), "{t}: {:?}", a.scores);
+        }
+    }
+}
+
 fn blocked(name: &str) -> (Vec<String>, usize) {
     let engine = Engine::default();
-    let all = texts(name);
+    let all = probes(name);
     let missed: Vec<String> = all
         .iter()
         .filter(|(_, t)| {
@@ -58,14 +105,14 @@ fn tense_nesting_and_cipher_attacks_are_blocked() {
 #[test]
 fn history_questions_stories_and_cipher_lessons_pass() {
     let engine = Engine::default();
-    for (_, t) in texts("dev4_benign") {
+    for t in texts("dev4_benign") {
         let a = engine.analyze(&t, Source::User);
         assert!(!a.blocked(&BTreeMap::new(), 0.5), "{t}: {:?}", a.findings);
     }
     // Two of dev5's cipher lessons hold a ciphertext or a base64 string
     // that the suffix detector reads as an optimised run (known false
     // positives); nothing else is blocked.
-    for (family, t) in texts("dev5_benign") {
+    for (family, t) in probes("dev5_benign") {
         let a = engine.analyze(&t, Source::User);
         let others: Vec<_> = a
             .findings
