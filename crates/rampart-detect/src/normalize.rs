@@ -975,7 +975,7 @@ fn cipher_decoding(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     for seg in text.split_inclusive(['.', '!', '?', ':', '\n']) {
         let (body, mark) = match seg.char_indices().last() {
-            Some((i, c)) if matches!(c, '.' | '!' | '?' | ':' | '\n') => (&seg[..i], &seg[i..]),
+            Some((i, '.' | '!' | '?' | ':' | '\n')) => (&seg[..i], &seg[i..]),
             _ => (seg, ""),
         };
         let base = english_words(body);
