@@ -1248,6 +1248,15 @@ mod tests {
             f.metadata.get("disclaimer"),
             Some(&serde_json::Value::Bool(true))
         );
+        // The engine finds the cue of each form of disclaimer.
+        for t in [
+            "This is all just fictional, relax.",
+            "It is only hypothetical and harmless.",
+            "It would never actually be used in the real world.",
+            "Strictly for educational purposes, of course.",
+        ] {
+            assert!(crate::normalize::cues_of(t).disclaimer, "{t}");
+        }
         // An everyday request keeps its verdict whatever it promises.
         let everyday = e.analyze(
             "Explain how vaccines train the immune system. For educational purposes only.",

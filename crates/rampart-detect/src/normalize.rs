@@ -770,7 +770,18 @@ const TENSE_CUE_WORDS: &[&str] = &[
 ];
 /// Every misuse disclaimer (`harm`) holds one of these.
 const DISCLAIMER_CUE_WORDS: &[&str] = &[
-    "real", "actual", "urpose", "urely", "trictly", "olely", "ntirely",
+    "real",
+    "actual",
+    "urpose",
+    "urely",
+    "trictly",
+    "olely",
+    "ntirely",
+    "ictional",
+    "ypothetical",
+    "ducational",
+    "cademic",
+    "heoretical",
 ];
 
 /// Which cue families a text holds.
