@@ -716,10 +716,6 @@ static ROT13_KEYWORDS: Lazy<aho_corasick::AhoCorasick> = Lazy::new(|| {
         .expect("static automaton")
 });
 
-/// [`ROT13_KEYWORDS`] for [`crate::lanes`].
-static ROT13_LANES: Lazy<(aho_corasick::dfa::DFA, usize)> =
-    Lazy::new(|| crate::lanes::build(rot13_words()));
-
 fn rot13_words() -> Vec<String> {
     DECODE_WORDS
         .iter()
@@ -1021,8 +1017,8 @@ fn cipher_decoding(text: &str) -> Option<String> {
     decoded.then_some(out)
 }
 
-/// `rot13_maybe`: the rot13 keyword walk's count when the caller already
-/// walked this view ([`walk_cues`]).
+/// `rot13_maybe`: for the normalised view, the rot13 keyword count of
+/// [`walk_cues`] (rot13 and leetspeak are read there only).
 fn decode_all<'a>(
     v: &View<'_>,
     depth: u8,
@@ -1080,19 +1076,16 @@ fn decode_all<'a>(
     }
     // rot13 and leetspeak: byte-for-byte substitutions of ASCII, kept only
     // when they reveal something worth reading.
-    if depth == 1 && text.bytes().any(|b| b.is_ascii_alphabetic()) {
+    // Only the normalised view is read for them (depth 1, walked already).
+    if let (1, Some(maybe), true) = (
+        depth,
+        rot13_maybe,
+        text.bytes().any(|b| b.is_ascii_alphabetic()),
+    ) {
         // Keyword counts first; a view is built only when it is kept.
         // Most texts hold no rot13'd keyword: two overlapping occurrences
-        // (a bound on the count below) are looked for in lanes first.
-        let maybe = rot13_maybe.unwrap_or_else(|| {
-            let mut maybe = 0;
-            let (dfa, longest) = &*ROT13_LANES;
-            crate::lanes::for_each_match(dfa, *longest, bytes, |_, _, _| {
-                maybe += 1;
-                maybe < 2
-            });
-            maybe
-        });
+        // (a bound on the count below) were looked for in lanes by
+        // `walk_cues`.
         let hits = if maybe < 2 {
             maybe
         } else {
