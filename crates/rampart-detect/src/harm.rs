@@ -417,6 +417,28 @@ pub struct HarmAssessment {
     pub tense: bool,
 }
 
+impl HarmAssessment {
+    /// Take `other`'s reading (a cut, a rewrite, a payload of the same
+    /// input) when it scores higher. The hazard category stays the one read
+    /// from the whole text, unless that found none. Whether it was taken.
+    fn adopt(&mut self, other: HarmAssessment) -> bool {
+        if other.score <= self.score {
+            return false;
+        }
+        let (category, nist) = if self.category == "none" {
+            (other.category, other.nist)
+        } else {
+            (self.category, self.nist)
+        };
+        *self = HarmAssessment {
+            category,
+            nist,
+            ..other
+        };
+        true
+    }
+}
+
 /// A request for a harmful act, in so many words: "how do I", "ways to",
 /// "help me", "I want to", "what is the best way to"...
 const REQUEST: &str = r"(?:how (?:do|can|could|would|should|to|might|may)\b(?:\s+(?:i|we|you|one|someone|somebody|a person))?|ways? to|best (?:way|method|place|time|places) to|help me|tips? (?:for|on|to)|(?:a |the )?plan to|i (?:want|need|would like|wanna|plan|intend) to|teach me (?:how )?to|(?:explain|tell me|show me) how to|steps? to|guide (?:to|on|for)|what (?:is|are) the (?:best|easiest|most effective|quickest) (?:ways?|methods?) to)";
@@ -650,33 +672,14 @@ pub fn assess(text: &str) -> HarmAssessment {
 /// them once, while normalising): the tense and disclaimer patterns run
 /// only on texts that hold one of their fragments.
 pub fn assess_cued(text: &str, cues: Cues) -> HarmAssessment {
-    let a = assess_as_written(text, cues.disclaimer);
-    let tense = if cues.tense {
-        present_tense(text)
-    } else {
-        None
-    };
-    match tense {
-        Some(p) if p.trim() != text.trim() => {
+    let mut a = assess_as_written(text, cues.disclaimer);
+    if let Some(p) = cues.tense.then(|| present_tense(text)).flatten() {
+        if p.trim() != text.trim() {
             let b = assess_as_written(&p, cues.disclaimer);
-            if b.score > a.score {
-                let (category, nist) = if a.category == "none" {
-                    (b.category, b.nist)
-                } else {
-                    (a.category, a.nist)
-                };
-                HarmAssessment {
-                    category,
-                    nist,
-                    tense: true,
-                    ..b
-                }
-            } else {
-                a
-            }
+            a.adopt(HarmAssessment { tense: true, ..b });
         }
-        _ => a,
     }
+    a
 }
 
 /// [`assess`] of the words as written.
@@ -740,15 +743,12 @@ pub fn assess_past_suffix(text: &str, cues: Cues, has_suffix: bool) -> (HarmAsse
         }
         for part in [&words[..k], &words[k..]] {
             let b = assess_cued(&part.join(" "), cues);
-            if b.score > a.score {
-                a = HarmAssessment {
-                    // The category and its NIST risk read the whole text.
-                    category: a.category,
-                    nist: a.nist,
-                    ..b
-                };
-                cut = true;
-            }
+            // The category and its NIST risk read the whole text (below).
+            cut |= a.adopt(HarmAssessment {
+                category: "none",
+                nist: "",
+                ..b
+            });
         }
     }
     if cut && a.score >= 0.4 && a.category == "none" {
@@ -833,16 +833,7 @@ impl Detector for HarmDetector {
                 .into_iter()
                 .chain(forced.map(|m| m.as_str()))
             {
-                let b = assess_cued(p, input.views.cues);
-                if b.score > a.score {
-                    a = HarmAssessment {
-                        category: a.category,
-                        nist: a.nist,
-                        ..b
-                    };
-                    if a.category == "none" && a.score >= 0.4 {
-                        (a.category, a.nist) = categorize(p);
-                    }
+                if a.adopt(assess_cued(p, input.views.cues)) {
                     payload = true;
                     past_suffix = false;
                 }
