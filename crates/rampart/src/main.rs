@@ -7,12 +7,11 @@
 //! Exit codes are shared by every command: 0 success / nothing at or above
 //! the threshold, 1 findings or a failed gate, 2 usage, I/O or parse errors.
 
+mod alloc;
 mod cmd;
 
-// mimalloc: glibc malloc and free were 11% of the gateway's CPU per request
-// under load (docs/benchmarks/gateway.md), and every command allocates.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Allocator = alloc::Allocator;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -65,6 +64,12 @@ fn main() -> ExitCode {
         }
     }));
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Gateway(cmd::gateway::Commands::Gateway(_) | cmd::gateway::Commands::Up(_))
+    ) {
+        alloc::use_server_allocator();
+    }
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
