@@ -3,8 +3,10 @@
 //! This crate owns the judgement of one piece of text: normalisation into
 //! views with offset maps ([`normalize`]), prompt-injection and jailbreak
 //! signatures plus the learned classifier ([`injection`]), PII ([`pii`]),
-//! secrets ([`secrets`]), output-side checks ([`output`]) and the engine that
-//! runs a pipeline of [`Detector`]s over a text ([`Engine`]).
+//! secrets ([`secrets`]), output-side checks ([`output`]), the harmful-request
+//! detector ([`harm`]) with its English glosses of other languages
+//! ([`gloss`]), and the engine that runs a pipeline of [`Detector`]s over a
+//! text ([`Engine`]).
 //!
 //! Every detector sees the same [`DetectInput`]: the raw text, its source
 //! (user prompt, retrieved document, model output) and the normalised and
@@ -19,6 +21,7 @@
 
 pub mod classifier;
 pub mod config;
+pub mod gloss;
 pub mod harm;
 pub mod injection;
 mod lanes;
