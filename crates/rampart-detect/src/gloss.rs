@@ -251,7 +251,24 @@ fn push(map: &mut HashMap<Box<str>, Vec<Entry>>, key: &str, e: Entry) {
 }
 
 fn lower(s: &str) -> String {
-    s.nfc().flat_map(char::to_lowercase).collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfc() {
+        push_lower(c, &mut out);
+    }
+    out
+}
+
+/// Lower case, with Turkish `İ` as a plain `i` (Unicode lowers it to `i`
+/// plus a combining dot, which no typed word carries).
+fn push_lower(c: char, out: &mut String) {
+    if c == '\u{307}' && out.ends_with('i') {
+        return;
+    }
+    if c == 'İ' {
+        out.push('i');
+    } else {
+        out.extend(c.to_lowercase());
+    }
 }
 
 /// `s` with the accents of its Latin letters removed, when it has any
@@ -359,7 +376,7 @@ fn tokens(text: &str) -> Vec<Token> {
             cur_name = c.is_uppercase() && !sentence_start;
         }
         cur_unspaced = u;
-        cur.extend(c.to_lowercase());
+        push_lower(c, &mut cur);
     }
     flush(&mut cur, cur_unspaced, cur_name, &mut out);
     out

@@ -915,10 +915,9 @@ impl Detector for HarmDetector {
             }
         }
         // A request in another language, read through its English gloss
-        // (the model knows English only). The raw text: the normalised
-        // view strips the accents that tell Vietnamese words apart.
+        // (the model knows English only).
         let mut glossed = None;
-        if let Some(g) = crate::gloss::gloss(input.raw) {
+        if let Some(g) = input.views.gloss() {
             let mut b = assess(&g.text);
             b.score = gloss_discount(b.score);
             if a.adopt(b) {

@@ -163,9 +163,22 @@ pub struct Views<'a> {
     pub limited: bool,
     /// Cue families of the normalised text ([`cues_of`]).
     pub cues: Cues,
+    /// The English gloss of a text in another language, made on first use
+    /// ([`Views::gloss`]): `harm` and `injection` both read it.
+    gloss: once_cell::unsync::OnceCell<Option<crate::gloss::Gloss>>,
 }
 
 impl<'a> Views<'a> {
+    /// The English gloss of the raw text when it is in another language
+    /// ([`crate::gloss::gloss`]), computed once per input. The raw text:
+    /// the normalised view strips the accents that tell Vietnamese words
+    /// apart.
+    pub fn gloss(&self) -> Option<&crate::gloss::Gloss> {
+        self.gloss
+            .get_or_init(|| crate::gloss::gloss(self.raw))
+            .as_ref()
+    }
+
     /// The normalised view followed by every decoded view.
     pub fn all(&self) -> impl Iterator<Item = &View<'a>> {
         std::iter::once(&self.normalized).chain(self.decoded.iter())
@@ -206,6 +219,7 @@ pub fn normalize_with<'a>(raw: &'a str, limits: Limits) -> Views<'a> {
         hidden,
         limited: false,
         cues,
+        gloss: once_cell::unsync::OnceCell::new(),
     };
     let mut budget = Budget {
         views: limits.max_views,
