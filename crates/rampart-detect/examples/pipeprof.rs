@@ -2,7 +2,9 @@
 //! instruction-count profiling (`valgrind --tool=callgrind`), which is exact
 //! and unaffected by other load on the machine, unlike wall-clock benches.
 //!
-//! Usage: `pipeprof [core|full|DETECTOR] [ITERATIONS]`
+//! Usage: `pipeprof [core|full|DETECTOR] [ITERATIONS]`; `PROMPT=FILE` profiles
+//! another prompt than the 1 KB English benchmark one (e.g. a text in
+//! another language, which takes the gloss path).
 
 use rampart_detect::{Engine, Source};
 
@@ -12,6 +14,10 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "core".into());
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let custom = std::env::var("PROMPT")
+        .ok()
+        .map(|p| std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}")));
+    let prompt: &str = custom.as_deref().unwrap_or(PROMPT_1K);
     let mut engine = Engine::default();
     match which.as_str() {
         "full" => {}
@@ -23,10 +29,10 @@ fn main() {
         }
     }
     // Warm-up: lazily built rule sets and models are not part of a request.
-    let first = engine.analyze(PROMPT_1K, Source::User);
+    let first = engine.analyze(prompt, Source::User);
     let mut flagged = 0usize;
     for _ in 0..n {
-        let a = engine.analyze(std::hint::black_box(PROMPT_1K), Source::User);
+        let a = engine.analyze(std::hint::black_box(prompt), Source::User);
         flagged += a.findings.len();
     }
     println!(

@@ -22,7 +22,9 @@
 //! Vietnamese "bơm" (pump) never reads as "bom" (bomb).
 
 use once_cell::sync::Lazy;
-use std::collections::HashMap;
+// Fx: the keys are short words from the lexicons and the text, looked up
+// several times per word; SipHash was a third of the glossing time.
+use rustc_hash::FxHashMap as HashMap;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -169,7 +171,7 @@ fn build() -> Lexicons {
         unspaced: vec![false; LEXICONS.len()],
         ..Lexicons::default()
     };
-    let mut gloss_ids: HashMap<&'static str, u32> = HashMap::new();
+    let mut gloss_ids: HashMap<&'static str, u32> = HashMap::default();
     for (li, (lang, src)) in LEXICONS.iter().enumerate() {
         let unspaced = matches!(*lang, "zh" | "ja" | "th");
         lx.unspaced[li] = unspaced;
@@ -349,7 +351,14 @@ fn tokens(text: &str) -> Vec<Token> {
         }
     };
     // Composed, as the lexicons are: Bengali য় and Hindi ज़ come both ways.
-    for c in text.nfc() {
+    let composed;
+    let text = if unicode_normalization::is_nfc(text) {
+        text
+    } else {
+        composed = text.nfc().collect::<String>();
+        composed.as_str()
+    };
+    for c in text.chars() {
         chars += 1;
         if chars > MAX_CHARS * 4 || out.len() >= MAX_WORDS {
             break;
@@ -476,20 +485,27 @@ fn lookup<'l>(
     };
     let w = toks[i].text.as_str();
     let ascii = w.is_ascii();
-    // Phrases first, longest first.
+    // Phrases first, longest first: the words joined once, then cut.
     if lx.phrase_heads.contains_key(w) {
-        for n in (2..=MAX_PHRASE).rev() {
-            if i + n > toks.len() || toks[i..i + n].iter().any(|t| t.unspaced) {
-                continue;
+        let mut key = String::with_capacity(64);
+        let mut ends = [0usize; MAX_PHRASE + 1];
+        let mut n_words = 0;
+        for t in toks[i..].iter().take(MAX_PHRASE) {
+            if t.unspaced {
+                break;
             }
-            let key = toks[i..i + n]
-                .iter()
-                .map(|t| t.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let hit = lx.exact.get(key.as_str()).and_then(pick).or_else(|| {
-                key.is_ascii()
-                    .then(|| lx.folded.get(key.as_str()).and_then(pick))
+            if n_words > 0 {
+                key.push(' ');
+            }
+            key.push_str(&t.text);
+            n_words += 1;
+            ends[n_words] = key.len();
+        }
+        for n in (2..=n_words).rev() {
+            let k = &key[..ends[n]];
+            let hit = lx.exact.get(k).and_then(pick).or_else(|| {
+                k.is_ascii()
+                    .then(|| lx.folded.get(k).and_then(pick))
                     .flatten()
             });
             if let Some(h) = hit {
@@ -505,22 +521,28 @@ fn lookup<'l>(
             return Some((h, 1));
         }
     }
-    // The longest stem that begins the word.
-    let mut cuts: Vec<usize> = w
-        .char_indices()
-        .map(|(i, _)| i)
-        .skip(lx.min_stem)
-        .chain(std::iter::once(w.len()))
-        .collect();
-    cuts.reverse();
-    for end in cuts {
-        let p = &w[..end];
-        let hit = lx.stems.get(p).and_then(pick).or_else(|| {
+    // The longest stem that begins the word: the whole word, then each
+    // shorter prefix down to the shortest stem.
+    let stem = |p: &str| {
+        lx.stems.get(p).and_then(pick).or_else(|| {
             ascii
                 .then(|| lx.stems_folded.get(p).and_then(pick))
                 .flatten()
-        });
-        if let Some(h) = hit {
+        })
+    };
+    let nchars = w.chars().count();
+    if nchars < lx.min_stem {
+        return None;
+    }
+    if let Some(h) = stem(w) {
+        return Some((h, 1));
+    }
+    for (k, (at, _)) in w.char_indices().rev().enumerate() {
+        // `w[..at]` holds `nchars - 1 - k` characters.
+        if nchars - 1 - k < lx.min_stem {
+            break;
+        }
+        if let Some(h) = stem(&w[..at]) {
             return Some((h, 1));
         }
     }
@@ -691,7 +713,7 @@ mod tests {
     fn lexicons_are_well_formed() {
         let mut bad = Vec::new();
         for (lang, src) in LEXICONS {
-            let mut seen = HashMap::new();
+            let mut seen = HashMap::default();
             for (n, line) in src.lines().enumerate() {
                 let l = line.trim_end_matches('\r');
                 if l.trim().is_empty() || l.starts_with('#') {

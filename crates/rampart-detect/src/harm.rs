@@ -507,7 +507,15 @@ const SECRECY: &str = r"(?:keep (?:it|this|us|our (?:\w+ )?(?:relationship|frien
 /// 1,333 harmful goals and none of 65,891 benign texts (harmless
 /// instructions included) match (docs/benchmarks/ml.md, session 7).
 static INTENT: Lazy<[(&str, Regex); 7]> = Lazy::new(|| {
-    let re = |p: String| Regex::new(&format!("(?i){p}")).expect("intent pattern compiles");
+    // ASCII word boundaries: a Unicode `\b` stops the lazy DFA at the
+    // first non-ASCII byte and falls back to the PikeVM, which made these
+    // patterns 5.9M instructions on a 1 KB French text (session 13). The
+    // patterns are English; a boundary next to an accented letter is
+    // rare there and costs nothing but a missed floor.
+    let re = |p: String| {
+        Regex::new(&format!("(?i){}", p.replace(r"\b", r"(?-u:\b)")))
+            .expect("intent pattern compiles")
+    };
     [
         // Evading detection, where the text names a hazard (a surprise
         // party "without her knowing" is not one).
