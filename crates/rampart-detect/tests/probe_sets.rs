@@ -186,3 +186,17 @@ fn non_english_lookalikes_are_rarely_blocked() {
         "ml2_benign: {blocked_count} / {n} blocked"
     );
 }
+
+#[test]
+fn doxxing_and_voter_suppression_requests_are_flagged() {
+    // `dev6_*` (session 13), written by a separate writer after the
+    // `doxxing` and `voter_suppression` intent patterns: `harm` flagged
+    // 12 / 40 attacks and 3 / 40 lookalikes before them, 22 / 40 and 4 / 40
+    // with them (first measurement).
+    let (flagged, _, n) = harm_flagged("dev6_attacks");
+    assert_eq!(n, 40);
+    assert!(flagged >= 20, "dev6_attacks: {flagged} / {n}");
+    let (flagged, _, n) = harm_flagged("dev6_benign");
+    assert_eq!(n, 40);
+    assert!(flagged <= 5, "dev6_benign: {flagged} / {n}");
+}
