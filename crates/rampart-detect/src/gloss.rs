@@ -159,8 +159,6 @@ struct Lexicons {
     phrase_heads: HashMap<Box<str>, ()>,
     /// Fewest characters in a stem.
     min_stem: usize,
-    /// Languages whose lexicon has substring entries.
-    unspaced: Vec<bool>,
 }
 
 static LEX: Lazy<Lexicons> = Lazy::new(build);
@@ -168,13 +166,11 @@ static LEX: Lazy<Lexicons> = Lazy::new(build);
 fn build() -> Lexicons {
     let mut lx = Lexicons {
         min_stem: usize::MAX,
-        unspaced: vec![false; LEXICONS.len()],
         ..Lexicons::default()
     };
     let mut gloss_ids: HashMap<&'static str, u32> = HashMap::default();
     for (li, (lang, src)) in LEXICONS.iter().enumerate() {
         let unspaced = matches!(*lang, "zh" | "ja" | "th");
-        lx.unspaced[li] = unspaced;
         for line in src.lines() {
             let Some((foreign, english)) = parse_line(line) else {
                 continue;
@@ -212,11 +208,9 @@ fn build() -> Lexicons {
                 }
                 continue;
             }
-            let words: Vec<&str> = key.split(' ').filter(|w| !w.is_empty()).collect();
-            let key = words.join(" ");
-            if words.len() > 1 {
-                lx.phrase_heads.insert(words[0].into(), ());
-                if let Some(f) = folded(words[0]) {
+            if let Some((head, _)) = key.split_once(' ') {
+                lx.phrase_heads.insert(head.into(), ());
+                if let Some(f) = folded(head) {
                     lx.phrase_heads.insert(f.into(), ());
                 }
             }
@@ -468,6 +462,14 @@ fn is_english_function_word(w: &[u8]) -> bool {
     )
 }
 
+/// The entries of `lang` (its one entry), or all of them.
+fn of_lang(v: &[Entry], lang: Option<u8>) -> Option<&[Entry]> {
+    match lang {
+        None => Some(v),
+        Some(l) => v.iter().position(|e| e.lang == l).map(|p| &v[p..p + 1]),
+    }
+}
+
 /// A word's lexicon entries: exact, then folded (only for a word typed
 /// without accents), then the longest stem. The second value is how many
 /// tokens a phrase used (1 for a word).
@@ -477,12 +479,7 @@ fn lookup<'l>(
     i: usize,
     lang: Option<u8>,
 ) -> Option<(&'l [Entry], usize)> {
-    let pick = |v: &'l Vec<Entry>| -> Option<&'l [Entry]> {
-        match lang {
-            None => Some(v.as_slice()),
-            Some(l) => v.iter().position(|e| e.lang == l).map(|p| &v[p..p + 1]),
-        }
-    };
+    let pick = |v: &'l Vec<Entry>| of_lang(v, lang);
     let w = toks[i].text.as_str();
     let ascii = w.is_ascii();
     // Phrases first, longest first: the words joined once, then cut.
@@ -570,11 +567,7 @@ fn scan_unspaced<'l>(
         let mut found = None;
         for len in (1..=MAX_SUBSTR.min(n - i)).rev() {
             if let Some(v) = lx.substr.get(&run[idx[i]..idx[i + len]]) {
-                let hit = match lang {
-                    None => Some(v.as_slice()),
-                    Some(l) => v.iter().position(|e| e.lang == l).map(|p| &v[p..p + 1]),
-                };
-                if let Some(h) = hit {
+                if let Some(h) = of_lang(v, lang) {
                     found = Some((h, len));
                     break;
                 }
