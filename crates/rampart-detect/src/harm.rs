@@ -26,7 +26,7 @@ use crate::refusal::{self, RefusalVerdict};
 use crate::{DetectInput, Detector, Source};
 use once_cell::sync::Lazy;
 use rampart_core::{Finding, Framework, Severity};
-use rampart_ml::linear::sigmoid;
+use rampart_ml::linear::{logit, sigmoid};
 use regex::Regex;
 use std::collections::BTreeMap;
 
@@ -902,8 +902,7 @@ pub fn final_request(text: &str) -> Option<&str> {
 const GLOSS_LOGIT: f32 = -1.4;
 
 fn gloss_discount(score: f32) -> f32 {
-    let s = score.clamp(1e-6, 1.0 - 1e-6);
-    sigmoid((s / (1.0 - s)).ln() + GLOSS_LOGIT)
+    sigmoid(logit(score) + GLOSS_LOGIT)
 }
 
 /// The engine detector: score `harm` on user prompts and model outputs.

@@ -30,6 +30,7 @@ use crate::normalize::{View, ViewKind};
 use crate::{DetectInput, Detector, Source};
 use once_cell::sync::Lazy;
 use rampart_core::{Finding, Framework, Severity, Span};
+use rampart_ml::linear::{logit, sigmoid};
 use regex::Regex;
 use std::collections::BTreeMap;
 
@@ -1402,10 +1403,9 @@ pub const WEAK_RULE_NUDGE: f32 = 2.0;
 /// monotone in `r`; at the 0.5 threshold both forms flag the same texts to
 /// within a few hundredths of `p`.
 pub fn combine_with_classifier(rules: f32, p: f32) -> f32 {
-    let p = p.clamp(1e-6, 1.0 - 1e-6);
-    let z = (p / (1.0 - p)).ln() - CLASSIFIER_SHIFT + WEAK_RULE_NUDGE * rules.min(WEAK_RULES);
+    let z = logit(p) - CLASSIFIER_SHIFT + WEAK_RULE_NUDGE * rules.min(WEAK_RULES);
     let strong = if rules >= WEAK_RULES { rules } else { 0.0 };
-    let q = 1.0 / (1.0 + (-z).exp());
+    let q = sigmoid(z);
     1.0 - (1.0 - strong) * (1.0 - q)
 }
 
@@ -1485,9 +1485,7 @@ fn unconfirmed_by_gloss(p: f32, input: &DetectInput<'_>) -> f32 {
     if q >= GLOSS_UNCONFIRMED {
         return p;
     }
-    let pc = p.clamp(1e-6, 1.0 - 1e-6);
-    let z = (pc / (1.0 - pc)).ln() - GLOSS_DISCOUNT;
-    (1.0 / (1.0 + (-z).exp())).max(q)
+    sigmoid(logit(p) - GLOSS_DISCOUNT).max(q)
 }
 
 /// The injection detector: rules over all views, the classifier over the

@@ -197,6 +197,14 @@ pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// The log-odds of a probability, clamped to `[1e-6, 1 - 1e-6]` so that a
+/// certain 0 or 1 stays finite (the inverse of [`sigmoid`]).
+#[inline]
+pub fn logit(p: f32) -> f32 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
 /// Features of one example: bucket indices with repeats; the value of each
 /// is `1/sqrt(n)` so that long and short texts have comparable norms.
 #[derive(Debug, Clone)]
