@@ -612,7 +612,11 @@ fn main() {
             }
             v
         };
-        let mut cc = ConvConfig::default();
+        // The recipe's head unless overridden (CF, CW, CE, CLR, CL2).
+        let mut cc = r.conv.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+        if let Some(v) = env("CSEED") {
+            cc.seed = v;
+        }
         if let Some(v) = env("CF") {
             cc.filters = v;
         }
@@ -638,7 +642,20 @@ fn main() {
             })
             .collect();
         let t1 = std::time::Instant::now();
-        let head = ConvHead::train(st, &cex, &cc);
+        // CSEEDS=n: n heads with the recipe's member seeds, averaged as the
+        // recipe's `seeds` does (one seed's head moves the figures by 2-4
+        // points).
+        let seeds: usize = env("CSEEDS").unwrap_or(1);
+        let heads: Vec<ConvHead> = (0..seeds.max(1))
+            .map(|k| {
+                let c = ConvConfig {
+                    seed: rampart_ml::train::member_seed(cc.seed, k),
+                    ..cc.clone()
+                };
+                ConvHead::train(st, &cex, &c)
+            })
+            .collect();
+        let head = ConvHead::concat(&heads).expect("heads trained alike");
         let lin = |t: &str| {
             let s = m.score(t).clamp(1e-7, 1.0 - 1e-7);
             (s / (1.0 - s)).ln()
