@@ -603,6 +603,11 @@ pub fn gloss(text: &str) -> Option<Gloss> {
     // and an English list of them is no evidence of Italian.
     let mut foreign = vec![0usize; nl];
     let mut units = 0usize;
+    // Pass 1's lookup at each token it visited: pass 2 reuses it when it
+    // holds the chosen language's entry or found nothing at all (no level
+    // holds an entry of any language then, so none of one); unknown words,
+    // which walk every stem, are the dearest lookups.
+    let mut seen: Vec<Option<Option<(&[Entry], usize)>>> = vec![None; toks.len()];
     let mut i = 0;
     while i < toks.len() {
         if toks[i].unspaced {
@@ -616,7 +621,9 @@ pub fn gloss(text: &str) -> Option<Gloss> {
             continue;
         }
         units += 1;
-        match lookup(lx, &toks, i, None) {
+        let found = lookup(lx, &toks, i, None);
+        seen[i] = Some(found);
+        match found {
             Some((h, n)) => {
                 for e in h {
                     hits[e.lang as usize] += n;
@@ -673,7 +680,14 @@ pub fn gloss(text: &str) -> Option<Gloss> {
             i += 1;
             continue;
         }
-        match lookup(lx, &toks, i, Some(lang)) {
+        let found = match seen[i] {
+            Some(None) => None,
+            Some(Some((h, n))) if h.iter().any(|e| e.lang == lang) => {
+                of_lang(h, Some(lang)).map(|h| (h, n))
+            }
+            _ => lookup(lx, &toks, i, Some(lang)),
+        };
+        match found {
             Some((h, n)) => {
                 out.push(lx.glosses[h[0].gloss as usize]);
                 i += n;
