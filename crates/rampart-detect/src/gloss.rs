@@ -470,15 +470,13 @@ fn of_lang(v: &[Entry], lang: Option<u8>) -> Option<&[Entry]> {
     }
 }
 
+/// What [`lookup`] finds: the entries and how many tokens they cover.
+type Found<'l> = Option<(&'l [Entry], usize)>;
+
 /// A word's lexicon entries: exact, then folded (only for a word typed
 /// without accents), then the longest stem. The second value is how many
 /// tokens a phrase used (1 for a word).
-fn lookup<'l>(
-    lx: &'l Lexicons,
-    toks: &[Token],
-    i: usize,
-    lang: Option<u8>,
-) -> Option<(&'l [Entry], usize)> {
+fn lookup<'l>(lx: &'l Lexicons, toks: &[Token], i: usize, lang: Option<u8>) -> Found<'l> {
     let pick = |v: &'l Vec<Entry>| of_lang(v, lang);
     let w = toks[i].text.as_str();
     let ascii = w.is_ascii();
@@ -607,7 +605,7 @@ pub fn gloss(text: &str) -> Option<Gloss> {
     // holds the chosen language's entry or found nothing at all (no level
     // holds an entry of any language then, so none of one); unknown words,
     // which walk every stem, are the dearest lookups.
-    let mut seen: Vec<Option<Option<(&[Entry], usize)>>> = vec![None; toks.len()];
+    let mut seen: Vec<Option<Found<'_>>> = vec![None; toks.len()];
     let mut i = 0;
     while i < toks.len() {
         if toks[i].unspaced {

@@ -227,3 +227,21 @@ fn requests_worded_as_users_type_them_are_flagged() {
     assert_eq!(n, 227);
     assert!(flagged <= 6, "dev7_benign: {flagged} / {n}");
 }
+
+#[test]
+fn quoted_sentences_in_other_languages_are_not_read_as_suffixes() {
+    // `dev8_benign` (session 14): English requests quoting a sentence in
+    // another language. The suffix detector flagged 95 / 150 before fluent
+    // foreign segments were masked, 18 / 150 after.
+    let engine = Engine::default();
+    let all = probes("dev8_benign");
+    assert_eq!(all.len(), 150);
+    let flagged = all
+        .iter()
+        .filter(|(_, t)| engine.analyze(t, Source::User).score("suffix") >= 0.5)
+        .count();
+    assert!(
+        flagged <= 20,
+        "dev8_benign: {flagged} / 150 flagged as suffixes"
+    );
+}

@@ -1123,6 +1123,13 @@ const ENGLISH_WORDS: &[&str] = &[
 /// words, so one is enough: a suffix (whose pieces are rarely such words)
 /// cannot make the English request around it look foreign.
 pub fn is_foreign(prose: &str) -> bool {
+    foreign_words(prose).is_some_and(|n| n >= 4)
+}
+
+/// How many words `prose` holds when none of them is one of
+/// [`ENGLISH_WORDS`] (`None` when one is): [`is_foreign`] without its
+/// four-word minimum, for a short stretch beside a longer foreign one.
+pub fn foreign_words(prose: &str) -> Option<usize> {
     let mut words = 0usize;
     for w in prose.split(|c: char| !c.is_alphanumeric() && c != '\'') {
         if w.is_empty() || !w.chars().any(char::is_alphabetic) {
@@ -1138,11 +1145,11 @@ pub fn is_foreign(prose: &str) -> bool {
             lower.make_ascii_lowercase();
             let lower = std::str::from_utf8(lower).unwrap_or("");
             if ENGLISH_WORDS.binary_search(&lower).is_ok() {
-                return false;
+                return None;
             }
         }
     }
-    words >= 4
+    Some(words)
 }
 
 /// Oddities (see [`SuffixFeatures::oddities`]) below which prose in
