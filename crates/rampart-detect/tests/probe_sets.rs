@@ -245,3 +245,22 @@ fn quoted_sentences_in_other_languages_are_not_read_as_suffixes() {
         "dev8_benign: {flagged} / 150 flagged as suffixes"
     );
 }
+
+#[test]
+fn notation_inside_sentences_is_rarely_read_as_a_suffix() {
+    // `dev9_benign` (session 14): LaTeX, regexes, formulas, code, chemical
+    // and chess notation, logs and slang inside English requests. The
+    // suffix detector flagged 72 / 200 before its LM read the project's
+    // technical prose, 32 / 200 after.
+    let engine = Engine::default();
+    let all = probes("dev9_benign");
+    assert_eq!(all.len(), 200);
+    let flagged = all
+        .iter()
+        .filter(|(_, t)| engine.analyze(t, Source::User).score("suffix") >= 0.5)
+        .count();
+    assert!(
+        flagged <= 36,
+        "dev9_benign: {flagged} / 200 flagged as suffixes"
+    );
+}

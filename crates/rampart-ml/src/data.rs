@@ -176,6 +176,16 @@ pub const HARM_TWINS: &str = "rampart/harm_twins.jsonl";
 /// benign-trigger-word benchmarks measure).
 pub const INJECTION_LOOKALIKES: &str = "rampart/injection_lookalikes.jsonl";
 
+/// Benign requests written for this project with technical or unusual
+/// notation inline (LaTeX, regular expressions, spreadsheet formulas, shell
+/// one-liners, code expressions, markup, chemical formulas and SMILES,
+/// chess and music notation, log lines and identifiers, chat slang and
+/// emoji), by family. The suffix LM learns from their training split: the
+/// public benign sets hold code as whole lines, which the detector leaves
+/// out, but little notation inside a sentence, which read to the LM as
+/// token soup (docs/benchmarks/ml.md, session 14).
+pub const TECHNICAL_PROSE: &str = "rampart/technical_prose.jsonl";
+
 /// The bytes of one of this project's own corpora (a recipe path:
 /// [`OWN_PREFIX`] and a file name), built into the binary.
 pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
@@ -206,6 +216,7 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         "harm_lookalikes.jsonl" => Some(include_bytes!("../data/harm_lookalikes.jsonl")),
         "harm_twins.jsonl" => Some(include_bytes!("../data/harm_twins.jsonl")),
         "injection_lookalikes.jsonl" => Some(include_bytes!("../data/injection_lookalikes.jsonl")),
+        "technical_prose.jsonl" => Some(include_bytes!("../data/technical_prose.jsonl")),
         "multilingual_benign_train.jsonl" => {
             Some(include_bytes!("../data/multilingual_benign_train.jsonl"))
         }

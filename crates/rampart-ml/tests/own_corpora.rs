@@ -6,7 +6,7 @@
 use rampart_ml::data::{
     own_corpus, HARM_LOOKALIKES, HARM_REQUESTS, HARM_TWINS, INJECTION_LOOKALIKES,
     MULTILINGUAL_ATTACK_LANGUAGES, MULTILINGUAL_BENIGN, MULTILINGUAL_BENIGN_TRAIN,
-    MULTILINGUAL_UNSEEN,
+    MULTILINGUAL_UNSEEN, TECHNICAL_PROSE,
 };
 use std::collections::{BTreeMap, HashSet};
 
@@ -28,10 +28,10 @@ const CATEGORIES: [&str; 12] = [
 
 fn lines(path: &str) -> Vec<(String, String)> {
     // The multilingual files tag a language, the harm files a category,
-    // the injection lookalikes a family of trigger words.
+    // the injection lookalikes and the technical prose a family.
     let key = if path.contains("/harm_") {
         "category"
-    } else if path.contains("/injection_") {
+    } else if path.contains("/injection_") || path.contains("/technical_") {
         "family"
     } else {
         "lang"
@@ -90,6 +90,7 @@ fn own_corpora_parse_and_do_not_overlap() {
         (HARM_TWINS, 500),
         (INJECTION_LOOKALIKES, 234),
         (MULTILINGUAL_BENIGN_TRAIN, 204),
+        (TECHNICAL_PROSE, 599),
     ] {
         let l = lines(path);
         assert_eq!(l.len(), expected, "{path}");
