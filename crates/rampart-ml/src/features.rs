@@ -1205,15 +1205,11 @@ mod tests {
             "a",
             " ",
         ];
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rng = crate::linear::Rng::new(0x2545_F491_4F6C_DD1D);
         for n in 0..3000 {
-            let mut t = String::new();
-            for _ in 0..(n % 12) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                t.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-            }
+            let t: String = (0..n % 12)
+                .map(|_| pieces[rng.below(pieces.len())])
+                .collect();
             let full = normalize_chars(t.nfkc(), t.len());
             assert_eq!(normalize(&t), full, "{t:?}");
         }
