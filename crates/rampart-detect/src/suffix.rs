@@ -13,8 +13,10 @@
 //! characters at a time, but not to a model of which word follows which. Its alphabet makes it robust: non-English
 //! words, numbers, URLs, hashes, base64, paths, identifiers and inline code
 //! collapse to single symbols, and code lines, table rows and fenced code
-//! blocks are left out. The scan is linear in the input length; inputs
-//! above [`MAX_BYTES`] are read in bounded chunks.
+//! blocks are left out. A flagged text is read once more with any fluent
+//! stretch of another language inside it (a quoted sentence to translate)
+//! as one word, since the LMs judge English. The scan is linear in the
+//! input length; inputs above [`MAX_BYTES`] are read in bounded chunks.
 
 use crate::{DetectInput, Detector, Source};
 use rampart_core::{Finding, Framework, Severity, Span};
