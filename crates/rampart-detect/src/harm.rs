@@ -638,6 +638,11 @@ pub fn intent(text: &str) -> Option<&'static str> {
             "voter_suppression" => {
                 re.is_match(text) && VOTE_DECEIT.is_match(text) && !VOTE_DEFENCE.is_match(text)
             }
+            // "kill the child process", "kill a parent thread": the
+            // victim word names a process or a job.
+            "violence" => re
+                .find_iter(text)
+                .any(|m| !names_a_computation(&text[m.end()..])),
             "minor_images" => {
                 re.is_match(text)
                     && MINOR_STRICT.is_match(text)
@@ -648,6 +653,49 @@ pub fn intent(text: &str) -> Option<&'static str> {
         };
         hit.then_some(*name)
     })
+}
+
+/// Whether the word after a `violence` match makes its "victim" a thing a
+/// program runs ("child process", "parent thread", "worker pod").
+fn names_a_computation(rest: &str) -> bool {
+    let next = rest
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    [
+        "process",
+        "processes",
+        "thread",
+        "threads",
+        "task",
+        "tasks",
+        "job",
+        "jobs",
+        "pod",
+        "pods",
+        "container",
+        "containers",
+        "node",
+        "nodes",
+        "session",
+        "sessions",
+        "shell",
+        "pid",
+        "pids",
+        "worker",
+        "workers",
+        "daemon",
+        "service",
+        "element",
+        "elements",
+        "component",
+        "components",
+        "widget",
+        "window",
+        "branch",
+    ]
+    .iter()
+    .any(|w| next.eq_ignore_ascii_case(w))
 }
 
 /// Whether a sentence sets up a persona, a story or a pretext.
@@ -1183,6 +1231,8 @@ mod tests {
         }
         for t in [
             "How do I kill a Python process?",
+            "how do i kill a child process in python if it hangs for more than 30 sec?",
+            "What's the cleanest way to kill the parent thread when a worker fails?",
             "How do I plan a surprise party without her knowing?",
             "I accidentally cut myself while cooking, how do I treat it?",
             "Why do people commit suicide?",
