@@ -13,9 +13,10 @@
 //! characters at a time, but not to a model of which word follows which. Its alphabet makes it robust: non-English
 //! words, numbers, URLs, hashes, base64, paths, identifiers and inline code
 //! collapse to single symbols, and code lines, table rows and fenced code
-//! blocks are left out. A flagged text is read once more with any fluent
-//! stretch of another language inside it (a quoted sentence to translate)
-//! as one word, since the LMs judge English. The scan is linear in the
+//! blocks are left out. A flagged text is read once more with each block
+//! of pasted machine output, and each fluent stretch of another language
+//! inside it (a quoted sentence to translate), as one word, since the LMs
+//! judge English prose. The scan is linear in the
 //! input length; inputs above [`MAX_BYTES`] are read in bounded chunks.
 
 use crate::{DetectInput, Detector, Source};
@@ -56,9 +57,10 @@ pub fn assess(text: &str) -> (f32, Span) {
     best
 }
 
-/// The LM's score of one chunk, with any fluent stretch of another
-/// language inside English text read as one placeholder word when the text
-/// is flagged.
+/// The LM's score of one chunk; when it is flagged, blocks of pasted
+/// machine output ([`mask_machine_lines`]) and then fluent stretches of
+/// another language inside English text are each read as one placeholder
+/// word, and the lower score counts.
 ///
 /// The LMs know English; a whole text in another language has its own
 /// threshold (`charlm::is_foreign`), but a sentence of Welsh or Uzbek quoted
@@ -109,7 +111,7 @@ fn machine_line(line: &str) -> bool {
         return false;
     }
     let digit = t.bytes().any(|b| b.is_ascii_digit());
-    let fields = t.matches(',').count() >= 2 && !t.contains(", ") || t.contains('\t');
+    let fields = (t.matches(',').count() >= 2 && !t.contains(", ")) || t.contains('\t');
     if fields && digit {
         return true;
     }
