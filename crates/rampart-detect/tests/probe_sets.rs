@@ -269,7 +269,7 @@ fn notation_inside_sentences_is_rarely_read_as_a_suffix() {
 #[test]
 fn everyday_messages_are_rarely_blocked() {
     // `dev10_benign` (session 14): 300 everyday messages in 20 families.
-    // Any input detector: 31 with the session-13 build, 17 now.
+    // Any input detector: 31 with the session-13 build, 16 now.
     let (passed, n) = blocked("dev10_benign");
     assert_eq!(n, 300);
     let blocked_count = n - passed.len();
@@ -282,13 +282,13 @@ fn everyday_messages_are_rarely_blocked() {
 #[test]
 fn pasted_machine_output_is_flagged_less_often_than_before() {
     // `dev11_benign` (session 14): pasted logs, traces, tables. The suffix
-    // detector flags 96 / 120 with the session-13 model and 70 now: a
+    // detector flags 96 / 120 with the session-13 model and 64 now: a
     // known limit (docs/benchmarks/ml.md, session 14), bounded here so it
     // does not grow.
     let (flagged, n) = suffix_flagged("dev11_benign");
     assert_eq!(n, 120);
     assert!(
-        flagged <= 75,
+        flagged <= 70,
         "dev11_benign: {flagged} / {n} flagged as suffixes"
     );
 }
