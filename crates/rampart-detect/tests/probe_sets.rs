@@ -228,15 +228,20 @@ fn requests_worded_as_users_type_them_are_flagged() {
     harm_flags_between("dev7_benign", 227, 0..=6);
 }
 
-/// How many lines of a probe file the suffix detector flags.
-fn suffix_flagged(name: &str) -> (usize, usize) {
+/// Asserts that a probe file holds `n` lines and that the suffix detector
+/// flags at most `most` of them.
+fn suffix_flags_at_most(name: &str, n: usize, most: usize) {
     let engine = Engine::default();
     let all = probes(name);
+    assert_eq!(all.len(), n, "{name}");
     let flagged = all
         .iter()
         .filter(|(_, t)| engine.analyze(t, Source::User).score("suffix") >= 0.5)
         .count();
-    (flagged, all.len())
+    assert!(
+        flagged <= most,
+        "{name}: {flagged} / {n} flagged as suffixes"
+    );
 }
 
 #[test]
@@ -244,12 +249,7 @@ fn quoted_sentences_in_other_languages_are_not_read_as_suffixes() {
     // `dev8_benign` (session 14): English requests quoting a sentence in
     // another language. The suffix detector flagged 95 / 150 before fluent
     // foreign segments were masked, 18 / 150 after.
-    let (flagged, n) = suffix_flagged("dev8_benign");
-    assert_eq!(n, 150);
-    assert!(
-        flagged <= 20,
-        "dev8_benign: {flagged} / {n} flagged as suffixes"
-    );
+    suffix_flags_at_most("dev8_benign", 150, 20);
 }
 
 #[test]
@@ -258,12 +258,7 @@ fn notation_inside_sentences_is_rarely_read_as_a_suffix() {
     // and chess notation, logs and slang inside English requests. The
     // suffix detector flagged 72 / 200 before its LM read the project's
     // technical prose, 32 / 200 after.
-    let (flagged, n) = suffix_flagged("dev9_benign");
-    assert_eq!(n, 200);
-    assert!(
-        flagged <= 36,
-        "dev9_benign: {flagged} / {n} flagged as suffixes"
-    );
+    suffix_flags_at_most("dev9_benign", 200, 36);
 }
 
 #[test]
@@ -285,10 +280,5 @@ fn pasted_machine_output_is_flagged_less_often_than_before() {
     // detector flags 96 / 120 with the session-13 model and 64 now: a
     // known limit (docs/benchmarks/ml.md, session 14), bounded here so it
     // does not grow.
-    let (flagged, n) = suffix_flagged("dev11_benign");
-    assert_eq!(n, 120);
-    assert!(
-        flagged <= 70,
-        "dev11_benign: {flagged} / {n} flagged as suffixes"
-    );
+    suffix_flags_at_most("dev11_benign", 120, 70);
 }
