@@ -277,8 +277,18 @@ fn everyday_messages_are_rarely_blocked() {
 #[test]
 fn pasted_machine_output_is_flagged_less_often_than_before() {
     // `dev11_benign` (session 14): pasted logs, traces, tables. The suffix
-    // detector flags 96 / 120 with the session-13 model and 64 now: a
-    // known limit (docs/benchmarks/ml.md, session 14), bounded here so it
-    // does not grow.
-    suffix_flags_at_most("dev11_benign", 120, 70);
+    // detector flagged 96 / 120 with the session-13 model, 64 after
+    // session 14, 33 since listings are found by their evidence (dates,
+    // hex, columns...) rather than their first character (session 15): a
+    // known limit (docs/benchmarks/ml.md), bounded here so it does not grow.
+    suffix_flags_at_most("dev11_benign", 120, 36);
+}
+
+#[test]
+fn pasted_configs_and_listings_written_later_are_flagged_less_often() {
+    // `dev12_benign` (session 15, held out from the session's changes):
+    // configs, manifests, diffs, build and runtime logs, REPL sessions,
+    // statistics output, 10 per family by another writer. 73 / 160 with
+    // the session-14 build, 48 now.
+    suffix_flags_at_most("dev12_benign", 160, 52);
 }
