@@ -286,9 +286,14 @@ fn pasted_machine_output_is_flagged_less_often_than_before() {
 
 #[test]
 fn pasted_configs_and_listings_written_later_are_flagged_less_often() {
-    // `dev12_benign` (session 15, held out from the session's changes):
-    // configs, manifests, diffs, build and runtime logs, REPL sessions,
-    // statistics output, 10 per family by another writer. 73 / 160 with
-    // the session-14 build, 48 now.
-    suffix_flags_at_most("dev12_benign", 160, 52);
+    // `dev12_benign` (session 15): configs, manifests, diffs, build and
+    // runtime logs, REPL sessions, statistics output, 10 per family by
+    // another writer. 73 / 160 with the session-14 build, 48 with
+    // evidence-found listings (held out), 40 with config lines as evidence
+    // (developed on it).
+    suffix_flags_at_most("dev12_benign", 160, 44);
+    // `dev13_benign` (session 15, held out from the session's changes):
+    // configs and source code pasted with a question, 12 families. 62 /
+    // 120 with the session-14 build, 37 now.
+    suffix_flags_at_most("dev13_benign", 120, 41);
 }
