@@ -278,22 +278,20 @@ fn everyday_messages_are_rarely_blocked() {
 fn pasted_machine_output_is_flagged_less_often_than_before() {
     // `dev11_benign` (session 14): pasted logs, traces, tables. The suffix
     // detector flagged 96 / 120 with the session-13 model, 64 after
-    // session 14, 33 since listings are found by their evidence (dates,
-    // hex, columns...) rather than their first character (session 15): a
-    // known limit (docs/benchmarks/ml.md), bounded here so it does not grow.
-    suffix_flags_at_most("dev11_benign", 120, 36);
+    // session 14, 24 since pasted blocks are found by their evidence
+    // (dates, hex, columns, config and code lines; session 15): a known
+    // limit (docs/benchmarks/ml.md), bounded here so it does not grow.
+    suffix_flags_at_most("dev11_benign", 120, 27);
 }
 
 #[test]
 fn pasted_configs_and_listings_written_later_are_flagged_less_often() {
-    // `dev12_benign` (session 15): configs, manifests, diffs, build and
-    // runtime logs, REPL sessions, statistics output, 10 per family by
-    // another writer. 73 / 160 with the session-14 build, 48 with
-    // evidence-found listings (held out), 40 with config lines as evidence
-    // (developed on it).
-    suffix_flags_at_most("dev12_benign", 160, 44);
-    // `dev13_benign` (session 15, held out from the session's changes):
-    // configs and source code pasted with a question, 12 families. 62 /
-    // 120 with the session-14 build, 37 now.
-    suffix_flags_at_most("dev13_benign", 120, 41);
+    // `dev12_benign`, `dev13_benign`, `dev14_benign` (session 15, each by
+    // another writer, each held out from one step of the session's work
+    // and used to develop the next): configs, manifests, diffs, logs,
+    // REPL sessions, statistics output; configs and source; source code.
+    // Session-14 build: 73 / 160, 62 / 120, 50 / 120; now 34, 14, 11.
+    suffix_flags_at_most("dev12_benign", 160, 38);
+    suffix_flags_at_most("dev13_benign", 120, 17);
+    suffix_flags_at_most("dev14_benign", 120, 14);
 }
