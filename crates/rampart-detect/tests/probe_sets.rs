@@ -295,3 +295,33 @@ fn pasted_configs_and_listings_written_later_are_flagged_less_often() {
     suffix_flags_at_most("dev13_benign", 120, 17);
     suffix_flags_at_most("dev14_benign", 120, 14);
 }
+
+#[test]
+fn benign_texts_with_trigger_words_are_rarely_blocked() {
+    // `dev15_benign` (session 15): 200 benign texts that use words attacks
+    // also use (ignore, system prompt, password, jailbreak, override...) in
+    // their ordinary meaning, 10 families by another writer, read with
+    // each line's own source. 33 blocked with the session-14 build, 31
+    // since taking back one's own message is not an override; a known
+    // over-defence (docs/benchmarks/detect.md, session 15).
+    let path = format!(
+        "{}/data/probes/dev15_benign.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let engine = Engine::default();
+    let lines = std::fs::read_to_string(&path).expect("dev15_benign");
+    let mut n = 0;
+    let mut blocked = 0;
+    for l in lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).expect("probe line is JSON");
+        let source = match v["source"].as_str() {
+            Some("document") => Source::Document,
+            _ => Source::User,
+        };
+        let text = v["text"].as_str().expect("probe has text");
+        n += 1;
+        blocked += usize::from(engine.analyze(text, source).blocked(&BTreeMap::new(), 0.5));
+    }
+    assert_eq!(n, 200);
+    assert!(blocked <= 33, "dev15_benign: {blocked} / {n} blocked");
+}
