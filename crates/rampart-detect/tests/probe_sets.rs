@@ -15,14 +15,21 @@
 use rampart_detect::{Engine, Source};
 use std::collections::BTreeMap;
 
-/// (family, text) of each line of a probe file.
-fn probes(name: &str) -> Vec<(String, String)> {
+/// Each line of a probe file, parsed.
+fn probe_lines(name: &str) -> Vec<serde_json::Value> {
     let path = format!("{}/data/probes/{name}.jsonl", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{path}: {e}"))
         .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("probe line is JSON");
+        .map(|l| serde_json::from_str(l).expect("probe line is JSON"))
+        .collect()
+}
+
+/// (family, text) of each line of a probe file.
+fn probes(name: &str) -> Vec<(String, String)> {
+    probe_lines(name)
+        .iter()
+        .map(|v| {
             (
                 v["family"]
                     .as_str()
@@ -305,24 +312,20 @@ fn benign_texts_with_trigger_words_are_rarely_blocked() {
     // each line's own source. 33 blocked with the session-14 build, 31
     // since taking back one's own message is not an override; a known
     // over-defence (docs/benchmarks/detect.md, session 15).
-    let path = format!(
-        "{}/data/probes/dev15_benign.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    );
     let engine = Engine::default();
-    let lines = std::fs::read_to_string(&path).expect("dev15_benign");
-    let mut n = 0;
-    let mut blocked = 0;
-    for l in lines.lines() {
-        let v: serde_json::Value = serde_json::from_str(l).expect("probe line is JSON");
-        let source = match v["source"].as_str() {
-            Some("document") => Source::Document,
-            _ => Source::User,
-        };
-        let text = v["text"].as_str().expect("probe has text");
-        n += 1;
-        blocked += usize::from(engine.analyze(text, source).blocked(&BTreeMap::new(), 0.5));
-    }
+    let lines = probe_lines("dev15_benign");
+    let n = lines.len();
+    let blocked = lines
+        .iter()
+        .filter(|v| {
+            let source = match v["source"].as_str() {
+                Some("document") => Source::Document,
+                _ => Source::User,
+            };
+            let text = v["text"].as_str().expect("probe has text");
+            engine.analyze(text, source).blocked(&BTreeMap::new(), 0.5)
+        })
+        .count();
     assert_eq!(n, 200);
     assert!(blocked <= 33, "dev15_benign: {blocked} / {n} blocked");
 }
