@@ -347,7 +347,6 @@ fn machine_signals(line: &str) -> (usize, usize) {
     // Aligned columns (two gaps of three spaces) are strong; a tab alone
     // is weak, since random-search suffixes carry tabs.
     let columns = t
-        .trim()
         .split(|c: char| c != ' ')
         .filter(|gap| gap.len() >= 3)
         .count()
@@ -381,10 +380,7 @@ fn fenced_sentences(text: &str) -> Option<String> {
     if !text.contains("```") && !text.contains("~~~") {
         return None;
     }
-    let fence = |l: &str| {
-        let t = l.trim_start();
-        t.starts_with("```") || t.starts_with("~~~")
-    };
+    use rampart_ml::charlm::is_fence as fence;
     let fences = text.split('\n').filter(|l| fence(l)).count();
     let mut seen = 0;
     let mut inside = false;

@@ -1222,7 +1222,9 @@ pub fn is_code_or_table_line(line: &str) -> bool {
     (indented && (ends || syntax)) || (ends && syntax) || t.starts_with("//")
 }
 
-fn is_fence(line: &str) -> bool {
+/// Whether a line opens or closes a Markdown code fence (```` ``` ```` or
+/// `~~~`, indented or not).
+pub fn is_fence(line: &str) -> bool {
     let t = line.trim_start();
     t.starts_with("```") || t.starts_with("~~~")
 }
