@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Per top-level file: options, nesting depth and decompression budget.
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     pub opts: &'a ScanOptions,
     pub depth: usize,
@@ -24,6 +25,10 @@ pub(crate) struct Ctx<'a> {
     /// `data.pkl`): only `torch.load` reads it, as raw storage bytes, never
     /// as an archive of its own.
     pub torch_member: bool,
+    /// The blob is a `.pkl` member of a PyTorch zip checkpoint (`data.pkl`,
+    /// TorchScript's `constants.pkl`): `torch.load` unpickles it whatever
+    /// its first bytes look like, so it is scanned as a pickle in any case.
+    pub pickle_member: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -35,6 +40,7 @@ impl<'a> Ctx<'a> {
             depth: 0,
             used,
             torch_member: false,
+            pickle_member: false,
         }
     }
 
@@ -44,6 +50,7 @@ impl<'a> Ctx<'a> {
             depth: self.depth + 1,
             used: self.used,
             torch_member: false,
+            pickle_member: false,
         }
     }
     /// Bytes still allowed to be decompressed for this top-level file.
@@ -185,6 +192,39 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
         kind = ArtifactKind::Zip;
     }
     check_extension(name, kind, out);
+    // Formats whose leading bytes can also be a pickle's: `GIF89a` is a
+    // BINFLOAT, and a tar header, a safetensors length or an HDF5 user
+    // block can hold opcodes. `pickle.load` reads such a polyglot as a
+    // pickle whatever else it is, so it is scanned as both.
+    let also_pickle = kind != ArtifactKind::Pickle
+        && (ctx.pickle_member
+            || (matches!(
+                kind,
+                ArtifactKind::Image
+                    | ArtifactKind::Tar
+                    | ArtifactKind::Safetensors
+                    | ArtifactKind::Hdf5
+            ) && probe_pickle(blob)));
+    let scanned = scan_as(name, kind, blob, ctx, out);
+    if also_pickle {
+        scan_pickle_blob(name, blob, 0, ctx, out);
+        return true;
+    }
+    scanned
+}
+
+/// Whether a blob sniffed as another format parses as a pickle too.
+fn probe_pickle(blob: &dyn Blob) -> bool {
+    let Ok(head) = read_range(blob, 0, SNIFF_LEN) else {
+        return false;
+    };
+    !head.is_empty()
+        && crate::pickle::is_opcode(head[0])
+        && crate::pickle::looks_like_pickle(&head, blob.size())
+}
+
+/// Hand a blob to the scanner for its kind. Returns whether one looked at it.
+fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) -> bool {
     if kind.is_model() && ctx.depth > ctx.opts.limits.max_depth {
         out.add(rules::ARC_DEPTH.finding(
             name,
@@ -454,13 +494,25 @@ pub(crate) fn scan_pickle_blob(
     // fill) for every small pickle cost more than parsing it. Large ones
     // keep the big buffer, which also makes skipping long arrays cheap.
     let len = blob.size().saturating_sub(start);
-    let rep = crate::pickle::scan_pickle_reader_hint(
+    let mut rep = crate::pickle::scan_pickle_reader_hint(
         std::io::BufReader::with_capacity(
             (len.saturating_add(1)).min(256 * 1024) as usize,
             BlobReader::new(blob, start),
         ),
         len,
     );
+    // joblib's reading skips array bytes that `pickle.load` and `torch.load`
+    // run as opcodes: read it their way too.
+    if rep.joblib_arrays > 0 {
+        let plain = crate::pickle::plain_reader_imports(
+            std::io::BufReader::with_capacity(
+                (len.saturating_add(1)).min(256 * 1024) as usize,
+                BlobReader::new(blob, start),
+            ),
+            len,
+        );
+        crate::pickle::merge_plain(&mut rep, plain);
+    }
     pickle_findings(name, &rep, start, ctx.opts, out);
     rep
 }
@@ -620,6 +672,12 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             ZipAnomaly::Inconsistent { detail } => {
                 rules::ZIP_STRUCTURE.finding(name, detail.clone())
             }
+            ZipAnomaly::Desync { literal, corrected } => rules::ZIP_DESYNC.finding(
+                name,
+                format!(
+                    "the end record points at a central directory at byte {literal}; corrected for prepended data it is the one at byte {corrected}: loaders that read the offset literally (miniz, inside torch.load) and those that correct it (Python's zipfile) see different members; both lists were scanned"
+                ),
+            ),
         };
         out.add(f);
     }
@@ -641,6 +699,10 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
     let member_ctx = Ctx {
         torch_member: torch_layout,
         ..ctx.nested()
+    };
+    let pickle_ctx = Ctx {
+        pickle_member: torch_layout,
+        ..member_ctx
     };
     for en in listing.entries.iter().take(limits.max_entries) {
         if en.is_dir() {
@@ -708,7 +770,12 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                     }
                 }
                 let raw = HeadBlob { inner: &raw, head };
-                scan_blob(&mname, &raw, &member_ctx, out);
+                let mctx = if en.name.ends_with(".pkl") {
+                    &pickle_ctx
+                } else {
+                    &member_ctx
+                };
+                scan_blob(&mname, &raw, mctx, out);
             }
             // Deflate (PyTorch, NumPy), bzip2 and LZMA (Python's zipfile
             // reads both, so an .npz may use them).
@@ -769,7 +836,12 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 // Stopped early: its head is no format any scanner reads
                 // (see `decode`), so there is nothing to hand on.
                 if !dec.stopped {
-                    scan_blob(&mname, &data, &member_ctx, out);
+                    let mctx = if en.name.ends_with(".pkl") {
+                        &pickle_ctx
+                    } else {
+                        &member_ctx
+                    };
+                    scan_blob(&mname, &data, mctx, out);
                 }
             }
             m => {

@@ -24,6 +24,8 @@ const MAX_MEMO: usize = 4_000_000;
 const MAX_PICKLES: usize = 4096;
 /// Nodes a tracked tuple/dict may hold before it becomes opaque.
 const MAX_WEIGHT: usize = 64;
+/// Opcodes in a row without error that make a text-like head a pickle.
+const LONG_RUN: u64 = 256;
 /// Imports recorded per stream (a gadget needs few; this bounds memory).
 const MAX_GLOBALS: usize = 100_000;
 /// Nested pickles (object arrays inside joblib) followed at most this deep.
@@ -120,7 +122,24 @@ impl PickleReport {
 
 /// Scan a pickle held in memory (the contract's `scan_pickle`).
 pub fn scan_pickle(bytes: &[u8]) -> PickleReport {
-    scan_pickle_reader_hint(bytes, bytes.len() as u64)
+    let mut rep = scan_pickle_reader_hint(bytes, bytes.len() as u64);
+    if rep.joblib_arrays > 0 {
+        merge_plain(&mut rep, plain_reader_imports(bytes, bytes.len() as u64));
+    }
+    rep
+}
+
+/// Add the imports a plain unpickler sees (see [`plain_reader_imports`])
+/// that the joblib reading did not.
+pub(crate) fn merge_plain(rep: &mut PickleReport, plain: Vec<GlobalImport>) {
+    for g in plain {
+        if rep.globals.len() >= MAX_GLOBALS {
+            break;
+        }
+        if !rep.globals.iter().any(|h| h.offset == g.offset) {
+            rep.globals.push(g);
+        }
+    }
 }
 
 /// Scan a pickle from a stream, reading only what the pickles need.
@@ -182,7 +201,9 @@ pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
             }
             // A protocol 0/1 stream cut by the head: accept it unless the
             // head reads as text (a text file can start like an opcode).
-            std::str::from_utf8(head).is_err() || !rep.globals.is_empty()
+            // Text cannot run for hundreds of opcodes without a parse error
+            // (`N0N0...` padding that pushes the payload past the head can).
+            std::str::from_utf8(head).is_err() || !rep.globals.is_empty() || rep.opcodes >= LONG_RUN
         }
         // `pickle.load` runs every call that comes before the opcode it
         // cannot parse: garbage after the payload is an evasion, not proof
@@ -195,23 +216,62 @@ pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
     }
 }
 
+/// What the bytes after a STOP are.
+enum Next {
+    /// Another pickle that imports something.
+    Pickle,
+    /// Data: nothing there imports anything.
+    Trailing,
+    /// Valid opcodes to the end of the look-ahead window, no import yet (a
+    /// long string can push the import past any fixed window).
+    Maybe,
+}
+
 /// Whether the bytes after a STOP start another pickle that imports
 /// something. A loader that calls `load()` again (legacy PyTorch reads five
 /// pickles in a row) runs it even without a PROTO header; bytes that import
 /// nothing cannot run code, so raw tensor data is not mistaken for one.
-fn continues_with_imports(next: &[u8]) -> bool {
+fn continuation(next: &[u8]) -> Next {
     if next.is_empty() || !is_opcode(next[0]) {
-        return false;
+        return Next::Trailing;
     }
     let mut input = Input::with_chunk(next, next.len() as u64);
     let mut m = Machine::new(0);
     let mut rep = PickleReport::default();
-    let _ = m.run_one(&mut input, &mut rep, 0);
-    (!rep.globals.is_empty() || !rep.anomalies.is_empty())
-        && rep
-            .globals
-            .iter()
-            .all(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name))
+    let res = m.run_one(&mut input, &mut rep, 0);
+    let idents_ok = rep
+        .globals
+        .iter()
+        .all(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name));
+    if !idents_ok {
+        return Next::Trailing;
+    }
+    if !rep.globals.is_empty() || !rep.anomalies.is_empty() {
+        return Next::Pickle;
+    }
+    // Cut by the window (not by a bad opcode or the end of the data) after
+    // a real run of opcodes: only the full stream can tell.
+    let cut = matches!(res, Err(Stop::Truncated(_)) | Err(Stop::Eof));
+    if cut && next.len() >= 4096 && rep.opcodes >= 1 {
+        Next::Maybe
+    } else {
+        Next::Trailing
+    }
+}
+
+/// The imports `pickle.load` sees in a stream that joblib reads
+/// differently: joblib skips the raw bytes after each `NumpyArrayWrapper`,
+/// a plain unpickler runs them as opcodes. Only imports with names Python
+/// could resolve are kept (raw array bytes end in a parse error quickly).
+pub(crate) fn plain_reader_imports<R: Read>(r: R, len: u64) -> Vec<GlobalImport> {
+    let mut input = Input::with_chunk(r, len);
+    input.plain = true;
+    let mut rep = PickleReport::default();
+    run_stream(&mut input, &mut rep, 0);
+    rep.globals
+        .into_iter()
+        .filter(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name))
+        .collect()
 }
 
 fn is_dotted_ident(s: &str) -> bool {
@@ -273,6 +333,10 @@ pub(crate) fn is_opcode(b: u8) -> bool {
 }
 
 fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: usize) {
+    // Set when the next pickle is only possible (see `Next::Maybe`): what
+    // the report held before it, restored if the bytes from there end in a
+    // parse error before importing anything (they were data after all).
+    let mut speculative: Option<Snapshot> = None;
     loop {
         if rep.pickles >= MAX_PICKLES {
             // Stopping quietly would let the pickle after the limit through
@@ -288,7 +352,18 @@ fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: us
             return;
         }
         let mut m = Machine::new(nesting);
-        match m.run_one(input, rep, nesting) {
+        let res = m.run_one(input, rep, nesting);
+        if speculative.as_ref().is_some_and(|s| s.grew(rep)) {
+            speculative = None;
+        }
+        if res.is_err() {
+            if let Some(snap) = speculative.take() {
+                snap.restore(rep);
+                rep.trailing = true;
+                return;
+            }
+        }
+        match res {
             Ok(()) => {
                 rep.pickles += 1;
                 // Go on while the next bytes start another pickle.
@@ -298,13 +373,21 @@ fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: us
                         let next_is_pickle =
                             p.len() == 2 && p[0] == 0x80 && (2..=5).contains(&p[1]);
                         if !next_is_pickle {
-                            let more = match input.peek(4096) {
-                                Ok(p) => continues_with_imports(p),
-                                Err(_) => false,
+                            let next = match input.peek(4096) {
+                                Ok(p) => continuation(p),
+                                Err(_) => Next::Trailing,
                             };
-                            if !more {
-                                rep.trailing = true;
-                                return;
+                            match next {
+                                Next::Pickle => {}
+                                Next::Trailing => {
+                                    rep.trailing = true;
+                                    return;
+                                }
+                                Next::Maybe => {
+                                    if speculative.is_none() {
+                                        speculative = Some(Snapshot::of(rep));
+                                    }
+                                }
                             }
                         }
                     }
@@ -326,6 +409,40 @@ fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: us
                 return;
             }
         }
+    }
+}
+
+/// The counters of a report before a speculative pickle.
+struct Snapshot {
+    pickles: usize,
+    globals: usize,
+    anomalies: usize,
+    opcodes: u64,
+    calls: u64,
+    pids: u64,
+}
+
+impl Snapshot {
+    fn of(rep: &PickleReport) -> Self {
+        Snapshot {
+            pickles: rep.pickles,
+            globals: rep.globals.len(),
+            anomalies: rep.anomalies.len(),
+            opcodes: rep.opcodes,
+            calls: rep.calls,
+            pids: rep.persistent_ids,
+        }
+    }
+    fn grew(&self, rep: &PickleReport) -> bool {
+        rep.globals.len() > self.globals || rep.anomalies.len() > self.anomalies
+    }
+    fn restore(self, rep: &mut PickleReport) {
+        rep.pickles = self.pickles;
+        rep.globals.truncate(self.globals);
+        rep.anomalies.truncate(self.anomalies);
+        rep.opcodes = self.opcodes;
+        rep.calls = self.calls;
+        rep.persistent_ids = self.pids;
     }
 }
 
@@ -360,6 +477,9 @@ struct Input<R> {
     /// Bytes asked for per read: the stream's size when it is small, so
     /// that a 100-byte pickle does not zero a 64 KiB buffer.
     chunk: usize,
+    /// Read as `pickle.load` and `torch.load` do: the raw bytes joblib
+    /// writes after a `NumpyArrayWrapper` are opcodes to them, not data.
+    plain: bool,
 }
 
 impl<R: Read> Input<R> {
@@ -371,6 +491,7 @@ impl<R: Read> Input<R> {
             pos: 0,
             last_op: 0,
             chunk: (len.saturating_add(1)).clamp(64, CHUNK as u64) as usize,
+            plain: false,
         }
     }
     fn avail(&self) -> usize {
@@ -629,7 +750,10 @@ impl Machine {
                 if let Some(g) = rep.globals.get_mut(*i) {
                     g.called = true;
                 }
-                V::Obj(*i, Box::new(args)).bounded()
+                // Only the arguments are bounded: an object whose arguments
+                // are too big to track is still known to be an instance of
+                // this global (joblib's array wrapper with padded args).
+                V::Obj(*i, Box::new(args.bounded()))
             }
             _ => V::Other,
         }
@@ -688,7 +812,7 @@ impl Machine {
                     let l = input.line("INT")?;
                     let s = String::from_utf8_lossy(&l);
                     let t = s.trim().trim_end_matches('L');
-                    let v = t.parse::<i64>().map(V::Int).unwrap_or(V::Other);
+                    let v = py_int(t).map(V::Int).unwrap_or(V::Other);
                     self.push(v)?;
                 }
                 b'F' => {
@@ -733,7 +857,12 @@ impl Machine {
                     let l = input.line("STRING")?;
                     let s = strip_quotes(&l)
                         .ok_or_else(|| Stop::Bad("STRING argument is not quoted".into()))?;
-                    self.push(V::Str(String::from_utf8_lossy(s).into_owned()))?;
+                    // Python unescapes the argument (`S'posi\x78'` is
+                    // "posix"): names built that way must be seen decoded.
+                    let s = escape_decode(s).ok_or_else(|| {
+                        Stop::Bad("STRING argument has an invalid \\x escape".into())
+                    })?;
+                    self.push(V::Str(s.iter().map(|&c| c as char).collect()))?;
                 }
                 b'V' => {
                     let l = input.line("UNICODE")?;
@@ -977,7 +1106,10 @@ impl Machine {
                         }
                         V::Obj(i, _) => {
                             let g = &rep.globals[*i];
-                            if g.module == "joblib.numpy_pickle" && g.name == "NumpyArrayWrapper" {
+                            if !input.plain
+                                && g.module == "joblib.numpy_pickle"
+                                && g.name == "NumpyArrayWrapper"
+                            {
                                 self.joblib_array(input, rep, &state, nesting)?;
                             }
                         }
@@ -1067,8 +1199,10 @@ impl Machine {
             ));
         };
         let get = |k: &str| {
+            // Python dicts keep the last value of a repeated key.
             items
                 .iter()
+                .rev()
                 .find(|(a, _)| matches!(a, V::Str(s) if s == k))
                 .map(|(_, v)| v)
         };
@@ -1084,7 +1218,7 @@ impl Machine {
         }
         .ok_or_else(|| Stop::Bad("joblib array wrapper with an unknown dtype".into()))?;
         rep.joblib_arrays += 1;
-        if code.contains('O') {
+        if code.contains('O') || code.to_ascii_lowercase().contains("object") {
             if nesting >= MAX_NESTING {
                 return Err(Stop::Bad(
                     "nested object arrays deeper than the limit".into(),
@@ -1183,8 +1317,100 @@ fn long_value(b: &[u8]) -> V {
 fn parse_memo_key(l: &[u8]) -> Result<u64, Stop> {
     std::str::from_utf8(l)
         .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
+        .and_then(py_int)
+        .and_then(|v| u64::try_from(v).ok())
         .ok_or_else(|| Stop::Bad("memo key is not a number".into()))
+}
+
+/// A decimal integer as Python's `int()` reads the ASCII text of a PUT, GET,
+/// INT or LONG argument: surrounding whitespace, a sign, and single
+/// underscores between digits (`1_0` is 10). A key Python accepts but a
+/// stricter parse refused would stop the scan before the call that uses it.
+fn py_int(s: &str) -> Option<i64> {
+    let t = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b' || c == '\x0c');
+    let (neg, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let b = digits.as_bytes();
+    if b.is_empty() || !b[0].is_ascii_digit() || !b[b.len() - 1].is_ascii_digit() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    let mut prev_us = false;
+    for &c in b {
+        if c == b'_' {
+            if prev_us {
+                return None;
+            }
+            prev_us = true;
+            continue;
+        }
+        prev_us = false;
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as i64)?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// Python's `codecs.escape_decode`, which the STRING opcode applies to its
+/// quoted argument: `\\`, quote, `\a\b\f\n\r\t\v`, octal `\ooo`,
+/// `\xhh` (exactly two hex digits, else an error), backslash-newline
+/// dropped; any other escape is kept as written.
+fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&e) = s.get(i) else {
+            // A trailing lone backslash is an error to Python.
+            return None;
+        };
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' | b'\'' | b'"' => out.push(e),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut v = (e - b'0') as u32;
+                for _ in 0..2 {
+                    match s.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + (d - b'0') as u32;
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push((v & 0xff) as u8);
+            }
+            b'x' => {
+                let h = s.get(i..i + 2)?;
+                let v = u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?;
+                out.push(v);
+                i += 2;
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    Some(out)
 }
 
 fn strip_quotes(l: &[u8]) -> Option<&[u8]> {
@@ -1240,12 +1466,73 @@ fn ident_line<R: Read>(input: &mut Input<R>, what: &'static str) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    const SNIFF: usize = crate::sniff::SNIFF_LEN;
 
     fn names(r: &PickleReport) -> Vec<String> {
         r.globals
             .iter()
             .map(|g| format!("{}.{}", g.module, g.name))
             .collect()
+    }
+
+    #[test]
+    fn string_and_int_arguments_read_as_python_reads_them() {
+        assert_eq!(escape_decode(br"posi\x78").as_deref(), Some(&b"posix"[..]));
+        assert_eq!(escape_decode(br"\160osix").as_deref(), Some(&b"posix"[..]));
+        assert_eq!(
+            escape_decode(br"a\'b\n\q").as_deref(),
+            Some(&b"a'b\n\\q"[..])
+        );
+        assert_eq!(escape_decode(br"\x7"), None);
+        assert_eq!(escape_decode(b"x\\"), None);
+        assert_eq!(py_int(" 1_0 "), Some(10));
+        assert_eq!(py_int("+07"), Some(7));
+        assert_eq!(py_int("-3"), Some(-3));
+        for bad in ["1__0", "_1", "1_", "0x1", "", "\u{661}"] {
+            assert_eq!(py_int(bad), None, "{bad:?}");
+        }
+        let r = scan_pickle(b"S'posix'\np1_0\n0S'sys\\164em'\np 20\n0g10\ng2_0\n\x93(S'id'\ntR.");
+        assert_eq!(names(&r), vec!["posix.system"]);
+        assert!(r.complete());
+    }
+
+    #[test]
+    fn data_after_a_pickle_that_only_looks_like_opcodes_is_trailing() {
+        // A long string and then an invalid opcode: no import, so the bytes
+        // were data; the report is what the first pickle made it.
+        let mut b = b"\x80\x02N.X\x70\x17\x00\x00".to_vec();
+        b.extend(std::iter::repeat_n(b'a', 6000));
+        b.extend_from_slice(b"\xff\xfe");
+        let r = scan_pickle(&b);
+        assert!(r.complete(), "{r:?}");
+        assert!(r.trailing);
+        assert_eq!(r.pickles, 1);
+        assert_eq!(r.opcodes, 3);
+        // The same string followed by an import is a second pickle.
+        b.truncate(b.len() - 2);
+        b.extend_from_slice(b"0cposix\nsystem\n(S'id'\ntR.");
+        let r = scan_pickle(&b);
+        assert_eq!(names(&r), vec!["posix.system"]);
+        assert_eq!(r.pickles, 2);
+    }
+
+    #[test]
+    fn text_is_not_a_pickle_however_long() {
+        let prose = "Nothing in this file is a pickle, though it starts with N.\n".repeat(2000);
+        assert!(!looks_like_pickle(
+            &prose.as_bytes()[..SNIFF],
+            prose.len() as u64
+        ));
+        let lines = "(a list of things)\n".repeat(5000);
+        assert!(!looks_like_pickle(
+            &lines.as_bytes()[..SNIFF],
+            lines.len() as u64
+        ));
+        let padded = format!("{}cposix\nsystem\n(S'id'\ntR.", "N0".repeat(40_000));
+        assert!(looks_like_pickle(
+            &padded.as_bytes()[..SNIFF],
+            padded.len() as u64
+        ));
     }
 
     #[test]

@@ -54,6 +54,7 @@ rules! {
     ZIP_STRUCTURE = "RAMP-ZIP-006", "scan.zip", Medium, Tamper, "irregular zip structure (prepended data, missing or inconsistent directory)";
     ZIP_OVERLAP = "RAMP-ZIP-007", "scan.zip", High, Bomb, "zip members overlap (zip-bomb construction)";
     ZIP_METHOD = "RAMP-ZIP-008", "scan.zip", Medium, Unscanned, "zip member uses an unsupported compression method";
+    ZIP_DESYNC = "RAMP-ZIP-009", "scan.zip", High, Tamper, "zip readers disagree on where the central directory is (two member lists)";
     ARC_BOMB = "RAMP-ARC-001", "scan.archive", High, Bomb, "archive exceeds decompression bounds (possible bomb)";
     ARC_DEPTH = "RAMP-ARC-002", "scan.archive", High, Bomb, "archives nested deeper than the limit";
     ARC_UNSUPPORTED = "RAMP-ARC-003", "scan.archive", Medium, Unscanned, "archive format not supported: content carved for pickles only";

@@ -137,7 +137,7 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
     if h.len() >= 2 && h[0] == 0x78 && matches!(h[1], 0x01 | 0x5e | 0x9c | 0xda) {
         return ArtifactKind::Zlib;
     }
-    if let Some(k) = sniff_protobuf(h) {
+    if let Some(k) = sniff_protobuf(h).or_else(|| sniff_protobuf_layout(h, total)) {
         return k;
     }
     // A zip whose first local header is not at offset 0 (prepended data):
@@ -242,6 +242,126 @@ fn sniff_protobuf(h: &[u8]) -> Option<ArtifactKind> {
     None
 }
 
+/// One top-level protobuf field: number, wire type, and the bytes of a
+/// length-delimited value when the head holds all of them.
+type PbField<'a> = (u32, u8, Option<&'a [u8]>);
+
+/// The fields of a protobuf message, or `None` when it is not one. `cut`:
+/// the buffer may end inside the last field (a head of a longer file).
+fn pb_layout(b: &[u8], cut: bool) -> Option<Vec<PbField<'_>>> {
+    use crate::formats::protobuf::{fields, Value};
+    let mut out = Vec::new();
+    for f in fields(b) {
+        match f {
+            Ok((n, v)) => {
+                let (w, bytes) = match v {
+                    Value::Varint(_) => (0, None),
+                    Value::Fixed64(_) => (1, None),
+                    Value::Bytes(x) => (2, Some(x)),
+                    Value::Fixed32(_) => (5, None),
+                };
+                out.push((n, w, bytes));
+                if out.len() > 100_000 {
+                    break;
+                }
+            }
+            // Cut by the head: the fields before it decide.
+            Err(_) if cut && !out.is_empty() => break,
+            Err(_) => return None,
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Protobuf model files whose first field is not the version number: an
+/// ONNX writer may emit the graph first (`onnx.load` takes fields in any
+/// order), a SavedModel may leave out its schema version, and a frozen
+/// TensorFlow GraphDef starts with its nodes. Judged by their field layout
+/// (numbers and wire types of the schema) and one level of nesting.
+fn sniff_protobuf_layout(h: &[u8], total: u64) -> Option<ArtifactKind> {
+    // A text file cannot parse as these layouts for long; the first byte
+    // must be a tag of one of them.
+    if !matches!(
+        h.first()?,
+        0x0a | 0x12 | 0x1a | 0x22 | 0x28 | 0x32 | 0x3a | 0x42
+    ) {
+        return None;
+    }
+    let cut = (h.len() as u64) < total;
+    let top = pb_layout(h, cut)?;
+    let within = |fs: &[PbField<'_>], allowed: &[(u32, u8)]| {
+        fs.iter().all(|f| allowed.contains(&(f.0, f.1)))
+    };
+    // ModelProto: ir_version, producer name/version, domain, model_version,
+    // doc_string, graph, opset_import, metadata_props, training_info,
+    // functions.
+    const MODEL: &[(u32, u8)] = &[
+        (1, 0),
+        (2, 2),
+        (3, 2),
+        (4, 2),
+        (5, 0),
+        (6, 2),
+        (7, 2),
+        (8, 2),
+        (14, 2),
+        (20, 2),
+        (25, 2),
+    ];
+    // GraphProto: node, name, initializer, doc_string, input, output,
+    // value_info, quantization_annotation, sparse_initializer.
+    const GRAPH: &[(u32, u8)] = &[
+        (1, 2),
+        (2, 2),
+        (5, 2),
+        (10, 2),
+        (11, 2),
+        (12, 2),
+        (13, 2),
+        (14, 2),
+        (15, 2),
+    ];
+    if within(&top, MODEL) {
+        let graph_ok = top.iter().filter(|f| f.0 == 7).any(|f| match f.2 {
+            Some(g) => pb_layout(g, false).is_some_and(|gf| within(&gf, GRAPH)),
+            None => cut,
+        });
+        if graph_ok && (top.len() >= 2 || top[0].2.is_some()) {
+            return Some(ArtifactKind::Onnx);
+        }
+    }
+    // GraphDef: node, versions, version, library; NodeDef: name, op, input,
+    // device, attr, debug info, type.
+    const GRAPHDEF: &[(u32, u8)] = &[(1, 2), (2, 2), (3, 0), (4, 2)];
+    const NODEDEF: &[(u32, u8)] = &[(1, 2), (2, 2), (3, 2), (4, 2), (5, 2), (6, 2), (7, 2)];
+    if top[0].0 == 1 && within(&top, GRAPHDEF) {
+        if let Some(node) = top[0].2 {
+            if let Some(nf) = pb_layout(node, false) {
+                let op_ok = nf.iter().any(|f| {
+                    f.0 == 2
+                        && f.2.is_some_and(|op| {
+                            !op.is_empty()
+                                && op[0].is_ascii_uppercase()
+                                && op.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                        })
+                });
+                if op_ok && within(&nf, NODEDEF) {
+                    return Some(ArtifactKind::TfSavedModel);
+                }
+            }
+        }
+    }
+    // SavedModel without its schema version: meta graphs only.
+    if within(&top, &[(1, 0), (2, 2)]) && top.iter().any(|f| f.0 == 2) {
+        let probe = &h[..h.len().min(SNIFF_LEN)];
+        let has = |s: &[u8]| memchr::memmem::find(probe, s).is_some();
+        if has(b"tensorflow") || has(b"serve") || has(b"tf_version") {
+            return Some(ArtifactKind::TfSavedModel);
+        }
+    }
+    None
+}
+
 /// The extension a file name claims, lowercased.
 pub fn extension(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
@@ -304,6 +424,32 @@ mod tests {
         let mut st = 2u64.to_le_bytes().to_vec();
         st.extend_from_slice(b"{}");
         assert_eq!(sniff(&st), ArtifactKind::Safetensors);
+    }
+
+    #[test]
+    fn protobuf_models_by_layout_and_text_is_not_one() {
+        let mut graph_first = Vec::new();
+        let mut g = Vec::new();
+        crate::fixtures::pb_bytes(&mut g, 2, b"g");
+        crate::fixtures::pb_bytes(&mut graph_first, 7, &g);
+        graph_first.extend_from_slice(&[0x08, 8]);
+        assert_eq!(sniff(&graph_first), ArtifactKind::Onnx);
+        let mut node = Vec::new();
+        crate::fixtures::pb_bytes(&mut node, 1, b"n");
+        crate::fixtures::pb_bytes(&mut node, 2, b"Const");
+        let mut frozen = Vec::new();
+        crate::fixtures::pb_bytes(&mut frozen, 1, &node);
+        assert_eq!(sniff(&frozen), ArtifactKind::TfSavedModel);
+        for t in [
+            "\nHello world, this is a note.\n",
+            "\n\nTitle\n=====\n\nSome text that goes on for a while.\n",
+            ":: a reStructuredText directive\n",
+            "\x12 tab-separated\tcolumns\n",
+            "(8 items)\n",
+        ] {
+            let k = sniff(t.as_bytes());
+            assert!(matches!(k, ArtifactKind::Text), "{t:?}: {k:?}");
+        }
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub enum ZipAnomaly {
     OutOfBounds { name: String },
     /// More entries than the directory declares, or a truncated directory.
     Inconsistent { detail: String },
+    /// The recorded directory offset read literally and corrected for
+    /// prepended data lead to two different directories.
+    Desync { literal: u64, corrected: u64 },
 }
 
 pub struct ZipListing {
@@ -140,70 +143,33 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
         return Ok(finish(blob, entries, anomalies));
     }
     let cd = read_range(blob, cd_start, cd_size as usize).map_err(|e| e.to_string())?;
-    let mut entries = Vec::new();
-    let mut p = 0usize;
-    while p + 46 <= cd.len() && cd[p..].starts_with(b"PK\x01\x02") {
-        if entries.len() >= MAX_ENTRIES {
-            anomalies.push(ZipAnomaly::Inconsistent {
-                detail: format!("more than {MAX_ENTRIES} entries; the rest are not scanned"),
-            });
-            break;
-        }
-        let flags = u16le(&cd, p + 8);
-        let method = u16le(&cd, p + 10);
-        let crc = u32le(&cd, p + 16);
-        let mut csize = u32le(&cd, p + 20) as u64;
-        let mut usize_ = u32le(&cd, p + 24) as u64;
-        let nlen = u16le(&cd, p + 28) as usize;
-        let xlen = u16le(&cd, p + 30) as usize;
-        let clen = u16le(&cd, p + 32) as usize;
-        let mut lho = u32le(&cd, p + 42) as u64;
-        let end = p + 46 + nlen + xlen + clen;
-        if end > cd.len() {
-            anomalies.push(ZipAnomaly::Inconsistent {
-                detail: "central directory entry runs past the directory".into(),
-            });
-            break;
-        }
-        let name = name_of(&cd[p + 46..p + 46 + nlen]);
-        // Zip64 extended information extra field.
-        let mut x = p + 46 + nlen;
-        let xend = x + xlen;
-        while x + 4 <= xend {
-            let id = u16le(&cd, x);
-            let len = u16le(&cd, x + 2) as usize;
-            let body = x + 4;
-            if body + len > xend {
-                break;
-            }
-            if id == 1 {
-                let mut q = body;
-                if usize_ == 0xffff_ffff && q + 8 <= body + len {
-                    usize_ = u64le(&cd, q);
-                    q += 8;
-                }
-                if csize == 0xffff_ffff && q + 8 <= body + len {
-                    csize = u64le(&cd, q);
-                    q += 8;
-                }
-                if lho == 0xffff_ffff && q + 8 <= body + len {
-                    lho = u64le(&cd, q);
+    let mut entries = parse_cd(&cd, delta, &mut anomalies);
+    // miniz (inside `torch.load`) takes the recorded offset literally where
+    // Python's zipfile and this reader correct it for prepended data: a file
+    // can carry a second directory there, seen only by the other reader.
+    if delta > 0 && cd_off.saturating_add(cd_size) <= size {
+        let lit = read_range(blob, cd_off, cd_size as usize).map_err(|e| e.to_string())?;
+        if lit.starts_with(b"PK\x01\x02") && lit != cd {
+            let mut ignored = Vec::new();
+            let other = parse_cd(&lit, 0, &mut ignored);
+            if !other.is_empty() {
+                anomalies.push(ZipAnomaly::Desync {
+                    literal: cd_off,
+                    corrected: cd_start,
+                });
+                for o in other {
+                    if entries.len() >= MAX_ENTRIES {
+                        break;
+                    }
+                    if !entries
+                        .iter()
+                        .any(|e| e.name == o.name && e.local_offset == o.local_offset)
+                    {
+                        entries.push(o);
+                    }
                 }
             }
-            x = body + len;
         }
-        entries.push(ZipEntry {
-            name,
-            local_name: None,
-            method,
-            flags,
-            crc,
-            compressed: csize,
-            uncompressed: usize_,
-            local_offset: lho + delta,
-            data_offset: 0,
-        });
-        p = end;
     }
     if (entries.len() as u64) != n_entries && entries.len() < MAX_ENTRIES {
         anomalies.push(ZipAnomaly::Inconsistent {
@@ -260,6 +226,76 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     }
     entries.retain(|e| e.data_offset != u64::MAX);
     Ok(finish(blob, entries, anomalies))
+}
+
+/// The entries of a central directory; local offsets shifted by `delta`.
+fn parse_cd(cd: &[u8], delta: u64, anomalies: &mut Vec<ZipAnomaly>) -> Vec<ZipEntry> {
+    let mut entries = Vec::new();
+    let mut p = 0usize;
+    while p + 46 <= cd.len() && cd[p..].starts_with(b"PK\x01\x02") {
+        if entries.len() >= MAX_ENTRIES {
+            anomalies.push(ZipAnomaly::Inconsistent {
+                detail: format!("more than {MAX_ENTRIES} entries; the rest are not scanned"),
+            });
+            break;
+        }
+        let flags = u16le(cd, p + 8);
+        let method = u16le(cd, p + 10);
+        let crc = u32le(cd, p + 16);
+        let mut csize = u32le(cd, p + 20) as u64;
+        let mut usize_ = u32le(cd, p + 24) as u64;
+        let nlen = u16le(cd, p + 28) as usize;
+        let xlen = u16le(cd, p + 30) as usize;
+        let clen = u16le(cd, p + 32) as usize;
+        let mut lho = u32le(cd, p + 42) as u64;
+        let end = p + 46 + nlen + xlen + clen;
+        if end > cd.len() {
+            anomalies.push(ZipAnomaly::Inconsistent {
+                detail: "central directory entry runs past the directory".into(),
+            });
+            break;
+        }
+        let name = name_of(&cd[p + 46..p + 46 + nlen]);
+        // Zip64 extended information extra field.
+        let mut x = p + 46 + nlen;
+        let xend = x + xlen;
+        while x + 4 <= xend {
+            let id = u16le(cd, x);
+            let len = u16le(cd, x + 2) as usize;
+            let body = x + 4;
+            if body + len > xend {
+                break;
+            }
+            if id == 1 {
+                let mut q = body;
+                if usize_ == 0xffff_ffff && q + 8 <= body + len {
+                    usize_ = u64le(cd, q);
+                    q += 8;
+                }
+                if csize == 0xffff_ffff && q + 8 <= body + len {
+                    csize = u64le(cd, q);
+                    q += 8;
+                }
+                if lho == 0xffff_ffff && q + 8 <= body + len {
+                    lho = u64le(cd, q);
+                }
+            }
+            x = body + len;
+        }
+        entries.push(ZipEntry {
+            name,
+            local_name: None,
+            method,
+            flags,
+            crc,
+            compressed: csize,
+            uncompressed: usize_,
+            local_offset: lho + delta,
+            data_offset: 0,
+        });
+        p = end;
+    }
+    entries
 }
 
 /// The last `sig` that starts before `end` (searching back at most 1 MiB).

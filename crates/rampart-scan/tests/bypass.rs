@@ -110,3 +110,57 @@ fn benign_twins_of_the_new_containers_stay_clean() {
         rep.errors
     );
 }
+
+/// The files the reader-disagreement fixtures imitate, without a payload:
+/// images, tar archives, legacy checkpoints with long strings, joblib
+/// arrays, protobuf models and chat templates stay clean.
+#[test]
+fn benign_twins_of_the_reader_disagreements_stay_clean() {
+    let opts = ScanOptions::default();
+    let mut gif = b"GIF89a\x02\x00\x02\x00\x80\x00\x00".to_vec();
+    gif.extend_from_slice(&[0, 0, 0, 0xff, 0xff, 0xff, b',', 0, 0, 0, 0, 2, 0, 2, 0, 0]);
+    gif.extend_from_slice(b"\x02\x02\x44\x01\x00\x3b");
+    let tar = fixtures::tar(&[("model/config.json", br#"{"a": 1}"#)]);
+    // A long string pickle after the first: no import anywhere.
+    let mut long = b"\x80\x02N.".to_vec();
+    long.extend_from_slice(b"X\x70\x17\x00\x00");
+    long.extend(std::iter::repeat_n(b'a', 6000));
+    long.push(b'.');
+    let text = "N0 is how the notes start.\n".repeat(4000);
+    let mut node = Vec::new();
+    fixtures::pb_bytes(&mut node, 1, b"w");
+    fixtures::pb_bytes(&mut node, 2, b"Const");
+    let mut frozen = Vec::new();
+    fixtures::pb_bytes(&mut frozen, 1, &node);
+    let mut sm = fixtures::saved_model(&["Const", "MatMul"]);
+    sm.drain(..2);
+    let mut g = Vec::new();
+    fixtures::pb_bytes(&mut g, 2, b"g");
+    let mut onnx = Vec::new();
+    fixtures::pb_bytes(&mut onnx, 7, &g);
+    onnx.extend_from_slice(&[0x08, 8]);
+    let tmpl = fixtures::gguf(
+        "tokenizer.chat_template",
+        "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'].strip()[:4000] }}{% endfor %}",
+    );
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("pic.gif", gif),
+        ("model.tar", tar),
+        ("long.pt", long),
+        ("notes.txt", text.into_bytes()),
+        ("frozen.pb", frozen),
+        ("saved_model.pb", sm),
+        ("graph_first.onnx", onnx),
+        ("chat.gguf", tmpl),
+        ("plain.joblib", fixtures::joblib(false)),
+    ];
+    for (name, bytes) in cases {
+        let rep = scan_bytes(name, &bytes, &opts);
+        assert!(
+            rep.max_severity() < Some(Severity::High) && rep.errors.is_empty(),
+            "{name}: {:?} {:?}",
+            rep.findings,
+            rep.errors
+        );
+    }
+}

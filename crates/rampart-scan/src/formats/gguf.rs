@@ -116,14 +116,19 @@ fn value(r: &mut R<'_>, t: u32, keep: bool, depth: u32) -> Result<Option<String>
 }
 
 static CRITICAL: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?x)
+    Regex::new(r#"(?x)
         __[a-zA-Z]+__                               # dunder attributes: __class__, __globals__, __subclasses__...
       | \|\s*attr\s*\(                              # the attr filter reaches arbitrary attributes
       | \b(?:lipsum|cycler|joiner|url_for|get_flashed_messages|config|request|self)\s*[.\[|]  # globals with a path to Python internals
       | \b(?:os|subprocess|sys|builtins|importlib)\s*\.
       | \b(?:popen|system|eval|exec|__import__|getattr|import_module)\s*\(
       | \.\s*(?:mro|func_globals|f_globals|gi_frame|tb_frame)\b
-    ").expect("valid template regex")
+      | ['"]__['"]                                  # a bare '__' literal: dunders joined at render time
+      | ['"]_['"]\s*[~+] | [~+]\s*['"]_['"]          # '_' joined to something
+      | ['"]__[a-zA-Z]                              # a literal that starts a dunder name ('__cla' ~ 'ss__')
+      | (?:^|[^\w)\].\s])\s*(?:\(\s*\)|''|""|\[\s*\])\s*\[  # subscripting a literal (not a call's result): ()['...']
+      | \[[^\]\[]*[~+]\s*['"]\w+['"]\s*[~+]         # a name assembled inside a subscript: x[u~'class'~u]
+    "#).expect("valid template regex")
 });
 
 static SUSPECT: Lazy<Regex> = Lazy::new(|| {
@@ -250,5 +255,24 @@ mod tests {
         );
         assert!(template_risk("{{ lipsum|attr('x') }}").unwrap().0);
         assert!(!template_risk("{{ '\\x5f\\x5fclass' }}").unwrap().0);
+        // Dunders joined at render time (CVE-2024-34359 class).
+        for t in [
+            "{% set u='__' %}{{ ()[u~'class'~u][u~'base'~u] }}",
+            "{{ ''['__cla' ~ 'ss__'] }}",
+            "{% set a = \"_\" %}{{ x[a+a+'init'+a+a] }}",
+            "{{ ()['x'] }}",
+        ] {
+            assert!(template_risk(t).unwrap().0, "{t}");
+        }
+        // Real chat templates index messages and strings, never literals.
+        for t in [
+            "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' }}{% endfor %}",
+            "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'][:100] }}{% endif %}",
+            "{% set loop_messages = messages[1:] %}{{ '[INST] ' + loop_messages[0]['content'].strip() + ' [/INST]' }}",
+            "{{ message['content'].strip()[:200] }}{% set c = message['content'].split('</think>')[-1] %}",
+            "{{ messages[loop.index0 + 1]['role'] }}{{ (message.content | trim)[:10] }}",
+        ] {
+            assert!(template_risk(t).is_none(), "{t}");
+        }
     }
 }

@@ -106,7 +106,9 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             )
         }
     };
-    if h.descr.contains('O') {
+    // `numpy.dtype` reads the descr: `O`, `|O8` and the type name `object`
+    // (any case in a structured field's type, `object_`) are all pickles.
+    if h.descr.contains('O') || h.descr.to_ascii_lowercase().contains("object") {
         out.add(
             rules::NPY_OBJECT
                 .finding(
