@@ -185,11 +185,24 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
     // are scanned as archives. Tensor storages inside a PyTorch checkpoint
     // are never opened that way, and searching the last 64 KiB of each of
     // them was most of the cost of scanning a large checkpoint.
-    if matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image)
-        && !ctx.torch_member
+    // Text and pickles too: `zipfile.is_zipfile` looks only at the end, so
+    // a `.keras` file may start with 64 KiB of text or a harmless pickle.
+    let mut zip_too = false;
+    if matches!(
+        kind,
+        ArtifactKind::Unknown
+            | ArtifactKind::Image
+            | ArtifactKind::Text
+            | ArtifactKind::Json
+            | ArtifactKind::Pickle
+    ) && !ctx.torch_member
         && has_zip_tail(blob)
     {
-        kind = ArtifactKind::Zip;
+        if kind == ArtifactKind::Pickle {
+            zip_too = true;
+        } else {
+            kind = ArtifactKind::Zip;
+        }
     }
     check_extension(name, kind, out);
     // Formats whose leading bytes can also be a pickle's: `GIF89a` is a
@@ -206,6 +219,9 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
                     | ArtifactKind::Hdf5
             ) && probe_pickle(blob)));
     let scanned = scan_as(name, kind, blob, ctx, out);
+    if zip_too {
+        scan_as(name, ArtifactKind::Zip, blob, ctx, out);
+    }
     if also_pickle {
         scan_pickle_blob(name, blob, 0, ctx, out);
         return true;
@@ -326,7 +342,30 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                 false
             }
         }
-        ArtifactKind::Image | ArtifactKind::Unknown => false,
+        ArtifactKind::Unknown => {
+            // A UTF-16 or UTF-32 `config.json`: `json.loads` reads it.
+            // Tensor storages are never JSON to their loader.
+            if ctx.torch_member || blob.size() > ctx.opts.limits.max_text_bytes {
+                return false;
+            }
+            let Ok(first) = read_range(blob, 0, 8) else {
+                return false;
+            };
+            if formats::keras::decode_wide_json(&first).is_none() {
+                return false;
+            }
+            let Ok(b) = read_range(blob, 0, blob.size() as usize) else {
+                return false;
+            };
+            match formats::keras::decode_wide_json(&b) {
+                Some(t) => {
+                    formats::keras::scan_json_text(name, &t, out);
+                    true
+                }
+                None => false,
+            }
+        }
+        ArtifactKind::Image => false,
     }
 }
 
@@ -377,7 +416,55 @@ fn sniff_blob(blob: &dyn Blob, torch_member: bool) -> std::io::Result<ArtifactKi
         return Ok(k);
     }
     let head = read_range(blob, 0, SNIFF_LEN)?;
-    Ok(sniff_head(&head, size))
+    let k = sniff_head(&head, size);
+    if k == ArtifactKind::Text && long_first_operand(blob, &head) {
+        return Ok(ArtifactKind::Pickle);
+    }
+    Ok(k)
+}
+
+/// How far past the head a protocol 0 pickle's first line is followed.
+const FIRST_LINE_MAX: u64 = 16 << 20;
+
+/// A protocol 0 pickle whose first opcode's line operand (a STRING,
+/// UNICODE or PERSID of 70,000 bytes) runs past the head reads as text to
+/// the sniffer. Find the end of that line and ask whether what follows, with
+/// the operand's value on the stack, is a pickle that imports something:
+/// text does not go on with opcodes.
+fn long_first_operand(blob: &dyn Blob, head: &[u8]) -> bool {
+    let size = blob.size();
+    if head.len() < SNIFF_LEN
+        || (head.len() as u64) >= size
+        || !matches!(head[0], b'S' | b'V' | b'P')
+        || memchr::memchr(b'\n', head).is_some()
+    {
+        return false;
+    }
+    let mut at = head.len() as u64;
+    let end = size.min(FIRST_LINE_MAX);
+    while at < end {
+        let Ok(chunk) = read_range(blob, at, 1 << 20) else {
+            return false;
+        };
+        if chunk.is_empty() {
+            return false;
+        }
+        if let Some(i) = memchr::memchr(b'\n', &chunk) {
+            let next = at + i as u64 + 1;
+            let Ok(rest) = read_range(blob, next, SNIFF_LEN) else {
+                return false;
+            };
+            // `N` stands for the value the first opcode pushed.
+            let mut probe = Vec::with_capacity(rest.len() + 1);
+            probe.push(b'N');
+            probe.extend_from_slice(&rest);
+            let probe = &probe[..probe.len().min(SNIFF_LEN)];
+            return !crate::pickle::scan_pickle(probe).globals.is_empty()
+                && crate::pickle::looks_like_pickle(probe, size - next + 1);
+        }
+        at += chunk.len() as u64;
+    }
+    false
 }
 
 /// HDF5 signatures past the first 4 KiB (user blocks of 4-32 KiB; only
@@ -675,7 +762,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             ZipAnomaly::Desync { literal, corrected } => rules::ZIP_DESYNC.finding(
                 name,
                 format!(
-                    "the end record points at a central directory at byte {literal}; corrected for prepended data it is the one at byte {corrected}: loaders that read the offset literally (miniz, inside torch.load) and those that correct it (Python's zipfile) see different members; both lists were scanned"
+                    "two central directories, at bytes {literal} and {corrected}: zip readers disagree on which one the end records mean (a recorded offset read literally, as miniz inside torch.load does, or corrected for prepended data, as Python's zipfile does; or a zip64 end record found through its locator or just before it, CVE-2025-8291), so they see different members; both lists were scanned"
                 ),
             ),
         };
@@ -692,10 +779,14 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             ),
         ));
     }
-    let torch_layout = listing
-        .entries
-        .iter()
-        .any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
+    // miniz, inside `torch.load`, looks `archive/data.pkl` up without
+    // regard to case: `DATA.PKL` is the same member to it.
+    let is_pkl =
+        |n: &str| n.len() >= 4 && n.as_bytes()[n.len() - 4..].eq_ignore_ascii_case(b".pkl");
+    let torch_layout = listing.entries.iter().any(|e| {
+        let base = e.name.rsplit('/').next().unwrap_or(&e.name);
+        base.eq_ignore_ascii_case("data.pkl")
+    });
     let member_ctx = Ctx {
         torch_member: torch_layout,
         ..ctx.nested()
@@ -770,7 +861,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                     }
                 }
                 let raw = HeadBlob { inner: &raw, head };
-                let mctx = if en.name.ends_with(".pkl") {
+                let mctx = if is_pkl(&en.name) {
                     &pickle_ctx
                 } else {
                     &member_ctx
@@ -836,7 +927,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 // Stopped early: its head is no format any scanner reads
                 // (see `decode`), so there is nothing to hand on.
                 if !dec.stopped {
-                    let mctx = if en.name.ends_with(".pkl") {
+                    let mctx = if is_pkl(&en.name) {
                         &pickle_ctx
                     } else {
                         &member_ctx

@@ -103,6 +103,10 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     let mut cd_size = u32le(e, 12) as u64;
     let mut cd_off = u32le(e, 16) as u64;
     let mut cd_end = eocd_pos;
+    // CPython before the CVE-2025-8291 fix reads the zip64 end record
+    // directly before the locator instead of where the locator points: a
+    // second record there is a second directory to that reader.
+    let mut direct64: Option<(u64, u64, u64)> = None;
     // Zip64: the locator sits just before the end record.
     // (PyTorch writes the zip64 records even when the values fit.)
     if eocd_pos >= 20 {
@@ -115,6 +119,12 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
                 cd_size = u64le(&z, 40);
                 cd_off = u64le(&z, 48);
                 cd_end = z_off;
+                if let Some(d) = (eocd_pos - 20).checked_sub(56).filter(|&d| d != z_off) {
+                    let y = read_range(blob, d, 56).map_err(|e| e.to_string())?;
+                    if y.len() == 56 && y.starts_with(b"PK\x06\x06") {
+                        direct64 = Some((u64le(&y, 40), u64le(&y, 48), d));
+                    }
+                }
             } else if let Some(p) = find_back(blob, eocd_pos - 20, b"PK\x06\x06")? {
                 // Prepended data shifts the recorded zip64 offset too.
                 let z = read_range(blob, p, 56).map_err(|e| e.to_string())?;
@@ -144,6 +154,22 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     }
     let cd = read_range(blob, cd_start, cd_size as usize).map_err(|e| e.to_string())?;
     let mut entries = parse_cd(&cd, delta, &mut anomalies);
+    if let Some((size2, off2, end2)) = direct64 {
+        let delta2 = end2.saturating_sub(off2.saturating_add(size2));
+        let start2 = off2.saturating_add(delta2);
+        if size2 <= MAX_CD_BYTES && start2.saturating_add(size2) <= size && start2 != cd_start {
+            let cd2 = read_range(blob, start2, size2 as usize).map_err(|e| e.to_string())?;
+            let mut ignored = Vec::new();
+            let other = parse_cd(&cd2, delta2, &mut ignored);
+            if !other.is_empty() {
+                anomalies.push(ZipAnomaly::Desync {
+                    literal: cd_start,
+                    corrected: start2,
+                });
+                merge_entries(&mut entries, other);
+            }
+        }
+    }
     // miniz (inside `torch.load`) takes the recorded offset literally where
     // Python's zipfile and this reader correct it for prepended data: a file
     // can carry a second directory there, seen only by the other reader.
@@ -157,17 +183,7 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
                     literal: cd_off,
                     corrected: cd_start,
                 });
-                for o in other {
-                    if entries.len() >= MAX_ENTRIES {
-                        break;
-                    }
-                    if !entries
-                        .iter()
-                        .any(|e| e.name == o.name && e.local_offset == o.local_offset)
-                    {
-                        entries.push(o);
-                    }
-                }
+                merge_entries(&mut entries, other);
             }
         }
     }
@@ -226,6 +242,21 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     }
     entries.retain(|e| e.data_offset != u64::MAX);
     Ok(finish(blob, entries, anomalies))
+}
+
+/// Add the entries of a second directory that the first does not list.
+fn merge_entries(entries: &mut Vec<ZipEntry>, other: Vec<ZipEntry>) {
+    for o in other {
+        if entries.len() >= MAX_ENTRIES {
+            break;
+        }
+        if !entries
+            .iter()
+            .any(|e| e.name == o.name && e.local_offset == o.local_offset)
+        {
+            entries.push(o);
+        }
+    }
 }
 
 /// The entries of a central directory; local offsets shifted by `delta`.

@@ -128,6 +128,9 @@ static CRITICAL: Lazy<Regex> = Lazy::new(|| {
       | ['"]__[a-zA-Z]                              # a literal that starts a dunder name ('__cla' ~ 'ss__')
       | (?:^|[^\w)\].\s])\s*(?:\(\s*\)|''|""|\[\s*\])\s*\[  # subscripting a literal (not a call's result): ()['...']
       | \[[^\]\[]*[~+]\s*['"]\w+['"]\s*[~+]         # a name assembled inside a subscript: x[u~'class'~u]
+      | %c[^'"\n]*['"]\s*\|\s*format               # characters by number: "%c%cclass%c%c"|format(95,95,95,95)
+      | \|\s*format\s*\(\s*95\b                     # 95 is '_'
+      | \(\s*95\s*\)\s*\|\s*string | \|\s*(?:map|list)\s*\(\s*['"]chr   # other ways to spell '_'
     "#).expect("valid template regex")
 });
 
@@ -261,6 +264,8 @@ mod tests {
             "{{ ''['__cla' ~ 'ss__'] }}",
             "{% set a = \"_\" %}{{ x[a+a+'init'+a+a] }}",
             "{{ ()['x'] }}",
+            "{{ ()[\"%c%cclass%c%c\"|format(95,95,95,95)] }}",
+            "{% set d = '%c'|format(95) %}{{ x[d*2 ~ 'init' ~ d*2] }}",
         ] {
             assert!(template_risk(t).unwrap().0, "{t}");
         }

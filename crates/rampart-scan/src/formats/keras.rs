@@ -150,14 +150,119 @@ pub(crate) fn scan_config(name: &str, v: &Value, out: &mut Out) {
 
 /// A JSON text: scanned when it has the shape of a Keras config.
 pub(crate) fn scan_json_text(name: &str, t: &str, out: &mut Out) {
-    if !(t.contains("\"class_name\"")) {
+    // `"class\u005fname"` is `class_name` to a JSON parser.
+    if !(t.contains("class") || t.contains("\\u")) {
         return;
     }
-    if let Ok(v) = serde_json::from_str::<Value>(t) {
+    if let Some(v) = parse_python_json(t) {
         if is_keras_config(&v) {
             scan_config(name, &v, out);
         }
     }
+}
+
+/// JSON as Python's `json.loads` reads it: a byte-order mark is skipped and
+/// `NaN`, `Infinity` and `-Infinity` are numbers (serde_json refuses
+/// both, which let a config with one `NaN` pass unread).
+pub(crate) fn parse_python_json(t: &str) -> Option<Value> {
+    let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        return Some(v);
+    }
+    if !(t.contains("NaN") || t.contains("Infinity")) {
+        return None;
+    }
+    // Replace the constants outside strings with null; the config's names
+    // and modules are strings, so nothing the checks read changes.
+    let mut out = String::with_capacity(t.len());
+    let mut in_str = false;
+    let mut esc = false;
+    let mut rest = t;
+    while let Some(c) = rest.chars().next() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if c == '"' {
+            in_str = true;
+        } else {
+            let word = ["-Infinity", "Infinity", "NaN"]
+                .into_iter()
+                .find(|w| rest.starts_with(w));
+            if let Some(w) = word {
+                out.push_str("null");
+                rest = &rest[w.len()..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    serde_json::from_str::<Value>(&out).ok()
+}
+
+/// Text in the encoding `json.loads(bytes)` detects (`json.detect_encoding`):
+/// UTF-32 or UTF-16 by their byte-order marks, else by where the NUL bytes
+/// of the first four fall. `None` for anything else (UTF-8 is read as text
+/// by the sniffer already).
+pub(crate) fn decode_wide_json(b: &[u8]) -> Option<String> {
+    let (unit, le, skip) = if b.starts_with(b"\xff\xfe\0\0") {
+        (4, true, 4)
+    } else if b.starts_with(b"\0\0\xfe\xff") {
+        (4, false, 4)
+    } else if b.starts_with(b"\xff\xfe") {
+        (2, true, 2)
+    } else if b.starts_with(b"\xfe\xff") {
+        (2, false, 2)
+    } else if b.len() >= 4 && b[0] == 0 {
+        if b[1] != 0 {
+            (2, false, 0)
+        } else {
+            (4, false, 0)
+        }
+    } else if b.len() >= 4 && b[1] == 0 {
+        if b[2] != 0 || b[3] != 0 {
+            (2, true, 0)
+        } else {
+            (4, true, 0)
+        }
+    } else {
+        return None;
+    };
+    let body = &b[skip..];
+    let s = if unit == 2 {
+        let u: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16(&u).ok()?
+    } else {
+        body.chunks_exact(4)
+            .map(|c| {
+                let v = if le {
+                    u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+                } else {
+                    u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+                };
+                char::from_u32(v)
+            })
+            .collect::<Option<String>>()?
+    };
+    s.trim_start().starts_with(['{', '[']).then_some(s)
 }
 
 /// The end of a JSON object starting at `b[0] == b'{'`.
@@ -201,20 +306,36 @@ pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out)
     };
     let mut found = 0;
     let mut failed = false;
-    for start in memchr::memmem::find_iter(&b, b"{\"class_name\"") {
-        if found >= 8 {
+    // Every JSON object that mentions `class_name`, whatever its key order
+    // or spacing (`json.loads` does not care): candidates are `{` followed
+    // by a quote, and a parsed object is skipped whole.
+    let mut from = 0;
+    let mut tries = 0;
+    while let Some(i) = memchr::memchr(b'{', &b[from..]) {
+        let start = from + i;
+        from = start + 1;
+        if found >= 8 || tries >= 10_000 {
             break;
         }
+        let next = b[start + 1..].iter().find(|c| !c.is_ascii_whitespace());
+        if next != Some(&b'"') {
+            continue;
+        }
+        tries += 1;
         let Some(end) = json_object_end(&b[start..]) else {
-            failed = true;
             continue;
         };
-        match serde_json::from_slice::<Value>(&b[start..start + end]) {
-            Ok(v) => {
+        let obj = &b[start..start + end];
+        if memchr::memmem::find(obj, b"class").is_none() {
+            continue;
+        }
+        match std::str::from_utf8(obj).ok().and_then(parse_python_json) {
+            Some(v) => {
                 found += 1;
                 scan_config(name, &v, out);
+                from = start + end;
             }
-            Err(_) => failed = true,
+            None => failed = true,
         }
     }
     if found == 0 && failed {

@@ -35,7 +35,10 @@ pub fn parse_header(b: &[u8]) -> Result<NpyHeader, String> {
     if b.len() < start + hlen {
         return Err("truncated header".into());
     }
-    let h = String::from_utf8_lossy(&b[start..start + hlen]).into_owned();
+    // numpy reads the header with `ast.literal_eval`: comments are ignored
+    // and a repeated key keeps its last value, so a decoy `'descr'` in a
+    // comment or before the real one must not decide.
+    let h = strip_comments(&String::from_utf8_lossy(&b[start..start + hlen]));
     let descr = dict_value(&h, "descr").ok_or("header has no 'descr'")?;
     let shape_s = dict_value(&h, "shape").ok_or("header has no 'shape'")?;
     let mut shape = Vec::new();
@@ -56,14 +59,73 @@ pub fn parse_header(b: &[u8]) -> Result<NpyHeader, String> {
     })
 }
 
-/// The value of `'key': value` in a Python dict literal (strings unquoted,
-/// tuples and lists kept whole).
+/// A Python literal without its `#` comments (outside string quotes).
+fn strip_comments(h: &str) -> String {
+    let mut out = String::with_capacity(h.len());
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    for c in h.chars() {
+        if comment {
+            if c == '\n' {
+                comment = false;
+                out.push(c);
+            }
+            continue;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '#' => {
+                comment = true;
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The value of the last `'key': value` in a Python dict literal (strings
+/// unquoted, tuples and lists kept whole).
 fn dict_value(h: &str, key: &str) -> Option<String> {
-    let k = h
-        .find(&format!("'{key}'"))
-        .or_else(|| h.find(&format!("\"{key}\"")))?;
-    let rest = &h[k + key.len() + 2..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    // Keys are the strings at the dict's own level followed by a colon; a
+    // structured dtype's field called 'descr' is deeper and does not count.
+    let mut depth = 0i32;
+    let mut quote: Option<(char, usize)> = None;
+    let mut last_str: Option<(usize, usize)> = None;
+    let mut found: Option<usize> = None;
+    for (i, c) in h.char_indices() {
+        match quote {
+            Some((q, start)) if c == q => {
+                quote = None;
+                last_str = Some((start, i));
+            }
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some((c, i + 1)),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    last_str = None;
+                }
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    last_str = None;
+                }
+                ':' if depth == 1 => {
+                    if let Some((a, b)) = last_str.take() {
+                        if &h[a..b] == key {
+                            found = Some(i + 1);
+                        }
+                    }
+                }
+                c if c.is_whitespace() => {}
+                _ => last_str = None,
+            },
+        }
+    }
+    let rest = h[found?..].trim_start();
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
     let mut end = rest.len();
@@ -156,5 +218,28 @@ mod tests {
         assert_eq!(p.descr, "<f8");
         assert_eq!(p.shape, vec![2, 3]);
         assert_eq!(p.data_offset, b.len() as u64);
+    }
+
+    fn header(h: &[u8]) -> NpyHeader {
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        b.extend_from_slice(h);
+        parse_header(&b).unwrap()
+    }
+
+    #[test]
+    fn the_key_numpy_reads_is_the_one_that_counts() {
+        // Repeated key: the last wins, as in a Python dict.
+        let p =
+            header(b"{'descr': '<u1', 'fortran_order': False, 'shape': (3,), 'descr': '|O', }\n");
+        assert_eq!(p.descr, "|O");
+        // A decoy in a comment is not a key.
+        let p =
+            header(b"{'descr': '|O', # 'descr': '<u1',\n 'shape': (3,), 'fortran_order': False}\n");
+        assert_eq!(p.descr, "|O");
+        // A structured field named 'descr' is not the header's key.
+        let p = header(b"{'descr': [('descr', '<f4'), ('x', '|O')], 'fortran_order': False, 'shape': (3,), }\n");
+        assert!(p.descr.contains("|O"), "{}", p.descr);
+        assert_eq!(p.shape, vec![3]);
     }
 }
