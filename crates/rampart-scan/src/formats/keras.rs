@@ -311,6 +311,7 @@ pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out)
     // by a quote, and a parsed object is skipped whole.
     let mut from = 0;
     let mut tries = 0;
+    let mut budget: usize = 256 << 20;
     while let Some(i) = memchr::memchr(b'{', &b[from..]) {
         let start = from + i;
         from = start + 1;
@@ -322,9 +323,17 @@ pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out)
             continue;
         }
         tries += 1;
-        let Some(end) = json_object_end(&b[start..]) else {
+        // An unclosed `{` is read to the end of the buffer: a shared budget
+        // keeps many of them from costing time quadratic in the file.
+        let window = &b[start..b.len().min(start + budget)];
+        let Some(end) = json_object_end(window) else {
+            budget = budget.saturating_sub(window.len());
+            if budget == 0 {
+                break;
+            }
             continue;
         };
+        budget = budget.saturating_sub(end);
         let obj = &b[start..start + end];
         if memchr::memmem::find(obj, b"class").is_none() {
             continue;
