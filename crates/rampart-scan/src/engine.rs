@@ -601,7 +601,81 @@ pub(crate) fn scan_pickle_blob(
         crate::pickle::merge_plain(&mut rep, plain);
     }
     pickle_findings(name, &rep, start, ctx.opts, out);
+    if rep
+        .globals
+        .iter()
+        .any(|g| g.module.starts_with("joblib.numpy_pickle"))
+    {
+        carve_joblib(name, blob, start, &rep, ctx, out);
+    }
     rep
+}
+
+/// joblib decides where array bytes end with `isinstance`, the dtype's
+/// pickled state and any alignment value, which the machine follows only
+/// approximately (a wrapper built through `copyreg.__newobj__`, a float
+/// alignment, a memoised state dict changed after its PUT, `<g` being 16
+/// bytes): a payload can sit where one reading sees opcodes and the other
+/// data. Dangerous imports spelled anywhere in such a stream are reported,
+/// read in chunks; only dangerous ones, since array bytes can spell a
+/// harmless-looking name by chance.
+fn carve_joblib(
+    name: &str,
+    blob: &dyn Blob,
+    start: u64,
+    rep: &PickleReport,
+    ctx: &Ctx<'_>,
+    out: &mut Out,
+) {
+    const CHUNK: u64 = 16 << 20;
+    const OVERLAP: u64 = 1024;
+    let mut seen: std::collections::HashSet<(String, String)> = rep
+        .globals
+        .iter()
+        .map(|g| (g.module.clone(), g.name.clone()))
+        .collect();
+    let end = blob
+        .size()
+        .min(start.saturating_add(ctx.opts.limits.max_read_bytes));
+    let mut off = start;
+    let mut found = Vec::new();
+    while off < end {
+        let Ok(buf) = read_range(blob, off, (end - off).min(CHUNK) as usize) else {
+            break;
+        };
+        for (o, m, n) in crate::pickle::carve_imports(&buf) {
+            if matches!(ctx.opts.policy.classify(&m, &n), Verdict::Dangerous(_))
+                && seen.insert((m.clone(), n.clone()))
+            {
+                found.push(crate::pickle::GlobalImport {
+                    module: m,
+                    name: n,
+                    offset: off + o - start,
+                    opcode: crate::pickle::ImportOp::Global,
+                    pickle: 0,
+                    called: false,
+                });
+            }
+        }
+        if (buf.len() as u64) < CHUNK {
+            break;
+        }
+        off += CHUNK - OVERLAP;
+    }
+    if found.is_empty() {
+        return;
+    }
+    let carved = PickleReport {
+        globals: found,
+        ..PickleReport::default()
+    };
+    let mut sub = Out::default();
+    pickle_findings(name, &carved, start, ctx.opts, &mut sub);
+    out.findings.extend(
+        sub.findings
+            .into_iter()
+            .map(|f| f.with_meta("carved", true)),
+    );
 }
 
 /// Turn a pickle report into findings (deduplicated per global).

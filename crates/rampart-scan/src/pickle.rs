@@ -129,6 +129,73 @@ pub fn scan_pickle(bytes: &[u8]) -> PickleReport {
     rep
 }
 
+/// Imports spelled anywhere in `b` as GLOBAL or INST operands
+/// (`c<module>\n<name>\n`) or as two string opcodes (SHORT_BINUNICODE,
+/// BINUNICODE, SHORT_BINSTRING, each optionally memoised) before a
+/// STACK_GLOBAL, whether or not a parse from the start would reach them.
+/// For streams whose readers disagree on where opcodes are (joblib decides
+/// with `isinstance`, dtype state and alignment values that a symbolic
+/// machine can only approximate). Offsets are relative to `b`.
+pub fn carve_imports(b: &[u8]) -> Vec<(u64, String, String)> {
+    const MAX_NAME: usize = 256;
+    let mut out = Vec::new();
+    let line = |from: usize| -> Option<(&str, usize)> {
+        let end = from + memchr::memchr(b'\n', &b[from..b.len().min(from + MAX_NAME + 1)])?;
+        let s = std::str::from_utf8(&b[from..end]).ok()?;
+        is_dotted_ident(s).then_some((s, end + 1))
+    };
+    // A string opcode at `k`: its text and where the next opcode starts
+    // (past an optional MEMOIZE or BINPUT).
+    let string_op = |k: usize| -> Option<(&str, usize)> {
+        let (len, at) = match *b.get(k)? {
+            0x8c | b'U' => (*b.get(k + 1)? as usize, k + 2),
+            b'X' => {
+                let l = b.get(k + 1..k + 5)?;
+                (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, k + 5)
+            }
+            _ => return None,
+        };
+        if len == 0 || len > MAX_NAME {
+            return None;
+        }
+        let s = std::str::from_utf8(b.get(at..at + len)?).ok()?;
+        let mut next = at + len;
+        match b.get(next) {
+            Some(0x94) => next += 1,
+            Some(b'q') => next += 2,
+            _ => {}
+        }
+        Some((s, next))
+    };
+    for i in memchr::memchr2_iter(b'c', b'i', b) {
+        if out.len() >= MAX_GLOBALS {
+            break;
+        }
+        if let Some((m, next)) = line(i + 1) {
+            if let Some((n, _)) = line(next) {
+                out.push((i as u64, m.to_string(), n.to_string()));
+            }
+        }
+    }
+    for k in memchr::memchr3_iter(0x8c, b'U', b'X', b) {
+        if out.len() >= MAX_GLOBALS {
+            break;
+        }
+        let Some((m, next)) = string_op(k) else {
+            continue;
+        };
+        if !is_dotted_ident(m) {
+            continue;
+        }
+        if let Some((n, end)) = string_op(next) {
+            if b.get(end) == Some(&0x93) && is_dotted_ident(n) {
+                out.push((k as u64, m.to_string(), n.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// Add the imports a plain unpickler sees (see [`plain_reader_imports`])
 /// that the joblib reading did not.
 pub(crate) fn merge_plain(rep: &mut PickleReport, plain: Vec<GlobalImport>) {
@@ -1104,13 +1171,27 @@ impl Machine {
                                 name: g.name.clone(),
                             });
                         }
-                        V::Obj(i, _) => {
+                        V::Obj(i, args) => {
                             let g = &rep.globals[*i];
                             if !input.plain
                                 && g.module == "joblib.numpy_pickle"
                                 && g.name == "NumpyArrayWrapper"
                             {
                                 self.joblib_array(input, rep, &state, nesting)?;
+                            } else if g.module == "numpy" && g.name == "dtype" {
+                                // A structured dtype's state names its fields'
+                                // dtypes and flags: with an object field the
+                                // array is a nested pickle to joblib, whatever
+                                // the `V<n>` code says.
+                                if dtype_state_has_object(&state, rep) {
+                                    let mut a = args.as_ref().clone();
+                                    if let V::Tuple(t) = &mut a {
+                                        if let Some(V::Str(code)) = t.first_mut() {
+                                            code.push_str("|O");
+                                        }
+                                    }
+                                    *self.top()? = V::Obj(*i, Box::new(a));
+                                }
                             }
                         }
                         _ => {}
@@ -1260,6 +1341,33 @@ impl Machine {
     }
 }
 
+/// Whether a pickled `numpy.dtype` state (version, byte order, subarray,
+/// names, fields, itemsize, alignment, flags) makes the dtype hold Python
+/// objects: the `NPY_ITEM_HASOBJECT` flag, or a field whose dtype is one.
+fn dtype_state_has_object(state: &V, rep: &PickleReport) -> bool {
+    fn object_dtype(v: &V, rep: &PickleReport, depth: usize) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        match v {
+            V::Obj(i, a) => {
+                let g = &rep.globals[*i];
+                let is_dtype = g.module == "numpy" && g.name == "dtype";
+                let code_obj = matches!(a.as_ref(), V::Tuple(t) if matches!(t.first(), Some(V::Str(c)) if c.contains('O') || c.to_ascii_lowercase().contains("object")));
+                (is_dtype && code_obj) || object_dtype(a, rep, depth + 1)
+            }
+            V::Tuple(t) => t.iter().any(|x| object_dtype(x, rep, depth + 1)),
+            V::Dict(d) => d.iter().any(|(_, x)| object_dtype(x, rep, depth + 1)),
+            _ => false,
+        }
+    }
+    let flags = match state {
+        V::Tuple(t) if t.len() >= 8 => matches!(t[7], V::Int(f) if f & 1 != 0),
+        _ => false,
+    };
+    flags || object_dtype(state, rep, 0)
+}
+
 fn describe(v: &V, rep: &PickleReport) -> String {
     match v {
         V::Str(s) => format!("{s:?}"),
@@ -1288,9 +1396,12 @@ pub fn itemsize(code: &str) -> Option<u64> {
         "U" => n * 4,
         "e" => 2,
         "h" | "H" => 2,
-        "l" | "L" | "q" | "Q" | "d" | "g" => 8,
+        "l" | "L" | "q" | "Q" | "d" => 8,
+        // x86-64 and aarch64 Linux: long double is 16 bytes in numpy.
+        "g" => 16,
         "F" => 8,
         "D" => 16,
+        "G" => 32,
         _ => return None,
     })
     .filter(|&s| s > 0 || kind == "V" || kind == "S" || kind == "U")

@@ -50,7 +50,9 @@ fn named_callable<'a>(o: &'a serde_json::Map<String, Value>, cn: &'a str) -> &'a
 }
 
 fn walk(v: &Value, h: &mut Hits, depth: usize) {
-    if depth > 64 {
+    // serde_json stops at 128 levels, so every parsed config is walked whole
+    // (a Lambda 22 Sequentials deep was past an earlier limit of 64).
+    if depth > 256 {
         return;
     }
     match v {
@@ -66,10 +68,22 @@ fn walk(v: &Value, h: &mut Hits, depth: usize) {
                 }
                 if let Some(m) = o.get("module").and_then(Value::as_str) {
                     let target = named_callable(o, cn);
-                    if let crate::Verdict::Dangerous(_) =
-                        crate::Policy::default().classify(m, target)
-                    {
-                        h.dangerous.push(format!("{m}.{target}"));
+                    // Keras <= 3.8 falls back to `vars(module)[registered_name]`
+                    // when the name is not found: that name is resolved too.
+                    let registered = o
+                        .get("registered_name")
+                        .and_then(Value::as_str)
+                        .filter(|r| !r.is_empty() && *r != target && !r.contains('>'));
+                    let policy = crate::Policy::default();
+                    let dangerous = [Some(target), registered].into_iter().flatten().find(|t| {
+                        // `get_file` downloads to a chosen path under every
+                        // module that re-exports it (keras.src.utils,
+                        // keras.src.datasets.*, keras.api.utils...).
+                        (t.rsplit('.').next() == Some("get_file") && module_ok(m))
+                            || matches!(policy.classify(m, t), crate::Verdict::Dangerous(_))
+                    });
+                    if let Some(t) = dangerous {
+                        h.dangerous.push(format!("{m}.{t}"));
                     } else if !module_ok(m) {
                         h.modules.push(format!("{m}.{cn}"));
                     }
@@ -400,6 +414,29 @@ mod tests {
         assert_eq!(crit.len(), 2, "{crit:?}");
         assert!(crit.iter().any(|m| m.contains("builtins.exec")));
         assert!(crit.iter().any(|m| m.contains("keras.utils.get_file")));
+        // Resolved through `registered_name` (Keras <= 3.8), re-exported
+        // `get_file`, and 22 Sequentials deep.
+        let v: Value = serde_json::from_str(r#"{"class_name":"Functional","config":{"layers":[
+            {"module":"builtins","class_name":"function","config":"no_such_name","registered_name":"exec"},
+            {"class_name":"get_file","module":"keras.src.datasets.mnist","config":{}},
+            {"class_name":"Dense","module":"keras.layers","config":{"name":"d"},"registered_name":"Custom>Dense"}]}}"#).unwrap();
+        let mut h = Hits::default();
+        walk(&v, &mut h, 0);
+        assert_eq!(
+            h.dangerous,
+            vec!["builtins.exec", "keras.src.datasets.mnist.get_file"]
+        );
+        let mut deep =
+            r#"{"class_name":"Lambda","config":{"name":"evil"},"module":"keras.layers"}"#
+                .to_string();
+        for _ in 0..22 {
+            deep = format!(
+                r#"{{"class_name":"Sequential","module":"keras","config":{{"layers":[{deep}]}}}}"#
+            );
+        }
+        let mut h = Hits::default();
+        walk(&serde_json::from_str(&deep).unwrap(), &mut h, 0);
+        assert_eq!(h.lambdas, vec!["evil"]);
         assert!(!out.findings.iter().any(|f| f.message.contains("relu")));
     }
 }
