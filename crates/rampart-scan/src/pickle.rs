@@ -232,18 +232,10 @@ pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
     if head.is_empty() || !is_opcode(head[0]) {
         return false;
     }
-    let mut input = Input::with_chunk(head, head.len() as u64);
-    let mut m = Machine::new(0);
-    let mut rep = PickleReport::default();
-    let res = m.run_one(&mut input, &mut rep, 0);
     // Imports Python could never resolve mean this is not a pickle.
-    let idents_ok = rep
-        .globals
-        .iter()
-        .all(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name));
-    if !idents_ok {
+    let Some((res, rep)) = trial(head) else {
         return false;
-    }
+    };
     let has_proto = head[0] == 0x80 && head.len() > 1 && (2..=5).contains(&head[1]);
     // Without a header and without imports, an EXT or computed import cannot
     // load anything in stock Python: such a stream is noise (random bytes
@@ -283,6 +275,19 @@ pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
     }
 }
 
+/// Run one pickle over bytes in memory: how it ended and what it imported,
+/// or `None` when an import names something Python could never resolve.
+fn trial(b: &[u8]) -> Option<(Result<(), Stop>, PickleReport)> {
+    let mut input = Input::with_chunk(b, b.len() as u64);
+    let mut m = Machine::new(0);
+    let mut rep = PickleReport::default();
+    let res = m.run_one(&mut input, &mut rep, 0);
+    rep.globals
+        .iter()
+        .all(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name))
+        .then_some((res, rep))
+}
+
 /// What the bytes after a STOP are.
 enum Next {
     /// Another pickle that imports something.
@@ -302,17 +307,9 @@ fn continuation(next: &[u8]) -> Next {
     if next.is_empty() || !is_opcode(next[0]) {
         return Next::Trailing;
     }
-    let mut input = Input::with_chunk(next, next.len() as u64);
-    let mut m = Machine::new(0);
-    let mut rep = PickleReport::default();
-    let res = m.run_one(&mut input, &mut rep, 0);
-    let idents_ok = rep
-        .globals
-        .iter()
-        .all(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name));
-    if !idents_ok {
+    let Some((res, rep)) = trial(next) else {
         return Next::Trailing;
-    }
+    };
     if !rep.globals.is_empty() || !rep.anomalies.is_empty() {
         return Next::Pickle;
     }
