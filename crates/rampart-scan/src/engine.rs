@@ -217,6 +217,8 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
                     | ArtifactKind::Tar
                     | ArtifactKind::Safetensors
                     | ArtifactKind::Hdf5
+                    | ArtifactKind::Bzip2
+                    | ArtifactKind::Gguf
             ) && probe_pickle(blob)));
     let scanned = scan_as(name, kind, blob, ctx, out);
     if zip_too {
@@ -234,9 +236,33 @@ fn probe_pickle(blob: &dyn Blob) -> bool {
     let Ok(head) = read_range(blob, 0, SNIFF_LEN) else {
         return false;
     };
-    !head.is_empty()
-        && crate::pickle::is_opcode(head[0])
-        && crate::pickle::looks_like_pickle(&head, blob.size())
+    if head.is_empty() || !crate::pickle::is_opcode(head[0]) {
+        return false;
+    }
+    if crate::pickle::looks_like_pickle(&head, blob.size()) {
+        return true;
+    }
+    // `BZh1...` is BINBYTES whose 4-byte length swallows the rest of the
+    // other format's header: probe what follows that operand, with its
+    // value on the stack (`N` stands for it), and call it a pickle only if
+    // it imports something.
+    let len = match head[0] {
+        b'B' | b'T' | b'X' if head.len() >= 5 => {
+            u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as u64 + 5
+        }
+        _ => return false,
+    };
+    if len >= blob.size() {
+        return false;
+    }
+    let Ok(rest) = read_range(blob, len, SNIFF_LEN - 1) else {
+        return false;
+    };
+    let mut probe = Vec::with_capacity(rest.len() + 1);
+    probe.push(b'N');
+    probe.extend_from_slice(&rest);
+    !crate::pickle::scan_pickle(&probe).globals.is_empty()
+        && crate::pickle::looks_like_pickle(&probe, blob.size() - len + 1)
 }
 
 /// Hand a blob to the scanner for its kind. Returns whether one looked at it.
