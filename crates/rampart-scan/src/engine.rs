@@ -330,8 +330,12 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             true
         }
         ArtifactKind::Onnx => {
+            // A SavedModel whose TensorFlow words sit past the sniffed head
+            // starts like an ONNX model (field 1 = 1, then field 2): its ops
+            // are looked for too.
             with_bytes(name, blob, ctx, out, |b, out| {
-                formats::onnx::scan(name, b, out)
+                formats::onnx::scan(name, b, out);
+                formats::tf::scan(name, b, out);
             });
             true
         }
@@ -374,10 +378,17 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             if ctx.torch_member || blob.size() > ctx.opts.limits.max_text_bytes {
                 return false;
             }
-            let Ok(first) = read_range(blob, 0, 8) else {
+            let Ok(head) = read_range(blob, 0, SNIFF_LEN) else {
                 return false;
             };
-            if formats::keras::decode_wide_json(&first).is_none() {
+            // Keras configs inside other binary files (a Keras 2
+            // SavedModel's `keras_metadata.pb` holds each layer's config as
+            // a JSON string): the HDF5 config search finds them.
+            if memchr::memmem::find(&head, b"\"class_name\"").is_some() {
+                formats::keras::scan_embedded_json(name, blob, ctx, out, false);
+                return true;
+            }
+            if formats::keras::decode_wide_json(&head[..head.len().min(8)]).is_none() {
                 return false;
             }
             let Ok(b) = read_range(blob, 0, blob.size() as usize) else {
@@ -1503,7 +1514,14 @@ fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             }
             continue;
         }
-        if !et.is_file() {
+        // Python's tarfile reads contiguous and sparse members, and any of
+        // a type it does not know, as regular files (`torch.load` of a
+        // legacy tar checkpoint goes through it).
+        let regular = !matches!(
+            et.as_byte(),
+            b'1' | b'2' | b'3' | b'4' | b'5' | b'6' | b'L' | b'K' | b'x' | b'g' | b'X'
+        );
+        if !regular {
             continue;
         }
         let size = ent.size();

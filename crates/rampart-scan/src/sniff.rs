@@ -112,6 +112,9 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
     if h.len() >= 262 && &h[257..262] == b"ustar" {
         return ArtifactKind::Tar;
     }
+    if is_v7_tar(h) {
+        return ArtifactKind::Tar;
+    }
     if starts(b"\x89PNG") || starts(b"\xff\xd8\xff") || starts(b"GIF8") || starts(b"RIFF") {
         return ArtifactKind::Image;
     }
@@ -167,6 +170,49 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
         return ArtifactKind::Text;
     }
     ArtifactKind::Unknown
+}
+
+/// A tar header without the `ustar` magic (7th Edition format), which
+/// Python's `tarfile.open` accepts when the header checksum holds: the
+/// octal field at 148 equals the byte sum of the header with that field
+/// read as spaces.
+fn is_v7_tar(h: &[u8]) -> bool {
+    if h.len() < 512 || h[0] == 0 {
+        return false;
+    }
+    let field = &h[148..156];
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|&c| c == b' ')
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    if digits.is_empty() || digits.iter().any(|&c| c > b'7') {
+        return false;
+    }
+    let Some(want) = std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| u32::from_str_radix(d, 8).ok())
+    else {
+        return false;
+    };
+    let sum: u32 = h[..512]
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if (148..156).contains(&i) {
+                b' ' as u32
+            } else {
+                c as u32
+            }
+        })
+        .sum();
+    // The name must be a path, not binary that happens to sum up.
+    sum == want
+        && h[..100]
+            .iter()
+            .take_while(|&&c| c != 0)
+            .all(|c| c.is_ascii_graphic())
 }
 
 fn trim_bom(h: &[u8]) -> &[u8] {

@@ -143,7 +143,33 @@ fn benign_twins_of_the_reader_disagreements_stay_clean() {
         "tokenizer.chat_template",
         "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'].strip()[:4000] }}{% endfor %}",
     );
+    // tf.print to stderr, and a sparse initializer stored next to the model.
+    let mut print_node = Vec::new();
+    fixtures::pb_bytes(&mut print_node, 1, b"p");
+    fixtures::pb_bytes(&mut print_node, 2, b"PrintV2");
+    fixtures::pb_bytes(
+        &mut print_node,
+        5,
+        b"\x0a\x0doutput_stream\x12\x08\x12\x06stderr",
+    );
+    let mut print_graph = Vec::new();
+    fixtures::pb_bytes(&mut print_graph, 1, &print_node);
+    let mut entry = Vec::new();
+    fixtures::pb_bytes(&mut entry, 1, b"location");
+    fixtures::pb_bytes(&mut entry, 2, b"weights/sparse.bin");
+    let mut values = Vec::new();
+    fixtures::pb_bytes(&mut values, 8, b"v");
+    fixtures::pb_bytes(&mut values, 13, &entry);
+    let mut sp = Vec::new();
+    fixtures::pb_bytes(&mut sp, 1, &values);
+    let mut sg = Vec::new();
+    fixtures::pb_bytes(&mut sg, 2, b"g");
+    fixtures::pb_bytes(&mut sg, 15, &sp);
+    let mut sparse_onnx = vec![0x08, 8];
+    fixtures::pb_bytes(&mut sparse_onnx, 7, &sg);
     let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("print.pb", print_graph),
+        ("sparse.onnx", sparse_onnx),
         ("pic.gif", gif),
         ("model.tar", tar),
         ("long.pt", long),

@@ -179,8 +179,11 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
         for _ in 0..n_kv {
             let key = r.string(true).map_err(|e| (true, e))?.unwrap_or_default();
             let t = r.u32().map_err(|e| (false, e))?;
-            let is_template =
-                key == "tokenizer.chat_template" || key.starts_with("tokenizer.chat_template.");
+            // llama.cpp keeps keys as C strings (`tokenizer.chat_template\0x`
+            // is the template to it) and names templates
+            // `tokenizer.chat_template.<name>`: any key that mentions a chat
+            // template is read as one.
+            let is_template = key.contains("chat_template");
             let v = value(&mut r, t, is_template, 0).map_err(|e| {
                 (
                     e.contains("bound") || e.contains("larger"),

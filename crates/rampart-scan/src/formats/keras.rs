@@ -312,6 +312,19 @@ fn json_object_end(b: &[u8]) -> Option<usize> {
 
 /// HDF5: find the `model_config` JSON among the attribute bytes.
 pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    scan_embedded_json(name, blob, ctx, out, true);
+}
+
+/// Keras configs as JSON objects inside any binary file (HDF5 attributes,
+/// a Keras 2 SavedModel's `keras_metadata.pb`). `strict`: a config that
+/// cannot be parsed is an error entry (HDF5, where it must be one).
+pub(crate) fn scan_embedded_json(
+    name: &str,
+    blob: &dyn Blob,
+    ctx: &Ctx<'_>,
+    out: &mut Out,
+    strict: bool,
+) {
     // The model_config attribute sits in the root group's header, near the
     // start; weights follow. 64 MiB covers the configs without reading them.
     let (b, _cut) = match read_capped(blob, ctx.opts.limits.max_read_bytes.min(64 << 20)) {
@@ -361,7 +374,7 @@ pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out)
             None => failed = true,
         }
     }
-    if found == 0 && failed {
+    if strict && found == 0 && failed {
         out.fail(
             &rules::KERAS_CONFIG,
             name,

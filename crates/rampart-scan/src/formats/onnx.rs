@@ -66,6 +66,20 @@ fn tensor(b: &[u8], w: &mut Walk) {
     }
 }
 
+/// SparseTensorProto: values (1) and indices (2) are tensors.
+fn sparse(b: &[u8], w: &mut Walk) {
+    for f in fields(b) {
+        match f {
+            Ok((1, Value::Bytes(t))) | Ok((2, Value::Bytes(t))) => tensor(t, w),
+            Err(e) => {
+                w.error.get_or_insert(e);
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
 fn node(b: &[u8], w: &mut Walk, depth: usize) {
     for f in fields(b) {
         match f {
@@ -77,6 +91,10 @@ fn node(b: &[u8], w: &mut Walk, depth: usize) {
                     match a {
                         (6, Value::Bytes(g)) | (11, Value::Bytes(g)) => graph(g, w, depth + 1),
                         (5, Value::Bytes(t)) | (10, Value::Bytes(t)) => tensor(t, w),
+                        // sparse_tensor, sparse_tensors (a Constant's
+                        // sparse_value): their values and indices may be
+                        // external data too.
+                        (22, Value::Bytes(t)) | (23, Value::Bytes(t)) => sparse(t, w),
                         _ => {}
                     }
                 }
@@ -99,6 +117,7 @@ fn graph(b: &[u8], w: &mut Walk, depth: usize) {
         match f {
             Ok((1, Value::Bytes(n))) => node(n, w, depth),
             Ok((5, Value::Bytes(t))) => tensor(t, w),
+            Ok((15, Value::Bytes(t))) => sparse(t, w),
             Err(e) => {
                 w.error.get_or_insert(e);
                 return;
