@@ -198,7 +198,12 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
     ) && !ctx.torch_member
         && has_zip_tail(blob)
     {
-        if kind == ArtifactKind::Pickle {
+        // Text, JSON and pickles keep their own scan (secrets, Keras
+        // config) and are read as zips too.
+        if matches!(
+            kind,
+            ArtifactKind::Pickle | ArtifactKind::Text | ArtifactKind::Json
+        ) {
             zip_too = true;
         } else {
             kind = ArtifactKind::Zip;

@@ -111,6 +111,10 @@ pub struct PickleReport {
     pub trailing: bool,
     /// joblib arrays skipped (their raw bytes follow a NumpyArrayWrapper).
     pub joblib_arrays: u64,
+    /// Where the stream really ended when a speculative pickle turned out
+    /// to be data (see `Snapshot`).
+    #[serde(skip)]
+    pub(crate) restored_at: Option<u64>,
 }
 
 impl PickleReport {
@@ -220,7 +224,7 @@ pub(crate) fn scan_pickle_reader_hint<R: Read>(r: R, len: u64) -> PickleReport {
     let mut input = Input::with_chunk(r, len);
     let mut rep = PickleReport::default();
     run_stream(&mut input, &mut rep, 0);
-    rep.consumed = input.pos;
+    rep.consumed = rep.restored_at.unwrap_or(input.pos);
     rep
 }
 
@@ -261,8 +265,12 @@ pub fn looks_like_pickle(head: &[u8], total: u64) -> bool {
             // A protocol 0/1 stream cut by the head: accept it unless the
             // head reads as text (a text file can start like an opcode).
             // Text cannot run for hundreds of opcodes without a parse error
-            // (`N0N0...` padding that pushes the payload past the head can).
-            std::str::from_utf8(head).is_err() || !rep.globals.is_empty() || rep.opcodes >= LONG_RUN
+            // (`N0N0...` padding that pushes the payload past the head can);
+            // lines that start with P or V are one opcode each, so the run
+            // must also be dense (padding is an opcode every byte or two).
+            std::str::from_utf8(head).is_err()
+                || !rep.globals.is_empty()
+                || (rep.opcodes >= LONG_RUN && rep.opcodes.saturating_mul(4) >= head.len() as u64)
         }
         // `pickle.load` runs every call that comes before the opcode it
         // cannot parse: garbage after the payload is an evasion, not proof
@@ -449,7 +457,7 @@ fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: us
                                 }
                                 Next::Maybe => {
                                     if speculative.is_none() {
-                                        speculative = Some(Snapshot::of(rep));
+                                        speculative = Some(Snapshot::of(rep, input.pos));
                                     }
                                 }
                             }
@@ -478,6 +486,7 @@ fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: us
 
 /// The counters of a report before a speculative pickle.
 struct Snapshot {
+    pos: u64,
     pickles: usize,
     globals: usize,
     anomalies: usize,
@@ -487,8 +496,9 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn of(rep: &PickleReport) -> Self {
+    fn of(rep: &PickleReport, pos: u64) -> Self {
         Snapshot {
+            pos,
             pickles: rep.pickles,
             globals: rep.globals.len(),
             anomalies: rep.anomalies.len(),
@@ -501,6 +511,9 @@ impl Snapshot {
         rep.globals.len() > self.globals || rep.anomalies.len() > self.anomalies
     }
     fn restore(self, rep: &mut PickleReport) {
+        // What was read past here was data: the stream ends here (a carver
+        // goes on looking from this point, not from where reading stopped).
+        rep.restored_at = Some(self.pos);
         rep.pickles = self.pickles;
         rep.globals.truncate(self.globals);
         rep.anomalies.truncate(self.anomalies);
@@ -1616,6 +1629,9 @@ mod tests {
         assert!(r.trailing);
         assert_eq!(r.pickles, 1);
         assert_eq!(r.opcodes, 3);
+        // A carver goes on from the end of the real pickle, not from where
+        // the speculative reading stopped.
+        assert_eq!(r.consumed, 4);
         // The same string followed by an import is a second pickle.
         b.truncate(b.len() - 2);
         b.extend_from_slice(b"0cposix\nsystem\n(S'id'\ntR.");
@@ -1631,6 +1647,15 @@ mod tests {
             &prose.as_bytes()[..SNIFF],
             prose.len() as u64
         ));
+        // Each line starting with P (PERSID) or V (UNICODE) is one valid
+        // opcode: thousands of them are still text.
+        for l in ["Processing file 17 of 5000\n", "Version 3.0 released\n"] {
+            let t = l.repeat(5000);
+            assert!(
+                !looks_like_pickle(&t.as_bytes()[..SNIFF], t.len() as u64),
+                "{l}"
+            );
+        }
         let lines = "(a list of things)\n".repeat(5000);
         assert!(!looks_like_pickle(
             &lines.as_bytes()[..SNIFF],

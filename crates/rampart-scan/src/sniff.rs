@@ -295,26 +295,49 @@ type PbField<'a> = (u32, u8, Option<&'a [u8]>);
 /// The fields of a protobuf message, or `None` when it is not one. `cut`:
 /// the buffer may end inside the last field (a head of a longer file).
 fn pb_layout(b: &[u8], cut: bool) -> Option<Vec<PbField<'_>>> {
-    use crate::formats::protobuf::{fields, Value};
+    use crate::formats::protobuf::varint;
     let mut out = Vec::new();
-    for f in fields(b) {
-        match f {
-            Ok((n, v)) => {
-                let (w, bytes) = match v {
-                    Value::Varint(_) => (0, None),
-                    Value::Fixed64(_) => (1, None),
-                    Value::Bytes(x) => (2, Some(x)),
-                    Value::Fixed32(_) => (5, None),
+    let mut pos = 0usize;
+    while pos < b.len() && out.len() <= 100_000 {
+        let Some(key) = varint(b, &mut pos) else {
+            return (cut && !out.is_empty()).then_some(out);
+        };
+        let (n, w) = ((key >> 3) as u32, (key & 7) as u8);
+        let ok = match w {
+            0 => varint(b, &mut pos).is_some(),
+            1 => {
+                pos += 8;
+                pos <= b.len()
+            }
+            5 => {
+                pos += 4;
+                pos <= b.len()
+            }
+            2 => {
+                let Some(len) = varint(b, &mut pos) else {
+                    return (cut && !out.is_empty()).then_some(out);
                 };
-                out.push((n, w, bytes));
-                if out.len() > 100_000 {
-                    break;
+                match pos.checked_add(len as usize).filter(|&e| e <= b.len()) {
+                    Some(end) => {
+                        out.push((n, 2, Some(&b[pos..end])));
+                        pos = end;
+                        continue;
+                    }
+                    // A value longer than the head (a graph with its
+                    // weights): what the head holds of it is its value.
+                    None if cut => {
+                        out.push((n, 2, Some(&b[pos..])));
+                        return Some(out);
+                    }
+                    None => return None,
                 }
             }
-            // Cut by the head: the fields before it decide.
-            Err(_) if cut && !out.is_empty() => break,
-            Err(_) => return None,
+            _ => return None,
+        };
+        if !ok {
+            return (cut && !out.is_empty()).then_some(out);
         }
+        out.push((n, w, None));
     }
     (!out.is_empty()).then_some(out)
 }
@@ -369,10 +392,14 @@ fn sniff_protobuf_layout(h: &[u8], total: u64) -> Option<ArtifactKind> {
     ];
     if within(&top, MODEL) {
         let graph_ok = top.iter().filter(|f| f.0 == 7).any(|f| match f.2 {
-            Some(g) => pb_layout(g, false).is_some_and(|gf| within(&gf, GRAPH)),
-            None => cut,
+            // Cut by the head when it runs to the head's end.
+            Some(g) => {
+                let partial = cut && g.as_ptr_range().end == h.as_ptr_range().end;
+                pb_layout(g, partial).is_some_and(|gf| within(&gf, GRAPH))
+            }
+            None => false,
         });
-        if graph_ok && (top.len() >= 2 || top[0].2.is_some()) {
+        if graph_ok {
             return Some(ArtifactKind::Onnx);
         }
     }

@@ -321,7 +321,7 @@ fn parse_cd(cd: &[u8], delta: u64, anomalies: &mut Vec<ZipAnomaly>) -> Vec<ZipEn
             crc,
             compressed: csize,
             uncompressed: usize_,
-            local_offset: lho + delta,
+            local_offset: lho.saturating_add(delta),
             data_offset: 0,
         });
         p = end;

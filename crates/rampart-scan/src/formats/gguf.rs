@@ -124,10 +124,9 @@ static CRITICAL: Lazy<Regex> = Lazy::new(|| {
       | \b(?:popen|system|eval|exec|__import__|getattr|import_module)\s*\(
       | \.\s*(?:mro|func_globals|f_globals|gi_frame|tb_frame)\b
       | ['"]__['"]                                  # a bare '__' literal: dunders joined at render time
-      | ['"]_['"]\s*[~+] | [~+]\s*['"]_['"]          # '_' joined to something
       | ['"]__[a-zA-Z]                              # a literal that starts a dunder name ('__cla' ~ 'ss__')
       | (?:^|[^\w)\].\s])\s*(?:\(\s*\)|''|""|\[\s*\])\s*\[  # subscripting a literal (not a call's result): ()['...']
-      | \[[^\]\[]*[~+]\s*['"]\w+['"]\s*[~+]         # a name assembled inside a subscript: x[u~'class'~u]
+      | [\w)\]]\s*\[[^\]\['"]*[~+]\s*['"]\w+['"]\s*[~+]  # a name assembled inside a subscript: x[u~'class'~u]
       | %c[^'"\n]*['"]\s*\|\s*format               # characters by number: "%c%cclass%c%c"|format(95,95,95,95)
       | \|\s*format\s*\(\s*95\b                     # 95 is '_'
       | \(\s*95\s*\)\s*\|\s*string | \|\s*(?:map|list)\s*\(\s*['"]chr   # other ways to spell '_'
@@ -138,7 +137,7 @@ static SUSPECT: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
         r#"(?x)
         \\x5f | \\u005f | \\137                      # escaped underscores build dunders
-      | ['"]_['"]\s*\*\s*2 | ['"]_['"]\s*~\s*['"]_['"]
+      | ['"]_['"]\s*\*\s*2 | ['"]_['"]\s*[~+] | [~+]\s*['"]_['"]   # '_' joined to something
       | \|\s*(?:format|join)\s*\(.*_                # strings assembled at render time
       | \brange\s*\(\s*\d{7,}                        # render-time loops that exhaust the server
     "#,
@@ -279,6 +278,7 @@ mod tests {
             "{% set loop_messages = messages[1:] %}{{ '[INST] ' + loop_messages[0]['content'].strip() + ' [/INST]' }}",
             "{{ message['content'].strip()[:200] }}{% set c = message['content'].split('</think>')[-1] %}",
             "{{ messages[loop.index0 + 1]['role'] }}{{ (message.content | trim)[:10] }}",
+            "{{ '[' + 'TOOL_RESULTS' + ']' }}{{ \"[\" ~ \"tool\" ~ \"]\" }}",
         ] {
             assert!(template_risk(t).is_none(), "{t}");
         }

@@ -342,7 +342,7 @@ pub(crate) fn scan_embedded_json(
     while let Some(i) = memchr::memchr(b'{', &b[from..]) {
         let start = from + i;
         from = start + 1;
-        if found >= 8 || tries >= 10_000 {
+        if found >= 64 || tries >= 10_000 {
             break;
         }
         let next = b[start + 1..].iter().find(|c| !c.is_ascii_whitespace());
@@ -366,11 +366,14 @@ pub(crate) fn scan_embedded_json(
             continue;
         }
         match std::str::from_utf8(obj).ok().and_then(parse_python_json) {
-            Some(v) => {
+            // Only configs count towards the cap: decoys such as
+            // `{"class": 1}` must not use it up.
+            Some(v) if is_keras_config(&v) => {
                 found += 1;
                 scan_config(name, &v, out);
                 from = start + end;
             }
+            Some(_) => {}
             None => failed = true,
         }
     }

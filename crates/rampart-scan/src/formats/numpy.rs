@@ -64,6 +64,7 @@ fn strip_comments(h: &str) -> String {
     let mut out = String::with_capacity(h.len());
     let mut quote: Option<char> = None;
     let mut comment = false;
+    let mut esc = false;
     for c in h.chars() {
         if comment {
             if c == '\n' {
@@ -73,6 +74,9 @@ fn strip_comments(h: &str) -> String {
             continue;
         }
         match quote {
+            // `\'` inside a string does not end it.
+            Some(_) if esc => esc = false,
+            Some(_) if c == '\\' => esc = true,
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == '\'' || c == '"' => quote = Some(c),
@@ -96,8 +100,11 @@ fn dict_value(h: &str, key: &str) -> Option<String> {
     let mut quote: Option<(char, usize)> = None;
     let mut last_str: Option<(usize, usize)> = None;
     let mut found: Option<usize> = None;
+    let mut esc = false;
     for (i, c) in h.char_indices() {
         match quote {
+            Some(_) if esc => esc = false,
+            Some(_) if c == '\\' => esc = true,
             Some((q, start)) if c == q => {
                 quote = None;
                 last_str = Some((start, i));
@@ -129,8 +136,11 @@ fn dict_value(h: &str, key: &str) -> Option<String> {
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
     let mut end = rest.len();
+    let mut esc = false;
     for (i, c) in rest.char_indices() {
         match quote {
+            Some(_) if esc => esc = false,
+            Some(_) if c == '\\' => esc = true,
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None => match c {
@@ -236,6 +246,11 @@ mod tests {
         // A decoy in a comment is not a key.
         let p =
             header(b"{'descr': '|O', # 'descr': '<u1',\n 'shape': (3,), 'fortran_order': False}\n");
+        assert_eq!(p.descr, "|O");
+        // An escaped quote does not end a string (nor start a comment).
+        let p = header(
+            b"{'shape': (3,), 'fortran_order': False, 'descr': '<u1\\'# ', 'descr': '|O'}\n",
+        );
         assert_eq!(p.descr, "|O");
         // A structured field named 'descr' is not the header's key.
         let p = header(b"{'descr': [('descr', '<f4'), ('x', '|O')], 'fortran_order': False, 'shape': (3,), }\n");
