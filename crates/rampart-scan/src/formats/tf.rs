@@ -82,35 +82,30 @@ pub(crate) fn scan(name: &str, b: &[u8], out: &mut Out) {
     let mut budget = 2_000_000;
     walk_ops(b, 0, &mut budget, &all, &mut walked);
     let count = |op: &str| count_op(b, op).max(walked.iter().filter(|w| **w == op).count());
-    for op in PY_OPS {
-        let n = count(op);
-        if n > 0 {
-            out.add(rules::TF_PY_OP.finding(name, format!("graph uses {op} ({n}x): it runs Python code from the process that loads the model")).with_meta("op", *op));
-        }
-    }
-    for op in FILE_OPS {
-        let n = count(op);
-        if n > 0 {
-            out.add(
-                rules::TF_FILE_OP
-                    .finding(
-                        name,
-                        format!("graph uses {op} ({n}x): it touches the file system when run"),
-                    )
-                    .with_meta("op", *op),
-            );
-        }
-    }
-    if memchr::memmem::find(b, b"file://").is_some() {
-        for op in URL_OPS {
+    let writes_file = memchr::memmem::find(b, b"file://").is_some();
+    let groups: [(&[&str], &rules::Rule, &str); 3] = [
+        (
+            PY_OPS,
+            &rules::TF_PY_OP,
+            "it runs Python code from the process that loads the model",
+        ),
+        (
+            FILE_OPS,
+            &rules::TF_FILE_OP,
+            "it touches the file system when run",
+        ),
+        (
+            if writes_file { URL_OPS } else { &[] },
+            &rules::TF_FILE_OP,
+            "and the graph names a file:// URL: it writes to that file when run",
+        ),
+    ];
+    for (ops, rule, why) in groups {
+        for op in ops {
             let n = count(op);
             if n > 0 {
                 out.add(
-                    rules::TF_FILE_OP
-                        .finding(
-                            name,
-                            format!("graph uses {op} ({n}x) and names a file:// URL: it writes to that file when run"),
-                        )
+                    rule.finding(name, format!("graph uses {op} ({n}x): {why}"))
                         .with_meta("op", *op),
                 );
             }
