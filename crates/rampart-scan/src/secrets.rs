@@ -148,7 +148,18 @@ pub(crate) fn scan_notebook(name: &str, text: &str, opts: &ScanOptions, out: &mu
                 if let Some(tb) = o.get("traceback") {
                     parts.push((format!("outputs[{j}].traceback"), join(tb)));
                 }
+                // An error's message, and what a front end stored beside an
+                // output (alt text, tool state), are saved in the file too.
+                if let Some(e) = o.get("evalue") {
+                    parts.push((format!("outputs[{j}].evalue"), join(e)));
+                }
+                if let Some(m) = o.get("metadata").filter(|m| !is_empty(m)) {
+                    parts.push((format!("outputs[{j}].metadata"), m.to_string()));
+                }
             }
+        }
+        if let Some(m) = cell.get("metadata").filter(|m| !is_empty(m)) {
+            parts.push(("metadata".into(), m.to_string()));
         }
         for (part, t) in parts {
             for mut f in scan(&t) {
@@ -160,6 +171,20 @@ pub(crate) fn scan_notebook(name: &str, text: &str, opts: &ScanOptions, out: &mu
             }
         }
     }
+    // The notebook's own metadata: saved widget state keeps the values of
+    // text and password widgets.
+    if let Some(m) = v.get("metadata").filter(|m| !is_empty(m)) {
+        for mut f in scan(&m.to_string()) {
+            let mut l = f.location.take().unwrap_or_default();
+            l.path = Some(name.to_string());
+            f.location = Some(l);
+            out.add(f.with_meta("part", "metadata"));
+        }
+    }
+}
+
+fn is_empty(v: &serde_json::Value) -> bool {
+    v.as_object().is_some_and(|o| o.is_empty()) || v.is_null()
 }
 
 #[cfg(test)]

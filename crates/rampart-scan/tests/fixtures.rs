@@ -199,9 +199,17 @@ fn secrets_in_env_and_notebooks() {
             {"cell_type": "code", "source": ["import os\n", format!("k = '{key}'\n")], "outputs": [
                 {"output_type": "display_data", "data": {"image/png": format!("{key}AAAA"), "text/plain": ["<Figure>"]}}
             ]},
-            {"cell_type": "code", "source": "print(k)", "outputs": [{"output_type": "stream", "name": "stdout", "text": [format!("{key}\n")]}]}
+            {"cell_type": "code", "source": "print(k)", "outputs": [{"output_type": "stream", "name": "stdout", "text": [format!("{key}\n")]}]},
+            // An error message, an output's and a cell's metadata.
+            {"cell_type": "code", "source": "boto3.client('s3')", "metadata": {"tags": [format!("key={key}")]}, "outputs": [
+                {"output_type": "error", "ename": "ClientError", "evalue": format!("InvalidAccessKeyId: {key}"), "traceback": []},
+                {"output_type": "display_data", "data": {"text/plain": ["ok"]}, "metadata": {"alt": format!("token {key}")}}
+            ]}
         ]
     });
+    let mut nb = nb;
+    // Saved widget state keeps a text widget's value.
+    nb["metadata"] = serde_json::json!({"widgets": {"state": {"w1": {"value": format!("{key}")}}}});
     std::fs::write(
         d.join("nb.ipynb"),
         serde_json::to_string_pretty(&nb).unwrap(),
@@ -236,8 +244,17 @@ fn secrets_in_env_and_notebooks() {
                 .is_some_and(|p| p.ends_with("nb.ipynb"))
         })
         .collect();
-    // One in cell 0's source, one in cell 1's output; none from the image.
-    assert_eq!(nbf.len(), 2, "{nbf:?}");
+    // One in cell 0's source, one in cell 1's output, three in cell 2 (its
+    // metadata, an error's message, an output's metadata), one in the
+    // notebook's widget state; none from the image.
+    assert_eq!(nbf.len(), 6, "{nbf:?}");
+    for part in ["metadata", "outputs[0].evalue", "outputs[1].metadata"] {
+        assert!(
+            nbf.iter()
+                .any(|f| f.metadata["cell"] == 2 && f.metadata["part"] == part),
+            "{part}: {nbf:?}"
+        );
+    }
     assert!(nbf
         .iter()
         .any(|f| f.metadata["cell"] == 1
