@@ -260,14 +260,22 @@ fn probe_pickle(blob: &dyn Blob) -> bool {
     if len >= blob.size() {
         return false;
     }
-    let Ok(rest) = read_range(blob, len, SNIFF_LEN - 1) else {
+    pickle_after_operand(blob, len)
+}
+
+/// Whether the bytes of `blob` from `at`, read as the rest of a pickle
+/// whose first opcode pushed one value (`N` stands for it), are a pickle
+/// that imports something: text and compressed data do not go on with
+/// opcodes after a long first operand.
+fn pickle_after_operand(blob: &dyn Blob, at: u64) -> bool {
+    let Ok(rest) = read_range(blob, at, SNIFF_LEN - 1) else {
         return false;
     };
     let mut probe = Vec::with_capacity(rest.len() + 1);
     probe.push(b'N');
     probe.extend_from_slice(&rest);
     !crate::pickle::scan_pickle(&probe).globals.is_empty()
-        && crate::pickle::looks_like_pickle(&probe, blob.size() - len + 1)
+        && crate::pickle::looks_like_pickle(&probe, blob.size() - at + 1)
 }
 
 /// Hand a blob to the scanner for its kind. Returns whether one looked at it.
@@ -492,17 +500,7 @@ fn long_first_operand(blob: &dyn Blob, head: &[u8]) -> bool {
             return false;
         }
         if let Some(i) = memchr::memchr(b'\n', &chunk) {
-            let next = at + i as u64 + 1;
-            let Ok(rest) = read_range(blob, next, SNIFF_LEN) else {
-                return false;
-            };
-            // `N` stands for the value the first opcode pushed.
-            let mut probe = Vec::with_capacity(rest.len() + 1);
-            probe.push(b'N');
-            probe.extend_from_slice(&rest);
-            let probe = &probe[..probe.len().min(SNIFF_LEN)];
-            return !crate::pickle::scan_pickle(probe).globals.is_empty()
-                && crate::pickle::looks_like_pickle(probe, size - next + 1);
+            return pickle_after_operand(blob, at + i as u64 + 1);
         }
         at += chunk.len() as u64;
     }

@@ -117,6 +117,15 @@ pub(crate) fn scan_notebook(name: &str, text: &str, opts: &ScanOptions, out: &mu
             _ => String::new(),
         }
     };
+    // Findings in one part of the notebook, located in the file.
+    let located = |t: &str| {
+        scan(t).into_iter().map(|mut f| {
+            let mut l = f.location.take().unwrap_or_default();
+            l.path = Some(name.to_string());
+            f.location = Some(l);
+            f
+        })
+    };
     for (i, cell) in cells.iter().enumerate() {
         let mut parts: Vec<(String, String)> = Vec::new();
         if let Some(src) = cell.get("source") {
@@ -162,22 +171,15 @@ pub(crate) fn scan_notebook(name: &str, text: &str, opts: &ScanOptions, out: &mu
             parts.push(("metadata".into(), m.to_string()));
         }
         for (part, t) in parts {
-            for mut f in scan(&t) {
-                let mut l = f.location.take().unwrap_or_default();
-                l.path = Some(name.to_string());
-                f.location = Some(l);
-                f = f.with_meta("cell", i).with_meta("part", part.clone());
-                out.add(f);
+            for f in located(&t) {
+                out.add(f.with_meta("cell", i).with_meta("part", part.clone()));
             }
         }
     }
     // The notebook's own metadata: saved widget state keeps the values of
     // text and password widgets.
     if let Some(m) = v.get("metadata").filter(|m| !is_empty(m)) {
-        for mut f in scan(&m.to_string()) {
-            let mut l = f.location.take().unwrap_or_default();
-            l.path = Some(name.to_string());
-            f.location = Some(l);
+        for f in located(&m.to_string()) {
             out.add(f.with_meta("part", "metadata"));
         }
     }

@@ -154,12 +154,7 @@ fn benign_twins_of_the_reader_disagreements_stay_clean() {
     );
     let mut print_graph = Vec::new();
     fixtures::pb_bytes(&mut print_graph, 1, &print_node);
-    let mut entry = Vec::new();
-    fixtures::pb_bytes(&mut entry, 1, b"location");
-    fixtures::pb_bytes(&mut entry, 2, b"weights/sparse.bin");
-    let mut values = Vec::new();
-    fixtures::pb_bytes(&mut values, 8, b"v");
-    fixtures::pb_bytes(&mut values, 13, &entry);
+    let values = fixtures::onnx_external_tensor(b"v", "weights/sparse.bin");
     let mut sp = Vec::new();
     fixtures::pb_bytes(&mut sp, 1, &values);
     let mut sg = Vec::new();
