@@ -3,6 +3,9 @@
 //! `scanbench gen DIR [GB] [SMALL_FILES]` writes a PyTorch-layout zip
 //! checkpoint of about GB gigabytes (`DIR/big/model.pt`) and a directory of
 //! small artifacts (`DIR/small/`, copies of the technique fixtures).
+//! `scanbench bypass DIR` writes every bypass fixture
+//! (`fixtures::bypass::catalogue`) to DIR under its own name, to load in a
+//! peer's loader or to seed a fuzzer.
 //! `scanbench scan PATH... [--repeat N]` scans and prints the wall time of
 //! each run and what was found, so that runs can be compared with peer
 //! scanners on the same files; `--dump FILE` also writes one line per
@@ -43,6 +46,15 @@ fn main() {
                 "wrote {} ({bytes} bytes) and {small} small files",
                 dir.join("big/model.pt").display()
             );
+        }
+        Some("bypass") => {
+            let dir = PathBuf::from(args.get(1).expect("bypass DIR"));
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let cat = fixtures::bypass::catalogue();
+            for b in &cat {
+                std::fs::write(dir.join(b.name), &b.bytes).expect("write");
+            }
+            println!("wrote {} fixtures to {}", cat.len(), dir.display());
         }
         Some("scan") => {
             let mut repeat = 1;

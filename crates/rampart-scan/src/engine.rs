@@ -307,7 +307,9 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
         | ArtifactKind::Bzip2
         | ArtifactKind::Xz
         | ArtifactKind::Lzma
-        | ArtifactKind::Zlib => {
+        | ArtifactKind::Zlib
+        | ArtifactKind::Lz4
+        | ArtifactKind::JoblibZfile => {
             scan_compressed(name, kind, blob, ctx, out);
             true
         }
@@ -449,6 +451,8 @@ fn sniff_blob(blob: &dyn Blob, torch_member: bool) -> std::io::Result<ArtifactKi
         | ArtifactKind::Gzip
         | ArtifactKind::Bzip2
         | ArtifactKind::Xz
+        | ArtifactKind::Lz4
+        | ArtifactKind::JoblibZfile
         | ArtifactKind::Tar
         | ArtifactKind::Image => true,
         // Binary that no longer head can turn into a pickle (first byte),
@@ -1221,14 +1225,33 @@ impl Write for CappedWriter {
     }
 }
 
-fn scan_compressed(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+fn scan_compressed(name: &str, kind: ArtifactKind, whole: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    // joblib's `ZF` container: zlib data after a 21- or 22-byte header.
+    let zfile;
+    let blob: &dyn Blob = if kind == ArtifactKind::JoblibZfile {
+        let Some(at) = read_range(whole, 0, 32)
+            .ok()
+            .and_then(|h| crate::sniff::joblib_zfile_data(&h))
+        else {
+            return;
+        };
+        zfile = SubBlob {
+            inner: whole,
+            off: at as u64,
+            len: whole.size() - at as u64,
+        };
+        &zfile
+    } else {
+        whole
+    };
     let cap = member_cap(ctx, blob.size());
     let codec = match kind {
         ArtifactKind::Gzip => Codec::Gzip,
-        ArtifactKind::Zlib => Codec::Zlib,
+        ArtifactKind::Zlib | ArtifactKind::JoblibZfile => Codec::Zlib,
         ArtifactKind::Bzip2 => Codec::MultiBzip2,
         ArtifactKind::Xz => Codec::Xz,
         ArtifactKind::Lzma => Codec::Lzma,
+        ArtifactKind::Lz4 => Codec::Lz4,
         _ => return,
     };
     // What the stream says it inflates to (zlib and bzip2 say nothing).
@@ -1246,11 +1269,14 @@ fn scan_compressed(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_
     let data = dec.data;
     ctx.charge(data.len() as u64);
     // zlib and lzma have weak magic numbers: a stream that yields nothing
-    // was raw data that merely looked like a header.
+    // was raw data that merely looked like a header, and gets the checks
+    // of any unknown binary.
     if data.is_empty()
-        && dec.err.is_some()
+        && (dec.err.is_some() || kind == ArtifactKind::Lzma)
         && matches!(kind, ArtifactKind::Zlib | ArtifactKind::Lzma)
     {
+        drop(data);
+        scan_as(name, ArtifactKind::Unknown, whole, ctx, out);
         return;
     }
     if let Some(d) = declared {
@@ -1291,8 +1317,11 @@ enum Codec {
     Bzip2,
     /// Concatenated bzip2 streams (a `.bz2` file).
     MultiBzip2,
+    /// Concatenated xz and LZMA-alone streams (Python's `lzma`).
     Xz,
     Lzma,
+    /// Concatenated LZ4 frames.
+    Lz4,
     ZipLzma {
         flags: u16,
         unpacked: u64,
@@ -1363,6 +1392,11 @@ fn decode(codec: Codec, raw: &dyn Blob, cap: u64, may_stop: bool) -> Decoded {
         Codec::Zlib => Box::new(flate2::read::ZlibDecoder::new(src)),
         Codec::Bzip2 => Box::new(bzip2::read::BzDecoder::new(src)),
         Codec::MultiBzip2 => Box::new(bzip2::read::MultiBzDecoder::new(src)),
+        // Frames one after another, skippable frames skipped, as
+        // `lz4.frame`'s reader does.
+        Codec::Lz4 => Box::new(Lz4Frames {
+            d: lz4_flex::frame::FrameDecoder::new(src),
+        }),
         // Push-style decoders: run to the probe, then again to the bound.
         Codec::Xz | Codec::Lzma | Codec::ZipLzma { .. } => {
             let run = |cap: u64| match codec {
@@ -1430,21 +1464,153 @@ fn decode(codec: Codec, raw: &dyn Blob, cap: u64, may_stop: bool) -> Decoded {
     }
 }
 
-/// An xz or LZMA-alone stream, at most `cap` bytes: (data, cut, error).
+/// LZ4 frames one after another, read as `lz4.frame`'s file reader reads
+/// them: lz4_flex's decoder reports the end of each frame as the end of
+/// the data, so reading goes on while input is left; what fails to start
+/// a frame after the first is trailing data, ignored (Python's reader
+/// ignores it too).
+struct Lz4Frames<R: std::io::BufRead> {
+    d: lz4_flex::frame::FrameDecoder<R>,
+}
+
+impl<R: std::io::BufRead> Read for Lz4Frames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut between = false;
+        loop {
+            match self.d.read(buf) {
+                Ok(0) => {}
+                Ok(n) => return Ok(n),
+                Err(_) if between => return Ok(0),
+                Err(e) => return Err(e),
+            }
+            if self.d.get_mut().fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            between = true;
+        }
+    }
+}
+
+/// Concatenated xz and LZMA-alone streams, at most `cap` bytes in all:
+/// (data, cut, error).
+///
+/// Python's `lzma` module (`LZMAFile`, `lzma.open`, `lzma.decompress`),
+/// which joblib and pandas load pickles through, reads stream after stream,
+/// detecting each one's format anew (an xz stream may be followed by an
+/// LZMA-alone one), and ignores what follows the last stream when it starts
+/// no stream (padding, junk). A payload split across two streams is one
+/// pickle to it, so the scanner reads them the same way.
 fn lzma_stream(codec: Codec, raw: &dyn Blob, cap: u64) -> (Vec<u8>, bool, Option<String>) {
+    let size = raw.size();
     let mut w = CappedWriter {
         v: Vec::new(),
         cap,
         hit: false,
     };
-    let mut src = std::io::BufReader::new(BlobReader::new(raw, 0));
-    let r = if matches!(codec, Codec::Xz) {
-        lzma_rs::xz_decompress(&mut src, &mut w).map_err(|e| e.to_string())
-    } else {
-        lzma_rs::lzma_decompress(&mut src, &mut w).map_err(|e| e.to_string())
+    let mut xz = matches!(codec, Codec::Xz);
+    let mut at = 0u64;
+    loop {
+        let mark = w.v.len();
+        let (r, used) = lzma_one(raw, at, size - at, xz, &mut w);
+        if w.hit {
+            return (w.v, true, None);
+        }
+        let end = match r {
+            Ok(()) => at + used,
+            Err(e) => {
+                // lzma-rs wants its input to end with the stream: a stream
+                // followed by more bytes fails there, after `used` bytes,
+                // and read alone it decodes cleanly (an end marker's last
+                // bytes are only written out on success, so it is decoded
+                // again rather than kept).
+                let mut alone = CappedWriter {
+                    v: Vec::new(),
+                    cap: cap - mark as u64,
+                    hit: false,
+                };
+                let clean = used > 0
+                    && at + used < size
+                    && lzma_one(raw, at, used, xz, &mut alone).0.is_ok()
+                    && !alone.hit;
+                if !clean {
+                    // A later stream that fails early, on bad data rather
+                    // than at the end of the input, is trailing data to
+                    // Python (its first read of 8 KiB raises, and that is
+                    // ignored); a truncated or later-failing one is corrupt.
+                    if at > 0 && w.v.len() == mark && used < 8192 && at + used < size {
+                        return (w.v, false, None);
+                    }
+                    return (w.v, false, Some(e));
+                }
+                w.v.truncate(mark);
+                w.v.extend_from_slice(&alone.v);
+                at + used
+            }
+        };
+        if end >= size || end <= at {
+            return (w.v, false, None);
+        }
+        at = end;
+        let Ok(head) = read_range(raw, at, 13) else {
+            return (w.v, false, None);
+        };
+        if head.starts_with(b"\xfd7zXZ\x00") {
+            xz = true;
+        } else if crate::sniff::lzma_alone_header(&head, false) {
+            xz = false;
+        } else {
+            return (w.v, false, None);
+        }
+    }
+}
+
+/// One xz or LZMA-alone stream from `raw[at..at + len]` into `w`: the
+/// decoder's result and how many bytes it consumed.
+fn lzma_one(
+    raw: &dyn Blob,
+    at: u64,
+    len: u64,
+    xz: bool,
+    w: &mut CappedWriter,
+) -> (Result<(), String>, u64) {
+    let mut src = Counted {
+        inner: std::io::BufReader::new(BlobReader::new(raw, at).take(len)),
+        n: 0,
     };
-    let err = if w.hit { None } else { r.err() };
-    (w.v, w.hit, err)
+    let r = if xz {
+        lzma_rs::xz_decompress(&mut src, w)
+    } else {
+        lzma_rs::lzma_decompress(&mut src, w)
+    };
+    (r.map_err(|e| e.to_string()), src.n)
+}
+
+/// A reader that counts the bytes its user consumed (read or `consume`d;
+/// bytes only looked at through `fill_buf` are not counted).
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: std::io::BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.n += amt as u64;
+        self.inner.consume(amt);
+    }
 }
 
 fn inner_name(name: &str, kind: ArtifactKind) -> String {
@@ -1453,7 +1619,7 @@ fn inner_name(name: &str, kind: ArtifactKind) -> String {
         Some((stem, ext))
             if matches!(
                 ext.to_ascii_lowercase().as_str(),
-                "gz" | "tgz" | "bz2" | "xz" | "lzma" | "z" | "zlib"
+                "gz" | "tgz" | "bz2" | "xz" | "lzma" | "z" | "zlib" | "lz4"
             ) =>
         {
             if ext.eq_ignore_ascii_case("tgz") {
@@ -1734,6 +1900,46 @@ mod tests {
         assert!(
             m.len() == 1 && m[0].contains("xz declares 300000 bytes"),
             "{m:?}"
+        );
+    }
+
+    #[test]
+    fn concatenated_lzma_streams_share_the_bound_and_report_a_broken_one() {
+        let opts = ScanOptions {
+            limits: crate::Limits {
+                max_member_bytes: 100_000,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        // Two streams of 60,000 bytes: the bound covers them together.
+        let half = fixtures::xz(&vec![0u8; 60_000]);
+        let two = [half.clone(), fixtures::lzma(&vec![0u8; 60_000])].concat();
+        let rep = scan_bytes("z.xz", &two, &opts);
+        let m = bomb_messages(&rep);
+        assert!(
+            m.len() == 1 && m[0].contains("expands past 100000"),
+            "{m:?}"
+        );
+        // A second stream cut short after yielding data is corrupt (exit
+        // 2); what came before it is still scanned.
+        let evil = crate::fixtures::pickle::os_system("id");
+        let long: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let second = fixtures::xz(&long);
+        let cut = [fixtures::xz(&evil), second[..second.len() - 40].to_vec()].concat();
+        let rep = scan_bytes("cut.pkl.xz", &cut, &ScanOptions::default());
+        assert_eq!(
+            rep.max_severity(),
+            Some(Severity::Critical),
+            "{:?}",
+            rep.findings
+        );
+        assert!(
+            rep.errors
+                .iter()
+                .any(|e| e.message.contains("xz stream is corrupt")),
+            "{:?}",
+            rep.errors
         );
     }
 

@@ -21,6 +21,10 @@ pub enum ArtifactKind {
     Xz,
     Lzma,
     Zlib,
+    /// LZ4 frames (joblib with `lz4` installed, `lz4.frame.open`).
+    Lz4,
+    /// joblib's pre-0.10 container: `ZF`, a hexadecimal length, zlib data.
+    JoblibZfile,
     SevenZip,
     Rar,
     NumpyNpy,
@@ -47,6 +51,8 @@ impl ArtifactKind {
             ArtifactKind::Xz => "xz",
             ArtifactKind::Lzma => "lzma",
             ArtifactKind::Zlib => "zlib",
+            ArtifactKind::Lz4 => "lz4",
+            ArtifactKind::JoblibZfile => "joblib_zfile",
             ArtifactKind::SevenZip => "7z",
             ArtifactKind::Rar => "rar",
             ArtifactKind::NumpyNpy => "npy",
@@ -109,6 +115,12 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
     if starts(b"\xfd7zXZ\x00") {
         return ArtifactKind::Xz;
     }
+    if starts(b"\x04\x22\x4d\x18") {
+        return ArtifactKind::Lz4;
+    }
+    if joblib_zfile_data(h).is_some() {
+        return ArtifactKind::JoblibZfile;
+    }
     if h.len() >= 262 && &h[257..262] == b"ustar" {
         return ArtifactKind::Tar;
     }
@@ -130,11 +142,8 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
     if crate::pickle::looks_like_pickle(h, total) {
         return ArtifactKind::Pickle;
     }
-    // joblib's lzma (legacy .lzma container) and zlib streams.
-    if h.len() >= 13 && h[0] == 0x5d && h[5..13].iter().all(|&b| b == 0xff) && {
-        let d = u32::from_le_bytes([h[1], h[2], h[3], h[4]]);
-        (4096..=(1 << 30)).contains(&d) && (d.is_power_of_two() || (d / 3 * 2).is_power_of_two())
-    } {
+    // LZMA-alone (joblib's `.lzma`, `lzma.open`) and zlib streams.
+    if lzma_alone_header(h, true) {
         return ArtifactKind::Lzma;
     }
     if h.len() >= 2 && h[0] == 0x78 && matches!(h[1], 0x01 | 0x5e | 0x9c | 0xda) {
@@ -170,6 +179,75 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
         return ArtifactKind::Text;
     }
     ArtifactKind::Unknown
+}
+
+/// Whether `h` starts with an LZMA-alone header that liblzma's format
+/// detection (Python's `lzma` with `FORMAT_AUTO`, which joblib and pandas
+/// use) accepts: properties below 225 with lc + lp <= 4, a dictionary size
+/// of 2^n or 2^n + 2^(n-1) (or all ones), and an unknown size or one below
+/// 2^38.
+///
+/// `first`: the header opens a file, where the weak magic number must not
+/// claim unrelated binaries: a dictionary below 4 KiB (which no encoder
+/// writes) is accepted only behind joblib's own prefix `]\x00`. After
+/// another stream, the header is read as liblzma reads it.
+pub fn lzma_alone_header(h: &[u8], first: bool) -> bool {
+    if h.len() < 13 {
+        return false;
+    }
+    let p = h[0];
+    if p >= 225 || (p % 9) + (p % 45) / 9 > 4 {
+        return false;
+    }
+    let d = u32::from_le_bytes([h[1], h[2], h[3], h[4]]);
+    let picky = d == u32::MAX || {
+        let mut x = d.wrapping_sub(1);
+        x |= x >> 2;
+        x |= x >> 3;
+        x |= x >> 4;
+        x |= x >> 8;
+        x |= x >> 16;
+        x.wrapping_add(1) == d
+    };
+    let size = u64::from_le_bytes(h[5..13].try_into().unwrap_or([0; 8]));
+    let sized = size == u64::MAX || size < 1 << 38;
+    let plausible = !first || h.starts_with(b"]\x00") || (d >= 4096 && d != u32::MAX);
+    picky && sized && plausible
+}
+
+/// Where the zlib data of a joblib `ZF` file starts: `ZF`, 19 bytes that
+/// Python's `int(_, 16)` reads as a length, an optional space (joblib
+/// 0.8.4 and older wrote a wider header), then a zlib header.
+pub fn joblib_zfile_data(h: &[u8]) -> Option<usize> {
+    if !h.starts_with(b"ZF") || h.len() < 23 {
+        return None;
+    }
+    py_hex_int(&h[2..21])?;
+    let at = if h[21] == b' ' { 22 } else { 21 };
+    let (cmf, flg) = (h[at], h[at + 1]);
+    (cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0)
+        .then_some(at)
+}
+
+/// Python's `int(b, 16)`: surrounding whitespace, a sign, an optional
+/// `0x`, hexadecimal digits with single underscores between them.
+fn py_hex_int(b: &[u8]) -> Option<u128> {
+    let s = std::str::from_utf8(b).ok()?;
+    let s = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b' || c == '\x0c');
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let s = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .map(|r| r.strip_prefix('_').unwrap_or(r))
+        .unwrap_or(s);
+    if s.is_empty() || s.starts_with('_') || s.ends_with('_') || s.contains("__") {
+        return None;
+    }
+    let digits: String = s.chars().filter(|&c| c != '_').collect();
+    if !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(&digits, 16).ok()
 }
 
 /// A tar header without the `ustar` magic (7th Edition format), which
@@ -481,6 +559,55 @@ pub fn extension_claims_no_pickle(ext: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lzma_alone_headers_as_liblzma_reads_them() {
+        let h = |p: u8, d: u32, size: u64| {
+            let mut v = vec![p];
+            v.extend_from_slice(&d.to_le_bytes());
+            v.extend_from_slice(&size.to_le_bytes());
+            v
+        };
+        // joblib's stream, and sizes and dictionaries liblzma accepts.
+        assert!(lzma_alone_header(&h(0x5d, 1 << 23, u64::MAX), true));
+        assert!(lzma_alone_header(&h(0x5d, 3 << 12, 100), true));
+        assert!(lzma_alone_header(&h(0x5e, 1 << 16, (1 << 38) - 1), true));
+        assert!(lzma_alone_header(&h(0x5d, 256, u64::MAX), true));
+        // A tiny dictionary only behind joblib's prefix in a file's head.
+        assert!(!lzma_alone_header(&h(0x24, 256, u64::MAX), true));
+        assert!(lzma_alone_header(&h(0x24, 256, u64::MAX), false));
+        assert!(lzma_alone_header(&h(0x00, 0, 5), false));
+        // What liblzma refuses.
+        assert!(!lzma_alone_header(&h(225, 1 << 16, u64::MAX), false));
+        assert!(!lzma_alone_header(&h(0x5d, 5000, u64::MAX), false));
+        assert!(!lzma_alone_header(&h(0x5d, 1 << 16, 1 << 38), false));
+        // lc = 4, lp = 1.
+        assert!(!lzma_alone_header(&h(4 + 9, 1 << 16, u64::MAX), false));
+        assert!(!lzma_alone_header(&h(0x5d, 1 << 16, u64::MAX)[..12], false));
+    }
+
+    #[test]
+    fn joblib_zfile_headers() {
+        let z = |len: &[u8], rest: &[u8]| [b"ZF".as_slice(), len, rest].concat();
+        let zl = b"\x78\x9c\x00\x00";
+        assert_eq!(joblib_zfile_data(&z(b"0x1a               ", zl)), Some(21));
+        assert_eq!(joblib_zfile_data(&z(b"0x1a                ", zl)), Some(22));
+        // Python's int(_, 16): no prefix, underscores, spaces both sides.
+        assert_eq!(joblib_zfile_data(&z(b"  1_a  \t           ", zl)), Some(21));
+        assert_eq!(joblib_zfile_data(&z(b"0x_1a              ", zl)), Some(21));
+        assert_eq!(joblib_zfile_data(&z(b"0x1__a             ", zl)), None);
+        assert_eq!(
+            joblib_zfile_data(&z(b"S pool status: all ", b"online\n")),
+            None
+        );
+        // The length holds, the data is no zlib stream.
+        assert_eq!(joblib_zfile_data(&z(b"0x1a               ", b"abcd")), None);
+        assert_eq!(
+            sniff(&z(b"0x1a               ", zl)),
+            ArtifactKind::JoblibZfile
+        );
+        assert_eq!(sniff(b"\x04\x22\x4d\x18\x64\x40\xa7"), ArtifactKind::Lz4);
+    }
 
     #[test]
     fn magic_bytes_decide() {
