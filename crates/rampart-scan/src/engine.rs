@@ -181,32 +181,21 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
         }
     };
     // A zip directory at the end of an image or unknown blob is a zip to
-    // Python's zipfile (Keras, NumPy's npz, generic loaders): polyglot files
-    // are scanned as archives. Tensor storages inside a PyTorch checkpoint
-    // are never opened that way, and searching the last 64 KiB of each of
-    // them was most of the cost of scanning a large checkpoint.
-    // Text and pickles too: `zipfile.is_zipfile` looks only at the end, so
-    // a `.keras` file may start with 64 KiB of text or a harmless pickle.
+    // Python's zipfile (Keras, NumPy's npz, pandas' `.zip` inference,
+    // generic loaders): polyglot files are scanned as archives. Tensor
+    // storages inside a PyTorch checkpoint are never opened that way, and
+    // searching the last 64 KiB of each of them was most of the cost of
+    // scanning a large checkpoint.
+    // Every other format keeps its own scan and is read as a zip too:
+    // `zipfile.is_zipfile` looks only at the end, so a `.keras` or
+    // `.pkl.zip` file may start with text, a harmless pickle, a tar, an xz
+    // stream, an `.npy` array or a GGUF header.
     let mut zip_too = false;
-    if matches!(
-        kind,
-        ArtifactKind::Unknown
-            | ArtifactKind::Image
-            | ArtifactKind::Text
-            | ArtifactKind::Json
-            | ArtifactKind::Pickle
-    ) && !ctx.torch_member
-        && has_zip_tail(blob)
-    {
-        // Text, JSON and pickles keep their own scan (secrets, Keras
-        // config) and are read as zips too.
-        if matches!(
-            kind,
-            ArtifactKind::Pickle | ArtifactKind::Text | ArtifactKind::Json
-        ) {
-            zip_too = true;
-        } else {
+    if kind != ArtifactKind::Zip && !ctx.torch_member && has_zip_tail(blob) {
+        if matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image) {
             kind = ArtifactKind::Zip;
+        } else {
+            zip_too = true;
         }
     }
     check_extension(name, kind, out);
@@ -224,7 +213,11 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
                     | ArtifactKind::Hdf5
                     | ArtifactKind::Bzip2
                     | ArtifactKind::Gguf
-            ) && probe_pickle(blob)));
+            ) && probe_pickle(blob))
+            // A pickle with no PROTO whose first operand outruns the head
+            // (BINBYTES of 100 KB, then the call): unknown binary to the
+            // sniffer, a pickle to `pickle.load`.
+            || (kind == ArtifactKind::Unknown && !ctx.torch_member && probe_pickle(blob)));
     let scanned = scan_as(name, kind, blob, ctx, out);
     if zip_too {
         scan_as(name, ArtifactKind::Zip, blob, ctx, out);
@@ -254,6 +247,10 @@ fn probe_pickle(blob: &dyn Blob) -> bool {
     let len = match head[0] {
         b'B' | b'T' | b'X' if head.len() >= 5 => {
             u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as u64 + 5
+        }
+        // BINUNICODE8, BINBYTES8, BYTEARRAY8: 8-byte lengths.
+        0x8d | 0x8e | 0x96 if head.len() >= 9 => {
+            u64::from_le_bytes(head[1..9].try_into().unwrap_or([0xff; 8])).saturating_add(9)
         }
         _ => return false,
     };
@@ -309,6 +306,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
         | ArtifactKind::Lzma
         | ArtifactKind::Zlib
         | ArtifactKind::Lz4
+        | ArtifactKind::Zstd
         | ArtifactKind::JoblibZfile => {
             scan_compressed(name, kind, blob, ctx, out);
             true
@@ -370,6 +368,9 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
         }
         ArtifactKind::Json => {
             with_text(name, blob, ctx, out, |t, out| {
+                if formats::mlflow::is_mlmodel(name) {
+                    formats::mlflow::scan(name, t, out);
+                }
                 formats::keras::scan_json_text(name, t, out);
                 if ctx.opts.secrets {
                     secrets::scan_text_into(name, t, ctx.opts, out);
@@ -378,9 +379,15 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             true
         }
         ArtifactKind::Text => {
-            if ctx.opts.secrets {
+            let mlmodel = formats::mlflow::is_mlmodel(name);
+            if ctx.opts.secrets || mlmodel {
                 with_text(name, blob, ctx, out, |t, out| {
-                    secrets::scan_text_into(name, t, ctx.opts, out)
+                    if mlmodel {
+                        formats::mlflow::scan(name, t, out);
+                    }
+                    if ctx.opts.secrets {
+                        secrets::scan_text_into(name, t, ctx.opts, out)
+                    }
                 });
                 true
             } else {
@@ -452,6 +459,7 @@ fn sniff_blob(blob: &dyn Blob, torch_member: bool) -> std::io::Result<ArtifactKi
         | ArtifactKind::Bzip2
         | ArtifactKind::Xz
         | ArtifactKind::Lz4
+        | ArtifactKind::Zstd
         | ArtifactKind::JoblibZfile
         | ArtifactKind::Tar
         | ArtifactKind::Image => true,
@@ -986,13 +994,15 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 };
                 scan_blob(&mname, &raw, mctx, out);
             }
-            // Deflate (PyTorch, NumPy), bzip2 and LZMA (Python's zipfile
-            // reads both, so an .npz may use them).
-            8 | 12 | 14 => {
+            // Deflate (PyTorch, NumPy), bzip2, LZMA and zstd (Python's
+            // zipfile reads them all, zstd since 3.14, so an .npz may use
+            // them).
+            8 | 12 | 14 | 93 => {
                 let cap = member_cap(ctx, en.compressed);
                 let codec = match en.method {
                     8 => Codec::Deflate,
                     12 => Codec::Bzip2,
+                    93 => Codec::Zstd,
                     _ => Codec::ZipLzma {
                         flags: en.flags,
                         unpacked: en.uncompressed,
@@ -1252,6 +1262,7 @@ fn scan_compressed(name: &str, kind: ArtifactKind, whole: &dyn Blob, ctx: &Ctx<'
         ArtifactKind::Xz => Codec::Xz,
         ArtifactKind::Lzma => Codec::Lzma,
         ArtifactKind::Lz4 => Codec::Lz4,
+        ArtifactKind::Zstd => Codec::Zstd,
         _ => return,
     };
     // What the stream says it inflates to (zlib and bzip2 say nothing).
@@ -1322,6 +1333,8 @@ enum Codec {
     Lzma,
     /// Concatenated LZ4 frames.
     Lz4,
+    /// Concatenated zstd frames (a `.zst` file or a zip member).
+    Zstd,
     ZipLzma {
         flags: u16,
         unpacked: u64,
@@ -1397,6 +1410,23 @@ fn decode(codec: Codec, raw: &dyn Blob, cap: u64, may_stop: bool) -> Decoded {
         Codec::Lz4 => Box::new(Lz4Frames {
             d: lz4_flex::frame::FrameDecoder::new(src),
         }),
+        // Frames one after another, as the zstd crate reads by default.
+        // Windows up to libzstd's default limit of 128 MiB, the limit
+        // Python's bindings keep too: a larger one is a decoder error.
+        Codec::Zstd => match zstd::stream::read::Decoder::with_buffer(src).and_then(|mut d| {
+            d.window_log_max(27)?;
+            Ok(d)
+        }) {
+            Ok(d) => Box::new(d),
+            Err(e) => {
+                return Decoded {
+                    data: Pooled::take(),
+                    hit: false,
+                    err: Some(e.to_string()),
+                    stopped: false,
+                }
+            }
+        },
         // Push-style decoders: run to the probe, then again to the bound.
         Codec::Xz | Codec::Lzma | Codec::ZipLzma { .. } => {
             let run = |cap: u64| match codec {
@@ -1619,7 +1649,7 @@ fn inner_name(name: &str, kind: ArtifactKind) -> String {
         Some((stem, ext))
             if matches!(
                 ext.to_ascii_lowercase().as_str(),
-                "gz" | "tgz" | "bz2" | "xz" | "lzma" | "z" | "zlib" | "lz4"
+                "gz" | "tgz" | "bz2" | "xz" | "lzma" | "z" | "zlib" | "lz4" | "zst"
             ) =>
         {
             if ext.eq_ignore_ascii_case("tgz") {

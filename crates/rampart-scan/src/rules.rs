@@ -75,6 +75,7 @@ rules! {
     TF_PY_OP = "RAMP-TF-002", "scan.tensorflow", Critical, CodeExec, "TensorFlow graph calls into Python (PyFunc)";
     ONNX_EXTERNAL = "RAMP-ONNX-001", "scan.onnx", High, Tamper, "ONNX external data path escapes the model directory";
     ONNX_DOMAIN = "RAMP-ONNX-002", "scan.onnx", Medium, CodeExec, "ONNX model uses a custom operator domain (native code needed)";
+    MLFLOW_CODE = "RAMP-MLFLOW-001", "scan.mlflow", High, CodeExec, "MLflow model runs Python of its own on load (loader_module, model code or bundled code)";
     ONNX_PARSE = "RAMP-ONNX-003", "scan.onnx", Medium, Unscanned, "ONNX model could not be fully parsed";
     FILE_UNREADABLE = "RAMP-SCAN-001", "scan", Medium, Unscanned, "file could not be read";
     FILE_TOO_LARGE = "RAMP-SCAN-002", "scan", Low, Unscanned, "file only partly scanned (size limit)";

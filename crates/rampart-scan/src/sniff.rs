@@ -23,6 +23,9 @@ pub enum ArtifactKind {
     Zlib,
     /// LZ4 frames (joblib with `lz4` installed, `lz4.frame.open`).
     Lz4,
+    /// Zstandard frames (pandas infers `.zst`; Python 3.14's
+    /// `compression.zstd`).
+    Zstd,
     /// joblib's pre-0.10 container: `ZF`, a hexadecimal length, zlib data.
     JoblibZfile,
     SevenZip,
@@ -52,6 +55,7 @@ impl ArtifactKind {
             ArtifactKind::Lzma => "lzma",
             ArtifactKind::Zlib => "zlib",
             ArtifactKind::Lz4 => "lz4",
+            ArtifactKind::Zstd => "zstd",
             ArtifactKind::JoblibZfile => "joblib_zfile",
             ArtifactKind::SevenZip => "7z",
             ArtifactKind::Rar => "rar",
@@ -117,6 +121,9 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
     }
     if starts(b"\x04\x22\x4d\x18") {
         return ArtifactKind::Lz4;
+    }
+    if starts(b"\x28\xb5\x2f\xfd") {
+        return ArtifactKind::Zstd;
     }
     if joblib_zfile_data(h).is_some() {
         return ArtifactKind::JoblibZfile;

@@ -255,3 +255,56 @@ fn benign_twins_of_the_compressed_wrappers_stay_clean() {
         assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
     }
 }
+
+#[test]
+fn benign_twins_of_round_five_stay_clean() {
+    let opts = ScanOptions::default();
+    let dump = fixtures::joblib(false);
+    let (a, b) = dump.split_at(dump.len() / 2);
+    let zstd = fixtures::bypass::zstd;
+    let mut long = b"B".to_vec();
+    long.extend_from_slice(&100_000u32.to_le_bytes());
+    long.extend(std::iter::repeat_n(b'a', 100_000));
+    long.push(b'.');
+    let benign_zip = |name: &str| {
+        fixtures::zip::ZipBuilder::new()
+            .member(fixtures::zip::ZipMember::stored(
+                name,
+                &fixtures::pickle::benign_ordered_dict(),
+            ))
+            .build()
+    };
+    // The helper writes the descr raw: '<f\x34' is '<f4' to numpy.
+    let npy = fixtures::npy("<f\\x34", "(1,)", &[0u8; 4]);
+    assert!(npy.windows(6).any(|w| w == b"<f\\x34"));
+    // Binary that starts with BINBYTES' opcode: a bitmap header.
+    let mut bmp = b"BM".to_vec();
+    bmp.extend((0..70_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("model.joblib.zst", zstd(&dump)),
+        ("frames.joblib.zst", [zstd(a), zstd(b)].concat()),
+        ("long_string.pkl", long),
+        ("escaped.npy", npy),
+        (
+            "bundle.pkl.zip",
+            [fixtures::tar(&[("readme.txt", b"hello\n")]), benign_zip("model.pkl")].concat(),
+        ),
+        ("notes.xz.zip", [fixtures::xz(b"hello"), benign_zip("model.pkl")].concat()),
+        ("picture.bmp", bmp),
+        (
+            "MLmodel",
+            b"artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n  sklearn:\n    code: null\n    pickled_model: model.pkl\nmlflow_version: 2.8.0\n".to_vec(),
+        ),
+        // Not an MLmodel: the key means nothing elsewhere.
+        ("notes.txt", b"loader_module: custom_loader\ncode: code\n".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let rep = scan_bytes(name, &bytes, &opts);
+        assert!(
+            rep.max_severity() < Some(Severity::High) && rep.errors.is_empty(),
+            "{name}: {:?} {:?}",
+            rep.findings,
+            rep.errors
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod gguf;
 pub mod keras;
+pub mod mlflow;
 pub mod numpy;
 pub mod onnx;
 pub mod protobuf;

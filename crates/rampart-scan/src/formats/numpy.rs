@@ -91,44 +91,58 @@ fn strip_comments(h: &str) -> String {
     out
 }
 
-/// The value of the last `'key': value` in a Python dict literal (strings
-/// unquoted, tuples and lists kept whole).
+/// The value of the last `'key': value` in a Python dict literal, its
+/// string literals decoded as Python decodes them (escapes, prefixes,
+/// adjacent literals joined), tuples and lists kept whole.
 fn dict_value(h: &str, key: &str) -> Option<String> {
     // Keys are the strings at the dict's own level followed by a colon; a
     // structured dtype's field called 'descr' is deeper and does not count.
+    // A key may be spelled with escapes or as adjacent literals
+    // ('d\x65scr', 'des' 'cr'): the run of literals before the colon is
+    // decoded before it is compared.
     let mut depth = 0i32;
-    let mut quote: Option<(char, usize)> = None;
-    let mut last_str: Option<(usize, usize)> = None;
+    let mut quote: Option<char> = None;
+    // (where the run of adjacent literals starts, where its last one ends)
+    let mut run: Option<(usize, usize)> = None;
+    let mut open_at = 0usize;
     let mut found: Option<usize> = None;
     let mut esc = false;
     for (i, c) in h.char_indices() {
         match quote {
             Some(_) if esc => esc = false,
             Some(_) if c == '\\' => esc = true,
-            Some((q, start)) if c == q => {
+            Some(q) if c == q => {
                 quote = None;
-                last_str = Some((start, i));
+                run = Some(match run {
+                    Some((s, e)) if h[e..prefix_start(h, open_at)].trim().is_empty() => (s, i + 1),
+                    _ => (prefix_start(h, open_at), i + 1),
+                });
             }
             Some(_) => {}
             None => match c {
-                '\'' | '"' => quote = Some((c, i + 1)),
+                '\'' | '"' => {
+                    quote = Some(c);
+                    open_at = i;
+                }
                 '(' | '[' | '{' => {
                     depth += 1;
-                    last_str = None;
+                    run = None;
                 }
                 ')' | ']' | '}' => {
                     depth -= 1;
-                    last_str = None;
+                    run = None;
                 }
                 ':' if depth == 1 => {
-                    if let Some((a, b)) = last_str.take() {
-                        if &h[a..b] == key {
+                    if let Some((a, b)) = run.take() {
+                        if decode_literals(&h[a..b]).trim() == key {
                             found = Some(i + 1);
                         }
                     }
                 }
                 c if c.is_whitespace() => {}
-                _ => last_str = None,
+                // String prefixes belong to the literal that follows.
+                'r' | 'R' | 'u' | 'U' | 'b' | 'B' => {}
+                _ => run = None,
             },
         }
     }
@@ -155,12 +169,183 @@ fn dict_value(h: &str, key: &str) -> Option<String> {
             },
         }
     }
-    Some(
-        rest[..end]
-            .trim()
-            .trim_matches(|c| c == '\'' || c == '"')
-            .to_string(),
-    )
+    Some(decode_literals(rest[..end].trim()).trim().to_string())
+}
+
+/// Where the literal whose quote is at `quote` starts, its prefix letters
+/// (`r`, `u`, `b`, `rb`...) included.
+fn prefix_start(h: &str, quote: usize) -> usize {
+    let before = &h[..quote];
+    let letters = before
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let start = quote - letters;
+    let is_prefix = letters <= 2
+        && before[start..].bytes().all(|b| b"rRuUbB".contains(&b))
+        && !before[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|p| p.is_alphanumeric() || p == '_');
+    if is_prefix {
+        start
+    } else {
+        quote
+    }
+}
+
+/// Replace every string literal in a Python literal by its value, as
+/// `ast.literal_eval` reads it: `\x`, octal, `\u`, `\U` and `\N{...}`
+/// escapes (`\u` and `\N` not in bytes), raw and bytes prefixes, triple
+/// quotes, and adjacent literals joined ('obj' 'ect' is 'object').
+fn decode_literals(h: &str) -> String {
+    let cs: Vec<char> = h.chars().collect();
+    let mut out = String::with_capacity(h.len());
+    let mut i = 0;
+    // `out.len()` right after the last literal: only whitespace between it
+    // and the next literal means the two are one string.
+    let mut joined_at: Option<usize> = None;
+    while i < cs.len() {
+        let c = cs[i];
+        if c != '\'' && c != '"' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let letters: String = out
+            .chars()
+            .rev()
+            .take_while(|ch| ch.is_ascii_alphabetic())
+            .collect();
+        let (mut raw, mut bytes) = (false, false);
+        if !letters.is_empty()
+            && letters.len() <= 2
+            && letters.chars().all(|l| "rRuUbB".contains(l))
+        {
+            let cut = out.len() - letters.len();
+            if !out[..cut]
+                .chars()
+                .next_back()
+                .is_some_and(|p| p.is_alphanumeric() || p == '_')
+            {
+                raw = letters.contains(['r', 'R']);
+                bytes = letters.contains(['b', 'B']);
+                out.truncate(cut);
+            }
+        }
+        if let Some(j) = joined_at {
+            if j <= out.len() && out[j..].chars().all(char::is_whitespace) {
+                out.truncate(j);
+            }
+        }
+        let triple = i + 2 < cs.len() && cs[i + 1] == c && cs[i + 2] == c;
+        let q = if triple { 3 } else { 1 };
+        i += q;
+        let mut val = String::new();
+        while i < cs.len() {
+            if cs[i] == c && (!triple || (i + 2 < cs.len() && cs[i + 1] == c && cs[i + 2] == c)) {
+                i += q;
+                break;
+            }
+            if cs[i] != '\\' || i + 1 >= cs.len() {
+                val.push(cs[i]);
+                i += 1;
+                continue;
+            }
+            let e = cs[i + 1];
+            i += 2;
+            if raw {
+                val.push('\\');
+                val.push(e);
+                continue;
+            }
+            let hex = |n: usize, i: &mut usize| {
+                let end = (*i + n).min(cs.len());
+                let digits: String = cs[*i..end].iter().collect();
+                *i = end;
+                u32::from_str_radix(&digits, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .unwrap_or('\u{fffd}')
+            };
+            match e {
+                '\n' => {}
+                '\\' | '\'' | '"' => val.push(e),
+                'a' => val.push('\x07'),
+                'b' => val.push('\x08'),
+                'f' => val.push('\x0c'),
+                'n' => val.push('\n'),
+                'r' => val.push('\r'),
+                't' => val.push('\t'),
+                'v' => val.push('\x0b'),
+                '0'..='7' => {
+                    let mut n = e.to_digit(8).unwrap_or(0);
+                    for _ in 0..2 {
+                        match cs.get(i).and_then(|d| d.to_digit(8)) {
+                            Some(d) => {
+                                n = n * 8 + d;
+                                i += 1;
+                            }
+                            None => break,
+                        }
+                    }
+                    val.push(char::from_u32(n).unwrap_or('\u{fffd}'));
+                }
+                'x' => val.push(hex(2, &mut i)),
+                'u' if !bytes => val.push(hex(4, &mut i)),
+                'U' if !bytes => val.push(hex(8, &mut i)),
+                'N' if !bytes && cs.get(i) == Some(&'{') => {
+                    let close = cs[i..].iter().position(|&d| d == '}').map(|k| i + k);
+                    let name: String = cs[i + 1..close.unwrap_or(cs.len())].iter().collect();
+                    i = close.map_or(cs.len(), |k| k + 1);
+                    val.push(named_char(&name));
+                }
+                _ => {
+                    val.push('\\');
+                    val.push(e);
+                }
+            }
+        }
+        out.push_str(&val);
+        joined_at = Some(out.len());
+    }
+    out
+}
+
+/// The characters of a dtype string by their Unicode names (`\N{...}`);
+/// any other name is U+FFFD, which no dtype resolves.
+fn named_char(name: &str) -> char {
+    let n = name.trim().to_ascii_uppercase();
+    let letter = |p: &str| {
+        n.strip_prefix(p)
+            .filter(|l| l.len() == 1)
+            .and_then(|l| l.chars().next())
+    };
+    if let Some(l) = letter("LATIN CAPITAL LETTER ") {
+        return l;
+    }
+    if let Some(l) = letter("LATIN SMALL LETTER ") {
+        return l.to_ascii_lowercase();
+    }
+    const DIGITS: [&str; 10] = [
+        "ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE",
+    ];
+    if let Some(d) = n
+        .strip_prefix("DIGIT ")
+        .and_then(|d| DIGITS.iter().position(|&w| w == d))
+    {
+        return char::from(b'0' + d as u8);
+    }
+    match n.as_str() {
+        "LESS-THAN SIGN" => '<',
+        "GREATER-THAN SIGN" => '>',
+        "VERTICAL LINE" => '|',
+        "EQUALS SIGN" => '=',
+        "LOW LINE" => '_',
+        "QUESTION MARK" => '?',
+        _ => '\u{fffd}',
+    }
 }
 
 pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
@@ -194,6 +379,28 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
     }
     let count = h.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
     let item = crate::pickle::itemsize(&h.descr);
+    // A descr the scanner cannot resolve may still be one numpy reads as
+    // an object dtype (a spelling this parser does not know): data that
+    // is a pickle is scanned as one.
+    if item.is_none() && !h.descr.starts_with('[') {
+        let data = read_range(blob, h.data_offset, crate::sniff::SNIFF_LEN).unwrap_or_default();
+        let rest = blob.size().saturating_sub(h.data_offset);
+        if crate::pickle::looks_like_pickle(&data, rest) {
+            out.add(
+                rules::NPY_OBJECT
+                    .finding(
+                        name,
+                        format!(
+                            "dtype {:?} is not one the scanner resolves and the data is a pickle: scanned as an object array",
+                            h.descr
+                        ),
+                    )
+                    .with_meta("descr", h.descr.clone()),
+            );
+            scan_pickle_blob(name, blob, h.data_offset, ctx, out);
+            return;
+        }
+    }
     if let (Some(c), Some(i)) = (count, item) {
         let want = c.checked_mul(i);
         let have = blob.size().saturating_sub(h.data_offset);
@@ -256,5 +463,47 @@ mod tests {
         let p = header(b"{'descr': [('descr', '<f4'), ('x', '|O')], 'fortran_order': False, 'shape': (3,), }\n");
         assert!(p.descr.contains("|O"), "{}", p.descr);
         assert_eq!(p.shape, vec![3]);
+    }
+
+    #[test]
+    fn literals_are_read_as_python_reads_them() {
+        for (h, want) in [
+            (
+                &br"{'descr': 'O', 'fortran_order': False, 'shape': (1,), }"[..],
+                "O",
+            ),
+            (
+                br"{'descr': 'O', 'fortran_order': False, 'shape': (1,), }",
+                "O",
+            ),
+            (
+                br"{'descr': 'O', 'fortran_order': False, 'shape': (1,), }",
+                "O",
+            ),
+            (br"{'descr': 'O', 'shape': (1,), }", "O"),
+            (
+                br"{'descr': 'obj' 'ect', 'fortran_order': False, 'shape': (1,), }",
+                "object",
+            ),
+            (br"{'descr': ('obj'  u'ect'), 'shape': (1,), }", "(object)"),
+            (br"{'descr': r'<f4', 'shape': (1,), }", "<f4"),
+            (br"{'descr': '''|O''', 'shape': (1,), }", "|O"),
+            // The key spelled with an escape, or in two pieces, after a decoy.
+            (br"{'descr': '<f4', 'descr': '|O', 'shape': (1,), }", "|O"),
+            (
+                br"{'descr': '<f4', 'des' 'cr': '|O', 'shape': (1,), }",
+                "|O",
+            ),
+            (
+                br"{'descr': '<f4', 'des' u'cr': '|O', 'shape': (1,), }",
+                "|O",
+            ),
+            // In bytes, \u is no escape.
+            (br"{'descr': b'O', 'shape': (1,), }", r"O"),
+        ] {
+            let p = header(h);
+            assert_eq!(p.descr, want, "{}", String::from_utf8_lossy(h));
+            assert_eq!(p.shape, vec![1]);
+        }
     }
 }
