@@ -1,6 +1,7 @@
 //! Whatever the bytes are, dispatched by content: gzip, xz, lzma, bzip2,
-//! zlib and tar streams (with their declared sizes and bomb bounds), and
-//! everything they contain.
+//! zlib, lz4, zstd, joblib `ZF` and tar streams (with their declared sizes,
+//! concatenated streams and bomb bounds), `.npy` headers read as Python
+//! literals, zip tails behind any format, and everything they contain.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
