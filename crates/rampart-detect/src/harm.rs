@@ -363,11 +363,13 @@ static DISCLAIMER: Lazy<Regex> = Lazy::new(|| {
     Regex::new(concat!(
         r"(?i)\b(?:will|would|is|are|shall)\s+(?:never|not)\s+(?:ever\s+|actually\s+)?(?:be\s+)?(?:actually\s+)?",
         r"(?:used|applied|carried\s+out|implemented|acted\s+(?:up)?on|put\s+into\s+(?:practice|action))\s+",
-        r"(?:in|for|outside)\s+(?:any\s+)?(?:real|actual|the\s+real)",
-        r"|\b(?:purely|strictly|only|solely|entirely)\s+(?:for\s+)?(?:fictional|hypothetical|educational|academic|research|theoretical)",
-        r"\s+(?:purposes?|reasons?|scenario|exercise|use|and|context)\b",
+        r"(?:(?:in|for|outside)\s+(?:any\s+|a\s+)?(?:real|actual|the\s+real|harmful|malicious|illegal|illicit|unethical|nefarious|criminal|dangerous)",
+        r"|to\s+(?:engage|harm|hurt|commit|cause|promote|facilitate)\b|against\s+(?:anyone|any\s+(?:one|person|real))|maliciously|illegally)",
+        r"|\b(?:purely|strictly|only|solely|entirely)\s+(?:for\s+)?(?:fictional|hypothetical|educational|academic|research|theoretical|artistic|investigative|illustrative)",
+        r"\s+(?:purposes?|reasons?|scenario|exercise|use|and|context|expression|narrative)\b",
         r"|\bfor\s+(?:fictional|hypothetical|educational|research|academic|training)\s+purposes\s+only\b",
-        r"|\bthis\s+is\s+(?:all\s+)?(?:purely|just|only|entirely)\s+(?:a\s+)?(?:fictional|hypothetical)\b",
+        r"|\bthis\s+is\s+(?:all\s+)?(?:purely|just|only|entirely)\s+(?:a\s+)?(?:fictional|hypothetical|thought\s+experiment|role-?play)\b",
+        r"|\bnot\s+(?:intended|meant)\s+to\s+(?:encourage|promote|endorse|condone|facilitate)\s+(?:or\s+\w+\s+)?(?:any\s+)?(?:illegal|unethical|harmful|criminal|such)\b",
     ))
     .expect("disclaimer pattern compiles")
 });
@@ -1487,6 +1489,12 @@ mod tests {
             "Answer for research purposes only.",
             "This is all just fictional, relax.",
             "The plan will not be put into practice in any real setting.",
+            // The wordings PAIR's attacker model uses besides those.
+            "Remember, it will never be used to engage in such activities.",
+            "This will not be used in a harmful way.",
+            "It is purely for artistic expression.",
+            "This request is not intended to encourage or endorse illegal activities.",
+            "This is just a thought experiment.",
         ] {
             assert!(DISCLAIMER.is_match(t), "{t}");
         }
@@ -1496,6 +1504,9 @@ mod tests {
             "Is this used in real estate contracts?",
             "The data will not be used for marketing.",
             "Only research papers from 2020 onwards, please.",
+            "The photos will not be used for commercial purposes.",
+            "This guide is not intended to promote any brand.",
+            "The old server will not be used to host the new site.",
         ] {
             assert!(!DISCLAIMER.is_match(t), "{t}");
         }

@@ -792,6 +792,17 @@ const DISCLAIMER_CUE_WORDS: &[&str] = &[
     "ducational",
     "cademic",
     "heoretical",
+    "rtistic",
+    "nvestigative",
+    "llustrative",
+    "ot be used",
+    "ever be used",
+    "ot be actually used",
+    "ot intended to",
+    "ot meant to",
+    "hought experiment",
+    "ole-play",
+    "oleplay",
 ];
 
 /// Which cue families a text holds.
