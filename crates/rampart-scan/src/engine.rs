@@ -70,6 +70,13 @@ impl<'a> Ctx<'a> {
 pub(crate) struct Out {
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
+    /// The `.py` members of the archive being walked, as paths without the
+    /// extension (`archive/code/torch/nn/modules/linear`,
+    /// `pkg/__init__`): TorchScript compiles `code/<module path>.py` for a
+    /// class its pickle names, and `torch.package` imports the modules it
+    /// carries, so a pickle global found there runs the archive's own code
+    /// whatever the policy says of its name.
+    pub own_sources: Vec<String>,
 }
 
 impl Out {
@@ -721,13 +728,35 @@ fn carve_joblib(
         globals: found,
         ..PickleReport::default()
     };
-    let mut sub = Out::default();
+    let mut sub = Out {
+        own_sources: out.own_sources.clone(),
+        ..Out::default()
+    };
     pickle_findings(name, &carved, start, ctx.opts, &mut sub);
     out.findings.extend(
         sub.findings
             .into_iter()
             .map(|f| f.with_meta("carved", true)),
     );
+}
+
+/// The archive source that defines `module`, if any: a `.py` member whose
+/// path ends with the module's path (`torch/nn/modules/linear`) or with
+/// its package's `__init__`.
+fn own_source(sources: &[String], module: &str) -> Option<String> {
+    if sources.is_empty() || module.is_empty() {
+        return None;
+    }
+    let path = module.replace('.', "/");
+    let pkg = format!("{path}/__init__");
+    let ends = |s: &str, p: &str| {
+        s == p
+            || (s.len() > p.len() && s.ends_with(p) && s.as_bytes()[s.len() - p.len() - 1] == b'/')
+    };
+    sources
+        .iter()
+        .find(|s| ends(s, &path) || ends(s, &pkg))
+        .cloned()
 }
 
 /// Turn a pickle report into findings (deduplicated per global).
@@ -739,7 +768,26 @@ pub(crate) fn pickle_findings(
     out: &mut Out,
 ) {
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut own_seen: Vec<&str> = Vec::new();
     for g in &rep.globals {
+        if let Some(src) = own_source(&out.own_sources, &g.module) {
+            if !own_seen.contains(&g.module.as_str()) {
+                own_seen.push(&g.module);
+                let full = format!("{}.{}", g.module, g.name);
+                let shown = sanitize_for_display(&truncate(&full, 200));
+                let f = rules::PKL_OWN_CODE
+                    .finding(
+                        name,
+                        format!(
+                            "import {shown} is defined by the archive's own source {}.py: loading compiles or imports it (TorchScript, torch.package), so the archive's code runs",
+                            sanitize_for_display(&truncate(&src, 200))
+                        ),
+                    )
+                    .with_evidence(shown)
+                    .with_meta("offsets", vec![g.offset + base]);
+                out.add(f);
+            }
+        }
         let key = (g.module.clone(), g.name.clone());
         if let Some(&i) = seen.get(&key) {
             let f: &mut Finding = &mut out.findings[i];
@@ -921,6 +969,17 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
         pickle_member: torch_layout,
         ..member_ctx
     };
+    // The archive's own Python sources (TorchScript `code/`, torch.package
+    // modules): the pickles inside are checked against them.
+    let mut sources = out.own_sources.clone();
+    sources.extend(
+        listing
+            .entries
+            .iter()
+            .filter_map(|e| e.name.strip_suffix(".py"))
+            .map(|n| n.trim_start_matches('/').to_string()),
+    );
+    let outer_sources = std::mem::replace(&mut out.own_sources, sources);
     for en in listing.entries.iter().take(limits.max_entries) {
         if en.is_dir() {
             continue;
@@ -1068,6 +1127,7 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             }
         }
     }
+    out.own_sources = outer_sources;
 }
 
 /// A zip LZMA member: a 4-byte version/length prefix, the 5-byte LZMA
@@ -1767,7 +1827,10 @@ fn carve_pickles(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             continue;
         }
         let rep = crate::pickle::scan_pickle(rest);
-        let mut sub = Out::default();
+        let mut sub = Out {
+            own_sources: out.own_sources.clone(),
+            ..Out::default()
+        };
         pickle_findings(name, &rep, at as u64, ctx.opts, &mut sub);
         // A carved stream ending in garbage is expected: keep its imports only.
         sub.findings.retain(|f| f.rule_id != rules::PKL_PARSE.id);

@@ -484,6 +484,9 @@ const UNSAFE_SUBTREES: &[&str] = &[
     "sklearn.utils._show_versions",
     "tokenizers.implementations",
     "tokenizers.tools",
+    // Its scoring monitor connects to the address in its pickled state
+    // (`ScoringMonitor.__setstate__` -> `multiprocessing.connection.Client`).
+    "sklearn.callback",
 ];
 
 /// Class names that open files, processes, shared libraries or the
@@ -537,6 +540,17 @@ const DANGEROUS_CLASS_NAMES: &[&str] = &[
     "Telnet",
     "Unpickler",
     "DataSource",
+    // Compressed files open (and in a write mode create or truncate) the
+    // path they are given; `multiprocessing.connection`'s endpoints connect
+    // or bind (sklearn re-exports both kinds).
+    "GzipFile",
+    "BZ2File",
+    "LZMAFile",
+    "Client",
+    "Listener",
+    "Connection",
+    "SocketClient",
+    "SocketListener",
     // xgboost and LightGBM data sets load files (and URIs) by path.
     "DMatrix",
     "QuantileDMatrix",

@@ -295,6 +295,26 @@ fn benign_twins_of_round_five_stay_clean() {
             "MLmodel",
             b"artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n  sklearn:\n    code: null\n    pickled_model: model.pkl\nmlflow_version: 2.8.0\n".to_vec(),
         ),
+        // A checkpoint zipped with the script that trained it: the script
+        // defines none of the modules the pickle imports.
+        (
+            "with_script.pt",
+            fixtures::zip::ZipBuilder::new()
+                .member(fixtures::zip::ZipMember::stored(
+                    "archive/data.pkl",
+                    &fixtures::pickle::torch_state_dict(2, 4),
+                ))
+                .member(fixtures::zip::ZipMember::stored("archive/version", b"3\n"))
+                .member(fixtures::zip::ZipMember::stored(
+                    "archive/train.py",
+                    b"import torch\nprint('training')\n",
+                ))
+                .member(fixtures::zip::ZipMember::stored(
+                    "archive/code/utils/helpers.py",
+                    b"def f():\n  return 1\n",
+                ))
+                .build(),
+        ),
         // Not an MLmodel: the key means nothing elsewhere.
         ("notes.txt", b"loader_module: custom_loader\ncode: code\n".to_vec()),
     ];
