@@ -231,7 +231,7 @@ pub fn joblib_zfile_data(h: &[u8]) -> Option<usize> {
     }
     py_hex_int(&h[2..21])?;
     let at = if h[21] == b' ' { 22 } else { 21 };
-    let (cmf, flg) = (h[at], h[at + 1]);
+    let (&cmf, &flg) = (h.get(at)?, h.get(at + 1)?);
     (cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0)
         .then_some(at)
 }
@@ -609,6 +609,9 @@ mod tests {
         );
         // The length holds, the data is no zlib stream.
         assert_eq!(joblib_zfile_data(&z(b"0x1a               ", b"abcd")), None);
+        // Cut right after the optional space: no zlib header to read.
+        assert_eq!(joblib_zfile_data(&z(b"0x1a               ", b" x")), None);
+        assert_eq!(joblib_zfile_data(&z(b"0x1a               ", b" ")), None);
         assert_eq!(
             sniff(&z(b"0x1a               ", zl)),
             ArtifactKind::JoblibZfile
