@@ -50,6 +50,7 @@ pub async fn serve_from(
     listener: TcpListener,
 ) -> anyhow::Result<()> {
     let shared = Shared::new(cfg, config_path).map_err(anyhow::Error::msg)?;
+    shared.rt.load().limiter.warm_up().await;
     spawn_reload_on_sighup(shared.clone());
     server::serve_with_shutdown(shared, listener, shutdown_signal()).await?;
     Ok(())
@@ -117,12 +118,17 @@ pub fn run_gateway(path: &std::path::Path, listen_override: Option<String>) -> a
         let listener = TcpListener::bind(&cfg.server.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.server.listen))?;
+        let (routes, keys) = (cfg.routes.len(), cfg.keys.len());
+        let shared = Shared::new(cfg, Some(path.to_path_buf())).map_err(anyhow::Error::msg)?;
+        if !shared.rt.load().limiter.warm_up().await {
+            eprintln!("rampart gateway: the cluster store did not answer at start-up; fail_mode applies until it does");
+        }
         eprintln!(
-            "rampart gateway: listening on http://{} ({} routes, {} keys)",
+            "rampart gateway: listening on http://{} ({routes} routes, {keys} keys)",
             listener.local_addr()?,
-            cfg.routes.len(),
-            cfg.keys.len()
         );
-        serve_from(cfg, Some(path.to_path_buf()), listener).await
+        spawn_reload_on_sighup(shared.clone());
+        server::serve_with_shutdown(shared, listener, shutdown_signal()).await?;
+        Ok(())
     })
 }

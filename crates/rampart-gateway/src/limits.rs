@@ -103,6 +103,27 @@ impl Limiter {
         }
     }
 
+    /// Connect to the cluster store and load the limiter script before
+    /// traffic arrives: the first request would otherwise pay for the
+    /// connection and the script upload inside its round-trip budget, and
+    /// a slow first call (a loaded host) counts as an outage, which in
+    /// `fail_mode = "closed"` refuses requests for the next second.
+    /// Returns whether the store answered; serving starts either way.
+    pub async fn warm_up(&self) -> bool {
+        let Some(cl) = &self.cluster else {
+            return true;
+        };
+        let Some(mut con) = cl.connection().await else {
+            return false;
+        };
+        let inv = cl.script.prepare_invoke();
+        let load = inv.load_async(&mut con);
+        matches!(
+            tokio::time::timeout(cl.timeout().max(Duration::from_millis(2000)), load).await,
+            Ok(Ok(_))
+        )
+    }
+
     /// Drop idle per-IP state (called periodically) so memory stays bounded.
     pub fn housekeeping(&self) {
         self.ip_requests.retain_recent();
