@@ -1762,6 +1762,37 @@ fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             );
         }
         let et = ent.header().entry_type();
+        // Python's tarfile skips data only after regular members and types
+        // it does not know: after a link, device, directory or FIFO header
+        // it reads the next header at once, where this reader skips the
+        // declared size. What those bytes hold is a member to `tarfile`
+        // (and to `torch.load` of a legacy checkpoint): they are read as a
+        // tar of their own.
+        if matches!(et.as_byte(), b'1'..=b'6') && ent.size() > 0 {
+            let at = ent.raw_file_position();
+            out.add(rules::ARC_DESYNC.finding(
+                &mname,
+                format!(
+                    "member of type '{}' declares {} data bytes: Python's tarfile reads the next header there instead, so the readers see different members; both readings were scanned",
+                    et.as_byte() as char,
+                    ent.size()
+                ),
+            ));
+            if at < blob.size() {
+                let rest = SubBlob {
+                    inner: blob,
+                    off: at,
+                    len: blob.size() - at,
+                };
+                scan_as(
+                    &format!("{name}!<tarfile@{at}>"),
+                    ArtifactKind::Tar,
+                    &rest,
+                    &ctx.nested(),
+                    out,
+                );
+            }
+        }
         if et.is_symlink() || et.is_hard_link() {
             if let Ok(Some(t)) = ent.link_name() {
                 if member_path_escapes(&t.to_string_lossy()) {
@@ -1798,7 +1829,95 @@ fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             );
         }
         scan_blob(&mname, &data, &ctx.nested(), out);
+        let base = pname.rsplit('/').next().unwrap_or(&pname);
+        if base == "storages" || base == "tensors" {
+            legacy_member_pickles(&mname, &data, base == "storages", ctx, out);
+        }
     }
+}
+
+/// Bytes of one element of a legacy storage type (`torch.FloatStorage`).
+fn storage_element_size(name: &str) -> Option<u64> {
+    Some(match name {
+        "ByteStorage" | "CharStorage" | "BoolStorage" | "QInt8Storage" | "QUInt8Storage"
+        | "QUInt4x2Storage" | "QUInt2x4Storage" | "UntypedStorage" => 1,
+        "ShortStorage" | "HalfStorage" | "BFloat16Storage" => 2,
+        "IntStorage" | "FloatStorage" | "QInt32Storage" => 4,
+        "LongStorage" | "DoubleStorage" | "ComplexFloatStorage" => 8,
+        "ComplexDoubleStorage" => 16,
+        _ => return None,
+    })
+}
+
+/// The pickles of a legacy PyTorch tar checkpoint's `storages` or `tensors`
+/// member, found as `torch.load` finds them: `storages` is a count pickle,
+/// then for each storage an argument pickle `(key, location, type)`, an
+/// 8-byte element count and the raw elements, then a views pickle;
+/// `tensors` is a count pickle, then for each tensor an argument pickle, a
+/// 4-byte dimension count, 4 bytes, the sizes, the strides and an 8-byte
+/// offset. Each of those pickles is unpickled, so one hidden after the raw
+/// bytes runs; the member's own scan stops at the first raw byte.
+fn legacy_member_pickles(name: &str, data: &[u8], storages: bool, ctx: &Ctx<'_>, out: &mut Out) {
+    let mut pos = 0usize;
+    // The pickles after the first raw bytes: the member's own scan read
+    // the ones before them.
+    let mut hidden = Vec::new();
+    let mut past_raw = false;
+    // Each step consumes a pickle: at most one per 2 bytes.
+    for _ in 0..data.len() / 2 + 1 {
+        let Some((used, rep)) = crate::pickle::one_pickle(&data[pos..]) else {
+            break;
+        };
+        let at = pos;
+        pos += used.max(1);
+        // The count pickle comes first; `storages` ends with a views
+        // pickle, which has no storage type and no raw bytes after it.
+        let args = at > 0 && (!storages || rep.globals.iter().any(|g| g.name.ends_with("Storage")));
+        let esize = rep
+            .globals
+            .iter()
+            .find_map(|g| storage_element_size(&g.name));
+        if past_raw {
+            hidden.push((at, rep));
+        }
+        if !args {
+            continue;
+        }
+        let raw = if storages {
+            let Some(esize) = esize else { break };
+            let Some(n) = data.get(pos..pos + 8) else {
+                break;
+            };
+            let n = i64::from_le_bytes(n.try_into().unwrap_or([0; 8]));
+            u64::try_from(n)
+                .ok()
+                .and_then(|n| n.checked_mul(esize))
+                .and_then(|l| l.checked_add(8))
+        } else {
+            let Some(d) = data.get(pos..pos + 4) else {
+                break;
+            };
+            let nd = i32::from_le_bytes(d.try_into().unwrap_or([0; 4]));
+            u64::try_from(nd).ok().map(|nd| 8 + 16 * nd + 8)
+        };
+        match raw
+            .and_then(|r| usize::try_from(r).ok())
+            .and_then(|r| pos.checked_add(r))
+        {
+            Some(next) if next < data.len() => pos = next,
+            _ => break,
+        }
+        past_raw = true;
+    }
+    let mut sub = Out {
+        own_sources: out.own_sources.clone(),
+        ..Out::default()
+    };
+    for (at, rep) in &hidden {
+        pickle_findings(name, rep, *at as u64, ctx.opts, &mut sub);
+    }
+    sub.findings.retain(|f| f.rule_id != rules::PKL_PARSE.id);
+    out.findings.extend(sub.findings);
 }
 
 /// Search an opaque container for embedded pickles and scan each.

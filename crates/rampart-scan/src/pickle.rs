@@ -296,6 +296,16 @@ fn trial(b: &[u8]) -> Option<(Result<(), Stop>, PickleReport)> {
         .then_some((res, rep))
 }
 
+/// One pickle from the start of `b`, not read past its STOP: the bytes it
+/// took and its report, or `None` when it does not end cleanly.
+pub(crate) fn one_pickle(b: &[u8]) -> Option<(usize, PickleReport)> {
+    let mut input = Input::with_chunk(b, b.len() as u64);
+    let mut m = Machine::new(0);
+    let mut rep = PickleReport::default();
+    m.run_one(&mut input, &mut rep, 0).ok()?;
+    Some((input.pos as usize, rep))
+}
+
 /// What the bytes after a STOP are.
 enum Next {
     /// Another pickle that imports something.
@@ -308,9 +318,12 @@ enum Next {
 }
 
 /// Whether the bytes after a STOP start another pickle that imports
-/// something. A loader that calls `load()` again (legacy PyTorch reads five
-/// pickles in a row) runs it even without a PROTO header; bytes that import
-/// nothing cannot run code, so raw tensor data is not mistaken for one.
+/// something, or a whole pickle that leads to one. A loader that calls
+/// `load()` again (legacy PyTorch reads five pickles in a row) runs it even
+/// without a PROTO header; bytes that import nothing cannot run code, so
+/// raw tensor data is not mistaken for one. A complete pickle that imports
+/// nothing (`M\xe9\x03.`, legacy PyTorch's protocol number written without
+/// a header) is read through, so that what follows it is judged too.
 fn continuation(next: &[u8]) -> Next {
     if next.is_empty() || !is_opcode(next[0]) {
         return Next::Trailing;
@@ -319,6 +332,9 @@ fn continuation(next: &[u8]) -> Next {
         return Next::Trailing;
     };
     if !rep.globals.is_empty() || !rep.anomalies.is_empty() {
+        return Next::Pickle;
+    }
+    if res.is_ok() && rep.opcodes >= 2 {
         return Next::Pickle;
     }
     // Cut by the window (not by a bad opcode or the end of the data) after

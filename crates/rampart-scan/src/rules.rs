@@ -59,6 +59,7 @@ rules! {
     ARC_BOMB = "RAMP-ARC-001", "scan.archive", High, Bomb, "archive exceeds decompression bounds (possible bomb)";
     ARC_DEPTH = "RAMP-ARC-002", "scan.archive", High, Bomb, "archives nested deeper than the limit";
     ARC_UNSUPPORTED = "RAMP-ARC-003", "scan.archive", Medium, Unscanned, "archive format not supported: content carved for pickles only";
+    ARC_DESYNC = "RAMP-ARC-005", "scan.archive", High, Tamper, "tar readers disagree on where members start (a link, device, directory or FIFO header with data)";
     ARC_CORRUPT = "RAMP-ARC-004", "scan.archive", Medium, Unscanned, "archive or compressed stream is corrupt";
     NPY_OBJECT = "RAMP-NPY-001", "scan.numpy", Medium, CodeExec, "NumPy object array: loading it requires allow_pickle";
     NPY_HEADER = "RAMP-NPY-002", "scan.numpy", Medium, Unscanned, "malformed NumPy header";
