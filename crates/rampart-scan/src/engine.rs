@@ -2098,15 +2098,20 @@ mod tests {
         assert_has(&rep, &rules::PKL_DANGEROUS);
     }
 
-    #[test]
-    fn xz_index_declares_a_bomb() {
-        let opts = ScanOptions {
+    /// Options with a small per-member decompression bound.
+    fn member_bound(bytes: u64) -> ScanOptions {
+        ScanOptions {
             limits: crate::Limits {
-                max_member_bytes: 100_000,
+                max_member_bytes: bytes,
                 ..Default::default()
             },
             ..Default::default()
-        };
+        }
+    }
+
+    #[test]
+    fn xz_index_declares_a_bomb() {
+        let opts = member_bound(100_000);
         let rep = scan_bytes("z.xz", &fixtures::xz(&vec![0u8; 300_000]), &opts);
         let m = bomb_messages(&rep);
         assert!(
@@ -2117,13 +2122,7 @@ mod tests {
 
     #[test]
     fn concatenated_lzma_streams_share_the_bound_and_report_a_broken_one() {
-        let opts = ScanOptions {
-            limits: crate::Limits {
-                max_member_bytes: 100_000,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let opts = member_bound(100_000);
         // Two streams of 60,000 bytes: the bound covers them together.
         let half = fixtures::xz(&vec![0u8; 60_000]);
         let two = [half.clone(), fixtures::lzma(&vec![0u8; 60_000])].concat();
