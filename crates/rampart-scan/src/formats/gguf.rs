@@ -119,6 +119,8 @@ static CRITICAL: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r#"(?x)
         __[a-zA-Z]+__                               # dunder attributes: __class__, __globals__, __subclasses__...
       | \|\s*attr\s*\(                              # the attr filter reaches arbitrary attributes
+      | \bmap\s*\(\s*['"]attr['"]                   # ... and so does map("attr", ...) (CVE-2025-27516 on jinja2 <= 3.1.5)
+      | [(,]\s*(?:lipsum|cycler|joiner)\s*[),]       # a global with a path to Python handed to a call
       | \b(?:lipsum|cycler|joiner|url_for|get_flashed_messages|config|request|self)\s*[.\[|]  # globals with a path to Python internals
       | \b(?:os|subprocess|sys|builtins|importlib)\s*\.
       | \b(?:popen|system|eval|exec|__import__|getattr|import_module)\s*\(
@@ -139,6 +141,7 @@ static SUSPECT: Lazy<Regex> = Lazy::new(|| {
         \\x5f | \\u005f | \\137                      # escaped underscores build dunders
       | ['"]_['"]\s*\*\s*2 | ['"]_['"]\s*[~+] | [~+]\s*['"]_['"]   # '_' joined to something
       | \|\s*(?:format|join)\s*\(.*_                # strings assembled at render time
+      | \|\s*replace\s*\([^)]*,\s*['"]_+['"]\s*\)    # underscores put in at render time
       | \brange\s*\(\s*\d{7,}                        # render-time loops that exhaust the server
     "#,
     )
@@ -268,8 +271,25 @@ mod tests {
             "{{ ()['x'] }}",
             "{{ ()[\"%c%cclass%c%c\"|format(95,95,95,95)] }}",
             "{% set d = '%c'|format(95) %}{{ x[d*2 ~ 'init' ~ d*2] }}",
+            // A review round's escape for jinja2 <= 3.1.5 (CVE-2025-27516):
+            // `attr` through `map`, `str.format` walking a global handed
+            // to it, the dunders spelt with X and replaced at render time.
+            "{% set f = [\"{0.XXinitXX.XXglobalsXX[os].environ[K]}\"|replace(\"X\",\"_\")]|map(\"attr\",\"format\")|first %}{{ f(cycler) }}",
+            "{{ ['x']|map('attr', 'format')|list }}",
+            "{{ f(joiner) }}",
         ] {
             assert!(template_risk(t).unwrap().0, "{t}");
+        }
+        // Underscores put in at render time are suspect, not critical: real
+        // templates slugify names that way.
+        let t = "{{ message['name']|replace(' ', '_') }}";
+        assert!(!template_risk(t).unwrap().0, "{t}");
+        // Calls that take ordinary values stay clean.
+        for t in [
+            "{{ messages|map(attribute='content')|join('\\n') }}",
+            "{% set ns = namespace(found=false) %}{{ raise_exception('x') }}",
+        ] {
+            assert!(template_risk(t).is_none(), "{t}");
         }
         // Real chat templates index messages and strings, never literals.
         for t in [
