@@ -1464,17 +1464,33 @@ fn parse_memo_key(l: &[u8]) -> Result<u64, Stop> {
 /// underscores between digits (`1_0` is 10). A key Python accepts but a
 /// stricter parse refused would stop the scan before the call that uses it.
 fn py_int(s: &str) -> Option<i64> {
+    py_int_radix(s, 10).and_then(|v| i64::try_from(v).ok())
+}
+
+/// Python's `int(s, radix)` for radix 10 or 16: surrounding whitespace, a
+/// sign, for 16 an optional `0x` (which one underscore may follow), and
+/// single underscores between digits.
+pub(crate) fn py_int_radix(s: &str, radix: u32) -> Option<i128> {
     let t = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b' || c == '\x0c');
-    let (neg, digits) = match t.as_bytes().first()? {
+    let (neg, mut digits) = match t.as_bytes().first()? {
         b'-' => (true, &t[1..]),
         b'+' => (false, &t[1..]),
         _ => (false, t),
     };
+    if radix == 16 {
+        if let Some(r) = digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
+            digits = r.strip_prefix('_').unwrap_or(r);
+        }
+    }
     let b = digits.as_bytes();
-    if b.is_empty() || !b[0].is_ascii_digit() || !b[b.len() - 1].is_ascii_digit() {
+    let is_digit = |c: u8| (c as char).is_digit(radix);
+    if b.is_empty() || !is_digit(b[0]) || !is_digit(b[b.len() - 1]) {
         return None;
     }
-    let mut v: i64 = 0;
+    let mut v: i128 = 0;
     let mut prev_us = false;
     for &c in b {
         if c == b'_' {
@@ -1485,10 +1501,8 @@ fn py_int(s: &str) -> Option<i64> {
             continue;
         }
         prev_us = false;
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as i64)?;
+        let d = (c as char).to_digit(radix)?;
+        v = v.checked_mul(radix as i128)?.checked_add(d as i128)?;
     }
     Some(if neg { -v } else { v })
 }

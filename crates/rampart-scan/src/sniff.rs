@@ -229,32 +229,11 @@ pub fn joblib_zfile_data(h: &[u8]) -> Option<usize> {
     if !h.starts_with(b"ZF") || h.len() < 23 {
         return None;
     }
-    py_hex_int(&h[2..21])?;
+    crate::pickle::py_int_radix(std::str::from_utf8(&h[2..21]).ok()?, 16)?;
     let at = if h[21] == b' ' { 22 } else { 21 };
     let (&cmf, &flg) = (h.get(at)?, h.get(at + 1)?);
     (cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0)
         .then_some(at)
-}
-
-/// Python's `int(b, 16)`: surrounding whitespace, a sign, an optional
-/// `0x`, hexadecimal digits with single underscores between them.
-fn py_hex_int(b: &[u8]) -> Option<u128> {
-    let s = std::str::from_utf8(b).ok()?;
-    let s = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b' || c == '\x0c');
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let s = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .map(|r| r.strip_prefix('_').unwrap_or(r))
-        .unwrap_or(s);
-    if s.is_empty() || s.starts_with('_') || s.ends_with('_') || s.contains("__") {
-        return None;
-    }
-    let digits: String = s.chars().filter(|&c| c != '_').collect();
-    if !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return None;
-    }
-    u128::from_str_radix(&digits, 16).ok()
 }
 
 /// A tar header without the `ustar` magic (7th Edition format), which

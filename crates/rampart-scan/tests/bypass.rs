@@ -154,14 +154,7 @@ fn benign_twins_of_the_reader_disagreements_stay_clean() {
     );
     let mut print_graph = Vec::new();
     fixtures::pb_bytes(&mut print_graph, 1, &print_node);
-    let values = fixtures::onnx_external_tensor(b"v", "weights/sparse.bin");
-    let mut sp = Vec::new();
-    fixtures::pb_bytes(&mut sp, 1, &values);
-    let mut sg = Vec::new();
-    fixtures::pb_bytes(&mut sg, 2, b"g");
-    fixtures::pb_bytes(&mut sg, 15, &sp);
-    let mut sparse_onnx = vec![0x08, 8];
-    fixtures::pb_bytes(&mut sparse_onnx, 7, &sg);
+    let sparse_onnx = fixtures::onnx_sparse_external("weights/sparse.bin");
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("print.pb", print_graph),
         ("sparse.onnx", sparse_onnx),
