@@ -29,18 +29,24 @@ pub(crate) struct Ctx<'a> {
     /// TorchScript's `constants.pkl`): `torch.load` unpickles it whatever
     /// its first bytes look like, so it is scanned as a pickle in any case.
     pub pickle_member: bool,
+    /// Where the top-level file lies on disk, when it was read from there:
+    /// formats that name sibling files (a `config.json`'s `auto_map`, an
+    /// ONNX model's external data) look them up. `None` for members and
+    /// buffers.
+    pub disk: Option<&'a Path>,
 }
 
 impl<'a> Ctx<'a> {
     /// The context of a file or buffer scanned at the top level, with the
     /// decompression budget it and everything inside it share.
-    fn top(opts: &'a ScanOptions, used: &'a AtomicU64) -> Ctx<'a> {
+    fn top(opts: &'a ScanOptions, used: &'a AtomicU64, disk: Option<&'a Path>) -> Ctx<'a> {
         Ctx {
             opts,
             depth: 0,
             used,
             torch_member: false,
             pickle_member: false,
+            disk,
         }
     }
 
@@ -51,6 +57,7 @@ impl<'a> Ctx<'a> {
             used: self.used,
             torch_member: false,
             pickle_member: false,
+            disk: None,
         }
     }
     /// Bytes still allowed to be decompressed for this top-level file.
@@ -112,7 +119,7 @@ pub fn scan_file(path: &Path, opts: &ScanOptions) -> ScanReport {
 /// Scan bytes held in memory, named `name` in findings.
 pub fn scan_bytes(name: &str, bytes: &[u8], opts: &ScanOptions) -> ScanReport {
     let used = AtomicU64::new(0);
-    let ctx = Ctx::top(opts, &used);
+    let ctx = Ctx::top(opts, &used, None);
     let mut out = Out::default();
     let scanned = scan_blob(name, &bytes, &ctx, &mut out);
     let mut rep = ScanReport {
@@ -149,7 +156,7 @@ pub(crate) fn scan_path_into(
         }
     };
     let used = AtomicU64::new(0);
-    let ctx = Ctx::top(opts, &used);
+    let ctx = Ctx::top(opts, &used, Some(path));
     // Most files of a model directory are small: one read gets all of one
     // (no stat, no further reads: every scanner then works from memory),
     // and a larger one keeps the bytes read as its cached head.
@@ -354,7 +361,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             // starts like an ONNX model (field 1 = 1, then field 2): its ops
             // are looked for too.
             with_bytes(name, blob, ctx, out, |b, out| {
-                formats::onnx::scan(name, b, out);
+                formats::onnx::scan(name, b, ctx.disk.and_then(Path::parent), out);
                 formats::tf::scan(name, b, out);
             });
             true
@@ -379,6 +386,18 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                     formats::mlflow::scan(name, t, out);
                 }
                 formats::keras::scan_json_text(name, t, out);
+                if formats::skops::is_schema(name, t) {
+                    formats::skops::scan(name, t, &ctx.opts.policy, out);
+                }
+                if formats::hf::may_map_code(name, t) {
+                    formats::hf::scan_json_text(
+                        name,
+                        t,
+                        ctx.disk.and_then(Path::parent),
+                        ctx.opts.limits.max_text_bytes,
+                        out,
+                    );
+                }
                 if ctx.opts.secrets {
                     secrets::scan_text_into(name, t, ctx.opts, out);
                 }
@@ -387,10 +406,27 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
         }
         ArtifactKind::Text => {
             let mlmodel = formats::mlflow::is_mlmodel(name);
-            if ctx.opts.secrets || mlmodel {
+            // Python inside an archive is the model's own code (TorchScript
+            // `code/`, torch.package, bundled MLflow or remote code); a
+            // `.py` file on disk is the user's, which a model scan does not
+            // judge unless a config names it.
+            let py = ctx.depth > 0 && name.ends_with(".py");
+            if ctx.opts.secrets || mlmodel || py {
                 with_text(name, blob, ctx, out, |t, out| {
                     if mlmodel {
                         formats::mlflow::scan(name, t, out);
+                    }
+                    if py {
+                        let hits = formats::pysrc::analyse(t);
+                        if !hits.is_empty() {
+                            out.add(rules::PY_DANGEROUS.finding(
+                                name,
+                                format!(
+                                    "the archive carries Python that its loader may import: {}",
+                                    formats::pysrc::describe(&hits)
+                                ),
+                            ));
+                        }
                     }
                     if ctx.opts.secrets {
                         secrets::scan_text_into(name, t, ctx.opts, out)
@@ -1470,14 +1506,21 @@ fn decode(codec: Codec, raw: &dyn Blob, cap: u64, may_stop: bool) -> Decoded {
         Codec::Lz4 => Box::new(Lz4Frames {
             d: lz4_flex::frame::FrameDecoder::new(src),
         }),
-        // Frames one after another, as the zstd crate reads by default.
-        // Windows up to libzstd's default limit of 128 MiB, the limit
-        // Python's bindings keep too: a larger one is a decoder error.
-        Codec::Zstd => match zstd::stream::read::Decoder::with_buffer(src).and_then(|mut d| {
-            d.window_log_max(27)?;
+        // Frames one after another, trailing junk ignored, as Python's
+        // `ZstdFile` reads them. Windows up to libzstd's default limit of
+        // 128 MiB, the limit Python's bindings keep too: a larger one is a
+        // decoder error.
+        Codec::Zstd => match zstd::stream::raw::Decoder::new().and_then(|mut d| {
+            d.set_parameter(zstd::stream::raw::DParameter::WindowLogMax(27))?;
             Ok(d)
         }) {
-            Ok(d) => Box::new(d),
+            Ok(d) => Box::new(ZstdFrames {
+                src,
+                d,
+                between: false,
+                started: false,
+                done: false,
+            }),
             Err(e) => {
                 return Decoded {
                     data: Pooled::take(),
@@ -1580,6 +1623,65 @@ impl<R: std::io::BufRead> Read for Lz4Frames<R> {
                 return Ok(0);
             }
             between = true;
+        }
+    }
+}
+
+/// zstd frames one after another, read as Python's `ZstdFile` (and the
+/// `_compression.DecompressReader` behind it) reads them: after a frame
+/// ends, input that fails at once to start another (padding, junk, a
+/// polyglot's other half) ends the data without error; a frame cut short
+/// or corrupt past its start is an error.
+struct ZstdFrames<R: std::io::BufRead> {
+    src: R,
+    d: zstd::stream::raw::Decoder<'static>,
+    /// A frame has ended and the next has not yet decoded past its start.
+    between: bool,
+    /// Some input has been read.
+    started: bool,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use zstd::stream::raw::Operation;
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let input = self.src.fill_buf()?;
+            if input.is_empty() {
+                if self.between || !self.started {
+                    return Ok(0);
+                }
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "zstd frame cut short",
+                ));
+            }
+            self.started = true;
+            let st = match self.d.run_on_buffers(input, buf) {
+                Ok(st) => st,
+                Err(_) if self.between => {
+                    self.done = true;
+                    return Ok(0);
+                }
+                Err(e) => return Err(e),
+            };
+            self.src.consume(st.bytes_read);
+            if st.remaining == 0 {
+                self.between = true;
+            } else if st.bytes_read > 0 || st.bytes_written > 0 {
+                self.between = false;
+            }
+            if st.bytes_written > 0 {
+                return Ok(st.bytes_written);
+            }
+            if st.bytes_read == 0 {
+                // No progress with input and room for output: libzstd
+                // never does that, so stop rather than spin.
+                return Err(std::io::Error::other("zstd decoder made no progress"));
+            }
         }
     }
 }

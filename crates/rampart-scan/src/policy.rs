@@ -772,11 +772,18 @@ impl Policy {
         if is_torch_storage(module, name) || (module == "torch" && TORCH_DTYPES.contains(&name)) {
             return Verdict::Safe;
         }
+        // Private classes count (`_BinMapper`, `_BatchNorm`): fitted
+        // scikit-learn estimators pickle their internal helpers.
+        let bare = name.strip_prefix('_').unwrap_or(name);
         let class_like = !name.contains('.')
-            && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && bare.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         let in_class_tree = class_like && SAFE_CLASS_TREES.iter().any(|r| in_tree(module, r));
-        if in_class_tree && DANGEROUS_CLASS_NAMES.contains(&name) {
+        if in_class_tree
+            && DANGEROUS_CLASS_NAMES
+                .iter()
+                .any(|d| *d == name || *d == bare)
+        {
             return Verdict::Dangerous(format!(
                 "{full}: a `{name}` opens files, processes, libraries or the network when it is constructed"
             ));
@@ -926,6 +933,31 @@ mod tests {
         assert!(matches!(p.classify("os", "system"), Verdict::Dangerous(_)));
         assert!(matches!(
             p.classify("collections", "Counter"),
+            Verdict::Dangerous(_)
+        ));
+    }
+
+    #[test]
+    fn private_classes_in_class_trees_are_classes() {
+        let p = Policy::default();
+        assert_eq!(
+            p.classify(
+                "sklearn.ensemble._hist_gradient_boosting.binning",
+                "_BinMapper"
+            ),
+            Verdict::Safe
+        );
+        assert_eq!(
+            p.classify("torch.nn.modules.batchnorm", "_BatchNorm"),
+            Verdict::Safe
+        );
+        // A private function is not a class; a dangerous name stays so.
+        assert_eq!(
+            p.classify("sklearn.utils", "_safe_indexing"),
+            Verdict::Unknown
+        );
+        assert!(matches!(
+            p.classify("sklearn.datasets._covtype", "_GzipFile"),
             Verdict::Dangerous(_)
         ));
     }

@@ -78,6 +78,11 @@ rules! {
     ONNX_EXTERNAL = "RAMP-ONNX-001", "scan.onnx", High, Tamper, "ONNX external data path escapes the model directory";
     ONNX_DOMAIN = "RAMP-ONNX-002", "scan.onnx", Medium, CodeExec, "ONNX model uses a custom operator domain (native code needed)";
     MLFLOW_CODE = "RAMP-MLFLOW-001", "scan.mlflow", High, CodeExec, "MLflow model runs Python of its own on load (loader_module, model code or bundled code)";
+    HF_REMOTE_CODE = "RAMP-HF-001", "scan.transformers", High, CodeExec, "transformers config maps a class to the model's own Python (auto_map, custom_pipelines: imported under trust_remote_code)";
+    PY_DANGEROUS = "RAMP-PY-001", "scan.python", High, CodeExec, "Python that a model runs on load starts processes, opens connections, loads native code or evaluates strings";
+    SKOPS_DANGEROUS = "RAMP-SKOPS-001", "scan.skops", Critical, CodeExec, "skops schema imports or calls a dangerous name, or hides the one it calls (audit bypass)";
+    SKOPS_UNKNOWN = "RAMP-SKOPS-002", "scan.skops", High, CodeExec, "skops schema imports a name outside the allowlist";
+    SKOPS_SCHEMA = "RAMP-SKOPS-003", "scan.skops", Medium, Unscanned, "skops schema could not be parsed";
     ONNX_PARSE = "RAMP-ONNX-003", "scan.onnx", Medium, Unscanned, "ONNX model could not be fully parsed";
     FILE_UNREADABLE = "RAMP-SCAN-001", "scan", Medium, Unscanned, "file could not be read";
     FILE_TOO_LARGE = "RAMP-SCAN-002", "scan", Low, Unscanned, "file only partly scanned (size limit)";

@@ -187,7 +187,12 @@ fn wrapped(dump: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     padded.extend_from_slice(b"trailing bytes that start no stream");
     let mut lz4_junk = [lz4(a), lz4(b)].concat();
     lz4_junk.extend_from_slice(b"\0\0\0\0 junk");
+    let zst = fixtures::bypass::zstd;
+    let mut zstd_junk = [zst(a), zst(b)].concat();
+    zstd_junk.extend_from_slice(b"\0\0\0\0 junk after the last frame");
     vec![
+        ("frames.pkl.zst", [zst(a), zst(b)].concat()),
+        ("junk.pkl.zst", zstd_junk),
         (
             "two_streams.joblib.xz",
             [fixtures::xz(a), fixtures::xz(b)].concat(),

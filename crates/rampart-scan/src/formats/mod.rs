@@ -3,10 +3,13 @@
 //! engine's `Out` (findings plus error entries).
 
 pub mod gguf;
+pub mod hf;
 pub mod keras;
 pub mod mlflow;
 pub mod numpy;
 pub mod onnx;
 pub mod protobuf;
+pub mod pysrc;
 pub mod safetensors;
+pub mod skops;
 pub mod tf;

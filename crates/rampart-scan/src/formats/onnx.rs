@@ -7,6 +7,7 @@ use crate::engine::Out;
 use crate::rules;
 use rampart_core::redact::{sanitize_for_display, truncate};
 use std::collections::BTreeSet;
+use std::path::Path;
 
 const STANDARD_DOMAINS: &[&str] = &[
     "",
@@ -20,11 +21,15 @@ const STANDARD_DOMAINS: &[&str] = &[
     "com.ms.internal.nhwc",
 ];
 const MAX_DEPTH: usize = 16;
+/// Distinct external-data locations kept for one model: each is a stat
+/// when the model was read from disk.
+const MAX_LOCATIONS: usize = 4096;
 
 #[derive(Default)]
 struct Walk {
     domains: BTreeSet<String>,
-    escapes: BTreeSet<String>,
+    /// Every distinct external-data location (bounded).
+    locations: BTreeSet<String>,
     error: Option<String>,
 }
 
@@ -53,8 +58,8 @@ fn tensor(b: &[u8], w: &mut Walk) {
                         _ => {}
                     }
                 }
-                if key == "location" && location_escapes(&val) {
-                    w.escapes.insert(val);
+                if key == "location" && w.locations.len() < MAX_LOCATIONS {
+                    w.locations.insert(val);
                 }
             }
             Err(e) => {
@@ -127,7 +132,32 @@ fn graph(b: &[u8], w: &mut Walk, depth: usize) {
     }
 }
 
-pub(crate) fn scan(name: &str, b: &[u8], out: &mut Out) {
+/// The first symbolic link on the way from `dir` to `dir/loc`, with its
+/// target: onnx before 1.16 (CVE-2024-27318) and runtimes that read
+/// external data themselves follow it, so a model directory checked out
+/// from git can make them read any file (a key, `/etc/shadow`) into a
+/// tensor that inference then echoes.
+fn symlink_on_path(dir: &Path, loc: &str) -> Option<(String, String)> {
+    let mut p = dir.to_path_buf();
+    for part in loc.split(['/', '\\']) {
+        if part.is_empty() || part == "." {
+            continue;
+        }
+        p.push(part);
+        let meta = std::fs::symlink_metadata(&p).ok()?;
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&p)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            return Some((p.display().to_string(), target));
+        }
+    }
+    None
+}
+
+/// Scan a ModelProto; `dir` is the directory the model was read from, when
+/// it was read from disk (its external data is looked up there).
+pub(crate) fn scan(name: &str, b: &[u8], dir: Option<&Path>, out: &mut Out) {
     let mut w = Walk::default();
     for f in fields(b) {
         match f {
@@ -154,14 +184,23 @@ pub(crate) fn scan(name: &str, b: &[u8], out: &mut Out) {
             _ => {}
         }
     }
-    for loc in &w.escapes {
-        out.add(rules::ONNX_EXTERNAL.finding(
-            name,
-            format!(
-                "external data location {:?} points outside the model directory",
-                sanitize_for_display(&truncate(loc, 200))
-            ),
-        ));
+    for loc in &w.locations {
+        let shown = sanitize_for_display(&truncate(loc, 200));
+        if location_escapes(loc) {
+            out.add(rules::ONNX_EXTERNAL.finding(
+                name,
+                format!("external data location {shown:?} points outside the model directory"),
+            ));
+        } else if let Some((link, target)) = dir.and_then(|d| symlink_on_path(d, loc)) {
+            out.add(rules::ONNX_EXTERNAL.finding(
+                name,
+                format!(
+                    "external data location {shown:?} goes through the symbolic link {} -> {}: onnx before 1.16 and other readers follow it out of the model directory",
+                    sanitize_for_display(&truncate(&link, 200)),
+                    sanitize_for_display(&truncate(&target, 200))
+                ),
+            ));
+        }
     }
     let custom: Vec<_> = w
         .domains

@@ -29,6 +29,149 @@ pub const URL_OPS: &[&str] = &[
     "DebugNanCount",
 ];
 
+/// Ops that read or write the file their input tensor names. Ordinary
+/// graphs have them (every SavedModel saves and restores variables), fed
+/// by a placeholder or a relative name; a constant absolute path or one
+/// that climbs with `..` makes the graph write (or read and serve) a file
+/// of the attacker's choosing when it runs. Table initialisers from text
+/// files are left out: TF1 exports keep the training machine's absolute
+/// asset path in the graph and feed the real one at load.
+pub const PATH_INPUT_OPS: &[&str] = &[
+    "Save",
+    "SaveV2",
+    "SaveSlices",
+    "MergeV2Checkpoints",
+    "Restore",
+    "RestoreV2",
+    "RestoreSlice",
+    "SaveDataset",
+    "SaveDatasetV2",
+    "TFRecordDataset",
+    "TFRecordDatasetV2",
+    "TextLineDataset",
+    "FixedLengthRecordDataset",
+    "FixedLengthRecordDatasetV2",
+];
+
+/// A NodeDef's name, op, inputs and, for `Const`, its string values.
+struct Node<'a> {
+    name: &'a [u8],
+    op: &'a [u8],
+    inputs: Vec<&'a [u8]>,
+    strings: Vec<&'a [u8]>,
+}
+
+/// `b` read as a NodeDef, if it looks like one: a name and an op spelled
+/// as TensorFlow op names are.
+fn node_of(b: &[u8]) -> Option<Node<'_>> {
+    use super::protobuf::{fields, Value};
+    let mut n = Node {
+        name: &[],
+        op: &[],
+        inputs: Vec::new(),
+        strings: Vec::new(),
+    };
+    let mut attrs = Vec::new();
+    for f in fields(b) {
+        match f.ok()? {
+            (1, Value::Bytes(x)) => n.name = x,
+            (2, Value::Bytes(x)) => n.op = x,
+            (3, Value::Bytes(x)) => n.inputs.push(x),
+            (5, Value::Bytes(x)) => attrs.push(x),
+            _ => {}
+        }
+    }
+    let op_like = !n.op.is_empty()
+        && n.op.len() <= 64
+        && n.op[0].is_ascii_uppercase()
+        && n.op.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+    if n.name.is_empty() || !op_like {
+        return None;
+    }
+    if n.op == b"Const" {
+        // attr {key: "value", value: AttrValue{tensor (8): TensorProto{
+        // string_val (8)...}}}
+        for a in attrs {
+            let mut key: &[u8] = &[];
+            let mut val: &[u8] = &[];
+            for (k, v) in fields(a).flatten() {
+                match (k, v) {
+                    (1, Value::Bytes(x)) => key = x,
+                    (2, Value::Bytes(x)) => val = x,
+                    _ => {}
+                }
+            }
+            if key != b"value" {
+                continue;
+            }
+            for (k, v) in fields(val).flatten() {
+                if let (8, Value::Bytes(t)) = (k, v) {
+                    for (k, v) in fields(t).flatten() {
+                        if let (8, Value::Bytes(sv)) = (k, v) {
+                            n.strings.push(sv);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Some(n)
+}
+
+/// `(op, path)` for each path-taking op fed a constant path that leaves
+/// the model directory, in any graph or function body of the message
+/// tree (SavedModel, GraphDef, FunctionDef alike: nodes are found as the
+/// messages that parse as NodeDefs, grouped by the message holding them).
+fn const_paths(b: &[u8], depth: usize, budget: &mut usize, found: &mut Vec<(String, String)>) {
+    use super::protobuf::{fields, Value};
+    if depth > 24 {
+        return;
+    }
+    let mut nodes = Vec::new();
+    for (_, v) in fields(b).flatten() {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        if let Value::Bytes(x) = v {
+            if x.len() < 2 {
+                continue;
+            }
+            match node_of(x) {
+                Some(n) => nodes.push(n),
+                None => const_paths(x, depth + 1, budget, found),
+            }
+        }
+    }
+    if !nodes
+        .iter()
+        .any(|n| PATH_INPUT_OPS.iter().any(|o| o.as_bytes() == n.op))
+    {
+        return;
+    }
+    let consts: std::collections::HashMap<&[u8], &Vec<&[u8]>> = nodes
+        .iter()
+        .filter(|n| !n.strings.is_empty())
+        .map(|n| (n.name, &n.strings))
+        .collect();
+    for n in &nodes {
+        let Some(op) = PATH_INPUT_OPS.iter().find(|o| o.as_bytes() == n.op) else {
+            continue;
+        };
+        for &input in &n.inputs {
+            let input = input.strip_prefix(b"^").unwrap_or(input);
+            let src = input.split(|c| *c == b':').next().unwrap_or(input);
+            for v in consts.get(src).into_iter().flat_map(|v| v.iter()) {
+                let p = String::from_utf8_lossy(v);
+                let p = p.strip_prefix("file://").unwrap_or(&p);
+                if super::onnx::location_escapes(p) || p.starts_with('~') {
+                    found.push((op.to_string(), p.to_string()));
+                }
+            }
+        }
+    }
+}
+
 /// Op names found as NodeDef `op` values (field 2) by walking the message
 /// tree: a writer may spell a tag or a length with a non-minimal varint
 /// (`12 88 00 ReadFile`), which the byte pattern cannot see. Every
@@ -100,6 +243,23 @@ pub(crate) fn scan(name: &str, b: &[u8], out: &mut Out) {
             "and the graph names a file:// URL: it writes to that file when run",
         ),
     ];
+    let mut paths = Vec::new();
+    let mut budget = 2_000_000;
+    const_paths(b, 0, &mut budget, &mut paths);
+    paths.sort();
+    paths.dedup();
+    for (op, path) in paths.iter().take(16) {
+        let shown =
+            rampart_core::redact::sanitize_for_display(&rampart_core::redact::truncate(path, 200));
+        out.add(
+            rules::TF_FILE_OP
+                .finding(
+                    name,
+                    format!("graph runs {op} on the constant path {shown:?}, outside the model directory"),
+                )
+                .with_meta("op", op.as_str()),
+        );
+    }
     for (ops, rule, why) in groups {
         for op in ops {
             let n = count(op);

@@ -1,0 +1,269 @@
+//! Hugging Face `transformers` configs that load the model's own Python.
+//!
+//! A `config.json`, `tokenizer_config.json` or processor config whose
+//! `auto_map` maps an auto class to `module.Class` (or
+//! `owner/repo--module.Class`, code from another repository), and a
+//! `custom_pipelines` entry whose `impl` does the same, make
+//! `from_pretrained(..., trust_remote_code=True)` import that module. The
+//! opt-in is one keyword that tutorials copy, so the mapping is reported,
+//! and when the config was read from disk the modules it names (and the
+//! modules they import relatively, as `transformers` fetches them) are read
+//! from the same directory and checked with [`super::pysrc`].
+
+use super::pysrc;
+use crate::engine::Out;
+use crate::rules;
+use once_cell::sync::Lazy;
+use rampart_core::redact::{sanitize_for_display, truncate};
+use regex::Regex;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Most module files read for one config (the named ones and their
+/// relative imports).
+const MAX_MODULES: usize = 32;
+
+/// One class reference: `(repository or None, module, class)`.
+type Ref = (Option<String>, String, String);
+
+/// Whether a JSON text may hold a code mapping: the cheap test that keeps
+/// every other JSON file from being parsed twice.
+pub fn may_map_code(name: &str, t: &str) -> bool {
+    memchr::memmem::find(t.as_bytes(), b"auto_map").is_some()
+        || memchr::memmem::find(t.as_bytes(), b"custom_pipelines").is_some()
+        || is_st_modules(name)
+}
+
+/// A sentence-transformers `modules.json`: a list of `{"path", "type"}`
+/// whose `type` is imported by name (`import_from_string`), and taken
+/// from the repository's own code under `trust_remote_code`.
+fn is_st_modules(name: &str) -> bool {
+    name.rsplit(['/', '\\', '!']).next() == Some("modules.json")
+}
+
+fn class_ref(s: &str) -> Option<Ref> {
+    let (repo, rest) = match s.split_once("--") {
+        Some((r, c)) => (Some(r.to_string()), c),
+        None => (None, s),
+    };
+    let (module, class) = rest.rsplit_once('.')?;
+    if module.is_empty() || class.is_empty() {
+        return None;
+    }
+    Some((repo, module.to_string(), class.to_string()))
+}
+
+/// The `(key, reference)` pairs a config maps to code.
+fn references(v: &Value, st_modules: bool) -> Vec<(String, Ref)> {
+    let mut refs = Vec::new();
+    if st_modules {
+        for m in v.as_array().into_iter().flatten() {
+            let Some(t) = m.get("type").and_then(Value::as_str) else {
+                continue;
+            };
+            // The library's own modules are installed code.
+            if t.starts_with("sentence_transformers.") {
+                continue;
+            }
+            if let Some((module, class)) = t.rsplit_once('.') {
+                let key = m.get("name").and_then(Value::as_str).unwrap_or("module");
+                refs.push((
+                    format!("modules.json {key}"),
+                    (None, module.to_string(), class.to_string()),
+                ));
+            }
+        }
+        return refs;
+    }
+    let mut add = |key: &str, s: &str| {
+        if let Some(r) = class_ref(s) {
+            refs.push((key.to_string(), r));
+        }
+    };
+    if let Some(Value::Object(m)) = v.get("auto_map") {
+        for (k, val) in m {
+            match val {
+                Value::String(s) => add(k, s),
+                // Tokenizers: `[slow, fast]`, either may be null.
+                Value::Array(a) => {
+                    for s in a.iter().filter_map(Value::as_str) {
+                        add(k, s);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(Value::Object(m)) = v.get("custom_pipelines") {
+        for (task, p) in m {
+            if let Some(s) = p.get("impl").and_then(Value::as_str) {
+                add(&format!("custom_pipelines.{task}"), s);
+            }
+        }
+    }
+    refs
+}
+
+/// A module name that stays inside the config's directory.
+fn plain_module(m: &str) -> bool {
+    !m.is_empty()
+        && m.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+static RELATIVE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?m)^\s*(?:from\s+\.([\w.]*)\s+import\b|import\s+\.(\w+))")
+        .expect("valid relative-import pattern")
+});
+
+/// Report a config's code mappings; `dir` is the directory the config was
+/// read from, when it was read from disk.
+pub(crate) fn scan_json_text(
+    name: &str,
+    t: &str,
+    dir: Option<&Path>,
+    max_text: u64,
+    out: &mut Out,
+) {
+    let Some(v) = super::keras::parse_python_json(t) else {
+        return;
+    };
+    let refs = references(&v, is_st_modules(name));
+    if refs.is_empty() {
+        return;
+    }
+    let shown: Vec<String> = refs
+        .iter()
+        .take(8)
+        .map(|(k, (repo, m, c))| {
+            let target = match repo {
+                Some(r) => format!("{m}.{c} from repository {r}"),
+                None => format!("{m}.{c}"),
+            };
+            sanitize_for_display(&truncate(&format!("{k} -> {target}"), 160))
+        })
+        .collect();
+    let remote = refs.iter().any(|(_, (r, _, _))| r.is_some());
+    let mut msg = format!(
+        "loading imports the model's own Python (trust_remote_code=True, or any installed module a sentence-transformers type names): {}",
+        shown.join(", ")
+    );
+    if remote {
+        msg.push_str(
+            " (code from another repository is fetched at load time and is not in this artifact)",
+        );
+    }
+    out.add(rules::HF_REMOTE_CODE.finding(name, msg));
+    let Some(dir) = dir else {
+        return;
+    };
+    // The modules of this repository, then what they import relatively.
+    let mut queue: Vec<String> = refs
+        .iter()
+        .filter(|(_, (repo, m, _))| repo.is_none() && plain_module(m))
+        .map(|(_, (_, m, _))| m.clone())
+        .collect();
+    let mut seen = BTreeSet::new();
+    while let Some(m) = queue.pop() {
+        if seen.len() >= MAX_MODULES || !seen.insert(m.clone()) {
+            continue;
+        }
+        let path = dir.join(format!("{m}.py"));
+        // A regular file only: a symlink out of the directory is not the
+        // repository's code to judge (and is reported by the walk).
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > max_text {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let src = String::from_utf8_lossy(&bytes);
+        let hits = pysrc::analyse(&src);
+        if !hits.is_empty() {
+            let shown_path = path.display().to_string();
+            out.add(rules::PY_DANGEROUS.finding(
+                &shown_path,
+                format!(
+                    "imported through {}'s auto_map under trust_remote_code: {}",
+                    name.rsplit(['/', '\\']).next().unwrap_or(name),
+                    pysrc::describe(&hits)
+                ),
+            ));
+        }
+        for c in RELATIVE.captures_iter(&src) {
+            let rel = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+            // `from . import x` names module x; `from .a.b import` the
+            // file a/b.py, beyond what a flat repository holds.
+            if plain_module(rel) {
+                queue.push(rel.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_cover_auto_map_shapes_and_pipelines() {
+        let v: Value = serde_json::from_str(
+            r#"{"auto_map": {"AutoConfig": "configuration_x.XConfig",
+                "AutoModel": "other/repo--modeling_x.XModel",
+                "AutoTokenizer": ["tokenization_x.XTokenizer", null],
+                "Bad": "noclass", "Num": 3},
+              "custom_pipelines": {"x-task": {"impl": "pipe_x.XPipeline", "pt": []}}}"#,
+        )
+        .unwrap();
+        let r = references(&v, false);
+        let keys: Vec<_> = r
+            .iter()
+            .map(|(k, (repo, m, c))| (k.as_str(), repo.as_deref(), m.as_str(), c.as_str()))
+            .collect();
+        assert!(keys.contains(&("AutoConfig", None, "configuration_x", "XConfig")));
+        assert!(keys.contains(&("AutoModel", Some("other/repo"), "modeling_x", "XModel")));
+        assert!(keys.contains(&("AutoTokenizer", None, "tokenization_x", "XTokenizer")));
+        assert!(keys.contains(&("custom_pipelines.x-task", None, "pipe_x", "XPipeline")));
+        assert_eq!(keys.len(), 4);
+    }
+
+    #[test]
+    fn path_like_modules_are_not_read() {
+        assert!(plain_module("modeling_x"));
+        assert!(!plain_module("../x"));
+        assert!(!plain_module("a/b"));
+        assert!(!plain_module(""));
+    }
+
+    #[test]
+    fn a_config_without_mapping_reports_nothing() {
+        let mut out = Out::default();
+        scan_json_text(
+            "config.json",
+            r#"{"model_type": "bert", "auto_map": 1}"#,
+            None,
+            1 << 20,
+            &mut out,
+        );
+        assert!(out.findings.is_empty());
+        assert!(!may_map_code("config.json", r#"{"model_type": "bert"}"#));
+    }
+
+    #[test]
+    fn sentence_transformers_modules_outside_the_library_are_references() {
+        let v: Value = serde_json::from_str(
+            r#"[{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                {"idx": 2, "name": "2", "path": "2_Custom", "type": "custom_st.Layer"}]"#,
+        )
+        .unwrap();
+        let r = references(&v, true);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].1, (None, "custom_st".to_string(), "Layer".to_string()));
+        assert!(may_map_code("repo/modules.json", "[]"));
+    }
+}

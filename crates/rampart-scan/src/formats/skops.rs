@@ -1,0 +1,503 @@
+//! skops (`.skops`): a zip whose `schema.json` describes the object tree
+//! that `skops.io.load` rebuilds, node by node. Each node names a loader
+//! (`__loader__`) and a `__module__` / `__class__` that the loader imports
+//! and, for most loaders, calls. skops audits those names against its own
+//! trusted list, and its bypasses were nodes whose reported name was not
+//! the one called: an `OperatorFuncNode` reporting any `__module__` while
+//! calling `operator.<__class__>` (CVE-2025-54412), a `MethodNode` whose
+//! own names hid the object and method it reached (CVE-2025-54413), and
+//! the bit-generator name of a `RandomGeneratorNode`, imported from
+//! `numpy.random` unaudited before 0.15.
+//!
+//! So every node of the tree is judged here, whatever the memo (`__id__`)
+//! would let the loader skip (a superset), by what it actually imports:
+//! the pickle policy decides each `module.name`, with skops' own harmless
+//! defaults (numpy scalars and ufuncs, scipy special functions) added.
+
+use crate::engine::Out;
+use crate::policy::{Policy, Verdict};
+use crate::rules;
+use rampart_core::redact::{sanitize_for_display, truncate};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Most distinct names reported per schema.
+const MAX_NAMES: usize = 64;
+
+/// The numpy bit generators `RandomGeneratorNode` may name.
+const BIT_GENERATORS: &[&str] = &["MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64"];
+
+/// numpy scalar types (`NdArrayNode`, `TypeNode`) and the numpy objects
+/// skops rebuilds by default.
+const NUMPY_SAFE: &[&str] = &[
+    "ndarray",
+    "dtype",
+    "bool",
+    "bool_",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "intc",
+    "uintc",
+    "intp",
+    "uintp",
+    "longlong",
+    "ulonglong",
+    "half",
+    "single",
+    "double",
+    "longdouble",
+    "float16",
+    "float32",
+    "float64",
+    "float128",
+    "csingle",
+    "cdouble",
+    "clongdouble",
+    "complex64",
+    "complex128",
+    "complex256",
+    "str_",
+    "bytes_",
+    "datetime64",
+    "timedelta64",
+];
+
+/// numpy ufuncs: pure arithmetic, which skops trusts as functions
+/// (`FunctionTransformer(func=np.log1p)`).
+const NUMPY_UFUNCS: &[&str] = &[
+    "absolute",
+    "add",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "bitwise_and",
+    "bitwise_count",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
+    "cbrt",
+    "ceil",
+    "conj",
+    "conjugate",
+    "copysign",
+    "cos",
+    "cosh",
+    "deg2rad",
+    "degrees",
+    "divide",
+    "divmod",
+    "equal",
+    "exp",
+    "exp2",
+    "expm1",
+    "fabs",
+    "float_power",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "frexp",
+    "gcd",
+    "greater",
+    "greater_equal",
+    "heaviside",
+    "hypot",
+    "invert",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "isnat",
+    "lcm",
+    "ldexp",
+    "left_shift",
+    "less",
+    "less_equal",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "logaddexp",
+    "logaddexp2",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "matmul",
+    "maximum",
+    "minimum",
+    "mod",
+    "modf",
+    "multiply",
+    "negative",
+    "nextafter",
+    "not_equal",
+    "positive",
+    "power",
+    "rad2deg",
+    "radians",
+    "reciprocal",
+    "remainder",
+    "right_shift",
+    "rint",
+    "sign",
+    "signbit",
+    "sin",
+    "sinh",
+    "spacing",
+    "sqrt",
+    "square",
+    "subtract",
+    "tan",
+    "tanh",
+    "true_divide",
+    "trunc",
+    "vecdot",
+];
+
+/// Names skops rebuilds by default that the pickle policy has no reason
+/// to know, by loader.
+fn skops_safe(loader: &str, module: &str, name: &str) -> bool {
+    match module {
+        "numpy" => {
+            NUMPY_SAFE.contains(&name) || (loader == "FunctionNode" && NUMPY_UFUNCS.contains(&name))
+        }
+        "numpy.random.mtrand" => name == "RandomState",
+        "numpy.random._generator" => name == "Generator",
+        "numpy.ma.core" => name == "MaskedArray",
+        // scipy.special holds mathematical functions only.
+        "scipy.special" | "scipy.special._ufuncs" => {
+            loader == "FunctionNode"
+                && name
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+                && !name.starts_with('_')
+        }
+        _ => false,
+    }
+}
+
+/// Whether a JSON file is a skops schema: a `schema.json` (inside a
+/// `.skops` zip or extracted) that names loaders.
+pub fn is_schema(name: &str, t: &str) -> bool {
+    name.rsplit(['/', '\\', '!']).next() == Some("schema.json")
+        && memchr::memmem::find(t.as_bytes(), b"__loader__").is_some()
+}
+
+#[derive(Default)]
+struct Walk {
+    /// `module.name` -> why it is dangerous.
+    dangerous: BTreeMap<String, String>,
+    /// `module.name` -> the loader that imports it.
+    unknown: BTreeMap<String, String>,
+}
+
+impl Walk {
+    fn danger(&mut self, what: String, why: String) {
+        if self.dangerous.len() < MAX_NAMES {
+            self.dangerous.entry(what).or_insert(why);
+        }
+    }
+    fn check(&mut self, policy: &Policy, loader: &str, module: &str, name: &str) {
+        if skops_safe(loader, module, name) {
+            return;
+        }
+        let full = format!("{module}.{name}");
+        match policy.classify(module, name) {
+            Verdict::Safe => {}
+            Verdict::Dangerous(why) => self.danger(full, format!("{loader}: {why}")),
+            Verdict::Unknown => {
+                if self.unknown.len() < MAX_NAMES {
+                    self.unknown
+                        .entry(full)
+                        .or_insert_with(|| loader.to_string());
+                }
+            }
+        }
+    }
+}
+
+fn s<'a>(o: &'a Map<String, Value>, k: &str) -> &'a str {
+    o.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The `content` object of a node, if it is one.
+fn content(o: &Map<String, Value>) -> Option<&Map<String, Value>> {
+    o.get("content").and_then(Value::as_object)
+}
+
+fn node(o: &Map<String, Value>, loader: &str, protocol: i64, policy: &Policy, w: &mut Walk) {
+    let (m, c) = (s(o, "__module__"), s(o, "__class__"));
+    match loader {
+        // Plain data, or a fixed constructor whatever the names say.
+        "JsonNode" | "SliceNode" | "BytesNode" | "BytearrayNode" | "SparseMatrixNode"
+        | "CachedNode" | "DefaultDictNode" | "DTypeNode" => {}
+        "OperatorFuncNode" => {
+            if m != "operator" && m != "_operator" {
+                w.danger(
+                    format!("{m}.{c}"),
+                    format!("OperatorFuncNode reports {m}.{c} but calls operator.{c} (the audit bypass of CVE-2025-54412)"),
+                );
+            }
+            w.check(policy, loader, "operator", c);
+        }
+        "MethodNode" => {
+            let cont = content(o);
+            let func = cont.map_or("", |x| s(x, "func"));
+            let obj = cont.and_then(|x| x.get("obj")).and_then(Value::as_object);
+            let (om, oc) = obj.map_or(("", ""), |x| (s(x, "__module__"), s(x, "__class__")));
+            let what = format!("{om}.{oc}.{func}");
+            if func.starts_with("__") || func.contains('.') {
+                w.danger(what, format!("MethodNode reaches the attribute `{func}`, a path to the interpreter (CVE-2025-54413)"));
+            } else if obj.is_some_and(|x| s(x, "__loader__") == "MethodNode") {
+                w.danger(
+                    what,
+                    "MethodNode of a MethodNode: a chain of attribute lookups (CVE-2025-54413)"
+                        .into(),
+                );
+            } else if (m, c) != (om, oc) {
+                w.danger(
+                    what,
+                    format!("MethodNode reports {m}.{c} but binds a method of {om}.{oc} (the audit bypass of CVE-2025-54413)"),
+                );
+            } else {
+                // A bound method is called later with the model's inputs;
+                // skops itself never trusts one by default.
+                w.check(policy, loader, om, &format!("{oc}.{func}"));
+            }
+        }
+        "FunctionNode" => match content(o) {
+            // Protocol 0 names the function in its content.
+            Some(x) if protocol == 0 || x.contains_key("module_path") => {
+                w.check(policy, loader, s(x, "module_path"), s(x, "function"))
+            }
+            _ => w.check(policy, loader, m, c),
+        },
+        "PartialNode" => w.check(policy, loader, "functools", "partial"),
+        "RandomGeneratorNode" => {
+            w.check(policy, loader, m, c);
+            let bitgen = content(o)
+                .and_then(|x| x.get("bit_generator"))
+                .and_then(|x| x.get("content"))
+                .and_then(|x| x.get("bit_generator"))
+                .and_then(|x| x.get("content"));
+            if let Some(b) = bitgen.and_then(Value::as_str) {
+                // The name may be stored JSON-encoded ("\"PCG64\"").
+                let bare = b.trim_matches('"');
+                if !BIT_GENERATORS.contains(&bare) {
+                    w.danger(
+                        format!("numpy.random.{bare}"),
+                        "RandomGeneratorNode calls numpy.random.<name> with an unaudited name (skops before 0.15)".into(),
+                    );
+                }
+            }
+        }
+        "ObjectNode"
+        | "TypeNode"
+        | "DictNode"
+        | "ListNode"
+        | "SetNode"
+        | "TupleNode"
+        | "NdArrayNode"
+        | "MaskedArrayNode"
+        | "RandomStateNode"
+        | "ConstructorFromReduceNode"
+        | "ReduceNode"
+        | "TreeNode"
+        | "LossNode"
+        | "QuantileForestNode" => w.check(policy, loader, m, c),
+        other => {
+            // A loader this scanner does not know is imported and called
+            // all the same by a skops that knows it.
+            w.check(policy, other, m, c);
+            if w.unknown.len() < MAX_NAMES {
+                w.unknown
+                    .entry(format!("{m}.{c}"))
+                    .or_insert_with(|| format!("unknown loader {other}"));
+            }
+        }
+    }
+}
+
+fn walk(v: &Value, protocol: i64, policy: &Policy, w: &mut Walk) {
+    match v {
+        Value::Object(o) => {
+            if let Some(loader) = o.get("__loader__").and_then(Value::as_str) {
+                node(o, loader, protocol, policy, w);
+            }
+            for child in o.values() {
+                walk(child, protocol, policy, w);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                walk(x, protocol, policy, w);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Judge every node of a skops schema.
+pub(crate) fn scan(name: &str, t: &str, policy: &Policy, out: &mut Out) {
+    let Some(v) = super::keras::parse_python_json(t) else {
+        out.fail(
+            &rules::SKOPS_SCHEMA,
+            name,
+            "skops schema.json is not valid JSON: skops refuses it, but its nodes could not be checked",
+        );
+        return;
+    };
+    // Protocol 0 selects the old FunctionNode; anything else the current
+    // nodes (skops before 0.15 accepted any value).
+    let protocol = v.get("protocol").and_then(Value::as_i64).unwrap_or(-1);
+    let mut w = Walk::default();
+    walk(&v, protocol, policy, &mut w);
+    for (what, why) in &w.dangerous {
+        let shown = sanitize_for_display(&truncate(what, 160));
+        out.add(
+            rules::SKOPS_DANGEROUS
+                .finding(name, format!("{shown}: {why}"))
+                .with_evidence(shown),
+        );
+    }
+    for (what, loader) in &w.unknown {
+        let shown = sanitize_for_display(&truncate(what, 160));
+        out.add(
+            rules::SKOPS_UNKNOWN
+                .finding(
+                    name,
+                    format!(
+                        "{shown} ({loader}) is outside the allowlist: skops.io.load imports it"
+                    ),
+                )
+                .with_evidence(shown),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(t: &str) -> Vec<(String, String)> {
+        let mut out = Out::default();
+        scan("m.skops!schema.json", t, &Policy::default(), &mut out);
+        out.findings
+            .into_iter()
+            .map(|f| (f.rule_id, f.evidence.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_pipeline_as_skops_0_16_writes_it_is_clean() {
+        let t = r#"{"__class__":"Pipeline","__module__":"sklearn.pipeline","__loader__":"ObjectNode",
+ "content":{"__class__":"dict","__module__":"builtins","__loader__":"DictNode",
+  "content":{"steps":{"__loader__":"ListNode","__class__":"list","__module__":"builtins","content":[
+     {"__loader__":"TupleNode","__class__":"tuple","__module__":"builtins","content":[
+       {"__loader__":"JsonNode","__class__":"str","__module__":"builtins","content":"\"scaler\"","is_json":true,"__id__":1},
+       {"__class__":"StandardScaler","__module__":"sklearn.preprocessing._data","__loader__":"ObjectNode",
+        "content":{"__loader__":"DictNode","__class__":"dict","__module__":"builtins","content":{"mean_":
+            {"__class__":"ndarray","__module__":"numpy","__loader__":"NdArrayNode","type":"numpy","file":"1.npy"},
+            "n_samples_seen_":{"__class__":"float64","__module__":"numpy","__loader__":"NdArrayNode","type":"numpy","file":"2.npy"}},
+          "key_types":{"__loader__":"ListNode","__class__":"list","__module__":"builtins","content":[{"__class__":"str","__module__":"builtins","__loader__":"TypeNode"}]}}}]},
+     {"__loader__":"TupleNode","__class__":"tuple","__module__":"builtins","content":[
+       {"__class__":"FunctionTransformer","__module__":"sklearn.preprocessing._function_transformer","__loader__":"ObjectNode",
+        "content":{"__loader__":"DictNode","__class__":"dict","__module__":"builtins","content":{
+          "func":{"__class__":"log1p","__module__":"numpy","__loader__":"FunctionNode","content":{}}}}}]}]}}},
+ "__id__":7,"protocol":2,"_skops_version":"0.16.0"}"#;
+        assert_eq!(ids(t), vec![]);
+    }
+
+    #[test]
+    fn the_published_bypasses_are_critical() {
+        // CVE-2025-54412: reports an estimator, calls operator.call(exec, ...).
+        let op = r#"{"__loader__":"OperatorFuncNode","__class__":"call",
+   "__module__":"sklearn.linear_model._stochastic_gradient.SGDRegressor",
+   "attrs":{"__loader__":"TupleNode","__class__":"tuple","__module__":"builtins","content":[
+     {"__loader__":"TypeNode","__class__":"exec","__module__":"builtins"},
+     {"__loader__":"JsonNode","__class__":"str","__module__":"builtins","content":"\"import os\""}]},
+   "protocol":2}"#;
+        let got = ids(op);
+        assert!(
+            got.iter()
+                .any(|(r, e)| r == "RAMP-SKOPS-001" && e.starts_with("sklearn.linear_model")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|(r, e)| r == "RAMP-SKOPS-001" && e == "builtins.exec"),
+            "{got:?}"
+        );
+        // CVE-2025-54413: MethodNode chain to __builtins__.
+        let meth = r#"{"__loader__":"MethodNode","__class__":"int","__module__":"builtins","content":{"func":"__builtins__",
+    "obj":{"__loader__":"MethodNode","__class__":"int","__module__":"builtins","content":{"func":"decision_function",
+      "obj":{"__loader__":"ObjectNode","__class__":"QuadraticDiscriminantAnalysis","__module__":"sklearn.discriminant_analysis"}}}}}"#;
+        let got = ids(meth);
+        assert!(
+            got.iter().filter(|(r, _)| r == "RAMP-SKOPS-001").count() >= 2,
+            "{got:?}"
+        );
+        // An unaudited bit generator name.
+        let rng = r#"{"__loader__":"RandomGeneratorNode","__class__":"Generator","__module__":"numpy.random._generator",
+  "content":{"bit_generator":{"content":{"bit_generator":{"content":"get_state"}}}}}"#;
+        assert_eq!(
+            ids(rng),
+            vec![(
+                "RAMP-SKOPS-001".to_string(),
+                "numpy.random.get_state".to_string()
+            )]
+        );
+        // Protocol 0's FunctionNode names the function in its content.
+        let f0 = r#"{"__loader__":"FunctionNode","__class__":"function","__module__":"builtins",
+  "content":{"module_path":"os","function":"system"},"protocol":0}"#;
+        assert_eq!(
+            ids(f0),
+            vec![("RAMP-SKOPS-001".to_string(), "os.system".to_string())]
+        );
+    }
+
+    #[test]
+    fn unknown_names_and_loaders_are_high() {
+        let t = r#"{"__loader__":"ObjectNode","__class__":"Model","__module__":"mypkg.models","content":{
+  "x":{"__loader__":"FutureNode","__class__":"Thing","__module__":"sklearn.base"}}}"#;
+        let got = ids(t);
+        assert!(
+            got.contains(&(
+                "RAMP-SKOPS-002".to_string(),
+                "mypkg.models.Model".to_string()
+            )),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(
+                "RAMP-SKOPS-002".to_string(),
+                "sklearn.base.Thing".to_string()
+            )),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn broken_json_is_an_error_entry() {
+        let mut out = Out::default();
+        scan(
+            "m.skops!schema.json",
+            "{\"__loader__\": ",
+            &Policy::default(),
+            &mut out,
+        );
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.findings[0].rule_id, "RAMP-SKOPS-003");
+    }
+}

@@ -1,0 +1,245 @@
+//! Code that a model runs on load and that lies beside it or inside it:
+//! `transformers` remote code named by `auto_map`, Python members of
+//! archives, and ONNX external data reached through a symbolic link.
+
+use rampart_core::Severity;
+use rampart_scan::{fixtures, scan_paths, ScanOptions};
+use std::path::Path;
+
+fn rules_at(rep: &rampart_scan::ScanReport, file: &str) -> Vec<String> {
+    rep.findings
+        .iter()
+        .filter(|f| {
+            f.location
+                .as_ref()
+                .and_then(|l| l.path.as_deref())
+                .is_some_and(|p| p.ends_with(file))
+        })
+        .map(|f| f.rule_id.clone())
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, body: &str) {
+    std::fs::write(dir.join(name), body).unwrap();
+}
+
+const CONFIG: &str = r#"{"model_type": "x", "architectures": ["XModel"],
+  "auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModel": "modeling_x.XModel"}}"#;
+
+#[test]
+fn auto_map_modules_on_disk_are_read_with_their_relative_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "config.json", CONFIG);
+    write(
+        d,
+        "configuration_x.py",
+        "from transformers import PretrainedConfig\nclass XConfig(PretrainedConfig):\n    model_type = 'x'\n",
+    );
+    write(
+        d,
+        "modeling_x.py",
+        "import torch\nfrom .utils_x import helper\nclass XModel(torch.nn.Module):\n    \"\"\"Never calls os.system.\"\"\"\n    pass\n",
+    );
+    // Only reached through modeling_x's relative import.
+    write(
+        d,
+        "utils_x.py",
+        "import base64\ndef helper():\n    pass\nexec(base64.b64decode('cHJpbnQoMSk='))\n",
+    );
+    let rep = scan_paths(&[d.to_path_buf()], &ScanOptions::default());
+    assert_eq!(rules_at(&rep, "config.json"), vec!["RAMP-HF-001"]);
+    let utils: Vec<_> = rep
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "RAMP-PY-001")
+        .collect();
+    assert_eq!(utils.len(), 1, "{:?}", rep.findings);
+    let loc = utils[0]
+        .location
+        .as_ref()
+        .and_then(|l| l.path.as_deref())
+        .unwrap();
+    assert!(loc.ends_with("utils_x.py"), "{loc}");
+    assert!(utils[0].message.contains("line 4"), "{}", utils[0].message);
+    assert_eq!(rep.exit_code(Severity::High), 1);
+}
+
+#[test]
+fn benign_remote_code_is_reported_once_and_python_files_alone_are_not_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "config.json", CONFIG);
+    write(
+        d,
+        "modeling_x.py",
+        "import os\nimport torch\nPATH = os.path.join('a', 'b')\n",
+    );
+    // A script of the user's own, named by no config: not a model's code.
+    write(
+        d,
+        "train.py",
+        "import subprocess\nsubprocess.run(['nvidia-smi'])\n",
+    );
+    let rep = scan_paths(&[d.to_path_buf()], &ScanOptions::default());
+    let ids: Vec<_> = rep.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(ids, vec!["RAMP-HF-001"], "{:?}", rep.findings);
+
+    // A config without a mapping is plain JSON.
+    let plain = tempfile::tempdir().unwrap();
+    write(
+        plain.path(),
+        "config.json",
+        r#"{"model_type": "bert", "hidden_size": 768}"#,
+    );
+    let rep = scan_paths(&[plain.path().to_path_buf()], &ScanOptions::default());
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+}
+
+#[test]
+fn python_members_of_archives_are_judged_and_torchscript_code_is_not_flagged() {
+    use fixtures::zip::{ZipBuilder, ZipMember};
+    let identity = b"\x80\x02ctorch.nn.modules.linear\nIdentity\nq\x00)\x81.";
+    let benign = ZipBuilder::new()
+        .member(ZipMember::stored("archive/data.pkl", identity))
+        .member(ZipMember::stored(
+            "archive/code/__torch__/m.py",
+            b"class M(Module):\n  __parameters__ = []\n  def forward(self: __torch__.M, x: Tensor) -> Tensor:\n    return torch.relu(x)\n",
+        ))
+        .build();
+    let rep = rampart_scan::scan_bytes("ok.pt", &benign, &ScanOptions::default());
+    assert!(
+        !rep.findings.iter().any(|f| f.rule_id == "RAMP-PY-001"),
+        "{:?}",
+        rep.findings
+    );
+    let evil = ZipBuilder::new()
+        .member(ZipMember::stored("archive/data.pkl", identity))
+        .member(ZipMember::stored(
+            "archive/code/__torch__/m.py",
+            b"class M(Module):\n  def __setstate__(self, s):\n    t = torch.from_file(\"/tmp/x\", True, 8)\n",
+        ))
+        .build();
+    let rep = rampart_scan::scan_bytes("bad.pt", &evil, &ScanOptions::default());
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "RAMP-PY-001")
+        .expect("PY-001");
+    assert!(
+        f.message.contains("line 3: torch.from_file"),
+        "{}",
+        f.message
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn onnx_external_data_through_a_symlink_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("id_rsa");
+    std::fs::write(&secret, b"not a key").unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("model.onnx"),
+        fixtures::onnx("", Some("weights.bin")),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&secret, d.join("weights.bin")).unwrap();
+    // A directory link on the way is the same escape.
+    std::os::unix::fs::symlink(outside.path(), d.join("data")).unwrap();
+    std::fs::write(
+        d.join("model2.onnx"),
+        fixtures::onnx("", Some("data/id_rsa")),
+    )
+    .unwrap();
+    let opts = ScanOptions {
+        follow_symlinks: false,
+        ..Default::default()
+    };
+    let rep = scan_paths(&[d.to_path_buf()], &opts);
+    assert_eq!(
+        rules_at(&rep, "model.onnx"),
+        vec!["RAMP-ONNX-001"],
+        "{:?}",
+        rep.findings
+    );
+    assert_eq!(
+        rules_at(&rep, "model2.onnx"),
+        vec!["RAMP-ONNX-001"],
+        "{:?}",
+        rep.findings
+    );
+
+    // The same models with their data as plain files are clean.
+    let ok = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ok.path().join("model.onnx"),
+        fixtures::onnx("", Some("weights.bin")),
+    )
+    .unwrap();
+    std::fs::write(ok.path().join("weights.bin"), [0u8; 16]).unwrap();
+    let rep = scan_paths(&[ok.path().to_path_buf()], &ScanOptions::default());
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+}
+
+#[test]
+fn tensorflow_path_ops_with_constant_paths() {
+    let opts = ScanOptions::default();
+    for path in [
+        "/etc/cron.d/job",
+        "../../.ssh/authorized_keys",
+        "file:///home/u/.bashrc",
+    ] {
+        let pb = fixtures::saved_model_const_path("SaveV2", path);
+        let rep = rampart_scan::scan_bytes("saved_model.pb", &pb, &opts);
+        let f = rep
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "RAMP-TF-001")
+            .unwrap_or_else(|| panic!("{path}: {:?}", rep.findings));
+        assert!(f.message.contains("SaveV2"), "{}", f.message);
+    }
+    // The ordinary wiring: a relative prefix, or a placeholder.
+    for path in ["variables/variables", "model"] {
+        let pb = fixtures::saved_model_const_path("SaveV2", path);
+        let rep = rampart_scan::scan_bytes("saved_model.pb", &pb, &opts);
+        assert!(rep.findings.is_empty(), "{path}: {:?}", rep.findings);
+    }
+    // A table initialiser keeps the exporting machine's absolute asset
+    // path in TF1 graphs: not reported.
+    let pb = fixtures::saved_model_const_path("InitializeTableFromTextFileV2", "/home/u/vocab.txt");
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &pb, &opts);
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+}
+
+#[test]
+fn skops_files_are_judged_by_their_schema() {
+    let opts = ScanOptions::default();
+    let benign = fixtures::bypass::skops(
+        r#"{"__class__": "LogisticRegression", "__module__": "sklearn.linear_model._logistic",
+            "__loader__": "ObjectNode", "content": {"__class__": "dict", "__module__": "builtins",
+            "__loader__": "DictNode", "content": {"C": {"__class__": "float", "__module__": "builtins",
+            "__loader__": "JsonNode", "content": "1.0", "is_json": true},
+            "coef_": {"__class__": "ndarray", "__module__": "numpy", "__loader__": "NdArrayNode",
+            "type": "numpy", "file": "1.npy"}}}, "protocol": 2, "_skops_version": "0.16.0"}"#,
+    );
+    let rep = rampart_scan::scan_bytes("model.skops", &benign, &opts);
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+    let evil = fixtures::bypass::skops(
+        r#"{"__class__": "FunctionTransformer", "__module__": "sklearn.preprocessing._function_transformer",
+            "__loader__": "ObjectNode", "content": {"__class__": "dict", "__module__": "builtins",
+            "__loader__": "DictNode", "content": {"func": {"__class__": "system", "__module__": "os",
+            "__loader__": "FunctionNode", "content": {}}}}, "protocol": 2}"#,
+    );
+    let rep = rampart_scan::scan_bytes("model.skops", &evil, &opts);
+    assert_eq!(
+        rep.max_severity(),
+        Some(Severity::Critical),
+        "{:?}",
+        rep.findings
+    );
+    assert!(rep.findings.iter().any(|f| f.rule_id == "RAMP-SKOPS-001"
+        && f.location.as_ref().and_then(|l| l.path.as_deref()) == Some("model.skops!schema.json")));
+}
