@@ -381,27 +381,39 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             true
         }
         ArtifactKind::Json => {
-            with_text(name, blob, ctx, out, |t, out| {
-                if formats::mlflow::is_mlmodel(name) {
-                    formats::mlflow::scan(name, t, out);
+            // A skops schema and a transformers config are read whole by
+            // their loaders, so a payload after the text bound must not
+            // pass unread: they get a larger bound, and beyond it a high
+            // finding.
+            let whole = formats::skops::is_schema(name) || formats::hf::is_config_name(name);
+            let cap = if whole {
+                ctx.opts.limits.max_text_bytes.max(MODEL_JSON_BYTES)
+            } else {
+                ctx.opts.limits.max_text_bytes
+            };
+            let (b, cut) = match crate::blob::read_capped(blob, cap) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}"));
+                    return true;
                 }
-                formats::keras::scan_json_text(name, t, out);
-                if formats::skops::is_schema(name, t) {
-                    formats::skops::scan(name, t, &ctx.opts.policy, out);
-                }
-                if formats::hf::may_map_code(name, t) {
-                    formats::hf::scan_json_text(
-                        name,
-                        t,
-                        ctx.disk.and_then(Path::parent),
-                        ctx.opts.limits.max_text_bytes,
-                        out,
-                    );
-                }
-                if ctx.opts.secrets {
-                    secrets::scan_text_into(name, t, ctx.opts, out);
-                }
-            });
+            };
+            let t = String::from_utf8_lossy(&b);
+            if cut && whole {
+                out.add(rules::FILE_TOO_LARGE.finding_sev(
+                    Severity::High,
+                    name,
+                    format!("larger than {cap} bytes: its loader reads it whole (code references may follow), the scanner read only the start"),
+                ));
+            }
+            if formats::mlflow::is_mlmodel(name) {
+                formats::mlflow::scan(name, &t, out);
+            }
+            json_checks(name, &t, ctx, out);
+            if ctx.opts.secrets {
+                let end = floor_char_boundary(&t, ctx.opts.limits.max_text_bytes as usize);
+                secrets::scan_text_into(name, &t[..end], ctx.opts, out);
+            }
             true
         }
         ArtifactKind::Text => {
@@ -461,7 +473,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             };
             match formats::keras::decode_wide_json(&b) {
                 Some(t) => {
-                    formats::keras::scan_json_text(name, &t, out);
+                    json_checks(name, &t, ctx, out);
                     true
                 }
                 None => false,
@@ -469,6 +481,36 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
         }
         ArtifactKind::Image => false,
     }
+}
+
+/// The JSON formats that name code: Keras configs, skops schemas and
+/// transformers configs (UTF-8, or UTF-16/32 as `json.loads(bytes)` reads
+/// them).
+fn json_checks(name: &str, t: &str, ctx: &Ctx<'_>, out: &mut Out) {
+    formats::keras::scan_json_text(name, t, out);
+    if formats::skops::is_schema(name) {
+        formats::skops::scan(name, t, &ctx.opts.policy, out);
+    }
+    if formats::hf::may_map_code(name, t) {
+        formats::hf::scan_json_text(
+            name,
+            t,
+            ctx.disk.and_then(Path::parent),
+            ctx.opts.limits.max_text_bytes,
+            out,
+        );
+    }
+}
+
+/// The bound for a skops schema or a transformers config read whole.
+const MODEL_JSON_BYTES: u64 = 64 << 20;
+
+/// The largest char boundary at or below `at`.
+fn floor_char_boundary(t: &str, at: usize) -> usize {
+    if at >= t.len() {
+        return t.len();
+    }
+    (0..=at).rev().find(|&i| t.is_char_boundary(i)).unwrap_or(0)
 }
 
 /// Bytes read first: enough for every magic number.

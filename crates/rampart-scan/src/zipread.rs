@@ -76,8 +76,24 @@ fn u64le(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
+/// A member name as Python's `zipfile` reads it: cut at the first NUL
+/// (`ZipInfo.__init__`), so `schema.json\0x` is `schema.json` to skops,
+/// Keras and NumPy. miniz (`torch.load`) keeps the whole name, but members
+/// are chosen by content there, so the cut name loses nothing.
 fn name_of(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    let cut = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..cut]).into_owned()
+}
+
+fn nul_in_name(raw: &[u8], anomalies: &mut Vec<ZipAnomaly>) {
+    if raw.contains(&0) {
+        anomalies.push(ZipAnomaly::Inconsistent {
+            detail: format!(
+                "member name {:?} holds a NUL byte: Python's zipfile cuts the name there",
+                String::from_utf8_lossy(raw).replace('\0', "\\0")
+            ),
+        });
+    }
 }
 
 /// List the entries of a zip, tolerating what PyTorch tolerates.
@@ -287,6 +303,7 @@ fn parse_cd(cd: &[u8], delta: u64, anomalies: &mut Vec<ZipAnomaly>) -> Vec<ZipEn
             break;
         }
         let name = name_of(&cd[p + 46..p + 46 + nlen]);
+        nul_in_name(&cd[p + 46..p + 46 + nlen], anomalies);
         // Zip64 extended information extra field.
         let mut x = p + 46 + nlen;
         let xend = x + xlen;
@@ -393,7 +410,8 @@ fn walk_local_headers(blob: &dyn Blob) -> Result<Vec<ZipEntry>, String> {
         let usize_ = u32le(&lh, 22) as u64;
         let nlen = u16le(&lh, 26) as u64;
         let xlen = u16le(&lh, 28) as u64;
-        let name = name_of(&read_range(blob, pos + 30, nlen as usize).map_err(|e| e.to_string())?);
+        let raw_name = read_range(blob, pos + 30, nlen as usize).map_err(|e| e.to_string())?;
+        let name = name_of(&raw_name);
         let data = pos + 30 + nlen + xlen;
         if csize == 0 && flags & 8 != 0 && method == 8 {
             // Size in a trailing data descriptor: inflate to find the end.

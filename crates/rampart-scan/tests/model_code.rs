@@ -207,6 +207,33 @@ fn tensorflow_path_ops_with_constant_paths() {
         let rep = rampart_scan::scan_bytes("saved_model.pb", &pb, &opts);
         assert!(rep.findings.is_empty(), "{path}: {:?}", rep.findings);
     }
+    // Through Identity and StringJoin; a dataset cache's path is its
+    // second input.
+    let joined = fixtures::saved_model_graph(&[
+        ("dir", "Const", &[], Some("/etc/")),
+        ("file", "Const", &[], Some("cron.d/job")),
+        ("join", "StringJoin", &["dir", "file"], None),
+        ("id", "Identity", &["join:output:0"], None),
+        ("names", "Const", &[], Some("v:0")),
+        ("save", "SaveV2", &["id", "names", "names", "^init"], None),
+        ("ds", "RangeDataset", &[], None),
+        ("cachefile", "Const", &[], Some("../../x")),
+        ("cache", "CacheDatasetV2", &["ds", "cachefile", "mem"], None),
+    ]);
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &joined, &opts);
+    let msgs: Vec<&str> = rep.findings.iter().map(|f| f.message.as_str()).collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("SaveV2") && m.contains("/etc/")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("CacheDatasetV2") && m.contains("../../x")),
+        "{msgs:?}"
+    );
+    // A tensor name that looks like a drive letter is not a path input.
+    assert!(!msgs.iter().any(|m| m.contains("v:0")), "{msgs:?}");
     // A table initialiser keeps the exporting machine's absolute asset
     // path in TF1 graphs: not reported.
     let pb = fixtures::saved_model_const_path("InitializeTableFromTextFileV2", "/home/u/vocab.txt");

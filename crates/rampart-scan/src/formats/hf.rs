@@ -33,6 +33,17 @@ pub fn may_map_code(name: &str, t: &str) -> bool {
     memchr::memmem::find(t.as_bytes(), b"auto_map").is_some()
         || memchr::memmem::find(t.as_bytes(), b"custom_pipelines").is_some()
         || is_st_modules(name)
+        // `"\u0061uto_map"` is `auto_map` to `json.loads`.
+        || (is_config_name(name) && memchr::memmem::find(t.as_bytes(), b"\\u").is_some())
+}
+
+/// The JSON files `transformers` and sentence-transformers read code
+/// references from: `config.json`, `tokenizer_config.json`,
+/// `processor_config.json`, `preprocessor_config.json`... and
+/// `modules.json`.
+pub fn is_config_name(name: &str) -> bool {
+    let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
+    base.ends_with("config.json") || base == "modules.json"
 }
 
 /// A sentence-transformers `modules.json`: a list of `{"path", "type"}`

@@ -175,50 +175,109 @@ pub(crate) fn scan_json_text(name: &str, t: &str, out: &mut Out) {
     }
 }
 
-/// JSON as Python's `json.loads` reads it: a byte-order mark is skipped and
-/// `NaN`, `Infinity` and `-Infinity` are numbers (serde_json refuses
-/// both, which let a config with one `NaN` pass unread).
+/// JSON as Python's `json.loads` reads it: a byte-order mark is skipped,
+/// `NaN`, `Infinity` and `-Infinity` are numbers, a number too large for a
+/// double is infinity, and a lone surrogate escape (`"\ud800"`) is a
+/// character. serde_json refuses all of these, which let a config or a
+/// skops schema holding one pass unread.
 pub(crate) fn parse_python_json(t: &str) -> Option<Value> {
     let t = t.strip_prefix('\u{feff}').unwrap_or(t);
     if let Ok(v) = serde_json::from_str::<Value>(t) {
         return Some(v);
     }
-    if !(t.contains("NaN") || t.contains("Infinity")) {
+    if !(t.contains("NaN") || t.contains("Infinity") || t.contains("\\u") || t.contains(['e', 'E']))
+    {
         return None;
     }
-    // Replace the constants outside strings with null; the config's names
-    // and modules are strings, so nothing the checks read changes.
+    // Rewrite what Python accepts into what serde_json accepts: the
+    // constants and overflowing numbers outside strings become null (the
+    // checks read names and modules, which are strings), lone surrogate
+    // escapes inside strings become U+FFFD.
+    let b = t.as_bytes();
     let mut out = String::with_capacity(t.len());
+    let mut i = 0;
     let mut in_str = false;
-    let mut esc = false;
-    let mut rest = t;
-    while let Some(c) = rest.chars().next() {
+    while i < b.len() {
+        let c = b[i];
         if in_str {
-            if esc {
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else if c == '"' {
-                in_str = false;
+            match c {
+                b'"' => {
+                    in_str = false;
+                    out.push('"');
+                    i += 1;
+                }
+                b'\\' if b.get(i + 1) == Some(&b'u') => {
+                    let unit = |at: usize| {
+                        t.get(at..at + 4)
+                            .and_then(|h| u16::from_str_radix(h, 16).ok())
+                    };
+                    match unit(i + 2) {
+                        Some(0xd800..=0xdbff)
+                            if t.get(i + 6..i + 8) == Some("\\u")
+                                && unit(i + 8).is_some_and(|l| (0xdc00..=0xdfff).contains(&l)) =>
+                        {
+                            // A valid pair: kept as written.
+                            out.push_str(&t[i..i + 12]);
+                            i += 12;
+                        }
+                        Some(0xd800..=0xdfff) => {
+                            out.push_str("\\ufffd");
+                            i += 6;
+                        }
+                        _ => {
+                            out.push_str(&t[i..i + 2]);
+                            i += 2;
+                        }
+                    }
+                }
+                b'\\' => {
+                    // Any other escape: copied whole (its second byte is
+                    // ASCII when valid; an invalid one fails the parse).
+                    let end = (i + 2).min(b.len());
+                    match t.get(i..end) {
+                        Some(e) => out.push_str(e),
+                        None => return None,
+                    }
+                    i = end;
+                }
+                _ => {
+                    let ch = t[i..].chars().next()?;
+                    out.push(ch);
+                    i += ch.len_utf8();
+                }
             }
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
             continue;
         }
-        if c == '"' {
+        if c == b'"' {
             in_str = true;
-        } else {
-            let word = ["-Infinity", "Infinity", "NaN"]
-                .into_iter()
-                .find(|w| rest.starts_with(w));
-            if let Some(w) = word {
-                out.push_str("null");
-                rest = &rest[w.len()..];
-                continue;
-            }
+            out.push('"');
+            i += 1;
+            continue;
         }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
+        if let Some(w) = ["-Infinity", "Infinity", "NaN"]
+            .into_iter()
+            .find(|w| t[i..].starts_with(w))
+        {
+            out.push_str("null");
+            i += w.len();
+            continue;
+        }
+        if c == b'-' || c.is_ascii_digit() {
+            let len = b[i..]
+                .iter()
+                .position(|x| !matches!(x, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .unwrap_or(b.len() - i);
+            let num = &t[i..i + len];
+            match num.parse::<f64>() {
+                Ok(f) if !f.is_finite() => out.push_str("null"),
+                _ => out.push_str(num),
+            }
+            i += len;
+            continue;
+        }
+        let ch = t[i..].chars().next()?;
+        out.push(ch);
+        i += ch.len_utf8();
     }
     serde_json::from_str::<Value>(&out).ok()
 }
@@ -454,5 +513,20 @@ mod tests {
         walk(&serde_json::from_str(&deep).unwrap(), &mut h, 0);
         assert_eq!(h.lambdas, vec!["evil"]);
         assert!(!out.findings.iter().any(|f| f.message.contains("relu")));
+    }
+
+    #[test]
+    fn python_json_accepts_what_serde_refuses() {
+        let v = parse_python_json(
+            r#"{"a": "x\ud800y", "b": 1e999, "c": NaN, "d": "\ud83d\ude00", "e": -Infinity}"#,
+        )
+        .expect("Python reads it");
+        assert_eq!(v["a"], "x\u{fffd}y");
+        assert!(v["b"].is_null() && v["c"].is_null() && v["e"].is_null());
+        assert_eq!(v["d"], "\u{1f600}");
+        let big = format!("{{\"n\": 1{}, \"m\": \"__loader__\"}}", "0".repeat(400));
+        assert_eq!(parse_python_json(&big).expect("big int")["m"], "__loader__");
+        assert!(parse_python_json(r#"{"a": "\q"}"#).is_none());
+        assert!(parse_python_json(r#"{"a": 1,}"#).is_none());
     }
 }

@@ -28,10 +28,35 @@ pub struct Hit {
 static CODE: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
     [
         (
-            r"\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|fork|forkpty|startfile)\s*\(",
+            r"\b(?:os|posix|nt)\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|fork|forkpty|startfile)\s*\(",
             "os process call",
         ),
         (r"\bsubprocess\s*\.\s*\w+", "subprocess"),
+        (r"\bcreate_subprocess_(?:shell|exec)\b", "subprocess"),
+        (
+            r"\bimportlib\s*\.\s*(?:import_module|__import__)\s*\(|(?:^|[^.\w])import_module\s*\(",
+            "dynamic import (importlib)",
+        ),
+        (r"\brunpy\s*\.\s*\w+", "runpy"),
+        (r"\btimeit\s*\.\s*(?:timeit|repeat|Timer)\s*\(", "timeit runs a string"),
+        (
+            r"\bcode\s*\.\s*(?:interact|InteractiveInterpreter|InteractiveConsole|compile_command)\b",
+            "code module (interpreter)",
+        ),
+        (r"\bsys\s*\.\s*modules\s*\[", "sys.modules lookup"),
+        (
+            r"\bvars\s*\(\s*(?:os|posix|nt|subprocess|builtins|sys|importlib)\b|\bvars\s*\(\s*\)\s*\[",
+            "vars() lookup",
+        ),
+        (r"\bmethodcaller\s*\(", "operator.methodcaller"),
+        (
+            r"\.\s*__(?:globals|builtins|subclasses|code|getattribute|import|loader|closure)__\b|\b__dict__\s*\[",
+            "reflection dunder attribute",
+        ),
+        (
+            r"(?m)^[ \t]*from[ \t]+(?:os|posix|nt|subprocess|pty|socket|ctypes|builtins|importlib|runpy|marshal|pickle|_pickle|cPickle|dill|code|timeit)[ \t]+import[ \t]+\*",
+            "star import of a process, eval or network module",
+        ),
         (r"\bpty\s*\.\s*spawn\b", "pty.spawn"),
         (
             r"(?:^|[^.\w])(?:eval|exec|execfile|compile|__import__)\s*\(",
@@ -65,11 +90,11 @@ static CODE: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
         (r"\bload_library\s*\(", "native library (load_library)"),
         (r"\bpip\s*\.\s*main\b|\bpip\._internal\b", "pip install"),
         (
-            r"(?m)^[ \t]*(?:import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*|from[ \t]+)(?:subprocess|socket|ctypes|pty|marshal|telnetlib|ftplib|smtplib|paramiko|pexpect|webbrowser|urllib\.request|http\.client)\b",
+            r"(?m)^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*|from[ \t]+)(?:subprocess|socket|ctypes|pty|marshal|telnetlib|ftplib|smtplib|paramiko|pexpect|webbrowser|urllib\.request|http\.client|runpy|posix|nt)\b",
             "import of a process, network or native module",
         ),
         (
-            r"(?m)^[ \t]*from[ \t]+(?:os|posix|nt|builtins)[ \t]+import[ \t]*(?:\([^)]*|[^\n]*)\b(?:system|popen|exec\w*|spawn\w*|fork|eval|exec|__import__)\b",
+            r"(?m)^[ \t]*from[ \t]+(?:os|posix|nt|builtins|subprocess|importlib)[ \t]+import[ \t]*(?:\([^)]*|[^\n]*)\b(?:system|popen|exec\w*|spawn\w*|fork|eval|exec|__import__|import_module|run|call|check_output|Popen)\b",
             "import of a process or eval function",
         ),
     ]
@@ -89,9 +114,143 @@ static STRINGS: Lazy<Regex> = Lazy::new(|| {
 /// Most hits reported for one file.
 const MAX_HITS: usize = 16;
 
+/// Modules whose aliases are followed: `import os as o; o.system(...)` is
+/// read as `os.system(...)`.
+const WATCHED: &[&str] = &[
+    "os",
+    "posix",
+    "nt",
+    "subprocess",
+    "pty",
+    "socket",
+    "ctypes",
+    "marshal",
+    "pickle",
+    "_pickle",
+    "cPickle",
+    "dill",
+    "cloudpickle",
+    "importlib",
+    "runpy",
+    "timeit",
+    "code",
+    "builtins",
+    "sys",
+    "requests",
+    "httpx",
+    "urllib",
+    "http",
+    "webbrowser",
+    "operator",
+    "asyncio",
+];
+
+/// `import a.b as x`, `import a, b as y` and `from a import b as x, c`.
+static IMPORT: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?m)^[ \t]*(?:import[ \t]+([^\n#;]+)|from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([^\n#;)]+))",
+    )
+    .expect("valid import pattern")
+});
+
+/// `(os).system`: parentheses around a name before an attribute.
+static PARENS: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"\([ \t]*([A-Za-z_][\w.]*)[ \t]*\)([ \t]*\.)").expect("valid parens pattern")
+});
+
+/// Local names bound to watched modules or their members, with what
+/// they stand for.
+fn aliases(code: &str) -> Vec<(String, String)> {
+    let watched = |m: &str| WATCHED.contains(&m.split('.').next().unwrap_or(m));
+    let mut out = Vec::new();
+    for c in IMPORT.captures_iter(code) {
+        if let Some(list) = c.get(1) {
+            for item in list.as_str().split(',') {
+                let mut w = item.split_whitespace();
+                if let (Some(m), Some("as"), Some(a)) = (w.next(), w.next(), w.next()) {
+                    if watched(m) && a != m {
+                        out.push((a.to_string(), m.to_string()));
+                    }
+                }
+            }
+        } else if let (Some(m), Some(list)) = (c.get(2), c.get(3)) {
+            let m = m.as_str();
+            if !watched(m) {
+                continue;
+            }
+            for item in list.as_str().split(',') {
+                let mut w = item.split_whitespace();
+                let (Some(n), rest) = (w.next(), w.next()) else {
+                    continue;
+                };
+                if n == "*" {
+                    continue;
+                }
+                let a = if rest == Some("as") {
+                    w.next().unwrap_or(n)
+                } else {
+                    n
+                };
+                out.push((a.to_string(), format!("{m}.{n}")));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out.truncate(64);
+    out
+}
+
+/// Code with every use of an alias spelled as what it stands for, and
+/// parentheses around names before a dot dropped. Newlines are kept, so
+/// lines still count.
+fn canonical(code: &str) -> String {
+    let mut code = code.to_string();
+    for _ in 0..2 {
+        code = PARENS.replace_all(&code, "$1$2").into_owned();
+    }
+    let al = aliases(&code);
+    if al.is_empty() {
+        return code;
+    }
+    let names: Vec<String> = al.iter().map(|(a, _)| regex::escape(a)).collect();
+    // A bare use: not an attribute (`x.o`), not the import line itself.
+    let Ok(use_re) = Regex::new(&format!(r"(^|[^.\w])({})\b", names.join("|"))) else {
+        return code;
+    };
+    let mut out = String::with_capacity(code.len() + 64);
+    for line in code.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("import ") || t.starts_with("from ") {
+            out.push_str(line);
+            continue;
+        }
+        let replaced = use_re.replace_all(line, |c: &regex::Captures<'_>| {
+            let target = al
+                .iter()
+                .find(|(a, _)| a == &c[2])
+                .map_or(&c[2], |(_, t)| t.as_str());
+            format!("{}{}", &c[1], target)
+        });
+        out.push_str(&replaced);
+    }
+    out
+}
+
 /// The dangerous constructs of a Python source, first per line and kind.
 pub fn analyse(src: &str) -> Vec<Hit> {
+    // Python reads identifiers NFKC-normalised (PEP 3131): `ｅｘｅｃ` is
+    // `exec`.
+    let normalised;
+    let src = if src.is_ascii() {
+        src
+    } else {
+        use unicode_normalization::UnicodeNormalization;
+        normalised = src.nfkc().collect::<String>();
+        normalised.as_str()
+    };
     let (code, strings) = split(src);
+    let code = canonical(&code);
     let starts: Vec<usize> = std::iter::once(0)
         .chain(code.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
@@ -184,6 +343,13 @@ fn split(src: &str) -> (String, Vec<(usize, String)>) {
                     i += 1;
                 }
                 strings.push((start_line, String::from_utf8_lossy(&body).into_owned()));
+            }
+            // A line joined with a backslash: the backslash becomes a
+            // space, the newline stays (so lines still count and `\s`
+            // spans the join).
+            b'\\' if b.get(i + 1) == Some(&b'\n') => {
+                code.push(b' ');
+                i += 1;
             }
             _ => {
                 if c == b'\n' {
@@ -289,6 +455,43 @@ class XModel(nn.Module):
             whats("from os import path, system as s\n"),
             vec![(1, "import of a process or eval function")]
         );
+    }
+
+    /// Review round 9: each ran its payload when imported (CPython 3.11).
+    #[test]
+    fn spellings_python_reads_as_the_same_call_are_found() {
+        for src in [
+            "import os as o\no.system('id')\n",
+            "import os\n(os).system('id')\n",
+            "from os import *\nsystem('id')\n",
+            "import importlib\nimportlib.import_module('o' + 's').system('id')\n",
+            "import posix\nposix.system('id')\n",
+            "import asyncio\nasyncio.run(asyncio.create_subprocess_shell('id'))\n",
+            "import os\nos.\u{ff53}\u{ff59}\u{ff53}\u{ff54}\u{ff45}\u{ff4d}('id')\n",
+            "\u{ff45}\u{ff58}\u{ff45}\u{ff43}('print(1)')\n",
+            "import os\nos.\\\nsystem('id')\n",
+            "import builtins as b\nb.__dict__['ex' + 'ec']('print(1)')\n",
+            "(lambda: 0).__globals__['__buil' + 'tins__']\n",
+            "import timeit\ntimeit.timeit('print(1)', number=1)\n",
+            "import runpy\nrunpy.run_path('/tmp/x.py')\n",
+            "import sys\nsys.modules['os'].system('id')\n",
+            "import operator, os\noperator.methodcaller('system', 'id')(os)\n",
+            "import importlib\nimportlib.__import__('os').system('id')\n",
+            "import os\nvars(os)['sys' + 'tem']('id')\n",
+            "import pickle as p\np.loads(blob)\n",
+            "from subprocess import run as go\ngo(['id'])\n",
+        ] {
+            assert!(!analyse(src).is_empty(), "{src:?}");
+        }
+        // Aliases of harmless modules, and os.path under an alias, stay clean.
+        for src in [
+            "import numpy as np\nnp.exp(x)\n",
+            "import os.path as osp\nosp.join('a', 'b')\n",
+            "from os import path\npath.join('a', 'b')\n",
+            "import torch.nn as nn\nclass M(nn.Module):\n    def f(self):\n        return self.__dict__.get('x')\n",
+        ] {
+            assert_eq!(analyse(src), vec![], "{src:?}");
+        }
     }
 
     #[test]

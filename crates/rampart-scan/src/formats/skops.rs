@@ -163,6 +163,245 @@ const NUMPY_UFUNCS: &[&str] = &[
     "true_divide",
     "trunc",
     "vecdot",
+    "matvec",
+    "vecmat",
+];
+
+/// scipy.special's ufuncs (skops' `SCIPY_UFUNC_TYPE_NAMES`, scipy 1.16):
+/// the namespace also holds modules (`np`, `scipy`) and a test runner,
+/// which a character rule let through (review round 9).
+#[rustfmt::skip]
+const SCIPY_UFUNCS: &[&str] = &[
+    "agm",
+    "airy",
+    "airye",
+    "bdtr",
+    "bdtrc",
+    "bdtri",
+    "bdtrik",
+    "bdtrin",
+    "bei",
+    "beip",
+    "ber",
+    "berp",
+    "besselpoly",
+    "beta",
+    "betainc",
+    "betaincc",
+    "betainccinv",
+    "betaincinv",
+    "betaln",
+    "binom",
+    "boxcox",
+    "boxcox1p",
+    "btdtria",
+    "btdtrib",
+    "cbrt",
+    "chdtr",
+    "chdtrc",
+    "chdtri",
+    "chdtriv",
+    "chndtr",
+    "chndtridf",
+    "chndtrinc",
+    "chndtrix",
+    "cosdg",
+    "cosm1",
+    "cotdg",
+    "dawsn",
+    "ellipe",
+    "ellipeinc",
+    "ellipj",
+    "ellipk",
+    "ellipkinc",
+    "ellipkm1",
+    "elliprc",
+    "elliprd",
+    "elliprf",
+    "elliprg",
+    "elliprj",
+    "entr",
+    "erf",
+    "erfc",
+    "erfcinv",
+    "erfcx",
+    "erfi",
+    "erfinv",
+    "eval_chebyc",
+    "eval_chebys",
+    "eval_chebyt",
+    "eval_chebyu",
+    "eval_gegenbauer",
+    "eval_genlaguerre",
+    "eval_hermite",
+    "eval_hermitenorm",
+    "eval_jacobi",
+    "eval_laguerre",
+    "eval_legendre",
+    "eval_sh_chebyt",
+    "eval_sh_chebyu",
+    "eval_sh_jacobi",
+    "eval_sh_legendre",
+    "exp1",
+    "exp10",
+    "exp2",
+    "expi",
+    "expit",
+    "expm1",
+    "expn",
+    "exprel",
+    "fdtr",
+    "fdtrc",
+    "fdtri",
+    "fdtridfd",
+    "fresnel",
+    "gamma",
+    "gammainc",
+    "gammaincc",
+    "gammainccinv",
+    "gammaincinv",
+    "gammaln",
+    "gammasgn",
+    "gdtr",
+    "gdtrc",
+    "gdtria",
+    "gdtrib",
+    "gdtrix",
+    "hankel1",
+    "hankel1e",
+    "hankel2",
+    "hankel2e",
+    "huber",
+    "hyp0f1",
+    "hyp1f1",
+    "hyp2f1",
+    "hyperu",
+    "i0",
+    "i0e",
+    "i1",
+    "i1e",
+    "inv_boxcox",
+    "inv_boxcox1p",
+    "it2i0k0",
+    "it2j0y0",
+    "it2struve0",
+    "itairy",
+    "iti0k0",
+    "itj0y0",
+    "itmodstruve0",
+    "itstruve0",
+    "iv",
+    "ive",
+    "j0",
+    "j1",
+    "jv",
+    "jve",
+    "k0",
+    "k0e",
+    "k1",
+    "k1e",
+    "kei",
+    "keip",
+    "kelvin",
+    "ker",
+    "kerp",
+    "kl_div",
+    "kn",
+    "kolmogi",
+    "kolmogorov",
+    "kv",
+    "kve",
+    "log1p",
+    "log_expit",
+    "log_ndtr",
+    "log_wright_bessel",
+    "loggamma",
+    "logit",
+    "lpmv",
+    "mathieu_a",
+    "mathieu_b",
+    "mathieu_cem",
+    "mathieu_modcem1",
+    "mathieu_modcem2",
+    "mathieu_modsem1",
+    "mathieu_modsem2",
+    "mathieu_sem",
+    "modfresnelm",
+    "modfresnelp",
+    "modstruve",
+    "nbdtr",
+    "nbdtrc",
+    "nbdtri",
+    "nbdtrik",
+    "nbdtrin",
+    "ncfdtr",
+    "ncfdtri",
+    "ncfdtridfd",
+    "ncfdtridfn",
+    "ncfdtrinc",
+    "nctdtr",
+    "nctdtridf",
+    "nctdtrinc",
+    "nctdtrit",
+    "ndtr",
+    "ndtri",
+    "ndtri_exp",
+    "nrdtrimn",
+    "nrdtrisd",
+    "obl_ang1",
+    "obl_ang1_cv",
+    "obl_cv",
+    "obl_rad1",
+    "obl_rad1_cv",
+    "obl_rad2",
+    "obl_rad2_cv",
+    "owens_t",
+    "pbdv",
+    "pbvv",
+    "pbwa",
+    "pdtr",
+    "pdtrc",
+    "pdtri",
+    "pdtrik",
+    "poch",
+    "powm1",
+    "pro_ang1",
+    "pro_ang1_cv",
+    "pro_cv",
+    "pro_rad1",
+    "pro_rad1_cv",
+    "pro_rad2",
+    "pro_rad2_cv",
+    "pseudo_huber",
+    "psi",
+    "radian",
+    "rel_entr",
+    "rgamma",
+    "round",
+    "shichi",
+    "sici",
+    "sindg",
+    "smirnov",
+    "smirnovi",
+    "spence",
+    "stdtr",
+    "stdtridf",
+    "stdtrit",
+    "struve",
+    "tandg",
+    "tklmbda",
+    "voigt_profile",
+    "wofz",
+    "wright_bessel",
+    "wrightomega",
+    "xlog1py",
+    "xlogy",
+    "y0",
+    "y1",
+    "yn",
+    "yv",
+    "yve",
+    "zetac",
 ];
 
 /// Names skops rebuilds by default that the pickle policy has no reason
@@ -175,23 +414,19 @@ fn skops_safe(loader: &str, module: &str, name: &str) -> bool {
         "numpy.random.mtrand" => name == "RandomState",
         "numpy.random._generator" => name == "Generator",
         "numpy.ma.core" => name == "MaskedArray",
-        // scipy.special holds mathematical functions only.
-        "scipy.special" | "scipy.special._ufuncs" => {
-            loader == "FunctionNode"
-                && name
-                    .bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
-                && !name.starts_with('_')
+        "scipy.special" | "scipy.special._ufuncs" | "scipy.special._special_ufuncs" => {
+            loader == "FunctionNode" && SCIPY_UFUNCS.contains(&name)
         }
         _ => false,
     }
 }
 
-/// Whether a JSON file is a skops schema: a `schema.json` (inside a
-/// `.skops` zip or extracted) that names loaders.
-pub fn is_schema(name: &str, t: &str) -> bool {
+/// Whether a JSON file may be a skops schema: a `schema.json` (inside a
+/// `.skops` zip or extracted). Decided by name, then by the parsed value
+/// ([`scan`] needs a `__loader__` key): a raw-bytes test would miss
+/// `"\u005f_loader__"`, which `json.loads` reads as the same key.
+pub fn is_schema(name: &str) -> bool {
     name.rsplit(['/', '\\', '!']).next() == Some("schema.json")
-        && memchr::memmem::find(t.as_bytes(), b"__loader__").is_some()
 }
 
 #[derive(Default)]
@@ -351,13 +586,21 @@ fn walk(v: &Value, protocol: i64, policy: &Policy, w: &mut Walk) {
 /// Judge every node of a skops schema.
 pub(crate) fn scan(name: &str, t: &str, policy: &Policy, out: &mut Out) {
     let Some(v) = super::keras::parse_python_json(t) else {
-        out.fail(
-            &rules::SKOPS_SCHEMA,
-            name,
-            "skops schema.json is not valid JSON: skops refuses it, but its nodes could not be checked",
-        );
+        // Another project's `schema.json` that is not JSON is not ours to
+        // report; one that names loaders (or hides names in escapes) is.
+        if t.contains("loader") || t.contains("\\u") {
+            out.fail(
+                &rules::SKOPS_SCHEMA,
+                name,
+                "skops schema.json is not JSON as Python's json module reads it (skops refuses it too), so its nodes were not checked",
+            );
+        }
         return;
     };
+    if !v.get("__loader__").is_some_and(Value::is_string) {
+        // A JSON Schema document or other data called schema.json.
+        return;
+    }
     // Protocol 0 selects the old FunctionNode; anything else the current
     // nodes (skops before 0.15 accepted any value).
     let protocol = v.get("protocol").and_then(Value::as_i64).unwrap_or(-1);
@@ -486,6 +729,45 @@ mod tests {
             )),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn scipy_special_admits_its_ufuncs_only() {
+        let node = |c: &str| {
+            format!(
+                r#"{{"__loader__":"FunctionNode","__class__":"{c}","__module__":"scipy.special._ufuncs","content":{{}}}}"#
+            )
+        };
+        assert_eq!(ids(&node("expit")), vec![]);
+        for c in ["np", "scipy", "test"] {
+            assert_eq!(ids(&node(c)).len(), 1, "{c}");
+        }
+    }
+
+    #[test]
+    fn escaped_keys_and_other_json_are_read_as_python_reads_them() {
+        // `\u005f_loader__` is `__loader__` to json.loads.
+        let t = r#"{"\u005f_loader__":"FunctionNode","__class__":"system","__module__":"os","content":{}}"#;
+        assert_eq!(
+            ids(t),
+            vec![("RAMP-SKOPS-001".to_string(), "os.system".to_string())]
+        );
+        // A lone surrogate, which serde_json refuses and Python accepts.
+        let t = r#"{"__loader__":"TypeNode","__class__":"exec","__module__":"builtins","pad":"\udc00"}"#;
+        assert_eq!(ids(t).len(), 1);
+        // A JSON Schema document called schema.json is not a skops file.
+        assert_eq!(
+            ids(r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}"#),
+            vec![]
+        );
+        let mut out = Out::default();
+        scan(
+            "schema.json",
+            "not json at all",
+            &Policy::default(),
+            &mut out,
+        );
+        assert!(out.findings.is_empty() && out.errors.is_empty());
     }
 
     #[test]

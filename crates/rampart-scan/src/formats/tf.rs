@@ -36,21 +36,36 @@ pub const URL_OPS: &[&str] = &[
 /// of the attacker's choosing when it runs. Table initialisers from text
 /// files are left out: TF1 exports keep the training machine's absolute
 /// asset path in the graph and feed the real one at load.
-pub const PATH_INPUT_OPS: &[&str] = &[
-    "Save",
-    "SaveV2",
-    "SaveSlices",
-    "MergeV2Checkpoints",
-    "Restore",
-    "RestoreV2",
-    "RestoreSlice",
-    "SaveDataset",
-    "SaveDatasetV2",
-    "TFRecordDataset",
-    "TFRecordDatasetV2",
-    "TextLineDataset",
-    "FixedLengthRecordDataset",
-    "FixedLengthRecordDatasetV2",
+pub const PATH_INPUT_OPS: &[(&str, &[usize])] = &[
+    // (op, which data inputs are paths)
+    ("Save", &[0]),
+    ("SaveV2", &[0]),
+    ("SaveSlices", &[0]),
+    ("MergeV2Checkpoints", &[0, 1]),
+    ("Restore", &[0]),
+    ("RestoreV2", &[0]),
+    ("RestoreSlice", &[0]),
+    ("SaveDataset", &[1]),
+    ("SaveDatasetV2", &[1]),
+    ("TFRecordDataset", &[0]),
+    ("TFRecordDatasetV2", &[0]),
+    ("TextLineDataset", &[0]),
+    ("FixedLengthRecordDataset", &[0]),
+    ("FixedLengthRecordDatasetV2", &[0]),
+    ("CacheDataset", &[1]),
+    ("CacheDatasetV2", &[1]),
+    ("DatasetToTFRecord", &[1]),
+    ("ExperimentalDatasetToTFRecord", &[1]),
+    ("SnapshotDataset", &[1]),
+    ("SnapshotDatasetV2", &[1]),
+    ("ExperimentalSnapshotDataset", &[1]),
+    ("LoadDataset", &[0]),
+    ("ExperimentalLoadDataset", &[0]),
+    ("SqlDataset", &[1]),
+    ("ExperimentalSqlDataset", &[1]),
+    ("CSVDataset", &[0]),
+    ("CSVDatasetV2", &[0]),
+    ("ExperimentalCSVDataset", &[0]),
 ];
 
 /// A NodeDef's name, op, inputs and, for `Const`, its string values.
@@ -118,6 +133,12 @@ fn node_of(b: &[u8]) -> Option<Node<'_>> {
     Some(n)
 }
 
+/// The node an input names: `name`, `name:0`, `name:output:0`, `^name`.
+fn source(input: &[u8]) -> &[u8] {
+    let input = input.strip_prefix(b"^").unwrap_or(input);
+    input.split(|c| *c == b':').next().unwrap_or(input)
+}
+
 /// `(op, path)` for each path-taking op fed a constant path that leaves
 /// the model directory, in any graph or function body of the message
 /// tree (SavedModel, GraphDef, FunctionDef alike: nodes are found as the
@@ -145,28 +166,54 @@ fn const_paths(b: &[u8], depth: usize, budget: &mut usize, found: &mut Vec<(Stri
     }
     if !nodes
         .iter()
-        .any(|n| PATH_INPUT_OPS.iter().any(|o| o.as_bytes() == n.op))
+        .any(|n| PATH_INPUT_OPS.iter().any(|(o, _)| o.as_bytes() == n.op))
     {
         return;
     }
-    let consts: std::collections::HashMap<&[u8], &Vec<&[u8]>> = nodes
-        .iter()
-        .filter(|n| !n.strings.is_empty())
-        .map(|n| (n.name, &n.strings))
-        .collect();
+    let by_name: std::collections::HashMap<&[u8], &Node<'_>> =
+        nodes.iter().map(|n| (n.name, n)).collect();
     for n in &nodes {
-        let Some(op) = PATH_INPUT_OPS.iter().find(|o| o.as_bytes() == n.op) else {
+        let Some((op, paths)) = PATH_INPUT_OPS.iter().find(|(o, _)| o.as_bytes() == n.op) else {
             continue;
         };
-        for &input in &n.inputs {
-            let input = input.strip_prefix(b"^").unwrap_or(input);
-            let src = input.split(|c| *c == b':').next().unwrap_or(input);
-            for v in consts.get(src).into_iter().flat_map(|v| v.iter()) {
+        // Every constant the path is computed from: through Identity,
+        // StringJoin, Add and the like, back to Consts or a Placeholder
+        // (which the caller feeds, so the path is not the graph's). A
+        // joined path's absolute first part is enough to report.
+        // Data inputs come before control inputs (`^name`).
+        let data: Vec<&[u8]> = n
+            .inputs
+            .iter()
+            .copied()
+            .filter(|i| !i.starts_with(b"^"))
+            .collect();
+        let mut stack: Vec<(&[u8], usize)> = paths
+            .iter()
+            .filter_map(|&k| data.get(k))
+            .map(|i| (source(i), 0))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        while let Some((name, depth)) = stack.pop() {
+            if depth > 8 || seen.len() >= 256 || !seen.insert(name) {
+                continue;
+            }
+            let Some(src) = by_name.get(name) else {
+                continue;
+            };
+            for v in &src.strings {
                 let p = String::from_utf8_lossy(v);
                 let p = p.strip_prefix("file://").unwrap_or(&p);
                 if super::onnx::location_escapes(p) || p.starts_with('~') {
                     found.push((op.to_string(), p.to_string()));
                 }
+            }
+            if !src.op.starts_with(b"Placeholder") {
+                stack.extend(
+                    src.inputs
+                        .iter()
+                        .filter(|i| !i.starts_with(b"^"))
+                        .map(|i| (source(i), depth + 1)),
+                );
             }
         }
     }
