@@ -82,9 +82,10 @@ rules! {
     PY_DANGEROUS = "RAMP-PY-001", "scan.python", High, CodeExec, "Python that a model runs on load starts processes, opens connections, loads native code or evaluates strings";
     SKOPS_DANGEROUS = "RAMP-SKOPS-001", "scan.skops", Critical, CodeExec, "skops schema imports or calls a dangerous name, or hides the one it calls (audit bypass)";
     SKOPS_UNKNOWN = "RAMP-SKOPS-002", "scan.skops", High, CodeExec, "skops schema imports a name outside the allowlist";
-    SKOPS_SCHEMA = "RAMP-SKOPS-003", "scan.skops", Medium, Unscanned, "skops schema could not be parsed";
+    SKOPS_SCHEMA = "RAMP-SKOPS-003", "scan.skops", High, Unscanned, "skops schema could not be parsed";
     ONNX_PARSE = "RAMP-ONNX-003", "scan.onnx", Medium, Unscanned, "ONNX model could not be fully parsed";
     FILE_UNREADABLE = "RAMP-SCAN-001", "scan", Medium, Unscanned, "file could not be read";
+    JSON_DEPTH = "RAMP-SCAN-003", "scan", High, Unscanned, "JSON nested deeper than the scanner reads: the deepest parts were not checked";
     FILE_TOO_LARGE = "RAMP-SCAN-002", "scan", Low, Unscanned, "file only partly scanned (size limit)";
     SECRET = "RAMP-SEC-900", "scan.secrets", High, Unscanned, "secret in file (built-in rules)";
 }

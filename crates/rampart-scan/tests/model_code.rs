@@ -232,6 +232,33 @@ fn tensorflow_path_ops_with_constant_paths() {
             .any(|m| m.contains("CacheDatasetV2") && m.contains("../../x")),
         "{msgs:?}"
     );
+    // Review round 10: a placeholder with a default, a join evaluated
+    // with its separator, a path in an attribute.
+    let more = fixtures::saved_model_graph(&[
+        ("dflt", "Const", &[], Some("/root/.ssh/authorized_keys")),
+        ("ph", "PlaceholderWithDefault", &["dflt"], None),
+        ("save", "SaveV2", &["ph", "n", "n"], None),
+        ("empty", "Const", &[], Some("")),
+        ("rest", "Const", &[], Some("etc/cron.d/job")),
+        (
+            "join",
+            "StringJoin",
+            &["empty", "rest"],
+            Some("separator=/"),
+        ),
+        ("merge", "MergeV2Checkpoints", &["a", "join"], None),
+        (
+            "rec",
+            "RecordInput",
+            &[],
+            Some("file_pattern=/home/*/.ssh/*"),
+        ),
+    ]);
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &more, &opts);
+    let msgs: Vec<&str> = rep.findings.iter().map(|f| f.message.as_str()).collect();
+    for want in ["SaveV2", "MergeV2Checkpoints", "RecordInput"] {
+        assert!(msgs.iter().any(|m| m.contains(want)), "{want}: {msgs:?}");
+    }
     // A tensor name that looks like a drive letter is not a path input.
     assert!(!msgs.iter().any(|m| m.contains("v:0")), "{msgs:?}");
     // A table initialiser keeps the exporting machine's absolute asset

@@ -33,6 +33,7 @@ pub fn may_map_code(name: &str, t: &str) -> bool {
     memchr::memmem::find(t.as_bytes(), b"auto_map").is_some()
         || memchr::memmem::find(t.as_bytes(), b"custom_pipelines").is_some()
         || is_st_modules(name)
+        || is_model_index(name)
         // `"\u0061uto_map"` is `auto_map` to `json.loads`.
         || (is_config_name(name) && memchr::memmem::find(t.as_bytes(), b"\\u").is_some())
 }
@@ -43,8 +44,28 @@ pub fn may_map_code(name: &str, t: &str) -> bool {
 /// `modules.json`.
 pub fn is_config_name(name: &str) -> bool {
     let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
-    base.ends_with("config.json") || base == "modules.json"
+    base.ends_with("config.json") || base == "modules.json" || base == "model_index.json"
 }
+
+/// A diffusers `model_index.json`: `"_class_name": [module, class]` is a
+/// custom pipeline (`pipeline_x.py`), and a component `[library, class]`
+/// whose library is none of the known ones is imported from
+/// `<component>/<library>.py`, both under `trust_remote_code`
+/// (`get_class_from_dynamic_module`), or, failing that, imported by name.
+fn is_model_index(name: &str) -> bool {
+    name.rsplit(['/', '\\', '!']).next() == Some("model_index.json")
+}
+
+/// Libraries diffusers loads components from as installed code.
+const DIFFUSERS_LIBRARIES: &[&str] = &[
+    "diffusers",
+    "transformers",
+    "onnxruntime",
+    "onnxruntime.training",
+    "optimum",
+    "peft",
+    "sentence_transformers",
+];
 
 /// A sentence-transformers `modules.json`: a list of `{"path", "type"}`
 /// whose `type` is imported by name (`import_from_string`), and taken
@@ -63,6 +84,30 @@ fn class_ref(s: &str) -> Option<Ref> {
         return None;
     }
     Some((repo, module.to_string(), class.to_string()))
+}
+
+/// The `(key, reference)` pairs a diffusers `model_index.json` maps to
+/// code of its own.
+fn diffusers_references(v: &Value) -> Vec<(String, Ref)> {
+    let mut refs = Vec::new();
+    let Some(o) = v.as_object() else {
+        return refs;
+    };
+    for (k, val) in o {
+        let Some([Value::String(lib), Value::String(class)]) = val.as_array().map(Vec::as_slice)
+        else {
+            continue;
+        };
+        if k == "_class_name" {
+            refs.push((k.clone(), (None, lib.clone(), class.clone())));
+        } else if !k.starts_with('_') && !DIFFUSERS_LIBRARIES.contains(&lib.as_str()) {
+            refs.push((
+                format!("component {k}"),
+                (None, format!("{k}/{lib}"), class.clone()),
+            ));
+        }
+    }
+    refs
 }
 
 /// The `(key, reference)` pairs a config maps to code.
@@ -92,19 +137,35 @@ fn references(v: &Value, st_modules: bool) -> Vec<(String, Ref)> {
             refs.push((key.to_string(), r));
         }
     };
-    if let Some(Value::Object(m)) = v.get("auto_map") {
-        for (k, val) in m {
-            match val {
-                Value::String(s) => add(k, s),
-                // Tokenizers: `[slow, fast]`, either may be null.
-                Value::Array(a) => {
-                    for s in a.iter().filter_map(Value::as_str) {
-                        add(k, s);
+    match v.get("auto_map") {
+        Some(Value::Object(m)) => {
+            for (k, val) in m {
+                match val {
+                    Value::String(s) => add(k, s),
+                    // Tokenizers: `[slow, fast]`, either may be null.
+                    Value::Array(a) => {
+                        for s in a.iter().filter_map(Value::as_str) {
+                            add(k, s);
+                        }
                     }
+                    // Image processors: `{"pil": ..., "torchvision": ...}`
+                    // (`_resolve_auto_map_class_ref`).
+                    Value::Object(o) => {
+                        for s in o.values().filter_map(Value::as_str) {
+                            add(k, s);
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
+        // The legacy tokenizer form: `"auto_map": [slow, fast]`.
+        Some(Value::Array(a)) => {
+            for s in a.iter().filter_map(Value::as_str) {
+                add("AutoTokenizer", s);
+            }
+        }
+        _ => {}
     }
     if let Some(Value::Object(m)) = v.get("custom_pipelines") {
         for (task, p) in m {
@@ -116,11 +177,18 @@ fn references(v: &Value, st_modules: bool) -> Vec<(String, Ref)> {
     refs
 }
 
-/// A module name that stays inside the config's directory.
+/// A module name that stays inside the config's directory: a plain name,
+/// or `component/name` (a diffusers component's own module).
 fn plain_module(m: &str) -> bool {
-    !m.is_empty()
-        && m.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    let plain = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    };
+    match m.split_once('/') {
+        Some((dir, file)) => plain(dir) && plain(file),
+        None => plain(m),
+    }
 }
 
 static RELATIVE: Lazy<Regex> = Lazy::new(|| {
@@ -137,10 +205,17 @@ pub(crate) fn scan_json_text(
     max_text: u64,
     out: &mut Out,
 ) {
-    let Some(v) = super::keras::parse_python_json(t) else {
+    let Some((v, flattened)) = super::keras::parse_python_json_full(t) else {
         return;
     };
-    let refs = references(&v, is_st_modules(name));
+    if flattened {
+        out.add(super::keras::too_deep(name));
+    }
+    let refs = if is_model_index(name) {
+        diffusers_references(&v)
+    } else {
+        references(&v, is_st_modules(name))
+    };
     if refs.is_empty() {
         return;
     }
@@ -226,6 +301,7 @@ mod tests {
             r#"{"auto_map": {"AutoConfig": "configuration_x.XConfig",
                 "AutoModel": "other/repo--modeling_x.XModel",
                 "AutoTokenizer": ["tokenization_x.XTokenizer", null],
+                "AutoImageProcessor": {"pil": "image_x.XProcessor", "torchvision": null},
                 "Bad": "noclass", "Num": 3},
               "custom_pipelines": {"x-task": {"impl": "pipe_x.XPipeline", "pt": []}}}"#,
         )
@@ -239,14 +315,40 @@ mod tests {
         assert!(keys.contains(&("AutoModel", Some("other/repo"), "modeling_x", "XModel")));
         assert!(keys.contains(&("AutoTokenizer", None, "tokenization_x", "XTokenizer")));
         assert!(keys.contains(&("custom_pipelines.x-task", None, "pipe_x", "XPipeline")));
-        assert_eq!(keys.len(), 4);
+        assert!(keys.contains(&("AutoImageProcessor", None, "image_x", "XProcessor")));
+        assert_eq!(keys.len(), 5);
+        let legacy: Value =
+            serde_json::from_str(r#"{"auto_map": ["tokenization_evil.EvilTokenizer", null]}"#)
+                .unwrap();
+        assert_eq!(references(&legacy, false).len(), 1);
+    }
+
+    #[test]
+    fn diffusers_custom_pipelines_and_components() {
+        let v: Value = serde_json::from_str(
+            r#"{"_class_name": ["pipeline_evil", "EvilPipeline"], "_diffusers_version": "0.30.0",
+                "unet": ["my_unet", "MyUNet"], "vae": ["diffusers", "AutoencoderKL"],
+                "text_encoder": ["transformers", "CLIPTextModel"], "safety_checker": [null, null]}"#,
+        )
+        .unwrap();
+        let r = diffusers_references(&v);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r
+            .iter()
+            .any(|(_, (_, m, c))| m == "unet/my_unet" && c == "MyUNet"));
+        let stock: Value = serde_json::from_str(
+            r#"{"_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"]}"#,
+        )
+        .unwrap();
+        assert!(diffusers_references(&stock).is_empty());
     }
 
     #[test]
     fn path_like_modules_are_not_read() {
         assert!(plain_module("modeling_x"));
         assert!(!plain_module("../x"));
-        assert!(!plain_module("a/b"));
+        assert!(plain_module("unet/my_unet"));
+        assert!(!plain_module("a/b/c"));
         assert!(!plain_module(""));
     }
 

@@ -168,11 +168,22 @@ pub(crate) fn scan_json_text(name: &str, t: &str, out: &mut Out) {
     if !(t.contains("class") || t.contains("\\u")) {
         return;
     }
-    if let Some(v) = parse_python_json(t) {
+    if let Some((v, flattened)) = parse_python_json_full(t) {
         if is_keras_config(&v) {
+            if flattened {
+                out.add(too_deep(name));
+            }
             scan_config(name, &v, out);
         }
     }
+}
+
+/// The finding for a JSON file whose deepest parts were not read.
+pub(crate) fn too_deep(name: &str) -> rampart_core::Finding {
+    crate::rules::JSON_DEPTH.finding(
+        name,
+        format!("JSON nested deeper than {MAX_JSON_DEPTH} levels: Python reads it, the scanner checked everything above that depth only"),
+    )
 }
 
 /// JSON as Python's `json.loads` reads it: a byte-order mark is skipped,
@@ -181,13 +192,21 @@ pub(crate) fn scan_json_text(name: &str, t: &str, out: &mut Out) {
 /// character. serde_json refuses all of these, which let a config or a
 /// skops schema holding one pass unread.
 pub(crate) fn parse_python_json(t: &str) -> Option<Value> {
+    parse_python_json_full(t).map(|(v, _)| v)
+}
+
+/// Containers nested deeper than this are read as `null`: serde_json
+/// stops at 128 levels, Python at its recursion limit (about 1,000), so a
+/// config padded with 200 nested lists would otherwise not parse at all.
+const MAX_JSON_DEPTH: usize = 120;
+
+/// [`parse_python_json`], and whether containers past [`MAX_JSON_DEPTH`]
+/// were left out (the caller reports that what they held was not
+/// checked).
+pub(crate) fn parse_python_json_full(t: &str) -> Option<(Value, bool)> {
     let t = t.strip_prefix('\u{feff}').unwrap_or(t);
     if let Ok(v) = serde_json::from_str::<Value>(t) {
-        return Some(v);
-    }
-    if !(t.contains("NaN") || t.contains("Infinity") || t.contains("\\u") || t.contains(['e', 'E']))
-    {
-        return None;
+        return Some((v, false));
     }
     // Rewrite what Python accepts into what serde_json accepts: the
     // constants and overflowing numbers outside strings become null (the
@@ -197,6 +216,8 @@ pub(crate) fn parse_python_json(t: &str) -> Option<Value> {
     let mut out = String::with_capacity(t.len());
     let mut i = 0;
     let mut in_str = false;
+    let mut depth = 0usize;
+    let mut flattened = false;
     while i < b.len() {
         let c = b[i];
         if in_str {
@@ -254,6 +275,17 @@ pub(crate) fn parse_python_json(t: &str) -> Option<Value> {
             i += 1;
             continue;
         }
+        if c == b'[' || c == b'{' {
+            if depth >= MAX_JSON_DEPTH {
+                i = skip_container(b, i)?;
+                out.push_str("null");
+                flattened = true;
+                continue;
+            }
+            depth += 1;
+        } else if c == b']' || c == b'}' {
+            depth = depth.saturating_sub(1);
+        }
         if let Some(w) = ["-Infinity", "Infinity", "NaN"]
             .into_iter()
             .find(|w| t[i..].starts_with(w))
@@ -279,7 +311,37 @@ pub(crate) fn parse_python_json(t: &str) -> Option<Value> {
         out.push(ch);
         i += ch.len_utf8();
     }
-    serde_json::from_str::<Value>(&out).ok()
+    serde_json::from_str::<Value>(&out)
+        .ok()
+        .map(|v| (v, flattened))
+}
+
+/// The index just past the container that opens at `b[i]`, strings and
+/// escapes respected; `None` when it never closes.
+fn skip_container(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if c == b'\\' {
+                i += 1;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else if c == b'"' {
+            in_str = true;
+        } else if c == b'[' || c == b'{' {
+            depth += 1;
+        } else if c == b']' || c == b'}' {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i + 1);
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Text in the encoding `json.loads(bytes)` detects (`json.detect_encoding`):
@@ -526,6 +588,14 @@ mod tests {
         assert_eq!(v["d"], "\u{1f600}");
         let big = format!("{{\"n\": 1{}, \"m\": \"__loader__\"}}", "0".repeat(400));
         assert_eq!(parse_python_json(&big).expect("big int")["m"], "__loader__");
+        let deep = format!(
+            r#"{{"pad": {}1{}, "auto_map": {{"AutoModel": "m.M"}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let (v, flat) = parse_python_json_full(&deep).expect("deep");
+        assert!(flat);
+        assert_eq!(v["auto_map"]["AutoModel"], "m.M");
         assert!(parse_python_json(r#"{"a": "\q"}"#).is_none());
         assert!(parse_python_json(r#"{"a": 1,}"#).is_none());
     }

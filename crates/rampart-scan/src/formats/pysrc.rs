@@ -28,7 +28,9 @@ pub struct Hit {
 static CODE: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
     [
         (
-            r"\b(?:os|posix|nt)\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|fork|forkpty|startfile)\s*\(",
+            // A reference is enough: `f = os.system`, `map(os.system,
+            // ...)`, `Process(target=os.system)` call it later.
+            r"\b(?:os|posix|nt)\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|fork|forkpty|startfile|kill|killpg)\b",
             "os process call",
         ),
         (r"\bsubprocess\s*\.\s*\w+", "subprocess"),
@@ -43,12 +45,28 @@ static CODE: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
             r"\bcode\s*\.\s*(?:interact|InteractiveInterpreter|InteractiveConsole|compile_command)\b",
             "code module (interpreter)",
         ),
-        (r"\bsys\s*\.\s*modules\s*\[", "sys.modules lookup"),
+        (r"\bsys\s*\.\s*modules\s*(?:\[|\.\s*get\b)", "sys.modules lookup"),
         (
             r"\bvars\s*\(\s*(?:os|posix|nt|subprocess|builtins|sys|importlib)\b|\bvars\s*\(\s*\)\s*\[",
             "vars() lookup",
         ),
-        (r"\bmethodcaller\s*\(", "operator.methodcaller"),
+        (r"\b(?:methodcaller|attrgetter)\s*\(", "operator.methodcaller/attrgetter"),
+        (r"(?m)(?:[=(,]|\breturn)\s*getattr[ \t]*(?:[,)\]]|$)", "getattr passed as a value"),
+        (r"\bpydoc\s*\.\s*(?:pipepager|tempfilepager|pager)\b", "pydoc pager (runs a shell command)"),
+        (
+            r"\b(?:spec_from_file_location|exec_module|spec_from_loader)\b|\bzipimport\b",
+            "import machinery (runs a file as a module)",
+        ),
+        (
+            r"\b(?:xmlrpc|urllib3|ftplib|telnetlib|smtplib|paramiko)\b|\bopen_connection\s*\(",
+            "network client",
+        ),
+        (r"\btorch\s*\.\s*hub\s*\.\s*load\b", "torch.hub.load (fetches and runs code)"),
+        (
+            r"\bUnpickler\s*\(|\ballow_pickle\s*=\s*True\b|\bweights_only\s*=\s*False\b|\bjoblib\s*\.\s*load\s*\(",
+            "pickle load",
+        ),
+        (r"\bshutil\s*\.\s*rmtree\b", "shutil.rmtree"),
         (
             r"\.\s*__(?:globals|builtins|subclasses|code|getattribute|import|loader|closure)__\b|\b__dict__\s*\[",
             "reflection dunder attribute",
@@ -63,7 +81,7 @@ static CODE: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
             "eval/exec/compile/__import__ of a string",
         ),
         (r"\b__builtins__\b|\bbuiltins\s*\.\s*(?:eval|exec|compile|__import__|getattr|open)\b", "builtins access"),
-        (r"\bglobals\s*\(\s*\)\s*\[", "globals() lookup"),
+        (r"\bglobals\s*\(\s*\)\s*(?:\[|\.\s*get\b)", "globals() lookup"),
         (
             r"\bgetattr\s*\(\s*(?:os|posix|nt|subprocess|builtins|socket|pty)\s*,",
             "getattr on a process module",
@@ -109,6 +127,12 @@ static CODE: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
 static STRINGS: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"__(?:builtins|import|globals|subclasses|code|reduce|reduce_ex|getattribute)__")
         .expect("valid string pattern")
+});
+
+/// Files an attacker appends to or reads, named in a string literal.
+static SENSITIVE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"\.(?:bashrc|bash_profile|zshrc|zprofile|profile)\b|\.ssh/|authorized_keys|/etc/(?:passwd|shadow|sudoers|cron)|\.aws/credentials|\.netrc\b|\.git-credentials")
+        .expect("valid sensitive-path pattern")
 });
 
 /// Most hits reported for one file.
@@ -275,6 +299,12 @@ pub fn analyse(src: &str) -> Vec<Hit> {
             hits.push(Hit {
                 line,
                 what: "string naming a reflection dunder",
+            });
+        }
+        if SENSITIVE.is_match(&s) {
+            hits.push(Hit {
+                line,
+                what: "string naming a shell profile, SSH key or credentials file",
             });
         }
     }
@@ -480,6 +510,17 @@ class XModel(nn.Module):
             "import os\nvars(os)['sys' + 'tem']('id')\n",
             "import pickle as p\np.loads(blob)\n",
             "from subprocess import run as go\ngo(['id'])\n",
+            // Review round 10: references without a call, and other modules.
+            "import os\nf = os.system\nf('id')\n",
+            "import os, functools\nfunctools.partial(os.system, 'id')()\n",
+            "import os\nlist(map(os.system, ['id']))\n",
+            "import os\ng = getattr\ng(os, 'sys' + 'tem')('id')\n",
+            "import pydoc\npydoc.pipepager('x', 'sh -c id')\n",
+            "import importlib.util as u\ns = u.spec_from_file_location('m', '/tmp/m.py')\n",
+            "import torch\ntorch.hub.load('someone/repo', 'model')\n",
+            "import numpy as np\nnp.load(p, allow_pickle=True)\n",
+            "import torch\ntorch.load(p, weights_only=False)\n",
+            "with open(os.path.expanduser('~/.bashrc'), 'a') as f:\n    f.write(x)\n",
         ] {
             assert!(!analyse(src).is_empty(), "{src:?}");
         }

@@ -19,7 +19,37 @@ use crate::policy::{Policy, Verdict};
 use crate::rules;
 use rampart_core::redact::{sanitize_for_display, truncate};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// The first node seen for each `__id__`, in document order: skops'
+/// memo hands it out for every later node with that id, whatever the later
+/// node says (a decoy `"PCG64"` behind an id first given to `"test"`).
+type Memo<'a> = HashMap<String, &'a Value>;
+
+fn memo<'a>(v: &'a Value, m: &mut Memo<'a>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(id) = o.get("__id__") {
+                if o.contains_key("__loader__") && m.len() < 100_000 {
+                    m.entry(id.to_string()).or_insert(v);
+                }
+            }
+            for c in o.values() {
+                memo(c, m);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| memo(c, m)),
+        _ => {}
+    }
+}
+
+/// The node the loader builds for `v`: the memo's, when `v` names an id
+/// seen before.
+fn resolve<'a>(v: &'a Value, m: &Memo<'a>) -> &'a Value {
+    v.get("__id__")
+        .and_then(|id| m.get(&id.to_string()).copied())
+        .unwrap_or(v)
+}
 
 /// Most distinct names reported per schema.
 const MAX_NAMES: usize = 64;
@@ -471,7 +501,14 @@ fn content(o: &Map<String, Value>) -> Option<&Map<String, Value>> {
     o.get("content").and_then(Value::as_object)
 }
 
-fn node(o: &Map<String, Value>, loader: &str, protocol: i64, policy: &Policy, w: &mut Walk) {
+fn node<'a>(
+    o: &'a Map<String, Value>,
+    loader: &str,
+    protocol: i64,
+    policy: &Policy,
+    mm: &Memo<'a>,
+    w: &mut Walk,
+) {
     let (m, c) = (s(o, "__module__"), s(o, "__class__"));
     match loader {
         // Plain data, or a fixed constructor whatever the names say.
@@ -489,7 +526,10 @@ fn node(o: &Map<String, Value>, loader: &str, protocol: i64, policy: &Policy, w:
         "MethodNode" => {
             let cont = content(o);
             let func = cont.map_or("", |x| s(x, "func"));
-            let obj = cont.and_then(|x| x.get("obj")).and_then(Value::as_object);
+            let obj = cont
+                .and_then(|x| x.get("obj"))
+                .map(|x| resolve(x, mm))
+                .and_then(Value::as_object);
             let (om, oc) = obj.map_or(("", ""), |x| (s(x, "__module__"), s(x, "__class__")));
             let what = format!("{om}.{oc}.{func}");
             if func.starts_with("__") || func.contains('.') {
@@ -521,11 +561,14 @@ fn node(o: &Map<String, Value>, loader: &str, protocol: i64, policy: &Policy, w:
         "PartialNode" => w.check(policy, loader, "functools", "partial"),
         "RandomGeneratorNode" => {
             w.check(policy, loader, m, c);
-            let bitgen = content(o)
-                .and_then(|x| x.get("bit_generator"))
-                .and_then(|x| x.get("content"))
-                .and_then(|x| x.get("bit_generator"))
-                .and_then(|x| x.get("content"));
+            let step =
+                |v: Option<&'a Value>, k: &str| v.map(|x| resolve(x, mm)).and_then(|x| x.get(k));
+            let bitgen = step(
+                step(step(o.get("content"), "bit_generator"), "content"),
+                "bit_generator",
+            )
+            .map(|x| resolve(x, mm))
+            .and_then(|x| x.get("content"));
             if let Some(b) = bitgen.and_then(Value::as_str) {
                 // The name may be stored JSON-encoded ("\"PCG64\"").
                 let bare = b.trim_matches('"');
@@ -564,19 +607,19 @@ fn node(o: &Map<String, Value>, loader: &str, protocol: i64, policy: &Policy, w:
     }
 }
 
-fn walk(v: &Value, protocol: i64, policy: &Policy, w: &mut Walk) {
+fn walk<'a>(v: &'a Value, protocol: i64, policy: &Policy, m: &Memo<'a>, w: &mut Walk) {
     match v {
         Value::Object(o) => {
             if let Some(loader) = o.get("__loader__").and_then(Value::as_str) {
-                node(o, loader, protocol, policy, w);
+                node(o, loader, protocol, policy, m, w);
             }
             for child in o.values() {
-                walk(child, protocol, policy, w);
+                walk(child, protocol, policy, m, w);
             }
         }
         Value::Array(a) => {
             for x in a {
-                walk(x, protocol, policy, w);
+                walk(x, protocol, policy, m, w);
             }
         }
         _ => {}
@@ -585,14 +628,14 @@ fn walk(v: &Value, protocol: i64, policy: &Policy, w: &mut Walk) {
 
 /// Judge every node of a skops schema.
 pub(crate) fn scan(name: &str, t: &str, policy: &Policy, out: &mut Out) {
-    let Some(v) = super::keras::parse_python_json(t) else {
+    let Some((v, flattened)) = super::keras::parse_python_json_full(t) else {
         // Another project's `schema.json` that is not JSON is not ours to
         // report; one that names loaders (or hides names in escapes) is.
         if t.contains("loader") || t.contains("\\u") {
             out.fail(
                 &rules::SKOPS_SCHEMA,
                 name,
-                "skops schema.json is not JSON as Python's json module reads it (skops refuses it too), so its nodes were not checked",
+                "skops schema.json could not be parsed as Python's json module reads it, so its nodes were not checked",
             );
         }
         return;
@@ -601,11 +644,16 @@ pub(crate) fn scan(name: &str, t: &str, policy: &Policy, out: &mut Out) {
         // A JSON Schema document or other data called schema.json.
         return;
     }
+    if flattened {
+        out.add(super::keras::too_deep(name));
+    }
     // Protocol 0 selects the old FunctionNode; anything else the current
     // nodes (skops before 0.15 accepted any value).
     let protocol = v.get("protocol").and_then(Value::as_i64).unwrap_or(-1);
+    let mut m = Memo::new();
+    memo(&v, &mut m);
     let mut w = Walk::default();
-    walk(&v, protocol, policy, &mut w);
+    walk(&v, protocol, policy, &m, &mut w);
     for (what, why) in &w.dangerous {
         let shown = sanitize_for_display(&truncate(what, 160));
         out.add(
@@ -699,6 +747,20 @@ mod tests {
             vec![(
                 "RAMP-SKOPS-001".to_string(),
                 "numpy.random.get_state".to_string()
+            )]
+        );
+        // The memo: the bit generator's node reuses an id first given to a
+        // node holding "test"; skops builds that one.
+        let aliased = r#"{"__loader__":"ListNode","__class__":"list","__module__":"builtins","content":[
+  {"__loader__":"JsonNode","__class__":"str","__module__":"builtins","content":"test","__id__":5},
+  {"__loader__":"RandomGeneratorNode","__class__":"Generator","__module__":"numpy.random._generator",
+   "content":{"bit_generator":{"__loader__":"DictNode","__class__":"dict","__module__":"builtins",
+     "content":{"bit_generator":{"__loader__":"JsonNode","__class__":"str","__module__":"builtins","content":"PCG64","__id__":5}}}}}]}"#;
+        assert_eq!(
+            ids(aliased),
+            vec![(
+                "RAMP-SKOPS-001".to_string(),
+                "numpy.random.test".to_string()
             )]
         );
         // Protocol 0's FunctionNode names the function in its content.

@@ -27,6 +27,8 @@ pub const URL_OPS: &[&str] = &[
     "DebugIdentity",
     "DebugIdentityV2",
     "DebugNanCount",
+    "DebugNumericSummary",
+    "DebugNumericSummaryV2",
 ];
 
 /// Ops that read or write the file their input tensor names. Ordinary
@@ -66,6 +68,19 @@ pub const PATH_INPUT_OPS: &[(&str, &[usize])] = &[
     ("CSVDataset", &[0]),
     ("CSVDatasetV2", &[0]),
     ("ExperimentalCSVDataset", &[0]),
+    ("LMDBDataset", &[0]),
+    ("ExperimentalLMDBDataset", &[0]),
+    ("CreateSummaryDbWriter", &[1]),
+    ("LoadAndRemapMatrix", &[0]),
+    ("GenerateVocabRemapping", &[0, 1]),
+];
+
+/// Ops that read or write the file an attribute names (`file_pattern`,
+/// `descriptor_source` unless `local://`).
+pub const PATH_ATTR_OPS: &[(&str, &str)] = &[
+    ("RecordInput", "file_pattern"),
+    ("DecodeProtoV2", "descriptor_source"),
+    ("EncodeProto", "descriptor_source"),
 ];
 
 /// A NodeDef's name, op, inputs and, for `Const`, its string values.
@@ -74,6 +89,9 @@ struct Node<'a> {
     op: &'a [u8],
     inputs: Vec<&'a [u8]>,
     strings: Vec<&'a [u8]>,
+    /// `(key, value)` of the string attributes (`separator`, `template`,
+    /// `file_pattern`...).
+    attr_strings: Vec<(&'a [u8], &'a [u8])>,
 }
 
 /// `b` read as a NodeDef, if it looks like one: a name and an op spelled
@@ -85,6 +103,7 @@ fn node_of(b: &[u8]) -> Option<Node<'_>> {
         op: &[],
         inputs: Vec::new(),
         strings: Vec::new(),
+        attr_strings: Vec::new(),
     };
     let mut attrs = Vec::new();
     for f in fields(b) {
@@ -103,19 +122,25 @@ fn node_of(b: &[u8]) -> Option<Node<'_>> {
     if n.name.is_empty() || !op_like {
         return None;
     }
-    if n.op == b"Const" {
-        // attr {key: "value", value: AttrValue{tensor (8): TensorProto{
-        // string_val (8)...}}}
-        for a in attrs {
-            let mut key: &[u8] = &[];
-            let mut val: &[u8] = &[];
-            for (k, v) in fields(a).flatten() {
-                match (k, v) {
-                    (1, Value::Bytes(x)) => key = x,
-                    (2, Value::Bytes(x)) => val = x,
-                    _ => {}
-                }
+    for a in attrs {
+        let mut key: &[u8] = &[];
+        let mut val: &[u8] = &[];
+        for (k, v) in fields(a).flatten() {
+            match (k, v) {
+                (1, Value::Bytes(x)) => key = x,
+                (2, Value::Bytes(x)) => val = x,
+                _ => {}
             }
+        }
+        // AttrValue.s (field 2): a string attribute.
+        for (k, v) in fields(val).flatten() {
+            if let (2, Value::Bytes(x)) = (k, v) {
+                n.attr_strings.push((key, x));
+            }
+        }
+        if n.op == b"Const" {
+            // attr {key: "value", value: AttrValue{tensor (8): TensorProto{
+            // string_val (8)...}}}
             if key != b"value" {
                 continue;
             }
@@ -164,6 +189,23 @@ fn const_paths(b: &[u8], depth: usize, budget: &mut usize, found: &mut Vec<(Stri
             }
         }
     }
+    let outside = |v: &[u8]| -> Option<String> {
+        let p = String::from_utf8_lossy(v);
+        let p = p.strip_prefix("file://").unwrap_or(&p);
+        (p.len() > 1 && (super::onnx::location_escapes(p) || p.starts_with('~')))
+            .then(|| p.to_string())
+    };
+    for n in &nodes {
+        if let Some((op, key)) = PATH_ATTR_OPS.iter().find(|(o, _)| o.as_bytes() == n.op) {
+            for (k, v) in &n.attr_strings {
+                if *k == key.as_bytes() && !v.starts_with(b"local://") {
+                    if let Some(p) = outside(v) {
+                        found.push((op.to_string(), p));
+                    }
+                }
+            }
+        }
+    }
     if !nodes
         .iter()
         .any(|n| PATH_INPUT_OPS.iter().any(|(o, _)| o.as_bytes() == n.op))
@@ -200,14 +242,47 @@ fn const_paths(b: &[u8], depth: usize, budget: &mut usize, found: &mut Vec<(Stri
             let Some(src) = by_name.get(name) else {
                 continue;
             };
-            for v in &src.strings {
-                let p = String::from_utf8_lossy(v);
-                let p = p.strip_prefix("file://").unwrap_or(&p);
-                if super::onnx::location_escapes(p) || p.starts_with('~') {
-                    found.push((op.to_string(), p.to_string()));
+            // Constants, and string attributes on the way (a
+            // `StringFormat` template holds the path itself).
+            for v in src
+                .strings
+                .iter()
+                .chain(src.attr_strings.iter().map(|(_, v)| v))
+            {
+                if let Some(p) = outside(v) {
+                    found.push((op.to_string(), p));
                 }
             }
-            if !src.op.starts_with(b"Placeholder") {
+            // A join of constants only: evaluated with its separator
+            // ("" + "/" + "etc/cron.d" is absolute).
+            if src.op == b"StringJoin" {
+                let sep = src
+                    .attr_strings
+                    .iter()
+                    .find(|(k, _)| *k == b"separator")
+                    .map_or(&b""[..], |(_, v)| v);
+                let parts: Option<Vec<&[u8]>> = src
+                    .inputs
+                    .iter()
+                    .filter(|i| !i.starts_with(b"^"))
+                    .map(|i| {
+                        by_name
+                            .get(source(i))
+                            .and_then(|c| match c.strings.as_slice() {
+                                [one] if c.op == b"Const" => Some(*one),
+                                _ => None,
+                            })
+                    })
+                    .collect();
+                if let Some(parts) = parts {
+                    if let Some(p) = outside(&parts.join(sep)) {
+                        found.push((op.to_string(), p));
+                    }
+                }
+            }
+            // Only a plain placeholder is fed by the caller; one with a
+            // default runs with the graph's value.
+            if src.op != b"Placeholder" {
                 stack.extend(
                     src.inputs
                         .iter()

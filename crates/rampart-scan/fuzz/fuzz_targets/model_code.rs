@@ -1,0 +1,26 @@
+//! The readers of files that name code: a skops `schema.json`, a
+//! transformers `config.json`, a TensorFlow graph's constant paths and
+//! Python source. The first byte picks the file name, so one corpus
+//! reaches all four; the Python analyser also runs on every input read as
+//! text.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let name = match pick % 5 {
+        0 => "m.skops!schema.json",
+        1 => "config.json",
+        2 => "modules.json",
+        3 => "saved_model.pb",
+        _ => "m.zip!code/m.py",
+    };
+    let opts = rampart_scan::ScanOptions {
+        secrets: false,
+        ..rampart_scan::ScanOptions::default()
+    };
+    let _ = rampart_scan::scan_bytes(name, rest, &opts);
+    let _ = rampart_scan::formats::pysrc::analyse(&String::from_utf8_lossy(rest));
+});
