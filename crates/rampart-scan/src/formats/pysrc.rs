@@ -67,8 +67,10 @@ static CODE: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
             "pickle load",
         ),
         (r"\bshutil\s*\.\s*rmtree\b", "shutil.rmtree"),
+        // `__code__` is left out: modelling code reads
+        // `self.forward.__code__.co_varnames`.
         (
-            r"\.\s*__(?:globals|builtins|subclasses|code|getattribute|import|loader|closure)__\b|\b__dict__\s*\[",
+            r"\.\s*__(?:globals|builtins|subclasses|getattribute|import|loader|closure)__\b|\b__dict__\s*\[",
             "reflection dunder attribute",
         ),
         (
@@ -529,6 +531,7 @@ class XModel(nn.Module):
             "import numpy as np\nnp.exp(x)\n",
             "import os.path as osp\nosp.join('a', 'b')\n",
             "from os import path\npath.join('a', 'b')\n",
+            "n = self.forward.__code__.co_argcount\n",
             "import torch.nn as nn\nclass M(nn.Module):\n    def f(self):\n        return self.__dict__.get('x')\n",
         ] {
             assert_eq!(analyse(src), vec![], "{src:?}");
