@@ -297,3 +297,36 @@ fn skops_files_are_judged_by_their_schema() {
     assert!(rep.findings.iter().any(|f| f.rule_id == "RAMP-SKOPS-001"
         && f.location.as_ref().and_then(|l| l.path.as_deref()) == Some("model.skops!schema.json")));
 }
+
+#[test]
+fn diffusers_components_are_read_from_their_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "model_index.json",
+        r#"{"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.30.0",
+            "unet": ["my_unet", "MyUNet"], "vae": ["diffusers", "AutoencoderKL"]}"#,
+    );
+    std::fs::create_dir(d.join("unet")).unwrap();
+    write(
+        &d.join("unet"),
+        "my_unet.py",
+        "import torch\nfrom .blocks import Block\nclass MyUNet(torch.nn.Module):\n    pass\n",
+    );
+    write(
+        &d.join("unet"),
+        "blocks.py",
+        "import subprocess as sp\nclass Block:\n    pass\nsp.run(['id'])\n",
+    );
+    let rep = scan_paths(&[d.to_path_buf()], &ScanOptions::default());
+    assert_eq!(rules_at(&rep, "model_index.json"), vec!["RAMP-HF-001"]);
+    let py: Vec<_> = rep
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "RAMP-PY-001")
+        .filter_map(|f| f.location.as_ref().and_then(|l| l.path.clone()))
+        .collect();
+    assert_eq!(py.len(), 1, "{:?}", rep.findings);
+    assert!(py[0].ends_with("blocks.py"), "{py:?}");
+}

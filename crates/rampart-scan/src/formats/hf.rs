@@ -274,18 +274,25 @@ pub(crate) fn scan_json_text(
             out.add(rules::PY_DANGEROUS.finding(
                 &shown_path,
                 format!(
-                    "imported through {}'s auto_map under trust_remote_code: {}",
+                    "imported through {} under trust_remote_code: {}",
                     name.rsplit(['/', '\\']).next().unwrap_or(name),
                     pysrc::describe(&hits)
                 ),
             ));
         }
+        // A relative import is resolved in the importing module's own
+        // folder (a diffusers component's `unet/`).
+        let folder = m.rsplit_once('/').map(|(d, _)| d);
         for c in RELATIVE.captures_iter(&src) {
             let rel = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-            // `from . import x` names module x; `from .a.b import` the
-            // file a/b.py, beyond what a flat repository holds.
-            if plain_module(rel) {
-                queue.push(rel.to_string());
+            // `from .a.b import` names the file a/b.py, beyond what a flat
+            // repository holds (transformers does not fetch it either).
+            let module = match folder {
+                Some(d) => format!("{d}/{rel}"),
+                None => rel.to_string(),
+            };
+            if plain_module(&module) {
+                queue.push(module);
             }
         }
     }
