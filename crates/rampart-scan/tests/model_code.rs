@@ -330,3 +330,95 @@ fn diffusers_components_are_read_from_their_folders() {
     assert_eq!(py.len(), 1, "{:?}", rep.findings);
     assert!(py[0].ends_with("blocks.py"), "{py:?}");
 }
+
+/// A TF2 saver: the graph calls a function whose `SaveV2` takes its path
+/// from the function's argument; the caller passes a constant.
+#[test]
+fn tensorflow_paths_passed_into_functions() {
+    use fixtures::pb_bytes;
+    let node = |name: &str, op: &str, inputs: &[&str], attrs: &[u8]| {
+        let mut n = Vec::new();
+        pb_bytes(&mut n, 1, name.as_bytes());
+        pb_bytes(&mut n, 2, op.as_bytes());
+        for i in inputs {
+            pb_bytes(&mut n, 3, i.as_bytes());
+        }
+        n.extend_from_slice(attrs);
+        n
+    };
+    let build = |path: &str| {
+        // attr {key: "value" value {tensor {dtype: DT_STRING string_val}}}
+        let mut tensor = vec![0x08, 7];
+        pb_bytes(&mut tensor, 8, path.as_bytes());
+        let mut av = Vec::new();
+        pb_bytes(&mut av, 8, &tensor);
+        let mut entry = Vec::new();
+        pb_bytes(&mut entry, 1, b"value");
+        pb_bytes(&mut entry, 2, &av);
+        let mut const_attr = Vec::new();
+        pb_bytes(&mut const_attr, 5, &entry);
+        // attr {key: "f" value {func {name: "__inference_save_7"}}}
+        let mut nal = Vec::new();
+        pb_bytes(&mut nal, 1, b"__inference_save_7");
+        let mut av = Vec::new();
+        pb_bytes(&mut av, 10, &nal);
+        let mut entry = Vec::new();
+        pb_bytes(&mut entry, 1, b"f");
+        pb_bytes(&mut entry, 2, &av);
+        let mut f_attr = Vec::new();
+        pb_bytes(&mut f_attr, 5, &entry);
+        let mut graph = Vec::new();
+        pb_bytes(&mut graph, 1, &node("prefix", "Const", &[], &const_attr));
+        pb_bytes(
+            &mut graph,
+            1,
+            &node(
+                "call",
+                "StatefulPartitionedCall",
+                &["prefix", "names"],
+                &f_attr,
+            ),
+        );
+        // library { function { signature { name, input_arg {name} x2 }
+        //   node_def { SaveV2(file_prefix, ...) } } }
+        let mut sig = Vec::new();
+        pb_bytes(&mut sig, 1, b"__inference_save_7");
+        for a in ["file_prefix", "tensor_names"] {
+            let mut arg = Vec::new();
+            pb_bytes(&mut arg, 1, a.as_bytes());
+            pb_bytes(&mut sig, 2, &arg);
+        }
+        let mut func = Vec::new();
+        pb_bytes(&mut func, 1, &sig);
+        pb_bytes(&mut func, 3, &node("id", "Identity", &["file_prefix"], &[]));
+        pb_bytes(
+            &mut func,
+            3,
+            &node(
+                "save",
+                "SaveV2",
+                &["id:output:0", "tensor_names", "tensor_names"],
+                &[],
+            ),
+        );
+        let mut lib = Vec::new();
+        pb_bytes(&mut lib, 1, &func);
+        pb_bytes(&mut graph, 2, &lib);
+        let mut mg = Vec::new();
+        pb_bytes(&mut mg, 2, &graph);
+        let mut m = vec![0x08, 1];
+        pb_bytes(&mut m, 2, &mg);
+        m
+    };
+    let opts = ScanOptions::default();
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &build("/etc/cron.d/job"), &opts);
+    assert!(
+        rep.findings.iter().any(|f| f.rule_id == "RAMP-TF-001"
+            && f.message.contains("SaveV2")
+            && f.message.contains("/etc/cron.d/job")),
+        "{:?}",
+        rep.findings
+    );
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &build("variables/variables"), &opts);
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+}

@@ -4,6 +4,7 @@
 
 use crate::engine::Out;
 use crate::rules;
+use std::collections::{HashMap, HashSet};
 
 /// Ops that read or write files.
 pub const FILE_OPS: &[&str] = &[
@@ -92,6 +93,8 @@ struct Node<'a> {
     /// `(key, value)` of the string attributes (`separator`, `template`,
     /// `file_pattern`...).
     attr_strings: Vec<(&'a [u8], &'a [u8])>,
+    /// The function a call node calls (attribute `f`).
+    func: Option<&'a [u8]>,
 }
 
 /// `b` read as a NodeDef, if it looks like one: a name and an op spelled
@@ -104,6 +107,7 @@ fn node_of(b: &[u8]) -> Option<Node<'_>> {
         inputs: Vec::new(),
         strings: Vec::new(),
         attr_strings: Vec::new(),
+        func: None,
     };
     let mut attrs = Vec::new();
     for f in fields(b) {
@@ -132,10 +136,18 @@ fn node_of(b: &[u8]) -> Option<Node<'_>> {
                 _ => {}
             }
         }
-        // AttrValue.s (field 2): a string attribute.
+        // AttrValue.s (field 2): a string attribute; AttrValue.func
+        // (field 10): a NameAttrList whose name (field 1) is a function.
         for (k, v) in fields(val).flatten() {
-            if let (2, Value::Bytes(x)) = (k, v) {
-                n.attr_strings.push((key, x));
+            match (k, v) {
+                (2, Value::Bytes(x)) => n.attr_strings.push((key, x)),
+                (10, Value::Bytes(x)) if key == b"f" => {
+                    n.func = fields(x).flatten().find_map(|(k, v)| match (k, v) {
+                        (1, Value::Bytes(name)) => Some(name),
+                        _ => None,
+                    });
+                }
+                _ => {}
             }
         }
         if n.op == b"Const" {
@@ -164,17 +176,46 @@ fn source(input: &[u8]) -> &[u8] {
     input.split(|c| *c == b':').next().unwrap_or(input)
 }
 
-/// `(op, path)` for each path-taking op fed a constant path that leaves
-/// the model directory, in any graph or function body of the message
-/// tree (SavedModel, GraphDef, FunctionDef alike: nodes are found as the
-/// messages that parse as NodeDefs, grouped by the message holding them).
-fn const_paths(b: &[u8], depth: usize, budget: &mut usize, found: &mut Vec<(String, String)>) {
+/// The NodeDefs held by one message (a GraphDef, or a FunctionDef body),
+/// with the function's name and argument names when it is one.
+struct Group<'a> {
+    nodes: Vec<Node<'a>>,
+    signature: Option<(&'a [u8], Vec<&'a [u8]>)>,
+}
+
+/// A FunctionDef's signature (field 1, an OpDef): its name and the names
+/// of its input arguments.
+fn signature(b: &[u8]) -> Option<(&[u8], Vec<&[u8]>)> {
+    use super::protobuf::{fields, Value};
+    let mut name: &[u8] = &[];
+    let mut args = Vec::new();
+    for f in fields(b) {
+        match f.ok()? {
+            (1, Value::Bytes(x)) => name = x,
+            (2, Value::Bytes(arg)) => {
+                let n = fields(arg).flatten().find_map(|(k, v)| match (k, v) {
+                    (1, Value::Bytes(x)) => Some(x),
+                    _ => None,
+                })?;
+                args.push(n);
+            }
+            _ => {}
+        }
+    }
+    (!name.is_empty()).then_some((name, args))
+}
+
+/// Every group of NodeDefs in the message tree (SavedModel, GraphDef,
+/// FunctionDef alike: nodes are found as the messages that parse as
+/// NodeDefs, grouped by the message holding them).
+fn groups<'a>(b: &'a [u8], depth: usize, budget: &mut usize, out: &mut Vec<Group<'a>>) {
     use super::protobuf::{fields, Value};
     if depth > 24 {
         return;
     }
     let mut nodes = Vec::new();
-    for (_, v) in fields(b).flatten() {
+    let mut sig = None;
+    for (k, v) in fields(b).flatten() {
         if *budget == 0 {
             return;
         }
@@ -183,112 +224,153 @@ fn const_paths(b: &[u8], depth: usize, budget: &mut usize, found: &mut Vec<(Stri
             if x.len() < 2 {
                 continue;
             }
+            if k == 1 && sig.is_none() {
+                sig = signature(x).filter(|(_, args)| !args.is_empty());
+            }
             match node_of(x) {
                 Some(n) => nodes.push(n),
-                None => const_paths(x, depth + 1, budget, found),
+                None => groups(x, depth + 1, budget, out),
             }
         }
     }
-    let outside = |v: &[u8]| -> Option<String> {
-        let p = String::from_utf8_lossy(v);
-        let p = p.strip_prefix("file://").unwrap_or(&p);
-        (p.len() > 1 && (super::onnx::location_escapes(p) || p.starts_with('~')))
-            .then(|| p.to_string())
-    };
-    for n in &nodes {
-        if let Some((op, key)) = PATH_ATTR_OPS.iter().find(|(o, _)| o.as_bytes() == n.op) {
-            for (k, v) in &n.attr_strings {
-                if *k == key.as_bytes() && !v.starts_with(b"local://") {
-                    if let Some(p) = outside(v) {
-                        found.push((op.to_string(), p));
-                    }
-                }
-            }
+    if !nodes.is_empty() {
+        out.push(Group {
+            nodes,
+            signature: sig,
+        });
+    }
+}
+
+/// Whether a string names a file outside the model directory, as shown.
+fn outside(v: &[u8]) -> Option<String> {
+    let p = String::from_utf8_lossy(v);
+    let p = p.strip_prefix("file://").unwrap_or(&p);
+    (p.len() > 1 && (super::onnx::location_escapes(p) || p.starts_with('~'))).then(|| p.to_string())
+}
+
+/// What an input of a group computes from: the escaping constant paths it
+/// is made of (through `Identity`, `StringJoin` evaluated with its
+/// separator, string attributes such as a `StringFormat` template, and a
+/// `PlaceholderWithDefault`'s default), and the names it reaches that no
+/// node of the group defines (a function's arguments).
+fn trace<'a>(
+    by_name: &HashMap<&'a [u8], &Node<'a>>,
+    start: &'a [u8],
+    paths: &mut Vec<String>,
+    free: &mut Vec<&'a [u8]>,
+) {
+    let mut stack: Vec<(&[u8], usize)> = vec![(source(start), 0)];
+    let mut seen = HashSet::new();
+    while let Some((name, depth)) = stack.pop() {
+        if depth > 8 || seen.len() >= 256 || !seen.insert(name) {
+            continue;
         }
-    }
-    if !nodes
-        .iter()
-        .any(|n| PATH_INPUT_OPS.iter().any(|(o, _)| o.as_bytes() == n.op))
-    {
-        return;
-    }
-    let by_name: std::collections::HashMap<&[u8], &Node<'_>> =
-        nodes.iter().map(|n| (n.name, n)).collect();
-    for n in &nodes {
-        let Some((op, paths)) = PATH_INPUT_OPS.iter().find(|(o, _)| o.as_bytes() == n.op) else {
+        let Some(src) = by_name.get(name) else {
+            free.push(name);
             continue;
         };
-        // Every constant the path is computed from: through Identity,
-        // StringJoin, Add and the like, back to Consts or a Placeholder
-        // (which the caller feeds, so the path is not the graph's). A
-        // joined path's absolute first part is enough to report.
-        // Data inputs come before control inputs (`^name`).
-        let data: Vec<&[u8]> = n
-            .inputs
+        for v in src
+            .strings
             .iter()
-            .copied()
-            .filter(|i| !i.starts_with(b"^"))
-            .collect();
-        let mut stack: Vec<(&[u8], usize)> = paths
-            .iter()
-            .filter_map(|&k| data.get(k))
-            .map(|i| (source(i), 0))
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        while let Some((name, depth)) = stack.pop() {
-            if depth > 8 || seen.len() >= 256 || !seen.insert(name) {
-                continue;
-            }
-            let Some(src) = by_name.get(name) else {
-                continue;
-            };
-            // Constants, and string attributes on the way (a
-            // `StringFormat` template holds the path itself).
-            for v in src
-                .strings
+            .chain(src.attr_strings.iter().map(|(_, v)| v))
+        {
+            paths.extend(outside(v));
+        }
+        if src.op == b"StringJoin" {
+            let sep = src
+                .attr_strings
                 .iter()
-                .chain(src.attr_strings.iter().map(|(_, v)| v))
-            {
-                if let Some(p) = outside(v) {
-                    found.push((op.to_string(), p));
-                }
+                .find(|(k, _)| *k == b"separator")
+                .map_or(&b""[..], |(_, v)| v);
+            let parts: Option<Vec<&[u8]>> = data_inputs(src)
+                .map(|i| {
+                    by_name
+                        .get(source(i))
+                        .and_then(|c| match c.strings.as_slice() {
+                            [one] if c.op == b"Const" => Some(*one),
+                            _ => None,
+                        })
+                })
+                .collect();
+            if let Some(parts) = parts {
+                paths.extend(outside(&parts.join(sep)));
             }
-            // A join of constants only: evaluated with its separator
-            // ("" + "/" + "etc/cron.d" is absolute).
-            if src.op == b"StringJoin" {
-                let sep = src
-                    .attr_strings
-                    .iter()
-                    .find(|(k, _)| *k == b"separator")
-                    .map_or(&b""[..], |(_, v)| v);
-                let parts: Option<Vec<&[u8]>> = src
-                    .inputs
-                    .iter()
-                    .filter(|i| !i.starts_with(b"^"))
-                    .map(|i| {
-                        by_name
-                            .get(source(i))
-                            .and_then(|c| match c.strings.as_slice() {
-                                [one] if c.op == b"Const" => Some(*one),
-                                _ => None,
-                            })
-                    })
-                    .collect();
-                if let Some(parts) = parts {
-                    if let Some(p) = outside(&parts.join(sep)) {
-                        found.push((op.to_string(), p));
+        }
+        // Only a plain placeholder is fed by the caller; one with a
+        // default runs with the graph's value.
+        if src.op != b"Placeholder" {
+            stack.extend(data_inputs(src).map(|i| (source(i), depth + 1)));
+        }
+    }
+}
+
+/// A node's data inputs (control inputs, `^name`, come after them).
+fn data_inputs<'n, 'a>(n: &'n Node<'a>) -> impl Iterator<Item = &'a [u8]> + 'n {
+    n.inputs.iter().copied().filter(|i| !i.starts_with(b"^"))
+}
+
+/// `(op, path)` for each path-taking op fed a constant path that leaves
+/// the model directory: in the same graph, or, for an op inside a function
+/// whose path is one of its arguments, at each call of that function
+/// (`StatefulPartitionedCall`, `PartitionedCall`, or a node named by the
+/// function), which is how TF2 SavedModels wire a saver.
+fn const_paths(b: &[u8], found: &mut Vec<(String, String)>) {
+    let mut budget = 2_000_000;
+    let mut all = Vec::new();
+    groups(b, 0, &mut budget, &mut all);
+    // Per function: (argument index, op) whose path comes from that
+    // argument.
+    let mut by_arg: HashMap<&[u8], Vec<(usize, &'static str)>> = HashMap::new();
+    for g in &all {
+        let by_name: HashMap<&[u8], &Node<'_>> = g.nodes.iter().map(|n| (n.name, n)).collect();
+        for n in &g.nodes {
+            if let Some((op, key)) = PATH_ATTR_OPS.iter().find(|(o, _)| o.as_bytes() == n.op) {
+                for (k, v) in &n.attr_strings {
+                    if *k == key.as_bytes() && !v.starts_with(b"local://") {
+                        found.extend(outside(v).map(|p| (op.to_string(), p)));
                     }
                 }
             }
-            // Only a plain placeholder is fed by the caller; one with a
-            // default runs with the graph's value.
-            if src.op != b"Placeholder" {
-                stack.extend(
-                    src.inputs
-                        .iter()
-                        .filter(|i| !i.starts_with(b"^"))
-                        .map(|i| (source(i), depth + 1)),
-                );
+            let Some((op, which)) = PATH_INPUT_OPS.iter().find(|(o, _)| o.as_bytes() == n.op)
+            else {
+                continue;
+            };
+            let data: Vec<&[u8]> = data_inputs(n).collect();
+            for i in which.iter().filter_map(|&k| data.get(k)) {
+                let (mut paths, mut free) = (Vec::new(), Vec::new());
+                trace(&by_name, i, &mut paths, &mut free);
+                found.extend(paths.into_iter().map(|p| (op.to_string(), p)));
+                if let Some((fname, args)) = &g.signature {
+                    for f in free {
+                        if let Some(k) = args.iter().position(|a| *a == f) {
+                            by_arg.entry(fname).or_default().push((k, op));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if by_arg.is_empty() {
+        return;
+    }
+    for g in &all {
+        let by_name: HashMap<&[u8], &Node<'_>> = g.nodes.iter().map(|n| (n.name, n)).collect();
+        for n in &g.nodes {
+            let callee = if n.op == b"StatefulPartitionedCall" || n.op == b"PartitionedCall" {
+                n.func
+            } else {
+                Some(n.op)
+            };
+            let Some(sites) = callee.and_then(|f| by_arg.get(f)) else {
+                continue;
+            };
+            let data: Vec<&[u8]> = data_inputs(n).collect();
+            for (k, op) in sites {
+                if let Some(i) = data.get(*k) {
+                    let (mut paths, mut free) = (Vec::new(), Vec::new());
+                    trace(&by_name, i, &mut paths, &mut free);
+                    found.extend(paths.into_iter().map(|p| (op.to_string(), p)));
+                }
             }
         }
     }
@@ -366,8 +448,7 @@ pub(crate) fn scan(name: &str, b: &[u8], out: &mut Out) {
         ),
     ];
     let mut paths = Vec::new();
-    let mut budget = 2_000_000;
-    const_paths(b, 0, &mut budget, &mut paths);
+    const_paths(b, &mut paths);
     paths.sort();
     paths.dedup();
     for (op, path) in paths.iter().take(16) {
