@@ -259,6 +259,20 @@ fn tensorflow_path_ops_with_constant_paths() {
     for want in ["SaveV2", "MergeV2Checkpoints", "RecordInput"] {
         assert!(msgs.iter().any(|m| m.contains(want)), "{want}: {msgs:?}");
     }
+    // A base64url constant decoded on the way (`/var/spool/cron/root`).
+    let b64 = fixtures::saved_model_graph(&[
+        ("b64", "Const", &[], Some("L3Zhci9zcG9vbC9jcm9uL3Jvb3Q")),
+        ("dec", "DecodeBase64", &["b64"], None),
+        ("save", "SaveV2", &["dec", "n", "n"], None),
+    ]);
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &b64, &opts);
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.message.contains("/var/spool/cron/root")),
+        "{:?}",
+        rep.findings
+    );
     // A tensor name that looks like a drive letter is not a path input.
     assert!(!msgs.iter().any(|m| m.contains("v:0")), "{msgs:?}");
     // A table initialiser keeps the exporting machine's absolute asset

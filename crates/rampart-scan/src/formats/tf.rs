@@ -296,6 +296,21 @@ fn trace<'a>(
                 paths.extend(outside(&parts.join(sep)));
             }
         }
+        // `DecodeBase64` of a constant: TF's web-safe alphabet, padding
+        // optional.
+        if src.op == b"DecodeBase64" {
+            use base64::Engine;
+            let consts = data_inputs(src)
+                .filter_map(|i| by_name.get(source(i)))
+                .filter(|c| c.op == b"Const")
+                .flat_map(|c| c.strings.iter());
+            for v in consts {
+                let trimmed: Vec<u8> = v.iter().copied().filter(|&c| c != b'=').collect();
+                if let Ok(d) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed) {
+                    paths.extend(outside(&d));
+                }
+            }
+        }
         // Only a plain placeholder is fed by the caller; one with a
         // default runs with the graph's value.
         if src.op != b"Placeholder" {
