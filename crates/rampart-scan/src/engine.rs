@@ -411,7 +411,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             }
             json_checks(name, &t, ctx, out);
             if ctx.opts.secrets {
-                let end = floor_char_boundary(&t, ctx.opts.limits.max_text_bytes as usize);
+                let end = t.floor_char_boundary(ctx.opts.limits.max_text_bytes as usize);
                 secrets::scan_text_into(name, &t[..end], ctx.opts, out);
             }
             true
@@ -504,14 +504,6 @@ fn json_checks(name: &str, t: &str, ctx: &Ctx<'_>, out: &mut Out) {
 
 /// The bound for a skops schema or a transformers config read whole.
 const MODEL_JSON_BYTES: u64 = 64 << 20;
-
-/// The largest char boundary at or below `at`.
-fn floor_char_boundary(t: &str, at: usize) -> usize {
-    if at >= t.len() {
-        return t.len();
-    }
-    (0..=at).rev().find(|&i| t.is_char_boundary(i)).unwrap_or(0)
-}
 
 /// Bytes read first: enough for every magic number.
 const QUICK_SNIFF: usize = 4096;

@@ -98,28 +98,21 @@ fn benign_remote_code_is_reported_once_and_python_files_alone_are_not_judged() {
 
 #[test]
 fn python_members_of_archives_are_judged_and_torchscript_code_is_not_flagged() {
-    use fixtures::zip::{ZipBuilder, ZipMember};
-    let identity = b"\x80\x02ctorch.nn.modules.linear\nIdentity\nq\x00)\x81.";
-    let benign = ZipBuilder::new()
-        .member(ZipMember::stored("archive/data.pkl", identity))
-        .member(ZipMember::stored(
-            "archive/code/__torch__/m.py",
-            b"class M(Module):\n  __parameters__ = []\n  def forward(self: __torch__.M, x: Tensor) -> Tensor:\n    return torch.relu(x)\n",
-        ))
-        .build();
+    use fixtures::bypass::torch_zip_with_code;
+    let benign = torch_zip_with_code(
+        "archive/code/__torch__/m.py",
+        b"class M(Module):\n  __parameters__ = []\n  def forward(self: __torch__.M, x: Tensor) -> Tensor:\n    return torch.relu(x)\n",
+    );
     let rep = rampart_scan::scan_bytes("ok.pt", &benign, &ScanOptions::default());
     assert!(
         !rep.findings.iter().any(|f| f.rule_id == "RAMP-PY-001"),
         "{:?}",
         rep.findings
     );
-    let evil = ZipBuilder::new()
-        .member(ZipMember::stored("archive/data.pkl", identity))
-        .member(ZipMember::stored(
-            "archive/code/__torch__/m.py",
-            b"class M(Module):\n  def __setstate__(self, s):\n    t = torch.from_file(\"/tmp/x\", True, 8)\n",
-        ))
-        .build();
+    let evil = torch_zip_with_code(
+        "archive/code/__torch__/m.py",
+        b"class M(Module):\n  def __setstate__(self, s):\n    t = torch.from_file(\"/tmp/x\", True, 8)\n",
+    );
     let rep = rampart_scan::scan_bytes("bad.pt", &evil, &ScanOptions::default());
     let f = rep
         .findings
@@ -349,50 +342,19 @@ fn diffusers_components_are_read_from_their_folders() {
 /// from the function's argument; the caller passes a constant.
 #[test]
 fn tensorflow_paths_passed_into_functions() {
-    use fixtures::pb_bytes;
-    let node = |name: &str, op: &str, inputs: &[&str], attrs: &[u8]| {
-        let mut n = Vec::new();
-        pb_bytes(&mut n, 1, name.as_bytes());
-        pb_bytes(&mut n, 2, op.as_bytes());
-        for i in inputs {
-            pb_bytes(&mut n, 3, i.as_bytes());
-        }
-        n.extend_from_slice(attrs);
-        n
-    };
+    use fixtures::{pb_bytes, tf_attr, tf_func, tf_node, tf_string_tensor};
     let build = |path: &str| {
-        // attr {key: "value" value {tensor {dtype: DT_STRING string_val}}}
-        let mut tensor = vec![0x08, 7];
-        pb_bytes(&mut tensor, 8, path.as_bytes());
-        let mut av = Vec::new();
-        pb_bytes(&mut av, 8, &tensor);
-        let mut entry = Vec::new();
-        pb_bytes(&mut entry, 1, b"value");
-        pb_bytes(&mut entry, 2, &av);
-        let mut const_attr = Vec::new();
-        pb_bytes(&mut const_attr, 5, &entry);
-        // attr {key: "f" value {func {name: "__inference_save_7"}}}
-        let mut nal = Vec::new();
-        pb_bytes(&mut nal, 1, b"__inference_save_7");
-        let mut av = Vec::new();
-        pb_bytes(&mut av, 10, &nal);
-        let mut entry = Vec::new();
-        pb_bytes(&mut entry, 1, b"f");
-        pb_bytes(&mut entry, 2, &av);
-        let mut f_attr = Vec::new();
-        pb_bytes(&mut f_attr, 5, &entry);
         let mut graph = Vec::new();
-        pb_bytes(&mut graph, 1, &node("prefix", "Const", &[], &const_attr));
-        pb_bytes(
-            &mut graph,
-            1,
-            &node(
-                "call",
-                "StatefulPartitionedCall",
-                &["prefix", "names"],
-                &f_attr,
-            ),
+        let prefix = tf_attr("value", &tf_string_tensor(path));
+        pb_bytes(&mut graph, 1, &tf_node("prefix", "Const", &[], &[prefix]));
+        let f = tf_attr("f", &tf_func("__inference_save_7"));
+        let call = tf_node(
+            "call",
+            "StatefulPartitionedCall",
+            &["prefix", "names"],
+            &[f],
         );
+        pb_bytes(&mut graph, 1, &call);
         // library { function { signature { name, input_arg {name} x2 }
         //   node_def { SaveV2(file_prefix, ...) } } }
         let mut sig = Vec::new();
@@ -404,25 +366,22 @@ fn tensorflow_paths_passed_into_functions() {
         }
         let mut func = Vec::new();
         pb_bytes(&mut func, 1, &sig);
-        pb_bytes(&mut func, 3, &node("id", "Identity", &["file_prefix"], &[]));
         pb_bytes(
             &mut func,
             3,
-            &node(
-                "save",
-                "SaveV2",
-                &["id:output:0", "tensor_names", "tensor_names"],
-                &[],
-            ),
+            &tf_node("id", "Identity", &["file_prefix"], &[]),
         );
+        let save = tf_node(
+            "save",
+            "SaveV2",
+            &["id:output:0", "tensor_names", "tensor_names"],
+            &[],
+        );
+        pb_bytes(&mut func, 3, &save);
         let mut lib = Vec::new();
         pb_bytes(&mut lib, 1, &func);
         pb_bytes(&mut graph, 2, &lib);
-        let mut mg = Vec::new();
-        pb_bytes(&mut mg, 2, &graph);
-        let mut m = vec![0x08, 1];
-        pb_bytes(&mut m, 2, &mg);
-        m
+        fixtures::saved_model_of(&graph)
     };
     let opts = ScanOptions::default();
     let rep = rampart_scan::scan_bytes("saved_model.pb", &build("/etc/cron.d/job"), &opts);
