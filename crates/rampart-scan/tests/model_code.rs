@@ -266,6 +266,74 @@ fn tensorflow_path_ops_with_constant_paths() {
         "{:?}",
         rep.findings
     );
+    // Paths computed from constants the way TF evaluates them: cut out
+    // of a longer constant (`Substr`, negative position counting from
+    // the end), rewritten by a regex, added, upper-cased pieces lowered,
+    // joined from a vector.
+    let node = |name: &str, op: &str, inputs: &[&str], attrs: &[Vec<u8>]| {
+        let mut b = Vec::new();
+        fixtures::pb_bytes(&mut b, 1, &fixtures::tf_node(name, op, inputs, attrs));
+        b
+    };
+    let s = |v: &str| vec![fixtures::tf_attr("value", &fixtures::tf_string_tensor(v))];
+    let i = |v: i64| vec![fixtures::tf_attr("value", &fixtures::tf_int_tensor(&[v]))];
+    let graph = [
+        node(
+            "long",
+            "Const",
+            &[],
+            &s("checkpoint-notes: see /etc/cron.d/x for the schedule"),
+        ),
+        node("pos", "Const", &[], &i(-30)),
+        node("len", "Const", &[], &i(13)),
+        node("cut", "Substr", &["long", "pos", "len"], &[]),
+        node("save", "SaveV2", &["cut", "n", "n"], &[]),
+        node("tpl", "Const", &[], &s("ckpt/HOME/.BASHRC")),
+        node("low", "StringLower", &["tpl"], &[]),
+        node(
+            "rx",
+            "StaticRegexReplace",
+            &["low"],
+            &[
+                fixtures::tf_attr("pattern", &fixtures::tf_string("^ckpt/home")),
+                fixtures::tf_attr("rewrite", &fixtures::tf_string("/root")),
+            ],
+        ),
+        node("restore", "RestoreV2", &["rx", "n", "n"], &[]),
+        node("a", "Const", &[], &s("..")),
+        node("b", "Const", &[], &s("/../.ssh/authorized_keys")),
+        node("add", "AddV2", &["a", "b"], &[]),
+        node("cache", "CacheDatasetV2", &["ds", "add"], &[]),
+    ]
+    .concat();
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);
+    let msgs: Vec<&str> = rep.findings.iter().map(|f| f.message.as_str()).collect();
+    for want in [
+        "SaveV2 on the constant path \"/etc/cron.d/x\"",
+        "RestoreV2 on the constant path \"/root/.bashrc\"",
+        "CacheDatasetV2 on the constant path \"../../.ssh/authorized_keys\"",
+    ] {
+        assert!(msgs.iter().any(|m| m.contains(want)), "{want}: {msgs:?}");
+    }
+    // The same shapes computing relative names stay quiet, as does a
+    // `Substr` past the string's end (TF fails it).
+    let graph = [
+        node("long", "Const", &[], &s("variables/variables")),
+        node("pos", "Const", &[], &i(0)),
+        node("len", "Const", &[], &i(9)),
+        node("cut", "Substr", &["long", "pos", "len"], &[]),
+        node("save", "SaveV2", &["cut", "n", "n"], &[]),
+        node("far", "Const", &[], &i(40)),
+        node("cut2", "Substr", &["long", "far", "len"], &[]),
+        node("save2", "SaveV2", &["cut2", "n", "n"], &[]),
+        node("a", "Const", &[], &s("variables")),
+        node("b", "Const", &[], &s("/variables.index")),
+        node("add", "AddV2", &["a", "b"], &[]),
+        node("restore", "RestoreV2", &["add", "n", "n"], &[]),
+    ]
+    .concat();
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
     // A tensor name that looks like a drive letter is not a path input.
     assert!(!msgs.iter().any(|m| m.contains("v:0")), "{msgs:?}");
     // A table initialiser keeps the exporting machine's absolute asset

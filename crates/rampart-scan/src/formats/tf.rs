@@ -90,6 +90,10 @@ struct Node<'a> {
     op: &'a [u8],
     inputs: Vec<&'a [u8]>,
     strings: Vec<&'a [u8]>,
+    /// For `Const`, its integer values (`int_val`, `int64_val`, or
+    /// `tensor_content` of an int32 / int64 tensor): a `Substr`'s position
+    /// and length.
+    ints: Vec<i64>,
     /// `(key, value)` of the string attributes (`separator`, `template`,
     /// `file_pattern`...).
     attr_strings: Vec<(&'a [u8], &'a [u8])>,
@@ -106,6 +110,7 @@ fn node_of(b: &[u8]) -> Option<Node<'_>> {
         op: &[],
         inputs: Vec::new(),
         strings: Vec::new(),
+        ints: Vec::new(),
         attr_strings: Vec::new(),
         func: None,
     };
@@ -158,16 +163,56 @@ fn node_of(b: &[u8]) -> Option<Node<'_>> {
             }
             for (k, v) in fields(val).flatten() {
                 if let (8, Value::Bytes(t)) = (k, v) {
-                    for (k, v) in fields(t).flatten() {
-                        if let (8, Value::Bytes(sv)) = (k, v) {
-                            n.strings.push(sv);
-                        }
-                    }
+                    const_values(t, &mut n);
                 }
             }
         }
     }
     Some(n)
+}
+
+/// A `Const`'s TensorProto: string values (field 8) and integer values
+/// (`int_val` 7 and `int64_val` 10, packed or not; `tensor_content` 4 of
+/// dtype int32 (3) or int64 (9), little-endian), at most 4,096 of them.
+fn const_values<'a>(t: &'a [u8], n: &mut Node<'a>) {
+    use super::protobuf::{fields, varint, Value};
+    const MAX: usize = 4096;
+    let mut dtype = 0;
+    let mut content: &[u8] = &[];
+    for (k, v) in fields(t).flatten() {
+        match (k, v) {
+            (1, Value::Varint(d)) => dtype = d,
+            (4, Value::Bytes(c)) => content = c,
+            (8, Value::Bytes(sv)) if n.strings.len() < MAX => n.strings.push(sv),
+            // Protobuf's int32 is sign-extended to 64 bits on the wire.
+            (7 | 10, Value::Varint(x)) if n.ints.len() < MAX => n.ints.push(x as i64),
+            (7 | 10, Value::Bytes(packed)) => {
+                let mut pos = 0;
+                while pos < packed.len() && n.ints.len() < MAX {
+                    match varint(packed, &mut pos) {
+                        Some(x) => n.ints.push(x as i64),
+                        None => break,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match dtype {
+        3 => n.ints.extend(
+            content
+                .chunks_exact(4)
+                .take(MAX)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64),
+        ),
+        9 => n.ints.extend(
+            content
+                .chunks_exact(8)
+                .take(MAX)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))),
+        ),
+        _ => {}
+    }
 }
 
 /// The node an input names: `name`, `name:0`, `name:output:0`, `^name`.
@@ -248,6 +293,12 @@ fn outside(v: &[u8]) -> Option<String> {
     (p.len() > 1 && (super::onnx::location_escapes(p) || p.starts_with('~'))).then(|| p.to_string())
 }
 
+/// Whether a string appended to a path climbs out of it with `..`.
+fn climbs(v: &[u8]) -> Option<String> {
+    let p = String::from_utf8_lossy(v).replace('\\', "/");
+    p.split('/').any(|c| c == "..").then_some(p)
+}
+
 /// What an input of a group computes from: the escaping constant paths it
 /// is made of (through `Identity`, `StringJoin` evaluated with its
 /// separator, string attributes such as a `StringFormat` template, and a
@@ -258,11 +309,14 @@ fn trace<'a>(
     start: &'a [u8],
     paths: &mut Vec<String>,
     free: &mut Vec<&'a [u8]>,
+    budget: &mut usize,
 ) {
-    let mut stack: Vec<(&[u8], usize)> = vec![(source(start), 0)];
+    // (node, depth, whether it is a later piece of a join: appended to
+    // what comes before it, so only climbing with `..` takes it out).
+    let mut stack: Vec<(&[u8], usize, bool)> = vec![(source(start), 0, false)];
     let mut seen = HashSet::new();
-    while let Some((name, depth)) = stack.pop() {
-        if depth > 8 || seen.len() >= 256 || !seen.insert(name) {
+    while let Some((name, depth, tail)) = stack.pop() {
+        if depth > 8 || seen.len() >= 256 || !seen.insert((name, tail)) {
             continue;
         }
         let Some(src) = by_name.get(name) else {
@@ -274,49 +328,239 @@ fn trace<'a>(
             .iter()
             .chain(src.attr_strings.iter().map(|(_, v)| v))
         {
-            paths.extend(outside(v));
+            paths.extend(if tail { climbs(v) } else { outside(v) });
         }
-        if src.op == b"StringJoin" {
-            let sep = src
-                .attr_strings
-                .iter()
-                .find(|(k, _)| *k == b"separator")
-                .map_or(&b""[..], |(_, v)| v);
-            let parts: Option<Vec<&[u8]>> = data_inputs(src)
-                .map(|i| {
-                    by_name
-                        .get(source(i))
-                        .and_then(|c| match c.strings.as_slice() {
-                            [one] if c.op == b"Const" => Some(*one),
-                            _ => None,
-                        })
-                })
-                .collect();
-            if let Some(parts) = parts {
-                paths.extend(outside(&parts.join(sep)));
+        // Constants were read above; what they compute is evaluated
+        // within the budget shared by every trace of one file.
+        if src.op != b"Const" && *budget > 0 {
+            let mut steps = 0;
+            for v in eval(by_name, src, 0, &mut steps) {
+                paths.extend(if tail { climbs(&v) } else { outside(&v) });
             }
-        }
-        // `DecodeBase64` of a constant: TF's web-safe alphabet, padding
-        // optional.
-        if src.op == b"DecodeBase64" {
-            use base64::Engine;
-            let consts = data_inputs(src)
-                .filter_map(|i| by_name.get(source(i)))
-                .filter(|c| c.op == b"Const")
-                .flat_map(|c| c.strings.iter());
-            for v in consts {
-                let trimmed: Vec<u8> = v.iter().copied().filter(|&c| c != b'=').collect();
-                if let Ok(d) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed) {
-                    paths.extend(outside(&d));
-                }
-            }
+            *budget = budget.saturating_sub(steps);
         }
         // Only a plain placeholder is fed by the caller; one with a
         // default runs with the graph's value.
         if src.op != b"Placeholder" {
-            stack.extend(data_inputs(src).map(|i| (source(i), depth + 1)));
+            let join = matches!(&src.op[..], b"StringJoin" | b"Add" | b"AddV2");
+            stack.extend(
+                data_inputs(src)
+                    .enumerate()
+                    .map(|(k, i)| (source(i), depth + 1, tail || (join && k > 0))),
+            );
         }
     }
+}
+
+/// Most values one evaluation keeps, and the longest.
+const EVAL_VALUES: usize = 64;
+const EVAL_LEN: usize = 4096;
+
+/// The string values a node computes when they follow from constants,
+/// evaluated as TensorFlow would for the ops that shape a string: a path
+/// assembled from pieces (`StringJoin`, string `Add`), cut out of a longer
+/// constant (`Substr`), decoded (`DecodeBase64`), rewritten
+/// (`StaticRegexReplace`, `RegexReplace`), re-cased or stripped, or joined
+/// from a vector (`ReduceJoin`). Empty when a value is not constant. Depth,
+/// value count and length are bounded; `steps` counts nodes visited in one
+/// evaluation so a wide graph cannot make it quadratic.
+fn eval(
+    by_name: &HashMap<&[u8], &Node<'_>>,
+    n: &Node<'_>,
+    depth: usize,
+    steps: &mut usize,
+) -> Vec<Vec<u8>> {
+    *steps += 1;
+    if depth > 12 || *steps > 512 {
+        return Vec::new();
+    }
+    let input = |k: usize, steps: &mut usize| -> Vec<Vec<u8>> {
+        data_inputs(n)
+            .nth(k)
+            .and_then(|i| by_name.get(source(i)))
+            .map_or_else(Vec::new, |m| eval(by_name, m, depth + 1, steps))
+    };
+    let ints = |k: usize| -> Vec<i64> {
+        data_inputs(n)
+            .nth(k)
+            .and_then(|i| by_name.get(source(i)))
+            .filter(|m| m.op == b"Const")
+            .map_or_else(Vec::new, |m| m.ints.clone())
+    };
+    let attr = |key: &[u8]| {
+        n.attr_strings
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    };
+    let mut out: Vec<Vec<u8>> = match n.op {
+        b"Const" => n.strings.iter().map(|s| s.to_vec()).collect(),
+        b"Identity" | b"Snapshot" | b"StopGradient" | b"PlaceholderWithDefault" => input(0, steps),
+        b"StringJoin" | b"Add" | b"AddV2" => {
+            let sep = if n.op == b"StringJoin" {
+                attr(b"separator").unwrap_or(b"")
+            } else {
+                b""
+            };
+            let count = data_inputs(n).count().min(16);
+            let mut acc: Vec<Vec<u8>> = vec![Vec::new()];
+            for k in 0..count {
+                let part = input(k, steps);
+                if part.is_empty() {
+                    return Vec::new();
+                }
+                let mut next = Vec::new();
+                'outer: for a in &acc {
+                    for p in &part {
+                        if next.len() >= EVAL_VALUES {
+                            break 'outer;
+                        }
+                        let mut v = a.clone();
+                        if k > 0 {
+                            v.extend_from_slice(sep);
+                        }
+                        v.extend_from_slice(p);
+                        next.push(v);
+                    }
+                }
+                acc = next;
+            }
+            acc
+        }
+        b"ReduceJoin" => {
+            let all = input(0, steps);
+            if all.is_empty() {
+                Vec::new()
+            } else {
+                vec![all.join(attr(b"separator").unwrap_or(b""))]
+            }
+        }
+        b"Substr" => {
+            let utf8 = attr(b"unit") == Some(b"UTF8_CHAR");
+            let (pos, len) = (ints(1), ints(2));
+            let mut v = Vec::new();
+            for s in input(0, steps) {
+                for &p in &pos {
+                    for &l in &len {
+                        v.extend(substr(&s, p, l, utf8));
+                    }
+                }
+            }
+            v
+        }
+        b"DecodeBase64" => {
+            use base64::Engine;
+            input(0, steps)
+                .into_iter()
+                .filter_map(|v| {
+                    // TF's web-safe alphabet, padding optional.
+                    let trimmed: Vec<u8> = v.into_iter().filter(|&c| c != b'=').collect();
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(trimmed)
+                        .ok()
+                })
+                .collect()
+        }
+        b"StaticRegexReplace" | b"RegexReplace" => {
+            let (pattern, rewrite) = if n.op == b"StaticRegexReplace" {
+                (
+                    attr(b"pattern")
+                        .map(|p| vec![p.to_vec()])
+                        .unwrap_or_default(),
+                    attr(b"rewrite")
+                        .map(|p| vec![p.to_vec()])
+                        .unwrap_or_default(),
+                )
+            } else {
+                (input(1, steps), input(2, steps))
+            };
+            let mut v = Vec::new();
+            for s in input(0, steps) {
+                for p in &pattern {
+                    for r in &rewrite {
+                        v.extend(regex_replace(&s, p, r));
+                    }
+                }
+            }
+            v
+        }
+        b"StringLower" => input(0, steps)
+            .into_iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
+        b"StringUpper" => input(0, steps)
+            .into_iter()
+            .map(|s| s.to_ascii_uppercase())
+            .collect(),
+        b"StringStrip" => input(0, steps)
+            .into_iter()
+            .map(|s| s.trim_ascii().to_vec())
+            .collect(),
+        _ => Vec::new(),
+    };
+    out.retain(|v| v.len() <= EVAL_LEN);
+    out.truncate(EVAL_VALUES);
+    out
+}
+
+/// TF's `Substr`: a negative position counts from the end; a position
+/// past either end fails (no value); the length is cut at the end.
+fn substr(s: &[u8], pos: i64, len: i64, utf8: bool) -> Option<Vec<u8>> {
+    if len < 0 {
+        return None;
+    }
+    let units: Vec<&[u8]> = if utf8 {
+        let text = std::str::from_utf8(s).ok()?;
+        text.char_indices()
+            .map(|(i, c)| &s[i..i + c.len_utf8()])
+            .collect()
+    } else {
+        s.chunks(1).collect()
+    };
+    let n = units.len() as i64;
+    let start = if pos < 0 { n + pos } else { pos };
+    if !(0..=n).contains(&start) {
+        return None;
+    }
+    let end = start.saturating_add(len).min(n);
+    Some(units[start as usize..end as usize].concat())
+}
+
+/// RE2's global replace, with the rewrite's `\N` groups; each match is
+/// replaced (`replace_global`, the default) and, in case the attribute
+/// says otherwise, the first one alone too. A pattern the `regex` crate
+/// does not take, or one too big, gives nothing.
+fn regex_replace(s: &[u8], pattern: &[u8], rewrite: &[u8]) -> Vec<Vec<u8>> {
+    let Ok(p) = std::str::from_utf8(pattern) else {
+        return Vec::new();
+    };
+    let Ok(re) = regex::bytes::RegexBuilder::new(p)
+        .size_limit(1 << 16)
+        .dfa_size_limit(1 << 16)
+        .build()
+    else {
+        return Vec::new();
+    };
+    let mut rep = Vec::with_capacity(rewrite.len());
+    let mut it = rewrite.iter().peekable();
+    while let Some(&c) = it.next() {
+        match c {
+            b'\\' => match it.next() {
+                Some(&d) if d.is_ascii_digit() => {
+                    rep.extend_from_slice(format!("${{{}}}", d - b'0').as_bytes())
+                }
+                Some(&b'$') => rep.extend_from_slice(b"$$"),
+                Some(&o) => rep.push(o),
+                None => {}
+            },
+            b'$' => rep.extend_from_slice(b"$$"),
+            c => rep.push(c),
+        }
+    }
+    vec![
+        re.replace_all(s, rep.as_slice()).into_owned(),
+        re.replace(s, rep.as_slice()).into_owned(),
+    ]
 }
 
 /// A node's data inputs (control inputs, `^name`, come after them).
@@ -331,6 +575,8 @@ fn data_inputs<'n, 'a>(n: &'n Node<'a>) -> impl Iterator<Item = &'a [u8]> + 'n {
 /// function), which is how TF2 SavedModels wire a saver.
 fn const_paths(b: &[u8], found: &mut Vec<(String, String)>) {
     let mut budget = 2_000_000;
+    // Nodes evaluated for constant strings, over every path input.
+    let mut eval_budget = 100_000;
     let mut all = Vec::new();
     groups(b, 0, &mut budget, &mut all);
     // Per function: (argument index, op) whose path comes from that
@@ -353,7 +599,7 @@ fn const_paths(b: &[u8], found: &mut Vec<(String, String)>) {
             let data: Vec<&[u8]> = data_inputs(n).collect();
             for i in which.iter().filter_map(|&k| data.get(k)) {
                 let (mut paths, mut free) = (Vec::new(), Vec::new());
-                trace(&by_name, i, &mut paths, &mut free);
+                trace(&by_name, i, &mut paths, &mut free, &mut eval_budget);
                 found.extend(paths.into_iter().map(|p| (op.to_string(), p)));
                 if let Some((fname, args)) = &g.signature {
                     for f in free {
@@ -383,7 +629,7 @@ fn const_paths(b: &[u8], found: &mut Vec<(String, String)>) {
             for (k, op) in sites {
                 if let Some(i) = data.get(*k) {
                     let (mut paths, mut free) = (Vec::new(), Vec::new());
-                    trace(&by_name, i, &mut paths, &mut free);
+                    trace(&by_name, i, &mut paths, &mut free, &mut eval_budget);
                     found.extend(paths.into_iter().map(|p| (op.to_string(), p)));
                 }
             }
