@@ -275,8 +275,8 @@ pub fn analyse(src: &str) -> Vec<Hit> {
         normalised = src.nfkc().collect::<String>();
         normalised.as_str()
     };
-    let (code, strings) = split(src);
-    let code = canonical(&code);
+    let (code_raw, strings) = split(src);
+    let code = canonical(&code_raw);
     let starts: Vec<usize> = std::iter::once(0)
         .chain(code.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
@@ -296,18 +296,45 @@ pub fn analyse(src: &str) -> Vec<Hit> {
             });
         }
     }
-    for (line, s) in strings {
-        if STRINGS.is_match(&s) {
+    for Literal { line, body: s, .. } in &strings {
+        let line = *line;
+        if STRINGS.is_match(s) {
             hits.push(Hit {
                 line,
                 what: "string naming a reflection dunder",
             });
         }
-        if SENSITIVE.is_match(&s) {
+        if SENSITIVE.is_match(s) {
             hits.push(Hit {
                 line,
                 what: "string naming a shell profile, SSH key or credentials file",
             });
+        }
+    }
+    // A name assembled from pieces: runs of two to four literals with
+    // only `+`, brackets, whitespace or a string prefix between them
+    // (`'~/.ba' + 'shrc'`, `'.ss' 'h/authorized_keys'`), joined. Commas
+    // break a run: items of a list are not pieces of one name.
+    let raw = &code_raw;
+    let glued = |a: &Literal, b: &Literal| {
+        raw.get(a.span.1..b.span.0).is_some_and(|gap| {
+            gap.trim_end_matches(|c: char| "rRbBuUfF".contains(c))
+                .chars()
+                .all(|c| c.is_whitespace() || "+()".contains(c))
+        })
+    };
+    for run in strings.chunk_by(glued) {
+        let run = &run[..run.len().min(32)];
+        for w in 2..=run.len().min(4) {
+            for win in run.windows(w) {
+                let joined: String = win.iter().map(|l| l.body.as_str()).collect();
+                if SENSITIVE.is_match(&joined) && !win.iter().any(|l| SENSITIVE.is_match(&l.body)) {
+                    hits.push(Hit {
+                        line: win[0].line,
+                        what: "string pieces joined into a shell profile, SSH key or credentials file name",
+                    });
+                }
+            }
         }
     }
     hits.sort_by(|a, b| (a.line, a.what).cmp(&(b.line, b.what)));
@@ -316,10 +343,18 @@ pub fn analyse(src: &str) -> Vec<Hit> {
     hits
 }
 
+/// A string literal: the line it starts on, its body, and where its
+/// quotes start and end in the blanked code.
+struct Literal {
+    line: usize,
+    body: String,
+    span: (usize, usize),
+}
+
 /// `(code, strings)`: the source with comments removed and every string
 /// literal's body replaced by spaces (newlines kept, so lines still
-/// count), and each literal's body with the line it starts on.
-fn split(src: &str) -> (String, Vec<(usize, String)>) {
+/// count), and each literal.
+fn split(src: &str) -> (String, Vec<Literal>) {
     let b = src.as_bytes();
     let mut code = Vec::with_capacity(b.len());
     let mut strings = Vec::new();
@@ -339,6 +374,7 @@ fn split(src: &str) -> (String, Vec<(usize, String)>) {
                 // Raw strings keep backslashes, but a backslash still
                 // stops the quote after it from closing the literal.
                 let start_line = line;
+                let start_at = code.len();
                 code.extend(std::iter::repeat_n(c, q));
                 i += q;
                 let mut body = Vec::new();
@@ -374,7 +410,11 @@ fn split(src: &str) -> (String, Vec<(usize, String)>) {
                     body.push(b[i]);
                     i += 1;
                 }
-                strings.push((start_line, String::from_utf8_lossy(&body).into_owned()));
+                strings.push(Literal {
+                    line: start_line,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                    span: (start_at, code.len()),
+                });
             }
             // A line joined with a backslash: the backslash becomes a
             // space, the newline stays (so lines still count and `\s`
@@ -523,6 +563,9 @@ class XModel(nn.Module):
             "import numpy as np\nnp.load(p, allow_pickle=True)\n",
             "import torch\ntorch.load(p, weights_only=False)\n",
             "with open(os.path.expanduser('~/.bashrc'), 'a') as f:\n    f.write(x)\n",
+            // Names assembled from pieces.
+            "with open(os.path.expanduser('~') + '/.ba' + 'shrc', 'a') as f:\n    f.write(x)\n",
+            "p = os.path.join(home, '.ss' 'h', 'authorized' '_keys')\n",
         ] {
             assert!(!analyse(src).is_empty(), "{src:?}");
         }
@@ -533,6 +576,8 @@ class XModel(nn.Module):
             "from os import path\npath.join('a', 'b')\n",
             "n = self.forward.__code__.co_argcount\n",
             "import torch.nn as nn\nclass M(nn.Module):\n    def f(self):\n        return self.__dict__.get('x')\n",
+            "name = prefix + '.' + 'weight'\nkey = 'model' + '.profile_' + 'x'\n",
+            "KEYS = ['ssh_authorized_key', 'sshkey']\n",
         ] {
             assert_eq!(analyse(src), vec![], "{src:?}");
         }
