@@ -507,9 +507,6 @@ const MODEL_JSON_BYTES: u64 = 64 << 20;
 
 /// Bytes read first: enough for every magic number.
 const QUICK_SNIFF: usize = 4096;
-// A stored zip member's head, read with its local header, holds the quick
-// sniff and the 8 bytes after it (an HDF5 signature behind a user block).
-const _: () = assert!(zipread::HEAD_BYTES == QUICK_SNIFF + 8);
 
 /// Sniff a blob, reading the full [`SNIFF_LEN`] head only when the first
 /// [`QUICK_SNIFF`] bytes leave the answer open: a tensor member of a large
@@ -1091,14 +1088,8 @@ fn scan_zip(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
         match en.method {
             0 => {
                 // One read serves this sniff, the one in `scan_blob` and its
-                // probe for an HDF5 signature behind a 4 KiB user block;
-                // the listing usually read it with the local header.
-                let want = (zipread::HEAD_BYTES as u64).min(raw.size()) as usize;
-                let head = if en.head.len() == want {
-                    en.head.clone()
-                } else {
-                    read_range(&raw, 0, zipread::HEAD_BYTES).unwrap_or_default()
-                };
+                // probe for an HDF5 signature behind a 4 KiB user block.
+                let head = read_range(&raw, 0, QUICK_SNIFF + 8).unwrap_or_default();
                 let head = head.as_slice();
                 if en.encrypted() {
                     if sniff_head(&head[..head.len().min(QUICK_SNIFF)], raw.size())

@@ -29,22 +29,7 @@ pub struct ZipEntry {
     pub local_offset: u64,
     /// Where the member's bytes start.
     pub data_offset: u64,
-    /// The first [`HEAD_BYTES`] of a stored member's data (fewer when the
-    /// member is shorter), read with its local header; empty when not
-    /// read (compressed members, members past [`HEAD_ENTRIES`]).
-    pub head: Vec<u8>,
 }
-
-/// How much of a stored member is read with its local header: what the
-/// engine's content sniff needs. One read per member instead of two is
-/// what a checkpoint of many tensors costs.
-pub const HEAD_BYTES: usize = 4096 + 8;
-/// Stored members whose head is read ahead (about 17 MB at most).
-const HEAD_ENTRIES: usize = 4096;
-/// Room for the local header's extra field (torch pads data to 64 bytes).
-const EXTRA_GUESS: usize = 128;
-/// From this many members on, local headers are read in parallel.
-const PARALLEL_FROM: usize = 64;
 
 impl ZipEntry {
     pub fn is_dir(&self) -> bool {
@@ -231,24 +216,18 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
         entries = walk_local_headers(blob)?;
         return Ok(finish(blob, entries, anomalies));
     }
-    // Resolve each local header: data offset and the local name, and read
-    // the head of a stored member in the same read.
-    let resolve = |i: usize, en: &mut ZipEntry| -> Result<Option<ZipAnomaly>, String> {
-        let want_head = en.method == 0 && i < HEAD_ENTRIES;
-        let extra = if want_head {
-            EXTRA_GUESS + HEAD_BYTES
-        } else {
-            0
-        };
+    // Resolve each local header: data offset and the local name.
+    for en in entries.iter_mut() {
         // Header and name in one read when the local name is as long as the
-        // central one (it almost always is).
-        let lh = read_range(blob, en.local_offset, 30 + en.name.len() + extra)
-            .map_err(|e| e.to_string())?;
+        // central one (it almost always is): one read per member, not two.
+        let lh =
+            read_range(blob, en.local_offset, 30 + en.name.len()).map_err(|e| e.to_string())?;
         if lh.len() < 30 || !lh.starts_with(b"PK\x03\x04") {
-            en.data_offset = u64::MAX;
-            return Ok(Some(ZipAnomaly::OutOfBounds {
+            anomalies.push(ZipAnomaly::OutOfBounds {
                 name: en.name.clone(),
-            }));
+            });
+            en.data_offset = u64::MAX;
+            continue;
         }
         let nlen = u16le(&lh, 26) as usize;
         let xlen = u16le(&lh, 28) as u64;
@@ -257,41 +236,15 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
         } else {
             read_range(blob, en.local_offset + 30, nlen).map_err(|e| e.to_string())?
         };
-        en.data_offset = en.local_offset + 30 + nlen as u64 + xlen;
-        if want_head {
-            let start = 30 + nlen + xlen as usize;
-            let n = (HEAD_BYTES as u64).min(en.compressed) as usize;
-            // Whole, or cut only by the end of the file.
-            if lh.len() >= start + n || (lh.len() < 30 + en.name.len() + extra && lh.len() >= start)
-            {
-                en.head = lh[start..lh.len().min(start + n)].to_vec();
-            }
-        }
         let local = name_of(&ln);
-        Ok((local != en.name).then(|| {
-            en.local_name = Some(local.clone());
-            ZipAnomaly::NameMismatch {
+        if local != en.name {
+            anomalies.push(ZipAnomaly::NameMismatch {
                 central: en.name.clone(),
-                local,
-            }
-        }))
-    };
-    let found: Vec<Result<Option<ZipAnomaly>, String>> = if entries.len() >= PARALLEL_FROM {
-        use rayon::prelude::*;
-        entries
-            .par_iter_mut()
-            .enumerate()
-            .map(|(i, en)| resolve(i, en))
-            .collect()
-    } else {
-        entries
-            .iter_mut()
-            .enumerate()
-            .map(|(i, en)| resolve(i, en))
-            .collect()
-    };
-    for a in found {
-        anomalies.extend(a?);
+                local: local.clone(),
+            });
+            en.local_name = Some(local);
+        }
+        en.data_offset = en.local_offset + 30 + nlen as u64 + xlen;
     }
     let first = entries
         .iter()
@@ -387,7 +340,6 @@ fn parse_cd(cd: &[u8], delta: u64, anomalies: &mut Vec<ZipAnomaly>) -> Vec<ZipEn
             uncompressed: usize_,
             local_offset: lho.saturating_add(delta),
             data_offset: 0,
-            head: Vec::new(),
         });
         p = end;
     }
@@ -484,7 +436,6 @@ fn walk_local_headers(blob: &dyn Blob) -> Result<Vec<ZipEntry>, String> {
             uncompressed: usize_,
             local_offset: pos,
             data_offset: data,
-            head: Vec::new(),
         });
         pos = data + csize.max(1);
     }
