@@ -344,6 +344,60 @@ fn tensorflow_path_ops_with_constant_paths() {
 }
 
 #[test]
+fn scikit_learn_tree_node_arrays_must_stay_inside_the_tree() {
+    let opts = ScanOptions::default();
+    let rules = |b: &[u8], name: &str| -> Vec<String> {
+        rampart_scan::scan_bytes(name, b, &opts)
+            .findings
+            .into_iter()
+            .map(|f| f.rule_id)
+            .collect()
+    };
+    // A depth-2 tree as scikit-learn numbers it: children after parents.
+    let good = [
+        (1, 4, 3),
+        (2, 3, 2),
+        (-1, -1, -2),
+        (-1, -1, -2),
+        (-1, -1, -2),
+    ];
+    for big in [false, true] {
+        let npy = fixtures::sklearn_tree_npy(&good, big);
+        assert_eq!(rules(&npy, "nodes.npy"), Vec::<String>::new());
+        assert_eq!(
+            rules(&fixtures::skops_tree(&npy), "model.skops"),
+            Vec::<String>::new()
+        );
+    }
+    let bad: [&[(i64, i64, i64)]; 5] = [
+        // A child past the end: out-of-bounds read (segfault, sklearn 1.9).
+        &[(1, 1_000_000, 3), (-1, -1, -2), (-1, -1, -2)],
+        // A child pointing back up: predict never ends.
+        &[(1, 2, 3), (-1, -1, -2), (0, 0, 1)],
+        // A negative child other than the leaf marker.
+        &[(1, -7, 3), (-1, -1, -2), (-1, -1, -2)],
+        // Half a leaf: the other branch reads node -1.
+        &[(1, 2, 3), (-1, 2, -2), (-1, -1, -2)],
+        // An internal node without a feature.
+        &[(1, 2, -2), (-1, -1, -2), (-1, -1, -2)],
+    ];
+    for nodes in bad {
+        for big in [false, true] {
+            let npy = fixtures::sklearn_tree_npy(nodes, big);
+            assert!(
+                rules(&npy, "nodes.npy").contains(&"RAMP-NPY-003".to_string()),
+                "{nodes:?}"
+            );
+            let skops = fixtures::skops_tree(&npy);
+            assert!(
+                rules(&skops, "model.skops").contains(&"RAMP-NPY-003".to_string()),
+                "{nodes:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn skops_files_are_judged_by_their_schema() {
     let opts = ScanOptions::default();
     let benign = fixtures::bypass::skops(

@@ -401,6 +401,9 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             return;
         }
     }
+    if h.descr.starts_with('[') && h.descr.contains("left_child") {
+        tree_nodes(name, blob, &h, out);
+    }
     if let (Some(c), Some(i)) = (count, item) {
         let want = c.checked_mul(i);
         let have = blob.size().saturating_sub(h.data_offset);
@@ -418,6 +421,119 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 out.add(rules::NPY_HEADER.finding(name, msg));
             }
         }
+    }
+}
+
+/// The `(name, typestr)` pairs of a structured descr as [`parse_header`]
+/// gives it (string literals decoded, quotes gone), when it is made of
+/// plain pairs only (a subarray field or anything else gives `None`: the
+/// offsets would not be known).
+fn struct_fields(descr: &str) -> Option<Vec<(String, String)>> {
+    use once_cell::sync::Lazy;
+    use regex::Regex;
+    static PAIR: Lazy<Regex> = Lazy::new(|| {
+        Regex::new(r"\(\s*([^,()]*?)\s*,\s*([^,()]*?)\s*,?\s*\)").expect("valid field pattern")
+    });
+    let inner = descr.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let mut out = Vec::new();
+    let mut rest = String::new();
+    let mut last = 0;
+    for c in PAIR.captures_iter(inner) {
+        let m = c.get(0)?;
+        rest.push_str(&inner[last..m.start()]);
+        last = m.end();
+        let unquote = |s: &str| s.trim_matches(|c| c == '\'' || c == '"').to_string();
+        out.push((unquote(&c[1]), unquote(&c[2])));
+        if out.len() > 64 {
+            return None;
+        }
+    }
+    rest.push_str(&inner[last..]);
+    rest.chars()
+        .all(|c| c == ',' || c.is_whitespace())
+        .then_some(out)
+}
+
+/// Most tree nodes read (64 bytes each in scikit-learn: 64 MiB).
+const MAX_TREE_NODES: u64 = 1 << 20;
+
+/// A scikit-learn tree's node array (`sklearn.tree._tree.Tree` state, as
+/// skops and `np.save` write it): `Tree.__setstate__` copies it without
+/// checking the child and feature indices, so one that points outside the
+/// array reads out of bounds at predict, and one that points back to an
+/// earlier node loops for ever (skops 0.15 stopped trusting the type for
+/// this). Trees that scikit-learn builds number each child after its
+/// parent; a leaf has both children -1.
+fn tree_nodes(name: &str, blob: &dyn Blob, h: &NpyHeader, out: &mut Out) {
+    let Some(fields) = struct_fields(&h.descr) else {
+        return;
+    };
+    // (offset, size, big-endian) of each integer field needed.
+    let mut at = 0u64;
+    let mut find = |want: &str| -> Option<(u64, usize, bool)> {
+        let mut found = None;
+        at = 0;
+        for (n, ty) in &fields {
+            let size = crate::pickle::itemsize(ty)?;
+            if n == want {
+                let kind = ty.trim_start_matches(['<', '>', '|', '=']);
+                if matches!(kind, "i8" | "i4") && (size == 8 || size == 4) {
+                    found = Some((at, size as usize, ty.starts_with('>')));
+                }
+            }
+            at += size;
+        }
+        found
+    };
+    let (Some(left), Some(right), feature) =
+        (find("left_child"), find("right_child"), find("feature"))
+    else {
+        return;
+    };
+    let item = at;
+    if item == 0 || h.shape.len() != 1 {
+        return;
+    }
+    let n = h.shape[0].min(MAX_TREE_NODES);
+    let Ok(data) = read_range(blob, h.data_offset, (n * item) as usize) else {
+        return;
+    };
+    let n = (data.len() as u64 / item) as i64;
+    let int = |rec: &[u8], (off, size, big): (u64, usize, bool)| -> i64 {
+        let b = &rec[off as usize..off as usize + size];
+        match (size, big) {
+            (8, false) => i64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
+            (8, true) => i64::from_be_bytes(b.try_into().unwrap_or([0; 8])),
+            (_, false) => i32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as i64,
+            (_, true) => i32::from_be_bytes(b.try_into().unwrap_or([0; 4])) as i64,
+        }
+    };
+    let mut bad = Vec::new();
+    let mut count = 0usize;
+    for (i, rec) in data.chunks_exact(item as usize).enumerate() {
+        let i = i as i64;
+        let (l, r) = (int(rec, left), int(rec, right));
+        let f = feature.map(|f| int(rec, f));
+        let ok =
+            (l == -1 && r == -1) || (l > i && l < n && r > i && r < n && f.is_none_or(|f| f >= 0));
+        if !ok {
+            count += 1;
+            if bad.len() < 4 {
+                bad.push(format!(
+                    "node {i}: children {l} and {r}{}",
+                    f.map(|f| format!(", feature {f}")).unwrap_or_default()
+                ));
+            }
+        }
+    }
+    if count > 0 {
+        out.add(rules::NPY_TREE.finding(
+            name,
+            format!(
+                "{count} of {n} tree nodes point outside the tree or back up it ({}): scikit-learn reads out of bounds or loops at predict",
+                bad.join("; ")
+            ),
+        ));
     }
 }
 
