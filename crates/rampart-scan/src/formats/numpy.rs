@@ -315,7 +315,7 @@ fn decode_literals(h: &str) -> String {
 
 /// The characters of a dtype string by their Unicode names (`\N{...}`);
 /// any other name is U+FFFD, which no dtype resolves.
-fn named_char(name: &str) -> char {
+pub(crate) fn named_char(name: &str) -> char {
     let n = name.trim().to_ascii_uppercase();
     let letter = |p: &str| {
         n.strip_prefix(p)

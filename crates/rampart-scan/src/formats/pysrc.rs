@@ -263,8 +263,244 @@ fn canonical(code: &str) -> String {
     out
 }
 
+/// PEP 263's declaration, looked for on the first two lines.
+static CODING: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)").expect("valid coding pattern")
+});
+
+/// Source encodings that map ASCII to itself, so the text read as written
+/// is the text Python runs (PEP 263 names, normalised: lower case, `_`
+/// and spaces as `-`).
+const PLAIN_CODINGS: &[&str] = &[
+    "utf-8",
+    "utf8",
+    "u8",
+    "utf",
+    "utf-8-sig",
+    "ascii",
+    "us-ascii",
+    "646",
+    "latin-1",
+    "latin1",
+    "latin",
+    "l1",
+    "iso-8859-1",
+    "iso8859-1",
+    "8859",
+    "cp819",
+    "iso-latin-1",
+    "iso-8859-15",
+    "iso8859-15",
+    "latin-9",
+    "cp1250",
+    "cp1251",
+    "cp1252",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "cp1258",
+    "windows-1250",
+    "windows-1251",
+    "windows-1252",
+    "windows-1253",
+    "windows-1254",
+    "windows-1255",
+    "windows-1256",
+    "windows-1257",
+    "windows-1258",
+    "cp437",
+    "cp850",
+    "cp866",
+    "koi8-r",
+    "koi8-u",
+    "mac-roman",
+    "macroman",
+    "iso-8859-2",
+    "iso-8859-5",
+    "iso-8859-7",
+    "iso-8859-9",
+    "euc-jp",
+    "euc-kr",
+    "gbk",
+    "gb2312",
+    "gb18030",
+    "big5",
+    "cp932",
+    "cp936",
+    "cp949",
+    "cp950",
+    "shift-jis",
+    "shift_jis",
+    "sjis",
+    "utf-8-unix",
+    "latin-1-unix",
+];
+
+/// What Python runs when the source declares an encoding that rewrites
+/// ASCII: `unicode_escape` and `raw_unicode_escape` read `\u0065xec` as
+/// `exec`, UTF-7 reads `+AGUAeABlAGM-` as `exec`. `Ok(None)`: nothing to
+/// decode; `Err(name)`: an encoding the scanner does not decode, reported
+/// as such.
+fn declared_decoding(src: &str) -> Result<Option<String>, String> {
+    let Some(enc) = src.lines().take(2).find_map(|l| {
+        CODING
+            .captures(l)
+            .map(|c| c[1].to_ascii_lowercase().replace('_', "-"))
+    }) else {
+        return Ok(None);
+    };
+    match enc.as_str() {
+        "unicode-escape" => Ok(Some(unescape(src, false))),
+        "raw-unicode-escape" => Ok(Some(unescape(src, true))),
+        "utf-7" | "utf7" | "u7" | "unicode-1-1-utf-7" => Ok(Some(utf7(src))),
+        e if PLAIN_CODINGS.contains(&e) || e.starts_with("utf-8-") || e.starts_with("latin-1-") => {
+            Ok(None)
+        }
+        e => Err(e.to_string()),
+    }
+}
+
+/// Python's `unicode_escape` (or, `raw`, `raw_unicode_escape`: `\u` and
+/// `\U` only) over the whole source.
+fn unescape(src: &str, raw: bool) -> String {
+    let cs: Vec<char> = src.chars().collect();
+    let mut out = String::with_capacity(src.len());
+    let mut i = 0;
+    let hex = |i: &mut usize, n: usize| -> Option<char> {
+        let digits: String = cs.get(*i..*i + n)?.iter().collect();
+        let c = u32::from_str_radix(&digits, 16)
+            .ok()
+            .and_then(char::from_u32)?;
+        *i += n;
+        Some(c)
+    };
+    while i < cs.len() {
+        let c = cs[i];
+        i += 1;
+        if c != '\\' || i >= cs.len() {
+            out.push(c);
+            continue;
+        }
+        let e = cs[i];
+        let decoded = match e {
+            'u' | 'U' => {
+                let mut j = i + 1;
+                hex(&mut j, if e == 'u' { 4 } else { 8 }).map(|c| (c, j))
+            }
+            _ if raw => None,
+            'x' => {
+                let mut j = i + 1;
+                hex(&mut j, 2).map(|c| (c, j))
+            }
+            'N' if cs.get(i + 1) == Some(&'{') => {
+                cs[i + 2..].iter().position(|&d| d == '}').map(|k| {
+                    let name: String = cs[i + 2..i + 2 + k].iter().collect();
+                    (super::numpy::named_char(&name), i + 3 + k)
+                })
+            }
+            '0'..='7' => {
+                let mut n = 0u32;
+                let mut j = i;
+                while j < cs.len() && j < i + 3 && cs[j].is_digit(8) {
+                    n = n * 8 + cs[j].to_digit(8).unwrap_or(0);
+                    j += 1;
+                }
+                char::from_u32(n).map(|c| (c, j))
+            }
+            '\\' | '\'' | '"' => Some((e, i + 1)),
+            'n' => Some(('\n', i + 1)),
+            't' => Some(('\t', i + 1)),
+            'r' => Some(('\r', i + 1)),
+            _ => None,
+        };
+        match decoded {
+            Some((ch, next)) => {
+                out.push(ch);
+                i = next;
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// UTF-7 (RFC 2152): `+` opens modified base64 of UTF-16BE, closed by
+/// any other character (a `-` is absorbed); `+-` is `+`.
+fn utf7(src: &str) -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'+' {
+            // Outside a shift: the text as is (UTF-8 passes through).
+            let next = b[i..]
+                .iter()
+                .position(|&c| c == b'+')
+                .map_or(b.len(), |k| i + k);
+            out.push_str(&String::from_utf8_lossy(&b[i..next]));
+            i = next;
+            continue;
+        }
+        i += 1;
+        if b.get(i) == Some(&b'-') {
+            out.push('+');
+            i += 1;
+            continue;
+        }
+        let (mut bits, mut nbits, mut units) = (0u32, 0u32, Vec::new());
+        while let Some(v) = b.get(i).and_then(|c| B64.iter().position(|x| x == c)) {
+            bits = (bits << 6) | v as u32;
+            nbits += 6;
+            if nbits >= 16 {
+                nbits -= 16;
+                units.push((bits >> nbits) as u16);
+                bits &= (1 << nbits) - 1;
+            }
+            i += 1;
+        }
+        out.extend(char::decode_utf16(units).map(|r| r.unwrap_or('\u{fffd}')));
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The dangerous constructs of a Python source, first per line and kind.
 pub fn analyse(src: &str) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let decoded;
+    let src = match declared_decoding(src) {
+        Ok(Some(d)) => {
+            decoded = d;
+            hits.push(Hit {
+                line: 1,
+                what: "source encoding that rewrites ASCII (read as Python decodes it)",
+            });
+            decoded.as_str()
+        }
+        Ok(None) => src,
+        Err(_) => {
+            hits.push(Hit {
+                line: 1,
+                what: "source encoding the scanner does not decode",
+            });
+            src
+        }
+    };
+    let mut rest = analyse_text(src);
+    hits.append(&mut rest);
+    hits.sort_by(|a, b| (a.line, a.what).cmp(&(b.line, b.what)));
+    hits.dedup();
+    hits.truncate(MAX_HITS);
+    hits
+}
+
+/// [`analyse`] of source as Python runs it.
+fn analyse_text(src: &str) -> Vec<Hit> {
     // Python reads identifiers NFKC-normalised (PEP 3131): `ｅｘｅｃ` is
     // `exec`.
     let normalised;
@@ -566,6 +802,11 @@ class XModel(nn.Module):
             // Names assembled from pieces.
             "with open(os.path.expanduser('~') + '/.ba' + 'shrc', 'a') as f:\n    f.write(x)\n",
             "p = os.path.join(home, '.ss' 'h', 'authorized' '_keys')\n",
+            // Source encodings that rewrite ASCII (CPython 3.11 runs each).
+            "# -*- coding: unicode_escape -*-\nimport os\nos.\\u0073ystem('id')\n",
+            "# coding: raw_unicode_escape\n\\u0065xec('print(1)')\n",
+            "# coding: utf-7\nimport os\nos.+AHM-ystem('id')\n",
+            "#!/usr/bin/env python\n# vim: set fileencoding=u7 :\nx = 1\n",
         ] {
             assert!(!analyse(src).is_empty(), "{src:?}");
         }
@@ -578,9 +819,28 @@ class XModel(nn.Module):
             "import torch.nn as nn\nclass M(nn.Module):\n    def f(self):\n        return self.__dict__.get('x')\n",
             "name = prefix + '.' + 'weight'\nkey = 'model' + '.profile_' + 'x'\n",
             "KEYS = ['ssh_authorized_key', 'sshkey']\n",
+            "# -*- coding: utf-8 -*-\nimport torch\nx = torch.zeros(1)\n",
+            "# coding=latin-1\nname = 'caf\u{e9}'\n",
         ] {
             assert_eq!(analyse(src), vec![], "{src:?}");
         }
+    }
+
+    #[test]
+    fn declared_encodings_are_read_as_python_decodes_them() {
+        let kinds = |src: &str| analyse(src).into_iter().map(|h| h.what).collect::<Vec<_>>();
+        let got = kinds("# coding: unicode_escape\nimport os\nos.\\u0073ystem('id')\n");
+        assert!(got.contains(&"os process call"), "{got:?}");
+        let got = kinds("# coding: utf-7\nimport os\nos.+AHMAeQBz-tem('id')\n");
+        assert!(got.contains(&"os process call"), "{got:?}");
+        assert_eq!(utf7("a+-b+AGUAeABlAGM-(x)"), "a+bexec(x)");
+        assert_eq!(
+            unescape("\\x65\\u0078\\N{LATIN SMALL LETTER E}c\\t\\q", false),
+            "exec\t\\q"
+        );
+        assert_eq!(unescape("\\x65\\u0078", true), "\\x65x");
+        let got = kinds("# coding: cp037\nx = 1\n");
+        assert_eq!(got, vec!["source encoding the scanner does not decode"]);
     }
 
     #[test]
