@@ -241,6 +241,26 @@ fn main() {
         items.clone()
     };
     let bucket = |i: &Item| fnv1a(normalize(&i.text).as_bytes()) % 10;
+    // DUMPSPLIT=FILE: write the held-aside split (bucket 0, measure-only
+    // files excluded) as JSON lines `{"text", "label", "source"}` and stop,
+    // so that the whole engine can be measured on it (`rampart check`).
+    if let Ok(path) = std::env::var("DUMPSPLIT") {
+        let mut out = String::new();
+        for i in eval_items
+            .iter()
+            .filter(|i| !i.measure_only && bucket(i) == 0)
+        {
+            let line = serde_json::json!({
+                "text": i.text,
+                "label": i.label,
+                "source": r.sources[i.source].path,
+            });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+        std::fs::write(path, out).expect("write split");
+        return;
+    }
     let first_train = if fin { 2 } else { 3 };
     let train_items: Vec<&Item> = items
         .iter()
