@@ -3,7 +3,7 @@
 detectors' false positives on pasted documents, code and configuration
 (docs/benchmarks/ml.md, "Session 19: pasted files").
 
-usage: pasted_files.py OUT.jsonl [PER_GROUP]
+usage: pasted_files.py OUT.jsonl [PER_GROUP] [SEED]
 
 Takes a random 5-30 line chunk of files found on the machine (Debian paths:
 /etc, /usr/share/doc, the Python standard library, shell scripts in
@@ -11,7 +11,7 @@ Takes a random 5-30 line chunk of files found on the machine (Debian paths:
 README.md; JSON from a venv if BENCH_VENV is set), puts a short question in
 front of each, and writes {"text", "group", "path"} lines. The files stay
 where they are and are never trained on: the chunks measure, they do not
-teach. Seeded, so the same machine gives the same set.
+teach. Seeded (default 19), so the same machine gives the same set.
 
 Score with: rampart check --jsonl IN --score suffix (or any, injection).
 """
@@ -24,7 +24,7 @@ import sys
 def main():
     out_path = sys.argv[1]
     per = int(sys.argv[2]) if len(sys.argv) > 2 else 250
-    random.seed(19)
+    random.seed(int(sys.argv[3]) if len(sys.argv) > 3 else 19)
     venv = os.environ.get("BENCH_VENV", "/root/.cache/bench-venv")
     home = os.path.expanduser("~")
     groups = {

@@ -291,6 +291,12 @@ fn pickle_after_operand(blob: &dyn Blob, at: u64) -> bool {
 
 /// Hand a blob to the scanner for its kind. Returns whether one looked at it.
 fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) -> bool {
+    if ctx.depth > 0
+        && name.ends_with(".py")
+        && matches!(kind, ArtifactKind::Json | ArtifactKind::Unknown)
+    {
+        python_member_bytes(name, blob, ctx, out);
+    }
     if kind.is_model() && ctx.depth > ctx.opts.limits.max_depth {
         out.add(rules::ARC_DEPTH.finding(
             name,
@@ -429,16 +435,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                         formats::mlflow::scan(name, t, out);
                     }
                     if py {
-                        let hits = formats::pysrc::analyse(t);
-                        if !hits.is_empty() {
-                            out.add(rules::PY_DANGEROUS.finding(
-                                name,
-                                format!(
-                                    "the archive carries Python that its loader may import: {}",
-                                    formats::pysrc::describe(&hits)
-                                ),
-                            ));
-                        }
+                        python_member(name, t, out);
                     }
                     if ctx.opts.secrets {
                         secrets::scan_text_into(name, t, ctx.opts, out)
@@ -677,6 +674,37 @@ fn with_bytes(
                 ));
             }
             f(&b, out)
+        }
+        Err(e) => out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
+    }
+}
+
+/// `RAMP-PY-001` for Python an archive carries, when it holds one of the
+/// constructs [`formats::pysrc`] looks for.
+fn python_member(name: &str, t: &str, out: &mut Out) {
+    let hits = formats::pysrc::analyse(t);
+    if !hits.is_empty() {
+        out.add(rules::PY_DANGEROUS.finding(
+            name,
+            format!(
+                "the archive carries Python that its loader may import: {}",
+                formats::pysrc::describe(&hits)
+            ),
+        ));
+    }
+}
+
+/// A `.py` member that does not read as UTF-8 text (a Latin-1 or
+/// Shift-JIS byte, a `{` first that makes it look like JSON): Python still
+/// imports it, so it is analysed, bytes outside UTF-8 read as Latin-1.
+fn python_member_bytes(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
+    match crate::blob::read_capped(blob, ctx.opts.limits.max_text_bytes) {
+        Ok((b, _)) => {
+            let t = match std::str::from_utf8(&b) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) => std::borrow::Cow::Owned(b.iter().map(|&c| c as char).collect()),
+            };
+            python_member(name, &t, out);
         }
         Err(e) => out.fail(&rules::FILE_UNREADABLE, name, format!("read error: {e}")),
     }

@@ -398,6 +398,176 @@ fn scikit_learn_tree_node_arrays_must_stay_inside_the_tree() {
 }
 
 #[test]
+fn python_members_are_read_whatever_they_look_like() {
+    use fixtures::zip::{ZipBuilder, ZipMember};
+    let opts = ScanOptions::default();
+    // Review round 11: a Latin-1 byte (not UTF-8), a JSON-looking first
+    // line, and a Shift-JIS declaration: CPython imports each and runs
+    // the call.
+    for src in [
+        &b"# coding: latin-1\nname = 'Ren\xe9'\nimport os\nos.system('id')\n"[..],
+        b"{\"architectures\": []}\nimport os; os.system('id')\n",
+        b"# coding: shift_jis\ns = '\x81\\'; import os; os.system('id') #'\n",
+    ] {
+        let zip = ZipBuilder::new()
+            .member(ZipMember::stored("code/m.py", src))
+            .build();
+        let rep = rampart_scan::scan_bytes("model.pt", &zip, &opts);
+        assert!(
+            rep.findings.iter().any(|f| f.rule_id == "RAMP-PY-001"),
+            "{:?}: {:?}",
+            String::from_utf8_lossy(src),
+            rep.findings
+        );
+    }
+    let zip = ZipBuilder::new()
+        .member(ZipMember::stored("code/m.py", b"{\"a\": 1}\n"))
+        .build();
+    let rep = rampart_scan::scan_bytes("model.pt", &zip, &opts);
+    assert!(
+        !rep.findings.iter().any(|f| f.rule_id == "RAMP-PY-001"),
+        "{:?}",
+        rep.findings
+    );
+}
+
+#[test]
+fn tree_node_arrays_in_other_spellings() {
+    let opts = ScanOptions::default();
+    let flagged = |b: &[u8]| {
+        rampart_scan::scan_bytes("nodes.npy", b, &opts)
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "RAMP-NPY-003")
+    };
+    let bad: Vec<u8> = [(1i64, 1_000_000i64, 3i64), (-1, -1, -2), (-1, -1, -2)]
+        .iter()
+        .flat_map(|&(l, r, f)| {
+            let mut rec = Vec::new();
+            for v in [l, r, f] {
+                rec.extend_from_slice(&v.to_le_bytes());
+            }
+            rec.extend_from_slice(&[0u8; 40]);
+            rec
+        })
+        .collect();
+    let tail = "('threshold', '<f8'), ('impurity', '<f8'), ('n_node_samples', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')";
+    for (descr, shape) in [
+        // numpy's other names for the same types
+        (format!("[('left_child', '<q'), ('right_child', '<q'), ('feature', 'int64'), ('threshold', 'float64'), ('impurity', '<f8'), ('n_node_samples', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')]"), "(3,)"),
+        // empty sub-shapes and the ([...], ()) wrapper
+        (format!("[('left_child', '<i8', ()), ('right_child', '<i8'), ('feature', '<i8'), {tail}]"), "(3,)"),
+        (format!("([('left_child', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), {tail}], ())"), "(3,)"),
+        // a shape in hex
+        (format!("[('left_child', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), {tail}]"), "(0x3,)"),
+        // fields named in another order: scikit-learn converts by position
+        (format!("[('n_node_samples', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), ('threshold', '<f8'), ('impurity', '<f8'), ('left_child', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')]"), "(3,)"),
+    ] {
+        let npy = fixtures::npy_literal(&descr, shape, &bad);
+        assert!(flagged(&npy), "{descr} {shape}");
+    }
+    // A feature index no input has.
+    let npy = fixtures::sklearn_tree_npy(&[(1, 2, 1 << 40), (-1, -1, -2), (-1, -1, -2)], false);
+    assert!(flagged(&npy));
+    // A valid tree larger than the part that is read is not flagged for
+    // the children of its last read node.
+    let big: Vec<(i64, i64, i64)> = (0..(1i64 << 20) + 2)
+        .map(|i| {
+            if i < (1 << 19) {
+                (2 * i + 1, 2 * i + 2, 0)
+            } else {
+                (-1, -1, -2)
+            }
+        })
+        .collect();
+    let npy = fixtures::sklearn_tree_npy(&big, false);
+    assert!(!flagged(&npy));
+}
+
+#[test]
+fn tensorflow_string_evaluation_is_bounded_and_follows_reshapes() {
+    let opts = ScanOptions::default();
+    let node = |name: &str, op: &str, inputs: &[&str], attrs: &[Vec<u8>]| {
+        let mut b = Vec::new();
+        fixtures::pb_bytes(&mut b, 1, &fixtures::tf_node(name, op, inputs, attrs));
+        b
+    };
+    let strs = |vals: &[&str]| {
+        let mut tensor = vec![0x08, 7];
+        for v in vals {
+            fixtures::pb_bytes(&mut tensor, 8, v.as_bytes());
+        }
+        let mut av = Vec::new();
+        fixtures::pb_bytes(&mut av, 8, &tensor);
+        vec![fixtures::tf_attr("value", &av)]
+    };
+    let ints = |v: &[i64]| vec![fixtures::tf_attr("value", &fixtures::tf_int_tensor(v))];
+    // 70 pieces reduce-joined (past the 64 values one evaluation keeps),
+    // through a Reshape; code points encoded; a position through Identity.
+    let mut pieces = vec![""; 64];
+    pieces.extend([".", ".", "/", "etc", "/", "passwd"]);
+    let graph = [
+        node("v", "Const", &[], &strs(&pieces)),
+        node("sh", "Const", &[], &ints(&[70])),
+        node("rs", "Reshape", &["v", "sh"], &[]),
+        node("rj", "ReduceJoin", &["rs", "ax"], &[]),
+        node("r", "RestoreV2", &["rj", "x", "y"], &[]),
+        node(
+            "cp",
+            "Const",
+            &[],
+            &ints(
+                &"/root/.bashrc"
+                    .chars()
+                    .map(|c| c as i64)
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        node("enc", "UnicodeEncode", &["cp", "splits"], &[]),
+        node("s", "SaveV2", &["enc", "x", "y"], &[]),
+        node("long", "Const", &[], &strs(&["xx/etc/cron.d/job"])),
+        node("p0", "Const", &[], &ints(&[2])),
+        node("p", "Identity", &["p0"], &[]),
+        node("l", "Const", &[], &ints(&[15])),
+        node("sub", "Substr", &["long", "p", "l"], &[]),
+        node("m", "MergeV2Checkpoints", &["sub", "d"], &[]),
+    ]
+    .concat();
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);
+    let msgs: Vec<&str> = rep.findings.iter().map(|f| f.message.as_str()).collect();
+    for want in [
+        "\"../etc/passwd\"",
+        "\"/root/.bashrc\"",
+        "\"/etc/cron.d/job\"",
+    ] {
+        assert!(msgs.iter().any(|m| m.contains(want)), "{want}: {msgs:?}");
+    }
+    // Review round 11's denial of service: an empty pattern with a long
+    // rewrite over 64 long strings, and thousands of Substr positions.
+    let long = "A".repeat(4000);
+    let many: Vec<&str> = vec![long.as_str(); 64];
+    let graph = [
+        node("s", "Const", &[], &strs(&many)),
+        node("pat", "Const", &[], &strs(&[""; 64])),
+        node(
+            "rw",
+            "Const",
+            &[],
+            &strs(&vec!["B".repeat(4000).as_str(); 64]),
+        ),
+        node("rr", "RegexReplace", &["s", "pat", "rw"], &[]),
+        node("r", "RestoreV2", &["rr", "x", "y"], &[]),
+        node("pos", "Const", &[], &ints(&vec![1; 4096])),
+        node("len", "Const", &[], &ints(&vec![100; 4096])),
+        node("sub", "Substr", &["s", "pos", "len"], &[]),
+        node("r2", "RestoreV2", &["sub", "x", "y"], &[]),
+    ]
+    .concat();
+    let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+}
+
+#[test]
 fn skops_files_are_judged_by_their_schema() {
     let opts = ScanOptions::default();
     let benign = fixtures::bypass::skops(

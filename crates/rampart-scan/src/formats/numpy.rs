@@ -47,16 +47,41 @@ pub fn parse_header(b: &[u8]) -> Result<NpyHeader, String> {
         if p.is_empty() {
             continue;
         }
-        shape.push(
-            p.parse::<u64>()
-                .map_err(|_| format!("bad shape {shape_s:?}"))?,
-        );
+        shape.push(py_literal_int(p).ok_or_else(|| format!("bad shape {shape_s:?}"))?);
     }
     Ok(NpyHeader {
         descr,
         shape,
         data_offset: (start + hlen) as u64,
     })
+}
+
+/// A non-negative integer literal as `ast.literal_eval` reads it:
+/// decimal, `0x`, `0o` or `0b`, with single underscores between digits.
+fn py_literal_int(p: &str) -> Option<u64> {
+    let lower = p.to_ascii_lowercase();
+    let (radix, digits) = match lower.get(..2) {
+        Some("0x") => (16, &lower[2..]),
+        Some("0o") => (8, &lower[2..]),
+        Some("0b") => (2, &lower[2..]),
+        _ => (10, lower.as_str()),
+    };
+    let digits = digits
+        .strip_prefix('_')
+        .filter(|_| radix != 10)
+        .unwrap_or(digits);
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || (radix == 10
+            && digits.len() > 1
+            && digits.starts_with('0')
+            && digits.trim_start_matches('0') != "")
+    {
+        return None;
+    }
+    u64::from_str_radix(&digits.replace('_', ""), radix).ok()
 }
 
 /// A Python literal without its `#` comments (outside string quotes).
@@ -401,7 +426,7 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             return;
         }
     }
-    if h.descr.starts_with('[') && h.descr.contains("left_child") {
+    if (h.descr.starts_with('[') || h.descr.starts_with('(')) && h.descr.contains("left_child") {
         tree_nodes(name, blob, &h, out);
     }
     if let (Some(c), Some(i)) = (count, item) {
@@ -432,9 +457,20 @@ fn struct_fields(descr: &str) -> Option<Vec<(String, String)>> {
     use once_cell::sync::Lazy;
     use regex::Regex;
     static PAIR: Lazy<Regex> = Lazy::new(|| {
-        Regex::new(r"\(\s*([^,()]*?)\s*,\s*([^,()]*?)\s*,?\s*\)").expect("valid field pattern")
+        Regex::new(r"\(\s*([^,()]*?)\s*,\s*([^,()]*?)\s*(?:,\s*\(\s*\))?\s*,?\s*\)")
+            .expect("valid field pattern")
     });
-    let inner = descr.trim().strip_prefix('[')?.strip_suffix(']')?;
+    // `([...], ())`: numpy reads a structured type with an empty shape
+    // as the type itself.
+    static WRAPPED: Lazy<Regex> = Lazy::new(|| {
+        Regex::new(r"^\(\s*(\[.*\])\s*,\s*\(\s*\)\s*,?\s*\)$").expect("valid wrapper pattern")
+    });
+    let d = descr.trim();
+    let d = WRAPPED
+        .captures(d)
+        .and_then(|c| c.get(1))
+        .map_or(d, |m| m.as_str());
+    let inner = d.strip_prefix('[')?.strip_suffix(']')?;
     let mut out = Vec::new();
     let mut rest = String::new();
     let mut last = 0;
@@ -468,37 +504,44 @@ fn tree_nodes(name: &str, blob: &dyn Blob, h: &NpyHeader, out: &mut Out) {
     let Some(fields) = struct_fields(&h.descr) else {
         return;
     };
-    // (offset, size, big-endian) of each integer field needed.
+    // scikit-learn checks that the names map to the types it expects,
+    // then converts with `astype`, which maps fields by position: the
+    // first three fields are the left child, right child and feature
+    // whatever they are called.
+    if fields.len() < 3 || !fields.iter().any(|(n, _)| n == "left_child") {
+        return;
+    }
     let mut at = 0u64;
-    let mut find = |want: &str| -> Option<(u64, usize, bool)> {
-        let mut found = None;
-        at = 0;
-        for (n, ty) in &fields {
-            let size = crate::pickle::itemsize(ty)?;
-            if n == want {
-                let kind = ty.trim_start_matches(['<', '>', '|', '=']);
-                if matches!(kind, "i8" | "i4") && (size == 8 || size == 4) {
-                    found = Some((at, size as usize, ty.starts_with('>')));
-                }
-            }
-            at += size;
-        }
-        found
+    let mut layout = Vec::new();
+    for (_, ty) in &fields {
+        let Some(size) = field_size(ty) else {
+            return;
+        };
+        layout.push((at, size, ty.starts_with('>')));
+        at += size;
+    }
+    let item = at;
+    let int_field = |k: usize| {
+        let (off, size, big) = layout[k];
+        matches!(size, 4 | 8)
+            .then_some((off, size as usize, big))
+            .filter(|_| is_int_type(&fields[k].1))
     };
-    let (Some(left), Some(right), feature) =
-        (find("left_child"), find("right_child"), find("feature"))
+    let (Some(left), Some(right), Some(feature)) = (int_field(0), int_field(1), int_field(2))
     else {
         return;
     };
-    let item = at;
     if item == 0 || h.shape.len() != 1 {
         return;
     }
-    let n = h.shape[0].min(MAX_TREE_NODES);
-    let Ok(data) = read_range(blob, h.data_offset, (n * item) as usize) else {
+    // Children are checked against the declared count, so a tree larger
+    // than what is read is judged by the nodes that are.
+    let declared = h.shape[0] as i64;
+    let read = h.shape[0].min(MAX_TREE_NODES);
+    let Ok(data) = read_range(blob, h.data_offset, (read * item) as usize) else {
         return;
     };
-    let n = (data.len() as u64 / item) as i64;
+    let n = declared.min((blob.size().saturating_sub(h.data_offset) / item) as i64);
     let int = |rec: &[u8], (off, size, big): (u64, usize, bool)| -> i64 {
         let b = &rec[off as usize..off as usize + size];
         match (size, big) {
@@ -512,17 +555,14 @@ fn tree_nodes(name: &str, blob: &dyn Blob, h: &NpyHeader, out: &mut Out) {
     let mut count = 0usize;
     for (i, rec) in data.chunks_exact(item as usize).enumerate() {
         let i = i as i64;
-        let (l, r) = (int(rec, left), int(rec, right));
-        let f = feature.map(|f| int(rec, f));
+        let (l, r, f) = (int(rec, left), int(rec, right), int(rec, feature));
+        // A feature index is a column of the input: no model has 2^31.
         let ok =
-            (l == -1 && r == -1) || (l > i && l < n && r > i && r < n && f.is_none_or(|f| f >= 0));
+            (l == -1 && r == -1) || (l > i && l < n && r > i && r < n && (0..1 << 31).contains(&f));
         if !ok {
             count += 1;
             if bad.len() < 4 {
-                bad.push(format!(
-                    "node {i}: children {l} and {r}{}",
-                    f.map(|f| format!(", feature {f}")).unwrap_or_default()
-                ));
+                bad.push(format!("node {i}: children {l} and {r}, feature {f}"));
             }
         }
     }
@@ -530,11 +570,46 @@ fn tree_nodes(name: &str, blob: &dyn Blob, h: &NpyHeader, out: &mut Out) {
         out.add(rules::NPY_TREE.finding(
             name,
             format!(
-                "{count} of {n} tree nodes point outside the tree or back up it ({}): scikit-learn reads out of bounds or loops at predict",
+                "{count} of {} tree nodes point outside the tree or back up it ({}): scikit-learn reads out of bounds or loops at predict",
+                data.len() as u64 / item,
                 bad.join("; ")
             ),
         ));
     }
+}
+
+/// A field type's size: a typestr (`<i8`, `|V7`, `<q`) or a numpy type
+/// name (`int64`, `float64`, `uint8`).
+fn field_size(ty: &str) -> Option<u64> {
+    let t = ty.trim_start_matches(['<', '>', '|', '=']);
+    crate::pickle::itemsize(t).or(match t {
+        "int8" | "uint8" | "bool" | "byte" | "ubyte" => Some(1),
+        "int16" | "uint16" | "float16" | "short" | "ushort" | "half" => Some(2),
+        "int32" | "uint32" | "float32" | "intc" | "uintc" | "single" => Some(4),
+        "int64" | "uint64" | "float64" | "int" | "intp" | "uintp" | "int_" | "long" | "ulong"
+        | "longlong" | "ulonglong" | "double" | "float" => Some(8),
+        _ => None,
+    })
+}
+
+/// Whether a field type is a signed integer (as the child and feature
+/// indices are).
+fn is_int_type(ty: &str) -> bool {
+    matches!(
+        ty.trim_start_matches(['<', '>', '|', '=']),
+        "i4" | "i8"
+            | "i"
+            | "l"
+            | "q"
+            | "int32"
+            | "int64"
+            | "intc"
+            | "intp"
+            | "int"
+            | "int_"
+            | "long"
+            | "longlong"
+    )
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ static STRINGS: Lazy<Regex> = Lazy::new(|| {
 
 /// Files an attacker appends to or reads, named in a string literal.
 static SENSITIVE: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"\.(?:bashrc|bash_profile|zshrc|zprofile|profile)\b|\.ssh/|authorized_keys|/etc/(?:passwd|shadow|sudoers|cron)|\.aws/credentials|\.netrc\b|\.git-credentials")
+    Regex::new(r"\.(?:bashrc|bash_profile|bash_login|zshrc|zshenv|zprofile|zlogin)|\.profile\b|\.ssh/|authorized_keys|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow|sudoers|cron)|\.aws/credentials|\.netrc\b|\.git-credentials|\.pypirc\b|\.docker/config\.json|\.kube/config")
         .expect("valid sensitive-path pattern")
 });
 
@@ -270,7 +270,9 @@ static CODING: Lazy<Regex> = Lazy::new(|| {
 
 /// Source encodings that map ASCII to itself, so the text read as written
 /// is the text Python runs (PEP 263 names, normalised: lower case, `_`
-/// and spaces as `-`).
+/// and spaces as `-`). Shift-JIS, GBK, GB18030 and Big5 are not: a
+/// double-byte character may end in a backslash byte, which closes no
+/// string to Python but escapes a quote to a reader of bytes.
 const PLAIN_CODINGS: &[&str] = &[
     "utf-8",
     "utf8",
@@ -323,17 +325,6 @@ const PLAIN_CODINGS: &[&str] = &[
     "iso-8859-9",
     "euc-jp",
     "euc-kr",
-    "gbk",
-    "gb2312",
-    "gb18030",
-    "big5",
-    "cp932",
-    "cp936",
-    "cp949",
-    "cp950",
-    "shift-jis",
-    "shift_jis",
-    "sjis",
     "utf-8-unix",
     "latin-1-unix",
 ];
@@ -344,13 +335,38 @@ const PLAIN_CODINGS: &[&str] = &[
 /// decode; `Err(name)`: an encoding the scanner does not decode, reported
 /// as such.
 fn declared_decoding(src: &str) -> Result<Option<String>, String> {
-    let Some(enc) = src.lines().take(2).find_map(|l| {
-        CODING
-            .captures(l)
-            .map(|c| c[1].to_ascii_lowercase().replace('_', "-"))
+    // CPython's tokenizer ends a line at `\r`, `\n` or both, and reads
+    // the second line's declaration only when the first is blank or a
+    // comment.
+    let src_nobom = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let first_end = src_nobom.find(['\r', '\n']).unwrap_or(src_nobom.len());
+    let first = &src_nobom[..first_end];
+    let rest = &src_nobom[first_end..];
+    let rest = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix(['\r', '\n']))
+        .unwrap_or(rest);
+    let second = &rest[..rest.find(['\r', '\n']).unwrap_or(rest.len())];
+    let comment_or_blank = |l: &str| {
+        let t = l.trim_start_matches([' ', '\t', '\x0c']);
+        t.is_empty() || t.starts_with('#')
+    };
+    let decl = |l: &str| CODING.captures(l).map(|c| c[1].to_ascii_lowercase());
+    let Some(enc) = decl(first).or_else(|| {
+        if comment_or_blank(first) {
+            decl(second)
+        } else {
+            None
+        }
     }) else {
         return Ok(None);
     };
+    // CPython's normalisation: `_`, `-` and spaces alike, repeats as one.
+    let enc: String = enc
+        .split(['-', '_', ' '])
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     match enc.as_str() {
         "unicode-escape" => Ok(Some(unescape(src, false))),
         "raw-unicode-escape" => Ok(Some(unescape(src, true))),
@@ -480,6 +496,10 @@ pub fn analyse(src: &str) -> Vec<Hit> {
                 line: 1,
                 what: "source encoding that rewrites ASCII (read as Python decodes it)",
             });
+            // Both readings: should the scanner and CPython disagree on
+            // whether the declaration counts, the text as written is
+            // judged too.
+            hits.append(&mut analyse_text(src));
             decoded.as_str()
         }
         Ok(None) => src,
@@ -547,30 +567,61 @@ fn analyse_text(src: &str) -> Vec<Hit> {
             });
         }
     }
-    // A name assembled from pieces: runs of two to four literals with
-    // only `+`, brackets, whitespace or a string prefix between them
-    // (`'~/.ba' + 'shrc'`, `'.ss' 'h/authorized_keys'`), joined. Commas
-    // break a run: items of a list are not pieces of one name.
+    // A name assembled from pieces: runs of two to eight literals with
+    // only operators, brackets, slices, `chr(N)` calls, string methods or a
+    // string prefix between them (`'~/.ba' + 'shrc'`, `'.ss' 'h/authorized_keys'`,
+    // `'~/.ba' + chr(115) + 'hrc'`, `'~/.%src' % 'bash'`), joined as Python
+    // would join them. Commas, semicolons and assignments break a run:
+    // items of a list or arguments are not pieces of one name.
     let raw = &code_raw;
+    let gap = |a: &Literal, b: &Literal| raw.get(a.span.1..b.span.0).unwrap_or(",");
     let glued = |a: &Literal, b: &Literal| {
-        raw.get(a.span.1..b.span.0).is_some_and(|gap| {
-            gap.trim_end_matches(|c: char| "rRbBuUfF".contains(c))
-                .chars()
-                .all(|c| c.is_whitespace() || "+()".contains(c))
-        })
+        let g = gap(a, b);
+        g.len() <= 64 && !g.contains([',', ';', '=']) && !g.contains("\n\n")
     };
+    static CHR: Lazy<Regex> =
+        Lazy::new(|| Regex::new(r"chr\s*\(\s*(\d{1,7})\s*\)").expect("valid chr pattern"));
+    static FIELD: Lazy<Regex> = Lazy::new(|| {
+        Regex::new(r#"\{\s*(?:"([^"]*)"|'([^']*)')\s*\}"#).expect("valid field pattern")
+    });
+    // An f-string's `{"sh"}` is its text.
+    let body = |l: &Literal| FIELD.replace_all(&l.body, "$1$2").into_owned();
+    let sensitive = |t: &str| SENSITIVE.is_match(&t.replace("//", "/"));
     for run in strings.chunk_by(glued) {
         let run = &run[..run.len().min(32)];
-        for w in 2..=run.len().min(4) {
-            for win in run.windows(w) {
-                let joined: String = win.iter().map(|l| l.body.as_str()).collect();
-                if SENSITIVE.is_match(&joined) && !win.iter().any(|l| SENSITIVE.is_match(&l.body)) {
+        let bodies: Vec<String> = run.iter().map(body).collect();
+        for w in 2..=run.len().min(8) {
+            for (k, win) in run.windows(w).enumerate() {
+                let mut joined = bodies[k].clone();
+                for j in 1..w {
+                    let g = gap(&win[j - 1], &win[j]);
+                    for c in CHR.captures_iter(g) {
+                        joined.extend(c[1].parse::<u32>().ok().and_then(char::from_u32));
+                    }
+                    let next = &bodies[k + j];
+                    if g.contains('%') && joined.contains("%s") {
+                        joined = joined.replacen("%s", next, 1);
+                    } else {
+                        joined.push_str(next);
+                    }
+                }
+                if sensitive(&joined) && !bodies[k..k + w].iter().any(|b| sensitive(b)) {
                     hits.push(Hit {
                         line: win[0].line,
                         what: "string pieces joined into a shell profile, SSH key or credentials file name",
                     });
                 }
             }
+        }
+    }
+    for (l, b) in strings.iter().zip(strings.iter().map(body)) {
+        if b != l.body && sensitive(&b)
+            || (b.contains("//") && sensitive(&b) && !SENSITIVE.is_match(&b))
+        {
+            hits.push(Hit {
+                line: l.line,
+                what: "string naming a shell profile, SSH key or credentials file",
+            });
         }
     }
     hits.sort_by(|a, b| (a.line, a.what).cmp(&(b.line, b.what)));
@@ -802,6 +853,18 @@ class XModel(nn.Module):
             // Names assembled from pieces.
             "with open(os.path.expanduser('~') + '/.ba' + 'shrc', 'a') as f:\n    f.write(x)\n",
             "p = os.path.join(home, '.ss' 'h', 'authorized' '_keys')\n",
+            // Review round 11: more ways to assemble the name.
+            "p = os.path.expanduser(f'~/.ba{\"sh\"}rc')\n",
+            "p = os.path.expanduser('~/.%src' % 'bash')\n",
+            "p = os.path.expanduser('~/.ba' + chr(115) + 'hrc')\n",
+            "p = os.path.expanduser('~/.' + 'b' + 'a' + 's' + 'h' + 'rc')\n",
+            "p = os.path.expanduser('~/.ba'.__add__('shrc'))\n",
+            "p = os.path.expanduser('~/.bashrcX'[:-1])\n",
+            "open('/etc//passwd').readline()\n",
+            "k = os.path.join(home, '.ssh', 'id_ed25519')\n",
+            "c = os.path.expanduser('~/.kube/config')\n",
+            // A declaration after a carriage return (CPython: line 2).
+            "\r# coding: utf-7\nimport os\nos.+AHM-ystem('id')\n",
             // Source encodings that rewrite ASCII (CPython 3.11 runs each).
             "# -*- coding: unicode_escape -*-\nimport os\nos.\\u0073ystem('id')\n",
             "# coding: raw_unicode_escape\n\\u0065xec('print(1)')\n",
@@ -841,6 +904,20 @@ class XModel(nn.Module):
         assert_eq!(unescape("\\x65\\u0078", true), "\\x65x");
         let got = kinds("# coding: cp037\nx = 1\n");
         assert_eq!(got, vec!["source encoding the scanner does not decode"]);
+        // Double-byte encodings whose second byte may be a backslash.
+        let got = kinds("# coding: shift_jis\nx = 1\n");
+        assert_eq!(got, vec!["source encoding the scanner does not decode"]);
+        // CPython's spellings: punctuation collapsed.
+        let got = kinds("# coding: raw--unicode--escape\n\\u0065xec('1')\n");
+        assert!(
+            got.contains(&"eval/exec/compile/__import__ of a string"),
+            "{got:?}"
+        );
+        // A declaration on line 2 after code does not count to CPython;
+        // the text as written is judged whatever the scanner decodes.
+        let got = kinds("x = 1 +os.system('id')\n# coding: utf-7\n");
+        assert!(got.contains(&"os process call"), "{got:?}");
+        assert!(!got.contains(&"source encoding that rewrites ASCII (read as Python decodes it)"));
     }
 
     #[test]

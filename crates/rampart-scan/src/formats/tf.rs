@@ -352,18 +352,24 @@ fn trace<'a>(
     }
 }
 
-/// Most values one evaluation keeps, and the longest.
+/// Most values one evaluation keeps, the longest, and the most integers
+/// read from one constant (a `Substr` position, a `Gather` index).
 const EVAL_VALUES: usize = 64;
 const EVAL_LEN: usize = 4096;
+const EVAL_INTS: usize = 64;
 
 /// The string values a node computes when they follow from constants,
 /// evaluated as TensorFlow would for the ops that shape a string: a path
-/// assembled from pieces (`StringJoin`, string `Add`), cut out of a longer
-/// constant (`Substr`), decoded (`DecodeBase64`), rewritten
-/// (`StaticRegexReplace`, `RegexReplace`), re-cased or stripped, or joined
-/// from a vector (`ReduceJoin`). Empty when a value is not constant. Depth,
-/// value count and length are bounded; `steps` counts nodes visited in one
-/// evaluation so a wide graph cannot make it quadratic.
+/// assembled from pieces (`StringJoin` and string `Add`, element-wise with
+/// scalars broadcast; `ConcatV2`, `Pack`), cut out of a longer constant
+/// (`Substr`), picked out of a vector (`Gather`), decoded or encoded
+/// (`DecodeBase64`, `EncodeBase64`, `UnicodeEncode` of code points),
+/// rewritten (`StaticRegexReplace`, `RegexReplace`), re-cased or stripped,
+/// or joined from a vector (`ReduceJoin`, over every element: the axis is
+/// not followed), through ops that only reshape or forward a tensor.
+/// Empty when a value is not constant. Depth, value count, length and
+/// every product of inputs are bounded; `steps` counts nodes visited in
+/// one evaluation so a wide graph cannot make it quadratic.
 fn eval(
     by_name: &HashMap<&[u8], &Node<'_>>,
     n: &Node<'_>,
@@ -374,19 +380,11 @@ fn eval(
     if depth > 12 || *steps > 512 {
         return Vec::new();
     }
+    let node = |k: usize| data_inputs(n).nth(k).and_then(|i| by_name.get(source(i)));
     let input = |k: usize, steps: &mut usize| -> Vec<Vec<u8>> {
-        data_inputs(n)
-            .nth(k)
-            .and_then(|i| by_name.get(source(i)))
-            .map_or_else(Vec::new, |m| eval(by_name, m, depth + 1, steps))
+        node(k).map_or_else(Vec::new, |m| eval(by_name, m, depth + 1, steps))
     };
-    let ints = |k: usize| -> Vec<i64> {
-        data_inputs(n)
-            .nth(k)
-            .and_then(|i| by_name.get(source(i)))
-            .filter(|m| m.op == b"Const")
-            .map_or_else(Vec::new, |m| m.ints.clone())
-    };
+    let ints = |k: usize| -> Vec<i64> { node(k).map_or_else(Vec::new, |m| const_ints(by_name, m)) };
     let attr = |key: &[u8]| {
         n.attr_strings
             .iter()
@@ -394,55 +392,109 @@ fn eval(
             .map(|(_, v)| *v)
     };
     let mut out: Vec<Vec<u8>> = match n.op {
-        b"Const" => n.strings.iter().map(|s| s.to_vec()).collect(),
-        b"Identity" | b"Snapshot" | b"StopGradient" | b"PlaceholderWithDefault" => input(0, steps),
+        b"Const" => n
+            .strings
+            .iter()
+            .take(EVAL_VALUES)
+            .map(|s| s.to_vec())
+            .collect(),
+        b"Identity"
+        | b"Snapshot"
+        | b"StopGradient"
+        | b"PlaceholderWithDefault"
+        | b"IdentityN"
+        | b"Reshape"
+        | b"ExpandDims"
+        | b"Squeeze"
+        | b"EnsureShape"
+        | b"CheckNumerics"
+        | b"Tile"
+        | b"BroadcastTo" => input(0, steps),
         b"StringJoin" | b"Add" | b"AddV2" => {
             let sep = if n.op == b"StringJoin" {
                 attr(b"separator").unwrap_or(b"")
             } else {
                 b""
             };
-            let count = data_inputs(n).count().min(16);
-            let mut acc: Vec<Vec<u8>> = vec![Vec::new()];
-            for k in 0..count {
-                let part = input(k, steps);
-                if part.is_empty() {
-                    return Vec::new();
-                }
-                let mut next = Vec::new();
-                'outer: for a in &acc {
-                    for p in &part {
-                        if next.len() >= EVAL_VALUES {
-                            break 'outer;
-                        }
-                        let mut v = a.clone();
-                        if k > 0 {
-                            v.extend_from_slice(sep);
-                        }
-                        v.extend_from_slice(p);
-                        next.push(v);
-                    }
-                }
-                acc = next;
+            let parts: Vec<Vec<Vec<u8>>> = (0..data_inputs(n).count().min(16))
+                .map(|k| input(k, steps))
+                .collect();
+            // Element-wise, a scalar (one value) broadcast against the
+            // rest; inputs of other differing lengths have no value.
+            let width = parts.iter().map(Vec::len).max().unwrap_or(0);
+            if parts.is_empty()
+                || parts
+                    .iter()
+                    .any(|p| p.is_empty() || (p.len() != 1 && p.len() != width))
+            {
+                Vec::new()
+            } else {
+                (0..width)
+                    .map(|j| {
+                        let pieces: Vec<&[u8]> = parts
+                            .iter()
+                            .map(|p| p[if p.len() == 1 { 0 } else { j }].as_slice())
+                            .collect();
+                        pieces.join(sep)
+                    })
+                    .collect()
             }
-            acc
+        }
+        b"ConcatV2" | b"Concat" | b"Pack" => {
+            // The axis is an extra input of ConcatV2 (last) and Concat
+            // (first); only string values count, so integer inputs drop out.
+            let k = data_inputs(n).count().min(16);
+            (0..k).flat_map(|i| input(i, steps)).collect()
+        }
+        b"Gather" | b"GatherV2" | b"ResourceGather" => {
+            let all = match node(0).and_then(|m| forwarded_const(by_name, m)) {
+                Some(c) => c.strings.iter().map(|s| s.to_vec()).collect(),
+                None => input(0, steps),
+            };
+            ints(1)
+                .into_iter()
+                .filter_map(|i| usize::try_from(i).ok().and_then(|i| all.get(i).cloned()))
+                .collect()
         }
         b"ReduceJoin" => {
-            let all = input(0, steps);
+            let sep = attr(b"separator").unwrap_or(b"");
+            // Every element of a constant, not only the first 64.
+            let all: Vec<Vec<u8>> = match node(0).and_then(|m| forwarded_const(by_name, m)) {
+                Some(c) => c.strings.iter().map(|s| s.to_vec()).collect(),
+                None => input(0, steps),
+            };
+            let mut joined = Vec::new();
+            for (i, v) in all.iter().enumerate() {
+                if joined.len() > EVAL_LEN {
+                    break;
+                }
+                if i > 0 {
+                    joined.extend_from_slice(sep);
+                }
+                joined.extend_from_slice(v);
+            }
             if all.is_empty() {
                 Vec::new()
             } else {
-                vec![all.join(attr(b"separator").unwrap_or(b""))]
+                vec![joined]
             }
         }
         b"Substr" => {
             let utf8 = attr(b"unit") == Some(b"UTF8_CHAR");
             let (pos, len) = (ints(1), ints(2));
             let mut v = Vec::new();
-            for s in input(0, steps) {
-                for &p in &pos {
-                    for &l in &len {
-                        v.extend(substr(&s, p, l, utf8));
+            'strings: for s in input(0, steps) {
+                let units = units_of(&s, utf8);
+                // Element-wise or broadcast, as TF pairs them.
+                let pairs = pos.len().max(len.len());
+                for j in 0..pairs.min(EVAL_VALUES) {
+                    let p = pos.get(if pos.len() == 1 { 0 } else { j });
+                    let l = len.get(if len.len() == 1 { 0 } else { j });
+                    if let (Some(&p), Some(&l), Some(u)) = (p, l, units.as_ref()) {
+                        v.extend(substr(u, p, l));
+                    }
+                    if v.len() >= EVAL_VALUES {
+                        break 'strings;
                     }
                 }
             }
@@ -461,6 +513,29 @@ fn eval(
                 })
                 .collect()
         }
+        b"EncodeBase64" => {
+            use base64::Engine;
+            input(0, steps)
+                .into_iter()
+                .map(|v| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .encode(v)
+                        .into_bytes()
+                })
+                .collect()
+        }
+        b"UnicodeEncode" => {
+            // Code points (a ragged tensor's values) to UTF-8.
+            let s: String = ints(0)
+                .into_iter()
+                .filter_map(|c| u32::try_from(c).ok().and_then(char::from_u32))
+                .collect();
+            if s.is_empty() {
+                Vec::new()
+            } else {
+                vec![s.into_bytes()]
+            }
+        }
         b"StaticRegexReplace" | b"RegexReplace" => {
             let (pattern, rewrite) = if n.op == b"StaticRegexReplace" {
                 (
@@ -475,10 +550,12 @@ fn eval(
                 (input(1, steps), input(2, steps))
             };
             let mut v = Vec::new();
-            for s in input(0, steps) {
-                for p in &pattern {
-                    for r in &rewrite {
-                        v.extend(regex_replace(&s, p, r));
+            // One pattern and one rewrite (the scalar case TF has): a
+            // product of vectors would multiply the work.
+            if let (Some(p), Some(r)) = (pattern.first(), rewrite.first()) {
+                if let Some(re) = compile(p) {
+                    for s in input(0, steps).iter().take(EVAL_VALUES) {
+                        v.extend(regex_replace(&re, s, r));
                     }
                 }
             }
@@ -503,22 +580,68 @@ fn eval(
     out
 }
 
+/// The `Const` a node forwards unchanged (through `Identity`, `Reshape`
+/// and the like, at most 12 of them).
+fn forwarded_const<'m, 'a>(
+    by_name: &HashMap<&'a [u8], &'m Node<'a>>,
+    mut n: &'m Node<'a>,
+) -> Option<&'m Node<'a>> {
+    for _ in 0..12 {
+        if n.op == b"Const" {
+            return Some(n);
+        }
+        if !matches!(
+            &n.op[..],
+            b"Identity"
+                | b"Snapshot"
+                | b"StopGradient"
+                | b"PlaceholderWithDefault"
+                | b"Reshape"
+                | b"ExpandDims"
+                | b"Squeeze"
+                | b"EnsureShape"
+                | b"Cast"
+        ) {
+            return None;
+        }
+        n = data_inputs(n).next().and_then(|i| by_name.get(source(i)))?;
+    }
+    None
+}
+
+/// The integer values a node holds as a constant, through ops that only
+/// forward a tensor (at most [`EVAL_INTS`]).
+fn const_ints<'m, 'a>(by_name: &HashMap<&'a [u8], &'m Node<'a>>, n: &'m Node<'a>) -> Vec<i64> {
+    match forwarded_const(by_name, n) {
+        // A numeric constant that lists no value is zeros.
+        Some(c) if c.ints.is_empty() && c.strings.is_empty() => vec![0],
+        Some(c) => c.ints.iter().take(EVAL_INTS).copied().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A string's units for `Substr`: its bytes, or its characters when the
+/// unit is `UTF8_CHAR` (`None` when it is not UTF-8, which TF refuses).
+fn units_of(s: &[u8], utf8: bool) -> Option<Vec<&[u8]>> {
+    if !utf8 {
+        return Some(s.chunks(1).collect());
+    }
+    let text = std::str::from_utf8(s).ok()?;
+    Some(
+        text.char_indices()
+            .map(|(i, c)| &s[i..i + c.len_utf8()])
+            .collect(),
+    )
+}
+
 /// TF's `Substr`: a negative position counts from the end; a position
 /// past either end fails (no value); the length is cut at the end.
-fn substr(s: &[u8], pos: i64, len: i64, utf8: bool) -> Option<Vec<u8>> {
+fn substr(units: &[&[u8]], pos: i64, len: i64) -> Option<Vec<u8>> {
     if len < 0 {
         return None;
     }
-    let units: Vec<&[u8]> = if utf8 {
-        let text = std::str::from_utf8(s).ok()?;
-        text.char_indices()
-            .map(|(i, c)| &s[i..i + c.len_utf8()])
-            .collect()
-    } else {
-        s.chunks(1).collect()
-    };
     let n = units.len() as i64;
-    let start = if pos < 0 { n + pos } else { pos };
+    let start = if pos < 0 { n.checked_add(pos)? } else { pos };
     if !(0..=n).contains(&start) {
         return None;
     }
@@ -526,21 +649,29 @@ fn substr(s: &[u8], pos: i64, len: i64, utf8: bool) -> Option<Vec<u8>> {
     Some(units[start as usize..end as usize].concat())
 }
 
-/// RE2's global replace, with the rewrite's `\N` groups; each match is
-/// replaced (`replace_global`, the default) and, in case the attribute
-/// says otherwise, the first one alone too. A pattern the `regex` crate
-/// does not take, or one too big, gives nothing.
-fn regex_replace(s: &[u8], pattern: &[u8], rewrite: &[u8]) -> Vec<Vec<u8>> {
-    let Ok(p) = std::str::from_utf8(pattern) else {
-        return Vec::new();
-    };
-    let Ok(re) = regex::bytes::RegexBuilder::new(p)
+/// A pattern as TF's RE2 reads it, with bounded size (`None` for one the
+/// `regex` crate does not take).
+fn compile(pattern: &[u8]) -> Option<regex::bytes::Regex> {
+    let p = std::str::from_utf8(pattern).ok()?;
+    regex::bytes::RegexBuilder::new(p)
         .size_limit(1 << 16)
         .dfa_size_limit(1 << 16)
         .build()
-    else {
+        .ok()
+}
+
+/// RE2's replace, with the rewrite's `\\N` groups: every match replaced
+/// (`replace_global`, the default) and, in case the attribute says
+/// otherwise, the first one alone too. A result past [`EVAL_LEN`] is not
+/// built: an empty pattern matches between every two bytes.
+fn regex_replace(re: &regex::bytes::Regex, s: &[u8], rewrite: &[u8]) -> Vec<Vec<u8>> {
+    let matches = re.find_iter(s).take(EVAL_LEN + 1).count();
+    if s.len()
+        .saturating_add(matches.saturating_mul(rewrite.len()))
+        > EVAL_LEN
+    {
         return Vec::new();
-    };
+    }
     let mut rep = Vec::with_capacity(rewrite.len());
     let mut it = rewrite.iter().peekable();
     while let Some(&c) = it.next() {
