@@ -186,6 +186,15 @@ pub const INJECTION_LOOKALIKES: &str = "rampart/injection_lookalikes.jsonl";
 /// token soup (docs/benchmarks/ml.md, session 14).
 pub const TECHNICAL_PROSE: &str = "rampart/technical_prose.jsonl";
 
+/// This project's benign prompts that paste a document or a file (release
+/// notes, READMEs, reStructuredText, man pages, licence headers, HTML,
+/// shell scripts, Makefiles and Dockerfiles, CI YAML, diffs, source code,
+/// configuration, manifests, LaTeX, SQL, notes, e-mail and terminal
+/// sessions), 500 written for the project by family. The suffix LM learns
+/// from their training split: pasted files were 14.7% flagged as token
+/// soup (docs/benchmarks/ml.md, session 19).
+pub const PASTED_DOCUMENTS: &str = "rampart/pasted_documents.jsonl";
+
 /// The bytes of one of this project's own corpora (a recipe path:
 /// [`OWN_PREFIX`] and a file name), built into the binary.
 pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
@@ -217,6 +226,7 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         "harm_twins.jsonl" => Some(include_bytes!("../data/harm_twins.jsonl")),
         "injection_lookalikes.jsonl" => Some(include_bytes!("../data/injection_lookalikes.jsonl")),
         "technical_prose.jsonl" => Some(include_bytes!("../data/technical_prose.jsonl")),
+        "pasted_documents.jsonl" => Some(include_bytes!("../data/pasted_documents.jsonl")),
         "multilingual_benign_train.jsonl" => {
             Some(include_bytes!("../data/multilingual_benign_train.jsonl"))
         }
