@@ -19,6 +19,27 @@ fn rules_at(rep: &rampart_scan::ScanReport, file: &str) -> Vec<String> {
         .collect()
 }
 
+/// One NodeDef as a GraphDef holds it (field 1).
+fn graph_node(name: &str, op: &str, inputs: &[&str], attrs: &[Vec<u8>]) -> Vec<u8> {
+    let mut b = Vec::new();
+    fixtures::pb_bytes(&mut b, 1, &fixtures::tf_node(name, op, inputs, attrs));
+    b
+}
+
+/// Scans a SavedModel around `graph` and asserts that a finding names
+/// each of `wants`.
+fn assert_tf_paths(graph: &[u8], wants: &[&str]) {
+    let rep = rampart_scan::scan_bytes(
+        "saved_model.pb",
+        &fixtures::saved_model_of(graph),
+        &ScanOptions::default(),
+    );
+    let msgs: Vec<&str> = rep.findings.iter().map(|f| f.message.as_str()).collect();
+    for want in wants {
+        assert!(msgs.iter().any(|m| m.contains(want)), "{want}: {msgs:?}");
+    }
+}
+
 fn write(dir: &Path, name: &str, body: &str) {
     std::fs::write(dir.join(name), body).unwrap();
 }
@@ -270,27 +291,22 @@ fn tensorflow_path_ops_with_constant_paths() {
     // of a longer constant (`Substr`, negative position counting from
     // the end), rewritten by a regex, added, upper-cased pieces lowered,
     // joined from a vector.
-    let node = |name: &str, op: &str, inputs: &[&str], attrs: &[Vec<u8>]| {
-        let mut b = Vec::new();
-        fixtures::pb_bytes(&mut b, 1, &fixtures::tf_node(name, op, inputs, attrs));
-        b
-    };
     let s = |v: &str| vec![fixtures::tf_attr("value", &fixtures::tf_string_tensor(v))];
     let i = |v: i64| vec![fixtures::tf_attr("value", &fixtures::tf_int_tensor(&[v]))];
     let graph = [
-        node(
+        graph_node(
             "long",
             "Const",
             &[],
             &s("checkpoint-notes: see /etc/cron.d/x for the schedule"),
         ),
-        node("pos", "Const", &[], &i(-30)),
-        node("len", "Const", &[], &i(13)),
-        node("cut", "Substr", &["long", "pos", "len"], &[]),
-        node("save", "SaveV2", &["cut", "n", "n"], &[]),
-        node("tpl", "Const", &[], &s("ckpt/HOME/.BASHRC")),
-        node("low", "StringLower", &["tpl"], &[]),
-        node(
+        graph_node("pos", "Const", &[], &i(-30)),
+        graph_node("len", "Const", &[], &i(13)),
+        graph_node("cut", "Substr", &["long", "pos", "len"], &[]),
+        graph_node("save", "SaveV2", &["cut", "n", "n"], &[]),
+        graph_node("tpl", "Const", &[], &s("ckpt/HOME/.BASHRC")),
+        graph_node("low", "StringLower", &["tpl"], &[]),
+        graph_node(
             "rx",
             "StaticRegexReplace",
             &["low"],
@@ -299,37 +315,36 @@ fn tensorflow_path_ops_with_constant_paths() {
                 fixtures::tf_attr("rewrite", &fixtures::tf_string("/root")),
             ],
         ),
-        node("restore", "RestoreV2", &["rx", "n", "n"], &[]),
-        node("a", "Const", &[], &s("..")),
-        node("b", "Const", &[], &s("/../.ssh/authorized_keys")),
-        node("add", "AddV2", &["a", "b"], &[]),
-        node("cache", "CacheDatasetV2", &["ds", "add"], &[]),
+        graph_node("restore", "RestoreV2", &["rx", "n", "n"], &[]),
+        graph_node("a", "Const", &[], &s("..")),
+        graph_node("b", "Const", &[], &s("/../.ssh/authorized_keys")),
+        graph_node("add", "AddV2", &["a", "b"], &[]),
+        graph_node("cache", "CacheDatasetV2", &["ds", "add"], &[]),
     ]
     .concat();
-    let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);
-    let msgs: Vec<&str> = rep.findings.iter().map(|f| f.message.as_str()).collect();
-    for want in [
-        "SaveV2 on the constant path \"/etc/cron.d/x\"",
-        "RestoreV2 on the constant path \"/root/.bashrc\"",
-        "CacheDatasetV2 on the constant path \"../../.ssh/authorized_keys\"",
-    ] {
-        assert!(msgs.iter().any(|m| m.contains(want)), "{want}: {msgs:?}");
-    }
+    assert_tf_paths(
+        &graph,
+        &[
+            "SaveV2 on the constant path \"/etc/cron.d/x\"",
+            "RestoreV2 on the constant path \"/root/.bashrc\"",
+            "CacheDatasetV2 on the constant path \"../../.ssh/authorized_keys\"",
+        ],
+    );
     // The same shapes computing relative names stay quiet, as does a
     // `Substr` past the string's end (TF fails it).
     let graph = [
-        node("long", "Const", &[], &s("variables/variables")),
-        node("pos", "Const", &[], &i(0)),
-        node("len", "Const", &[], &i(9)),
-        node("cut", "Substr", &["long", "pos", "len"], &[]),
-        node("save", "SaveV2", &["cut", "n", "n"], &[]),
-        node("far", "Const", &[], &i(40)),
-        node("cut2", "Substr", &["long", "far", "len"], &[]),
-        node("save2", "SaveV2", &["cut2", "n", "n"], &[]),
-        node("a", "Const", &[], &s("variables")),
-        node("b", "Const", &[], &s("/variables.index")),
-        node("add", "AddV2", &["a", "b"], &[]),
-        node("restore", "RestoreV2", &["add", "n", "n"], &[]),
+        graph_node("long", "Const", &[], &s("variables/variables")),
+        graph_node("pos", "Const", &[], &i(0)),
+        graph_node("len", "Const", &[], &i(9)),
+        graph_node("cut", "Substr", &["long", "pos", "len"], &[]),
+        graph_node("save", "SaveV2", &["cut", "n", "n"], &[]),
+        graph_node("far", "Const", &[], &i(40)),
+        graph_node("cut2", "Substr", &["long", "far", "len"], &[]),
+        graph_node("save2", "SaveV2", &["cut2", "n", "n"], &[]),
+        graph_node("a", "Const", &[], &s("variables")),
+        graph_node("b", "Const", &[], &s("/variables.index")),
+        graph_node("add", "AddV2", &["a", "b"], &[]),
+        graph_node("restore", "RestoreV2", &["add", "n", "n"], &[]),
     ]
     .concat();
     let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);
@@ -454,14 +469,14 @@ fn tree_node_arrays_in_other_spellings() {
     let tail = "('threshold', '<f8'), ('impurity', '<f8'), ('n_node_samples', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')";
     for (descr, shape) in [
         // numpy's other names for the same types
-        (format!("[('left_child', '<q'), ('right_child', '<q'), ('feature', 'int64'), ('threshold', 'float64'), ('impurity', '<f8'), ('n_node_samples', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')]"), "(3,)"),
+        ("[('left_child', '<q'), ('right_child', '<q'), ('feature', 'int64'), ('threshold', 'float64'), ('impurity', '<f8'), ('n_node_samples', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')]".to_string(), "(3,)"),
         // empty sub-shapes and the ([...], ()) wrapper
         (format!("[('left_child', '<i8', ()), ('right_child', '<i8'), ('feature', '<i8'), {tail}]"), "(3,)"),
         (format!("([('left_child', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), {tail}], ())"), "(3,)"),
         // a shape in hex
         (format!("[('left_child', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), {tail}]"), "(0x3,)"),
         // fields named in another order: scikit-learn converts by position
-        (format!("[('n_node_samples', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), ('threshold', '<f8'), ('impurity', '<f8'), ('left_child', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')]"), "(3,)"),
+        ("[('n_node_samples', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), ('threshold', '<f8'), ('impurity', '<f8'), ('left_child', '<i8'), ('weighted_n_node_samples', '<f8'), ('missing_go_to_left', '|u1'), ('', '|V7')]".to_string(), "(3,)"),
     ] {
         let npy = fixtures::npy_literal(&descr, shape, &bad);
         assert!(flagged(&npy), "{descr} {shape}");
@@ -487,11 +502,6 @@ fn tree_node_arrays_in_other_spellings() {
 #[test]
 fn tensorflow_string_evaluation_is_bounded_and_follows_reshapes() {
     let opts = ScanOptions::default();
-    let node = |name: &str, op: &str, inputs: &[&str], attrs: &[Vec<u8>]| {
-        let mut b = Vec::new();
-        fixtures::pb_bytes(&mut b, 1, &fixtures::tf_node(name, op, inputs, attrs));
-        b
-    };
     let strs = |vals: &[&str]| {
         let mut tensor = vec![0x08, 7];
         for v in vals {
@@ -507,12 +517,12 @@ fn tensorflow_string_evaluation_is_bounded_and_follows_reshapes() {
     let mut pieces = vec![""; 64];
     pieces.extend([".", ".", "/", "etc", "/", "passwd"]);
     let graph = [
-        node("v", "Const", &[], &strs(&pieces)),
-        node("sh", "Const", &[], &ints(&[70])),
-        node("rs", "Reshape", &["v", "sh"], &[]),
-        node("rj", "ReduceJoin", &["rs", "ax"], &[]),
-        node("r", "RestoreV2", &["rj", "x", "y"], &[]),
-        node(
+        graph_node("v", "Const", &[], &strs(&pieces)),
+        graph_node("sh", "Const", &[], &ints(&[70])),
+        graph_node("rs", "Reshape", &["v", "sh"], &[]),
+        graph_node("rj", "ReduceJoin", &["rs", "ax"], &[]),
+        graph_node("r", "RestoreV2", &["rj", "x", "y"], &[]),
+        graph_node(
             "cp",
             "Const",
             &[],
@@ -523,44 +533,43 @@ fn tensorflow_string_evaluation_is_bounded_and_follows_reshapes() {
                     .collect::<Vec<_>>(),
             ),
         ),
-        node("enc", "UnicodeEncode", &["cp", "splits"], &[]),
-        node("s", "SaveV2", &["enc", "x", "y"], &[]),
-        node("long", "Const", &[], &strs(&["xx/etc/cron.d/job"])),
-        node("p0", "Const", &[], &ints(&[2])),
-        node("p", "Identity", &["p0"], &[]),
-        node("l", "Const", &[], &ints(&[15])),
-        node("sub", "Substr", &["long", "p", "l"], &[]),
-        node("m", "MergeV2Checkpoints", &["sub", "d"], &[]),
+        graph_node("enc", "UnicodeEncode", &["cp", "splits"], &[]),
+        graph_node("s", "SaveV2", &["enc", "x", "y"], &[]),
+        graph_node("long", "Const", &[], &strs(&["xx/etc/cron.d/job"])),
+        graph_node("p0", "Const", &[], &ints(&[2])),
+        graph_node("p", "Identity", &["p0"], &[]),
+        graph_node("l", "Const", &[], &ints(&[15])),
+        graph_node("sub", "Substr", &["long", "p", "l"], &[]),
+        graph_node("m", "MergeV2Checkpoints", &["sub", "d"], &[]),
     ]
     .concat();
-    let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);
-    let msgs: Vec<&str> = rep.findings.iter().map(|f| f.message.as_str()).collect();
-    for want in [
-        "\"../etc/passwd\"",
-        "\"/root/.bashrc\"",
-        "\"/etc/cron.d/job\"",
-    ] {
-        assert!(msgs.iter().any(|m| m.contains(want)), "{want}: {msgs:?}");
-    }
+    assert_tf_paths(
+        &graph,
+        &[
+            "\"../etc/passwd\"",
+            "\"/root/.bashrc\"",
+            "\"/etc/cron.d/job\"",
+        ],
+    );
     // Review round 11's denial of service: an empty pattern with a long
     // rewrite over 64 long strings, and thousands of Substr positions.
     let long = "A".repeat(4000);
     let many: Vec<&str> = vec![long.as_str(); 64];
     let graph = [
-        node("s", "Const", &[], &strs(&many)),
-        node("pat", "Const", &[], &strs(&[""; 64])),
-        node(
+        graph_node("s", "Const", &[], &strs(&many)),
+        graph_node("pat", "Const", &[], &strs(&[""; 64])),
+        graph_node(
             "rw",
             "Const",
             &[],
             &strs(&vec!["B".repeat(4000).as_str(); 64]),
         ),
-        node("rr", "RegexReplace", &["s", "pat", "rw"], &[]),
-        node("r", "RestoreV2", &["rr", "x", "y"], &[]),
-        node("pos", "Const", &[], &ints(&vec![1; 4096])),
-        node("len", "Const", &[], &ints(&vec![100; 4096])),
-        node("sub", "Substr", &["s", "pos", "len"], &[]),
-        node("r2", "RestoreV2", &["sub", "x", "y"], &[]),
+        graph_node("rr", "RegexReplace", &["s", "pat", "rw"], &[]),
+        graph_node("r", "RestoreV2", &["rr", "x", "y"], &[]),
+        graph_node("pos", "Const", &[], &ints(&vec![1; 4096])),
+        graph_node("len", "Const", &[], &ints(&vec![100; 4096])),
+        graph_node("sub", "Substr", &["s", "pos", "len"], &[]),
+        graph_node("r2", "RestoreV2", &["sub", "x", "y"], &[]),
     ]
     .concat();
     let rep = rampart_scan::scan_bytes("saved_model.pb", &fixtures::saved_model_of(&graph), &opts);

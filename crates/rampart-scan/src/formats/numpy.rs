@@ -77,7 +77,7 @@ fn py_literal_int(p: &str) -> Option<u64> {
         || (radix == 10
             && digits.len() > 1
             && digits.starts_with('0')
-            && digits.trim_start_matches('0') != "")
+            && !digits.trim_start_matches('0').is_empty())
     {
         return None;
     }

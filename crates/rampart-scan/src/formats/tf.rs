@@ -342,7 +342,7 @@ fn trace<'a>(
         // Only a plain placeholder is fed by the caller; one with a
         // default runs with the graph's value.
         if src.op != b"Placeholder" {
-            let join = matches!(&src.op[..], b"StringJoin" | b"Add" | b"AddV2");
+            let join = matches!(src.op, b"StringJoin" | b"Add" | b"AddV2");
             stack.extend(
                 data_inputs(src)
                     .enumerate()
@@ -591,7 +591,7 @@ fn forwarded_const<'m, 'a>(
             return Some(n);
         }
         if !matches!(
-            &n.op[..],
+            n.op,
             b"Identity"
                 | b"Snapshot"
                 | b"StopGradient"
