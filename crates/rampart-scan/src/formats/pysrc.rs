@@ -614,6 +614,41 @@ fn analyse_text(src: &str) -> Vec<Hit> {
             }
         }
     }
+    // `sep.join(['~/.ba', 'shrc'])`: the items of a list or tuple passed
+    // to a string's `join`, joined with that string.
+    for (i, first) in strings.iter().enumerate() {
+        let before = raw[..first.span.0]
+            .trim_end_matches(|c: char| c.is_whitespace() || c == '[' || c == '(');
+        let Some(head) = before.strip_suffix("join") else {
+            continue;
+        };
+        if !head.trim_end().ends_with('.') {
+            continue;
+        }
+        // The separator: the literal the method is called on, if any.
+        let sep = i
+            .checked_sub(1)
+            .map(|k| &strings[k])
+            .filter(|s| raw[s.span.1..first.span.0].trim_start().starts_with('.'))
+            .map_or(String::new(), body);
+        let mut joined = body(first);
+        let mut last = first;
+        for next in strings.iter().skip(i + 1).take(15) {
+            let g = gap(last, next);
+            if g.trim() != "," {
+                break;
+            }
+            joined.push_str(&sep);
+            joined.push_str(&body(next));
+            last = next;
+        }
+        if !std::ptr::eq(last, first) && sensitive(&joined) && !sensitive(&body(first)) {
+            hits.push(Hit {
+                line: first.line,
+                what: "string pieces joined into a shell profile, SSH key or credentials file name",
+            });
+        }
+    }
     for (l, b) in strings.iter().zip(strings.iter().map(body)) {
         if b != l.body && sensitive(&b)
             || (b.contains("//") && sensitive(&b) && !SENSITIVE.is_match(&b))
@@ -860,6 +895,8 @@ class XModel(nn.Module):
             "p = os.path.expanduser('~/.' + 'b' + 'a' + 's' + 'h' + 'rc')\n",
             "p = os.path.expanduser('~/.ba'.__add__('shrc'))\n",
             "p = os.path.expanduser('~/.bashrcX'[:-1])\n",
+            "p = os.path.expanduser(''.join(['~/.ba', 'shrc']))\n",
+            "p = '/'.join(('', 'etc', 'sudoers'))\n",
             "open('/etc//passwd').readline()\n",
             "k = os.path.join(home, '.ssh', 'id_ed25519')\n",
             "c = os.path.expanduser('~/.kube/config')\n",
@@ -882,6 +919,7 @@ class XModel(nn.Module):
             "import torch.nn as nn\nclass M(nn.Module):\n    def f(self):\n        return self.__dict__.get('x')\n",
             "name = prefix + '.' + 'weight'\nkey = 'model' + '.profile_' + 'x'\n",
             "KEYS = ['ssh_authorized_key', 'sshkey']\n",
+            "s = ', '.join(['ssh_authorized_key', 'sshkey'])\n",
             "# -*- coding: utf-8 -*-\nimport torch\nx = torch.zeros(1)\n",
             "# coding=latin-1\nname = 'caf\u{e9}'\n",
         ] {
