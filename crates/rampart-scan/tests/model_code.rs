@@ -481,6 +481,13 @@ fn tree_node_arrays_in_other_spellings() {
         let npy = fixtures::npy_literal(&descr, shape, &bad);
         assert!(flagged(&npy), "{descr} {shape}");
     }
+    // Record sizes past any file, and past u64 when added: no panic, no
+    // allocation beyond the file.
+    for pad in ["|V99999999999999999", "|V18000000000000000000"] {
+        let descr = format!("[('left_child', '<i8'), ('right_child', '<i8'), ('feature', '<i8'), ('x', '{pad}'), ('y', '{pad}')]");
+        let npy = fixtures::npy_literal(&descr, "(3,)", &bad);
+        let _ = rampart_scan::scan_bytes("nodes.npy", &npy, &opts);
+    }
     // A feature index no input has.
     let npy = fixtures::sklearn_tree_npy(&[(1, 2, 1 << 40), (-1, -1, -2), (-1, -1, -2)], false);
     assert!(flagged(&npy));

@@ -490,8 +490,10 @@ fn struct_fields(descr: &str) -> Option<Vec<(String, String)>> {
         .then_some(out)
 }
 
-/// Most tree nodes read (64 bytes each in scikit-learn: 64 MiB).
+/// Most tree nodes read (64 bytes each in scikit-learn: 64 MiB), and the
+/// most bytes read whatever a record's declared size.
 const MAX_TREE_NODES: u64 = 1 << 20;
+const MAX_TREE_BYTES: u64 = 64 << 20;
 
 /// A scikit-learn tree's node array (`sklearn.tree._tree.Tree` state, as
 /// skops and `np.save` write it): `Tree.__setstate__` copies it without
@@ -518,7 +520,10 @@ fn tree_nodes(name: &str, blob: &dyn Blob, h: &NpyHeader, out: &mut Out) {
             return;
         };
         layout.push((at, size, ty.starts_with('>')));
-        at += size;
+        let Some(next) = at.checked_add(size) else {
+            return;
+        };
+        at = next;
     }
     let item = at;
     let int_field = |k: usize| {
@@ -538,7 +543,9 @@ fn tree_nodes(name: &str, blob: &dyn Blob, h: &NpyHeader, out: &mut Out) {
     // than what is read is judged by the nodes that are.
     let declared = h.shape[0] as i64;
     let read = h.shape[0].min(MAX_TREE_NODES);
-    let Ok(data) = read_range(blob, h.data_offset, (read * item) as usize) else {
+    // At most 64 MiB read, whatever the record size claims.
+    let want = read.saturating_mul(item).min(MAX_TREE_BYTES) as usize;
+    let Ok(data) = read_range(blob, h.data_offset, want) else {
         return;
     };
     let n = declared.min((blob.size().saturating_sub(h.data_offset) / item) as i64);
