@@ -447,25 +447,41 @@ fn eval(
             (0..k).flat_map(|i| input(i, steps)).collect()
         }
         b"Gather" | b"GatherV2" | b"ResourceGather" => {
-            let all = match node(0).and_then(|m| forwarded_const(by_name, m)) {
-                Some(c) => c.strings.iter().map(|s| s.to_vec()).collect(),
-                None => input(0, steps),
-            };
-            ints(1)
+            // Index into the constant itself: copying all of it for each
+            // gather would let a large constant and many gathers cost
+            // time out of proportion to the file.
+            let picks: Vec<usize> = ints(1)
                 .into_iter()
-                .filter_map(|i| usize::try_from(i).ok().and_then(|i| all.get(i).cloned()))
-                .collect()
+                .filter_map(|i| usize::try_from(i).ok())
+                .collect();
+            match node(0).and_then(|m| forwarded_const(by_name, m)) {
+                Some(c) => picks
+                    .iter()
+                    .filter_map(|&i| c.strings.get(i).map(|s| s.to_vec()))
+                    .collect(),
+                None => {
+                    let all = input(0, steps);
+                    picks.iter().filter_map(|&i| all.get(i).cloned()).collect()
+                }
+            }
         }
         b"ReduceJoin" => {
             let sep = attr(b"separator").unwrap_or(b"");
             // Every element of a constant, not only the first 64.
-            let all: Vec<Vec<u8>> = match node(0).and_then(|m| forwarded_const(by_name, m)) {
-                Some(c) => c.strings.iter().map(|s| s.to_vec()).collect(),
-                None => input(0, steps),
+            let evaluated;
+            let all: Vec<&[u8]> = match node(0).and_then(|m| forwarded_const(by_name, m)) {
+                Some(c) => c.strings.clone(),
+                None => {
+                    evaluated = input(0, steps);
+                    evaluated.iter().map(Vec::as_slice).collect()
+                }
             };
             let mut joined = Vec::new();
             for (i, v) in all.iter().enumerate() {
-                if joined.len() > EVAL_LEN {
+                // Past the longest value kept, the result is dropped: stop
+                // before copying a long piece.
+                if joined.len() + v.len() > EVAL_LEN {
+                    joined.clear();
                     break;
                 }
                 if i > 0 {
@@ -473,7 +489,7 @@ fn eval(
                 }
                 joined.extend_from_slice(v);
             }
-            if all.is_empty() {
+            if all.is_empty() || joined.is_empty() {
                 Vec::new()
             } else {
                 vec![joined]
