@@ -285,57 +285,71 @@ fn decode_literals(h: &str) -> String {
                 val.push(e);
                 continue;
             }
-            let hex = |n: usize, i: &mut usize| {
-                let end = (*i + n).min(cs.len());
-                let digits: String = cs[*i..end].iter().collect();
-                *i = end;
-                u32::from_str_radix(&digits, 16)
-                    .ok()
-                    .and_then(char::from_u32)
-                    .unwrap_or('\u{fffd}')
-            };
-            match e {
-                '\n' => {}
-                '\\' | '\'' | '"' => val.push(e),
-                'a' => val.push('\x07'),
-                'b' => val.push('\x08'),
-                'f' => val.push('\x0c'),
-                'n' => val.push('\n'),
-                'r' => val.push('\r'),
-                't' => val.push('\t'),
-                'v' => val.push('\x0b'),
-                '0'..='7' => {
-                    let mut n = e.to_digit(8).unwrap_or(0);
-                    for _ in 0..2 {
-                        match cs.get(i).and_then(|d| d.to_digit(8)) {
-                            Some(d) => {
-                                n = n * 8 + d;
-                                i += 1;
-                            }
-                            None => break,
-                        }
-                    }
-                    val.push(char::from_u32(n).unwrap_or('\u{fffd}'));
-                }
-                'x' => val.push(hex(2, &mut i)),
-                'u' if !bytes => val.push(hex(4, &mut i)),
-                'U' if !bytes => val.push(hex(8, &mut i)),
-                'N' if !bytes && cs.get(i) == Some(&'{') => {
-                    let close = cs[i..].iter().position(|&d| d == '}').map(|k| i + k);
-                    let name: String = cs[i + 1..close.unwrap_or(cs.len())].iter().collect();
-                    i = close.map_or(cs.len(), |k| k + 1);
-                    val.push(named_char(&name));
-                }
-                _ => {
-                    val.push('\\');
-                    val.push(e);
-                }
-            }
+            i = python_escape(&cs, i - 1, bytes, &mut val);
         }
         out.push_str(&val);
         joined_at = Some(out.len());
     }
     out
+}
+
+/// One backslash escape of a Python string literal, as the tokenizer (and
+/// the `unicode_escape` codec) decodes it: `cs[i]` is the character after
+/// the backslash. The result is pushed to `out` (nothing for a
+/// backslash-newline; the backslash and the character for an escape
+/// Python keeps, such as `\q`, or `\u` in a bytes literal); a malformed
+/// hex escape, an error to Python, reads as U+FFFD. Returns where the text
+/// resumes.
+pub(crate) fn python_escape(cs: &[char], mut i: usize, bytes: bool, out: &mut String) -> usize {
+    let e = cs[i];
+    i += 1;
+    let hex = |n: usize, i: &mut usize| {
+        let end = (*i + n).min(cs.len());
+        let digits: String = cs[*i..end].iter().collect();
+        *i = end;
+        u32::from_str_radix(&digits, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .unwrap_or('\u{fffd}')
+    };
+    match e {
+        '\n' => {}
+        '\\' | '\'' | '"' => out.push(e),
+        'a' => out.push('\x07'),
+        'b' => out.push('\x08'),
+        'f' => out.push('\x0c'),
+        'n' => out.push('\n'),
+        'r' => out.push('\r'),
+        't' => out.push('\t'),
+        'v' => out.push('\x0b'),
+        '0'..='7' => {
+            let mut n = e.to_digit(8).unwrap_or(0);
+            for _ in 0..2 {
+                match cs.get(i).and_then(|d| d.to_digit(8)) {
+                    Some(d) => {
+                        n = n * 8 + d;
+                        i += 1;
+                    }
+                    None => break,
+                }
+            }
+            out.push(char::from_u32(n).unwrap_or('\u{fffd}'));
+        }
+        'x' => out.push(hex(2, &mut i)),
+        'u' if !bytes => out.push(hex(4, &mut i)),
+        'U' if !bytes => out.push(hex(8, &mut i)),
+        'N' if !bytes && cs.get(i) == Some(&'{') => {
+            let close = cs[i..].iter().position(|&d| d == '}').map(|k| i + k);
+            let name: String = cs[i + 1..close.unwrap_or(cs.len())].iter().collect();
+            i = close.map_or(cs.len(), |k| k + 1);
+            out.push(named_char(&name));
+        }
+        _ => {
+            out.push('\\');
+            out.push(e);
+        }
+    }
+    i
 }
 
 /// The characters of a dtype string by their Unicode names (`\N{...}`);

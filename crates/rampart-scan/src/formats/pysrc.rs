@@ -384,60 +384,15 @@ fn unescape(src: &str, raw: bool) -> String {
     let cs: Vec<char> = src.chars().collect();
     let mut out = String::with_capacity(src.len());
     let mut i = 0;
-    let hex = |i: &mut usize, n: usize| -> Option<char> {
-        let digits: String = cs.get(*i..*i + n)?.iter().collect();
-        let c = u32::from_str_radix(&digits, 16)
-            .ok()
-            .and_then(char::from_u32)?;
-        *i += n;
-        Some(c)
-    };
     while i < cs.len() {
         let c = cs[i];
         i += 1;
-        if c != '\\' || i >= cs.len() {
+        let decodes = i < cs.len() && (!raw || matches!(cs[i], 'u' | 'U'));
+        if c != '\\' || !decodes {
             out.push(c);
             continue;
         }
-        let e = cs[i];
-        let decoded = match e {
-            'u' | 'U' => {
-                let mut j = i + 1;
-                hex(&mut j, if e == 'u' { 4 } else { 8 }).map(|c| (c, j))
-            }
-            _ if raw => None,
-            'x' => {
-                let mut j = i + 1;
-                hex(&mut j, 2).map(|c| (c, j))
-            }
-            'N' if cs.get(i + 1) == Some(&'{') => {
-                cs[i + 2..].iter().position(|&d| d == '}').map(|k| {
-                    let name: String = cs[i + 2..i + 2 + k].iter().collect();
-                    (super::numpy::named_char(&name), i + 3 + k)
-                })
-            }
-            '0'..='7' => {
-                let mut n = 0u32;
-                let mut j = i;
-                while j < cs.len() && j < i + 3 && cs[j].is_digit(8) {
-                    n = n * 8 + cs[j].to_digit(8).unwrap_or(0);
-                    j += 1;
-                }
-                char::from_u32(n).map(|c| (c, j))
-            }
-            '\\' | '\'' | '"' => Some((e, i + 1)),
-            'n' => Some(('\n', i + 1)),
-            't' => Some(('\t', i + 1)),
-            'r' => Some(('\r', i + 1)),
-            _ => None,
-        };
-        match decoded {
-            Some((ch, next)) => {
-                out.push(ch);
-                i = next;
-            }
-            None => out.push('\\'),
-        }
+        i = super::numpy::python_escape(&cs, i, false, &mut out);
     }
     out
 }

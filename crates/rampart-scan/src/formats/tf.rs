@@ -398,18 +398,7 @@ fn eval(
             .take(EVAL_VALUES)
             .map(|s| s.to_vec())
             .collect(),
-        b"Identity"
-        | b"Snapshot"
-        | b"StopGradient"
-        | b"PlaceholderWithDefault"
-        | b"IdentityN"
-        | b"Reshape"
-        | b"ExpandDims"
-        | b"Squeeze"
-        | b"EnsureShape"
-        | b"CheckNumerics"
-        | b"Tile"
-        | b"BroadcastTo" => input(0, steps),
+        op if forwards(op) => input(0, steps),
         b"StringJoin" | b"Add" | b"AddV2" => {
             let sep = if n.op == b"StringJoin" {
                 attr(b"separator").unwrap_or(b"")
@@ -596,6 +585,27 @@ fn eval(
     out
 }
 
+/// Ops whose output holds the values of their first input (reshaped,
+/// repeated or cast at most): evaluation passes through them.
+fn forwards(op: &[u8]) -> bool {
+    matches!(
+        op,
+        b"Identity"
+            | b"Snapshot"
+            | b"StopGradient"
+            | b"PlaceholderWithDefault"
+            | b"IdentityN"
+            | b"Reshape"
+            | b"ExpandDims"
+            | b"Squeeze"
+            | b"EnsureShape"
+            | b"CheckNumerics"
+            | b"Tile"
+            | b"BroadcastTo"
+            | b"Cast"
+    )
+}
+
 /// The `Const` a node forwards unchanged (through `Identity`, `Reshape`
 /// and the like, at most 12 of them).
 fn forwarded_const<'m, 'a>(
@@ -606,18 +616,7 @@ fn forwarded_const<'m, 'a>(
         if n.op == b"Const" {
             return Some(n);
         }
-        if !matches!(
-            n.op,
-            b"Identity"
-                | b"Snapshot"
-                | b"StopGradient"
-                | b"PlaceholderWithDefault"
-                | b"Reshape"
-                | b"ExpandDims"
-                | b"Squeeze"
-                | b"EnsureShape"
-                | b"Cast"
-        ) {
+        if !forwards(n.op) {
             return None;
         }
         n = data_inputs(n).next().and_then(|i| by_name.get(source(i)))?;
