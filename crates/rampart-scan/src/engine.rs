@@ -942,6 +942,12 @@ pub(crate) fn pickle_findings(
                 *offset,
                 format!("EXT opcode imports extension code {code} from the copyreg registry"),
             ),
+            Anomaly::TreeNodes { offset, detail } => (rules::NPY_TREE, *offset, detail.clone()),
+            Anomaly::TreeUnchecked { offset, detail } => (
+                rules::NPY_TREE_UNCHECKED,
+                *offset,
+                format!("scikit-learn tree not checked: {detail}"),
+            ),
             Anomaly::BuildOnImport {
                 offset,
                 module,

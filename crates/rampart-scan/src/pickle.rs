@@ -12,8 +12,10 @@
 //! pickle (concatenated pickles, as in legacy PyTorch files).
 
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, Read};
+use std::rc::Rc;
 
 /// Strings longer than this are kept as opaque values (a module path never is).
 const MAX_INLINE: u64 = 64 * 1024;
@@ -75,6 +77,11 @@ pub enum Anomaly {
     DynamicImport { offset: u64, detail: String },
     /// `EXT1/2/4`: an import through the copyreg extension registry.
     Extension { offset: u64, code: u32 },
+    /// A `sklearn.tree._tree.Tree` whose node array sends `predict` out of
+    /// bounds or round in a loop.
+    TreeNodes { offset: u64, detail: String },
+    /// A `sklearn.tree._tree.Tree` whose node array could not be read.
+    TreeUnchecked { offset: u64, detail: String },
     /// `BUILD` applied to an imported object (sets attributes on a module,
     /// class or function instead of an instance).
     BuildOnImport {
@@ -709,7 +716,8 @@ impl<R: Read> Input<R> {
     }
 }
 
-/// A symbolic value: only what imports and joblib sizing need.
+/// A symbolic value: only what imports, joblib sizing and the
+/// scikit-learn tree check need.
 #[derive(Debug, Clone)]
 enum V {
     Str(String),
@@ -717,12 +725,100 @@ enum V {
     None,
     /// Index into `PickleReport::globals`.
     Global(usize),
-    /// The result of calling a global with these arguments.
-    Obj(usize, Box<V>),
+    /// The result of calling a global. Shared, as Python shares the object:
+    /// a `BUILD` on the stack copy is seen through every memo reference
+    /// (numpy memoises a dtype before its `BUILD` gives it a byte order and
+    /// fields, then reuses the memo entry).
+    Obj(Rc<Obj>),
+    /// A bytes payload kept whole (within the machine's budget): array data.
+    Bytes(Rc<Vec<u8>>),
+    /// A text longer than names ever are, as UTF-8, kept within the same
+    /// budget: only `_codecs.encode` reads it.
+    LongText(Rc<Vec<u8>>),
     Tuple(Vec<V>),
     Dict(Vec<(V, V)>),
     Other,
 }
+
+#[derive(Debug)]
+struct Obj {
+    /// Index into `PickleReport::globals`.
+    g: usize,
+    args: V,
+    /// Objects nested in the arguments, this one included: bounded so that
+    /// dropping and walking a value never recurses deeply.
+    depth: usize,
+    /// What a `BUILD` on it established. Plain data, never a `V`: a state
+    /// that held the object itself would make a reference cycle.
+    built: RefCell<Built>,
+}
+
+#[derive(Debug, Default)]
+enum Built {
+    #[default]
+    No,
+    Dtype(Rc<Dtype>),
+    Array(Rc<Array>),
+    /// A `sklearn.tree._tree.Tree` whose nodes were checked: the largest
+    /// feature a split uses (for the estimator's `n_features_in_`).
+    Tree(Option<i64>),
+}
+
+/// A `numpy.dtype` as its constructor and `BUILD` state describe it.
+#[derive(Debug)]
+struct Dtype {
+    /// The constructor's type code (`i8`, `V64`, `O8`).
+    code: String,
+    /// Byte order from the state (`<`, `>`, `|`, `=`).
+    order: u8,
+    /// Holds Python objects: the `NPY_ITEM_HASOBJECT` flag, an `O` code or
+    /// an object field.
+    object: bool,
+    /// Record fields in `names` order: name, type, byte offset.
+    fields: Vec<(String, Rc<Dtype>, u64)>,
+    itemsize: Option<u64>,
+}
+
+impl Dtype {
+    fn size(&self) -> Option<u64> {
+        self.itemsize
+            .filter(|&n| n > 0)
+            .or_else(|| itemsize(&self.code))
+    }
+    fn signed_int(&self) -> bool {
+        let c = self.code.trim_start_matches(['<', '>', '|', '=']);
+        matches!(c, "i4" | "i8" | "int32" | "int64" | "i" | "l" | "q")
+    }
+    fn big_endian(&self) -> bool {
+        self.order == b'>' || self.code.starts_with('>')
+    }
+}
+
+/// A numpy array whose type and (kept) data the machine knows.
+#[derive(Debug)]
+struct Array {
+    dtype: Rc<Dtype>,
+    shape: Vec<i64>,
+    data: Option<Rc<Vec<u8>>>,
+}
+
+/// Most objects nested in one value.
+const MAX_OBJ_DEPTH: usize = 32;
+/// Array bytes one pickle may keep for the tree check (1 Mi nodes).
+const MAX_KEPT: u64 = crate::formats::sktree::MAX_TREE_BYTES;
+/// Dict keys kept when a dict grows past [`MAX_WEIGHT`]: the ones the
+/// joblib and tree checks read, so padding cannot hide them.
+const KEPT_KEYS: &[&str] = &[
+    "nodes",
+    "node_count",
+    "tree_",
+    "n_features_in_",
+    "dtype",
+    "shape",
+    "order",
+    "allow_mmap",
+    "numpy_array_alignment_bytes",
+];
 
 impl V {
     fn weight(&self) -> usize {
@@ -734,15 +830,70 @@ impl V {
                     .map(|(a, b)| a.weight() + b.weight())
                     .sum::<usize>()
             }
-            V::Obj(_, a) => 1 + a.weight(),
+            // Shared: a clone costs one reference count.
             _ => 1,
         }
     }
+    fn depth(&self) -> usize {
+        match self {
+            V::Tuple(v) => v.iter().map(V::depth).max().unwrap_or(0),
+            V::Dict(v) => v
+                .iter()
+                .map(|(a, b)| a.depth().max(b.depth()))
+                .max()
+                .unwrap_or(0),
+            V::Obj(o) => o.depth,
+            _ => 0,
+        }
+    }
     fn bounded(self) -> V {
-        if self.weight() > MAX_WEIGHT {
-            V::Other
-        } else {
-            self
+        if self.weight() <= MAX_WEIGHT {
+            return self;
+        }
+        match self {
+            V::Dict(d) => {
+                let kept: Vec<(V, V)> = d
+                    .into_iter()
+                    .filter(|(k, _)| matches!(k, V::Str(s) if KEPT_KEYS.contains(&s.as_str())))
+                    .collect();
+                let d = V::Dict(kept);
+                if d.weight() <= MAX_WEIGHT {
+                    d
+                } else {
+                    V::Other
+                }
+            }
+            _ => V::Other,
+        }
+    }
+    fn obj(g: usize, args: V) -> V {
+        let args = args.bounded();
+        let (args, depth) = match args.depth() {
+            d if d < MAX_OBJ_DEPTH => (args, d + 1),
+            _ => (V::Other, 1),
+        };
+        V::Obj(Rc::new(Obj {
+            g,
+            args,
+            depth,
+            built: RefCell::new(Built::No),
+        }))
+    }
+    fn int(&self) -> Option<i64> {
+        match self {
+            V::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+    /// A dict's value for `k` (the last one, as Python keeps).
+    fn get(&self, k: &str) -> Option<&V> {
+        match self {
+            V::Dict(items) => items
+                .iter()
+                .rev()
+                .find(|(a, _)| matches!(a, V::Str(s) if s == k))
+                .map(|(_, v)| v),
+            _ => None,
         }
     }
 }
@@ -752,6 +903,8 @@ struct Machine {
     marks: Vec<usize>,
     memo: HashMap<u64, V>,
     nesting: usize,
+    /// Bytes kept as [`V::Bytes`] so far (bounded by [`MAX_KEPT`]).
+    kept: u64,
 }
 
 impl Machine {
@@ -761,6 +914,7 @@ impl Machine {
             marks: Vec::new(),
             memo: HashMap::new(),
             nesting,
+            kept: 0,
         }
     }
 
@@ -843,10 +997,18 @@ impl Machine {
                 if let Some(g) = rep.globals.get_mut(*i) {
                     g.called = true;
                 }
+                let g = &rep.globals[*i];
+                if g.module == "_codecs" && g.name == "encode" {
+                    // Protocols 0-2 write bytes as `_codecs.encode(text,
+                    // 'latin1')`.
+                    if let Some(b) = self.latin1(&args) {
+                        return b;
+                    }
+                }
                 // Only the arguments are bounded: an object whose arguments
                 // are too big to track is still known to be an instance of
                 // this global (joblib's array wrapper with padded args).
-                V::Obj(*i, Box::new(args.bounded()))
+                V::obj(*i, args)
             }
             _ => V::Other,
         }
@@ -991,23 +1153,23 @@ impl Machine {
                 }
                 b'B' => {
                     let n = input.uint(4, "BINBYTES")?;
-                    self.read_blob(input, n, "BINBYTES", true)?;
-                    self.push(V::Other)?;
+                    let v = self.read_bytes(input, n, "BINBYTES")?;
+                    self.push(v)?;
                 }
                 b'C' => {
                     let n = input.uint(1, "SHORT_BINBYTES")?;
-                    self.read_blob(input, n, "SHORT_BINBYTES", true)?;
-                    self.push(V::Other)?;
+                    let v = self.read_bytes(input, n, "SHORT_BINBYTES")?;
+                    self.push(v)?;
                 }
                 0x8e => {
                     let n = input.uint(8, "BINBYTES8")?;
-                    self.read_blob(input, n, "BINBYTES8", true)?;
-                    self.push(V::Other)?;
+                    let v = self.read_bytes(input, n, "BINBYTES8")?;
+                    self.push(v)?;
                 }
                 0x96 => {
                     let n = input.uint(8, "BYTEARRAY8")?;
-                    self.read_blob(input, n, "BYTEARRAY8", true)?;
-                    self.push(V::Other)?;
+                    let v = self.read_bytes(input, n, "BYTEARRAY8")?;
+                    self.push(v)?;
                 }
                 0x97 => self.push(V::Other)?,
                 0x98 => {
@@ -1141,7 +1303,7 @@ impl Machine {
                     let args = self.pop_mark()?;
                     let i = self.import(rep, module, name, at, ImportOp::Inst)?;
                     rep.calls += 1;
-                    self.push(V::Obj(i, Box::new(V::Tuple(args))).bounded())?;
+                    self.push(V::obj(i, V::Tuple(args)))?;
                 }
                 0x82..=0x84 => {
                     let n = match op {
@@ -1197,27 +1359,40 @@ impl Machine {
                                 name: g.name.clone(),
                             });
                         }
-                        V::Obj(i, args) => {
-                            let g = &rep.globals[*i];
+                        V::Obj(o) => {
+                            let g = &rep.globals[o.g];
+                            let (m, n) = (g.module.as_str(), g.name.as_str());
                             if !input.plain
-                                && g.module == "joblib.numpy_pickle"
-                                && g.name == "NumpyArrayWrapper"
+                                && m == "joblib.numpy_pickle"
+                                && n == "NumpyArrayWrapper"
                             {
-                                self.joblib_array(input, rep, &state, nesting)?;
-                            } else if g.module == "numpy" && g.name == "dtype" {
-                                // A structured dtype's state names its fields'
-                                // dtypes and flags: with an object field the
-                                // array is a nested pickle to joblib, whatever
-                                // the `V<n>` code says.
-                                if dtype_state_has_object(&state, rep) {
-                                    let mut a = args.as_ref().clone();
-                                    if let V::Tuple(t) = &mut a {
-                                        if let Some(V::Str(code)) = t.first_mut() {
-                                            code.push_str("|O");
-                                        }
+                                self.joblib_array(input, rep, o, &state, nesting)?;
+                            } else if m == "numpy" && n == "dtype" {
+                                // The state gives the byte order, the fields
+                                // and the object flag (with an object field
+                                // joblib writes the array as a nested pickle,
+                                // whatever the `V<n>` code says).
+                                let d = dtype_built(&o.args, &state, rep);
+                                *o.built.borrow_mut() = Built::Dtype(Rc::new(d));
+                            } else if n == "_reconstruct"
+                                && (m == "numpy.core.multiarray" || m == "numpy._core.multiarray")
+                            {
+                                // ndarray state: (version, shape, dtype,
+                                // fortran order, data); version 0 has no
+                                // version field.
+                                if let V::Tuple(t) = &state {
+                                    let k = usize::from(t.len() == 5);
+                                    if let Some(a) =
+                                        array_from(t.get(k), t.get(k + 1), t.get(k + 3), rep)
+                                    {
+                                        *o.built.borrow_mut() = Built::Array(Rc::new(a));
                                     }
-                                    *self.top()? = V::Obj(*i, Box::new(a));
                                 }
+                            } else if n == "Tree" && m == "sklearn.tree._tree" {
+                                let f = tree_check(o, &state, at, rep);
+                                *o.built.borrow_mut() = Built::Tree(f);
+                            } else if let Some(V::Obj(t)) = state.get("tree_") {
+                                estimator_check(t, &state, at, rep);
                             }
                         }
                         _ => {}
@@ -1275,6 +1450,11 @@ impl Machine {
         what: &'static str,
         latin1: bool,
     ) -> Result<V, Stop> {
+        if n > MAX_INLINE && !latin1 && self.kept.saturating_add(n) <= MAX_KEPT {
+            // Array data in protocols 0-2 (`_codecs.encode(text, 'latin1')`).
+            self.kept += n;
+            return Ok(V::LongText(Rc::new(input.take(n as usize, what)?)));
+        }
         match self.read_blob(input, n, what, false)? {
             None => Ok(V::Other),
             Some(b) => {
@@ -1297,53 +1477,46 @@ impl Machine {
         &mut self,
         input: &mut Input<R>,
         rep: &mut PickleReport,
+        wrapper: &Obj,
         state: &V,
         nesting: usize,
     ) -> Result<(), Stop> {
-        let V::Dict(items) = state else {
+        if !matches!(state, V::Dict(_)) {
             return Err(Stop::Bad(
                 "joblib array wrapper without a state dict".into(),
             ));
-        };
-        let get = |k: &str| {
-            // Python dicts keep the last value of a repeated key.
-            items
-                .iter()
-                .rev()
-                .find(|(a, _)| matches!(a, V::Str(s) if s == k))
-                .map(|(_, v)| v)
-        };
-        let code = match get("dtype") {
-            Some(V::Obj(_, args)) => match args.as_ref() {
-                V::Tuple(a) => match a.first() {
-                    Some(V::Str(s)) => Some(s.clone()),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
         }
-        .ok_or_else(|| Stop::Bad("joblib array wrapper with an unknown dtype".into()))?;
+        let dtype = state
+            .get("dtype")
+            .and_then(|d| dtype_of(d, rep))
+            .ok_or_else(|| Stop::Bad("joblib array wrapper with an unknown dtype".into()))?;
+        let code = dtype.code.as_str();
         rep.joblib_arrays += 1;
-        if code.contains('O') || code.to_ascii_lowercase().contains("object") {
+        if dtype.object || code.contains('O') || code.to_ascii_lowercase().contains("object") {
             if nesting >= MAX_NESTING {
                 return Err(Stop::Bad(
                     "nested object arrays deeper than the limit".into(),
                 ));
             }
             let mut sub = Machine::new(nesting + 1);
+            // One budget for the kept bytes, nested pickles included.
+            sub.kept = self.kept;
             let saved = rep.pickles;
-            sub.run_one(input, rep, nesting + 1)?;
+            let res = sub.run_one(input, rep, nesting + 1);
+            self.kept = sub.kept;
+            res?;
             rep.pickles = saved;
             let _ = self.nesting;
             return Ok(());
         }
         let mut count: u64 = 1;
-        match get("shape") {
+        let mut shape = Vec::new();
+        match state.get("shape") {
             Some(V::Tuple(dims)) => {
                 for d in dims {
                     match d {
                         V::Int(x) if *x >= 0 => {
+                            shape.push(*x);
                             count = count
                                 .checked_mul(*x as u64)
                                 .ok_or_else(|| Stop::Bad("joblib array size overflows".into()))?
@@ -1354,55 +1527,281 @@ impl Machine {
             }
             _ => return Err(Stop::Bad("joblib array with an unknown shape".into())),
         }
-        let item = itemsize(&code)
+        let item = dtype
+            .size()
             .ok_or_else(|| Stop::Bad(format!("joblib array with unsupported dtype {code:?}")))?;
         let total = count
             .checked_mul(item)
             .ok_or_else(|| Stop::Bad("joblib array size overflows".into()))?;
-        if let Some(V::Int(_)) = get("numpy_array_alignment_bytes") {
+        if let Some(V::Int(_)) = state.get("numpy_array_alignment_bytes") {
             let pad = input.uint(1, "joblib padding")?;
             input.skip(pad, "joblib padding")?;
         }
+        // A tree's node array is kept for the check its `Tree` gets; any
+        // other array is skipped unread.
+        if node_layout(&dtype).is_some() {
+            let keep = total.min(MAX_KEPT.saturating_sub(self.kept));
+            let data = Rc::new(input.take(keep as usize, "joblib array data")?);
+            self.kept += keep;
+            input.skip(total - keep, "joblib array data")?;
+            let data = (keep == total).then_some(data);
+            *wrapper.built.borrow_mut() = Built::Array(Rc::new(Array { dtype, shape, data }));
+            return Ok(());
+        }
         input.skip(total, "joblib array data")
+    }
+
+    /// A bytes payload, kept while the machine's budget allows.
+    fn read_bytes<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        n: u64,
+        what: &'static str,
+    ) -> Result<V, Stop> {
+        if self.kept.saturating_add(n) > MAX_KEPT {
+            input.skip(n, what)?;
+            return Ok(V::Other);
+        }
+        self.kept += n;
+        Ok(V::Bytes(Rc::new(input.take(n as usize, what)?)))
+    }
+
+    /// `_codecs.encode(text, 'latin1')`: the bytes it makes.
+    fn latin1(&mut self, args: &V) -> Option<V> {
+        let V::Tuple(a) = args else { return None };
+        let (Some(text), Some(V::Str(enc))) = (a.first(), a.get(1)) else {
+            return None;
+        };
+        let text = match text {
+            V::Str(t) => std::borrow::Cow::Borrowed(t.as_str()),
+            V::LongText(t) => String::from_utf8_lossy(t),
+            _ => return None,
+        };
+        let enc = enc.to_ascii_lowercase().replace(['-', '_'], "");
+        if !matches!(enc.as_str(), "latin1" | "iso88591" | "l1" | "latin") || a.len() != 2 {
+            return None;
+        }
+        let b: Vec<u8> = text
+            .chars()
+            .map(|c| u8::try_from(c as u32).ok())
+            .collect::<Option<_>>()?;
+        if self.kept.saturating_add(b.len() as u64) > MAX_KEPT {
+            return None;
+        }
+        self.kept += b.len() as u64;
+        Some(V::Bytes(Rc::new(b)))
     }
 }
 
-/// Whether a pickled `numpy.dtype` state (version, byte order, subarray,
-/// names, fields, itemsize, alignment, flags) makes the dtype hold Python
-/// objects: the `NPY_ITEM_HASOBJECT` flag, or a field whose dtype is one.
-fn dtype_state_has_object(state: &V, rep: &PickleReport) -> bool {
-    fn object_dtype(v: &V, rep: &PickleReport, depth: usize) -> bool {
-        if depth > 8 {
-            return false;
-        }
-        match v {
-            V::Obj(i, a) => {
-                let g = &rep.globals[*i];
-                let is_dtype = g.module == "numpy" && g.name == "dtype";
-                let code_obj = matches!(a.as_ref(), V::Tuple(t) if matches!(t.first(), Some(V::Str(c)) if c.contains('O') || c.to_ascii_lowercase().contains("object")));
-                (is_dtype && code_obj) || object_dtype(a, rep, depth + 1)
+/// The dtype a value stands for: a `numpy.dtype(...)` call, with what its
+/// `BUILD` added when it had one.
+fn dtype_of(v: &V, rep: &PickleReport) -> Option<Rc<Dtype>> {
+    let V::Obj(o) = v else { return None };
+    let g = &rep.globals[o.g];
+    if g.module != "numpy" || g.name != "dtype" {
+        return None;
+    }
+    if let Built::Dtype(d) = &*o.built.borrow() {
+        return Some(d.clone());
+    }
+    let V::Tuple(a) = &o.args else { return None };
+    let Some(V::Str(code)) = a.first() else {
+        return None;
+    };
+    Some(Rc::new(Dtype {
+        object: code.contains('O') || code.to_ascii_lowercase().contains("object"),
+        code: code.clone(),
+        order: b'|',
+        fields: Vec::new(),
+        itemsize: None,
+    }))
+}
+
+/// A dtype after `BUILD` with numpy's state: (version, byte order,
+/// subarray, names, fields, itemsize, alignment, flags[, metadata]).
+fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
+    let code = match args {
+        V::Tuple(a) => match a.first() {
+            Some(V::Str(c)) => c.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let t: &[V] = match state {
+        V::Tuple(t) => t,
+        _ => &[],
+    };
+    let order = match t.get(1) {
+        Some(V::Str(o)) => o.bytes().next().unwrap_or(b'|'),
+        _ => b'|',
+    };
+    let mut fields = Vec::new();
+    if let (Some(V::Tuple(names)), Some(all @ V::Dict(_))) = (t.get(3), t.get(4)) {
+        for n in names {
+            let V::Str(n) = n else { continue };
+            let Some(V::Tuple(f)) = all.get(n) else {
+                continue;
+            };
+            if let (Some(d), Some(V::Int(off))) =
+                (f.first().and_then(|d| dtype_of(d, rep)), f.get(1))
+            {
+                if *off >= 0 {
+                    fields.push((n.clone(), d, *off as u64));
+                }
             }
-            V::Tuple(t) => t.iter().any(|x| object_dtype(x, rep, depth + 1)),
-            V::Dict(d) => d.iter().any(|(_, x)| object_dtype(x, rep, depth + 1)),
-            _ => false,
         }
     }
-    let flags = match state {
-        V::Tuple(t) if t.len() >= 8 => matches!(t[7], V::Int(f) if f & 1 != 0),
-        _ => false,
+    let flags_object = matches!(t.get(7), Some(V::Int(f)) if f & 1 != 0);
+    // A subarray type, `(base, shape)`, holds objects when its base does.
+    let subarray_object = matches!(t.get(2), Some(V::Tuple(sa))
+        if sa.first().and_then(|d| dtype_of(d, rep)).is_some_and(|d| d.object));
+    Dtype {
+        object: flags_object
+            || subarray_object
+            || code.contains('O')
+            || code.to_ascii_lowercase().contains("object")
+            || fields.iter().any(|(_, d, _)| d.object),
+        code,
+        order,
+        fields,
+        itemsize: t
+            .get(5)
+            .and_then(V::int)
+            .and_then(|n| u64::try_from(n).ok()),
+    }
+}
+
+/// An array from its shape, dtype and data values.
+fn array_from(
+    shape: Option<&V>,
+    dtype: Option<&V>,
+    data: Option<&V>,
+    rep: &PickleReport,
+) -> Option<Array> {
+    let dtype = dtype_of(dtype?, rep)?;
+    let shape = match shape? {
+        V::Tuple(d) => d.iter().map(V::int).collect::<Option<Vec<_>>>()?,
+        V::Int(n) => vec![*n],
+        _ => return None,
     };
-    flags || object_dtype(state, rep, 0)
+    let data = match data {
+        Some(V::Bytes(b)) => Some(b.clone()),
+        _ => None,
+    };
+    Some(Array { dtype, shape, data })
+}
+
+/// The array a value stands for: `_reconstruct` after its `BUILD`, an
+/// `_frombuffer(data, dtype, shape, order)` call (protocol 5), or a joblib
+/// wrapper whose data was kept.
+fn array_of(v: &V, rep: &PickleReport) -> Option<Rc<Array>> {
+    let V::Obj(o) = v else { return None };
+    if let Built::Array(a) = &*o.built.borrow() {
+        return Some(a.clone());
+    }
+    let g = &rep.globals[o.g];
+    if g.name == "_frombuffer"
+        && matches!(
+            g.module.as_str(),
+            "numpy.core.numeric" | "numpy._core.numeric"
+        )
+    {
+        let V::Tuple(a) = &o.args else { return None };
+        return array_from(a.get(2), a.get(1), a.first(), rep).map(Rc::new);
+    }
+    None
+}
+
+/// The node layout of a tree node dtype (see [`crate::formats::sktree`]).
+fn node_layout(d: &Dtype) -> Option<crate::formats::sktree::Layout> {
+    let fields: Vec<(&str, u64, u64, bool, bool)> = d
+        .fields
+        .iter()
+        .map(|(n, t, off)| {
+            (
+                n.as_str(),
+                *off,
+                t.size().unwrap_or(0),
+                t.big_endian(),
+                t.signed_int(),
+            )
+        })
+        .collect();
+    crate::formats::sktree::Layout::from_fields(&fields, d.size()?)
+}
+
+/// `BUILD` of a `sklearn.tree._tree.Tree` (its arguments are
+/// `(n_features, n_classes, n_outputs)`): check the node array it will
+/// copy. Returns the largest feature a split uses.
+fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<i64> {
+    let n_features = match &tree.args {
+        V::Tuple(a) => a.first().and_then(V::int),
+        _ => None,
+    };
+    let nodes = state.get("nodes")?;
+    let unchecked = |why: &str| Anomaly::TreeUnchecked {
+        offset: at,
+        detail: why.to_string(),
+    };
+    let Some(arr) = array_of(nodes, rep) else {
+        rep.anomalies.push(unchecked(
+            "its node array is not one the scanner can rebuild",
+        ));
+        return None;
+    };
+    // scikit-learn refuses a node array that is not one-dimensional or
+    // whose fields are not its own (renamed or retyped).
+    let layout = node_layout(&arr.dtype)?;
+    let [count] = arr.shape[..] else {
+        return None;
+    };
+    let Some(data) = &arr.data else {
+        rep.anomalies.push(unchecked(
+            "its node array is larger than the scanner keeps (64 MiB) or not stored as bytes",
+        ));
+        return None;
+    };
+    let v = crate::formats::sktree::check(data, &layout, count, n_features);
+    if let Some(msg) = v.message() {
+        rep.anomalies.push(Anomaly::TreeNodes {
+            offset: at,
+            detail: msg,
+        });
+    }
+    v.max_feature
+}
+
+/// `BUILD` of an estimator holding a checked tree: every split must read a
+/// column of the input `predict` validates against `n_features_in_`.
+fn estimator_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) {
+    let Built::Tree(Some(max)) = *tree.built.borrow() else {
+        return;
+    };
+    if let Some(n) = state.get("n_features_in_").and_then(V::int) {
+        if max >= n {
+            rep.anomalies.push(Anomaly::TreeNodes {
+                offset: at,
+                detail: format!(
+                    "the tree splits on feature {max} but the estimator takes {n} (n_features_in_): scikit-learn reads past each input row at predict"
+                ),
+            });
+        }
+    }
 }
 
 fn describe(v: &V, rep: &PickleReport) -> String {
+    let derived = |i: usize| {
+        let g = &rep.globals[i];
+        format!("a value derived from {}.{}", g.module, g.name)
+    };
     match v {
         V::Str(s) => format!("{s:?}"),
-        V::Global(i) | V::Obj(i, _) => {
-            let g = &rep.globals[*i];
-            format!("a value derived from {}.{}", g.module, g.name)
-        }
+        V::Global(i) => derived(*i),
+        V::Obj(o) => derived(o.g),
         V::Int(_) => "an integer".into(),
         V::None => "None".into(),
+        V::Bytes(_) => "bytes".into(),
+        V::LongText(_) => "a long text".into(),
         V::Tuple(_) => "a tuple".into(),
         V::Dict(_) => "a dict".into(),
         V::Other => "a computed value".into(),

@@ -413,6 +413,51 @@ fn scikit_learn_tree_node_arrays_must_stay_inside_the_tree() {
 }
 
 #[test]
+fn scikit_learn_trees_inside_pickles_and_joblib_files_are_checked() {
+    use fixtures::TreePickle;
+    let opts = ScanOptions::default();
+    let forms = [
+        (TreePickle::Reconstruct { protocol: 2 }, "model.pkl"),
+        (TreePickle::Reconstruct { protocol: 4 }, "model.pkl"),
+        (TreePickle::FromBuffer, "model.pkl"),
+        (TreePickle::Joblib, "model.joblib"),
+    ];
+    let rules = |b: &[u8], name: &str| -> Vec<String> {
+        let rep = rampart_scan::scan_bytes(name, b, &opts);
+        assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
+        rep.findings.iter().map(|f| f.rule_id.clone()).collect()
+    };
+    let good = [(1, 2, 3), (-1, -1, -2), (-1, -1, -2)];
+    for (form, name) in forms {
+        // A real tree: sklearn's classes are allowlisted, nothing to say.
+        let b = fixtures::sklearn_tree_pickle(&good, 4, 4, form);
+        assert_eq!(rules(&b, name), Vec::<String>::new(), "{form:?}");
+    }
+    type Nodes = &'static [(i64, i64, i64)];
+    let bad: [(Nodes, u8, u8); 5] = [
+        // A child past the end (segfault at predict, scikit-learn 1.9).
+        (&[(1, 1_000_000, 3), (-1, -1, -2), (-1, -1, -2)], 4, 4),
+        // A child pointing back up: predict never ends.
+        (&[(1, 2, 3), (-1, -1, -2), (0, 0, 1)], 4, 4),
+        // Half a leaf.
+        (&[(1, 2, 3), (-1, 2, -2), (-1, -1, -2)], 4, 4),
+        // A feature past the tree's own width (feature importances write
+        // past their array).
+        (&[(1, 2, 3), (-1, -1, -2), (-1, -1, -2)], 3, 4),
+        // A feature past the estimator's `n_features_in_`, which is what
+        // predict checks the input against.
+        (&[(1, 2, 3), (-1, -1, -2), (-1, -1, -2)], 8, 3),
+    ];
+    for (nodes, n_features, n_in) in bad {
+        for (form, name) in forms {
+            let b = fixtures::sklearn_tree_pickle(nodes, n_features, n_in, form);
+            let got = rules(&b, name);
+            assert_eq!(got, vec!["RAMP-NPY-003".to_string()], "{form:?} {nodes:?}");
+        }
+    }
+}
+
+#[test]
 fn python_members_are_read_whatever_they_look_like() {
     use fixtures::zip::{ZipBuilder, ZipMember};
     let opts = ScanOptions::default();

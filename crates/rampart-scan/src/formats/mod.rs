@@ -12,4 +12,5 @@ pub mod protobuf;
 pub mod pysrc;
 pub mod safetensors;
 pub mod skops;
+pub(crate) mod sktree;
 pub mod tf;

@@ -504,98 +504,44 @@ fn struct_fields(descr: &str) -> Option<Vec<(String, String)>> {
         .then_some(out)
 }
 
-/// Most tree nodes read (64 bytes each in scikit-learn: 64 MiB), and the
-/// most bytes read whatever a record's declared size.
-const MAX_TREE_NODES: u64 = 1 << 20;
-const MAX_TREE_BYTES: u64 = 64 << 20;
-
 /// A scikit-learn tree's node array (`sklearn.tree._tree.Tree` state, as
-/// skops and `np.save` write it): `Tree.__setstate__` copies it without
-/// checking the child and feature indices, so one that points outside the
-/// array reads out of bounds at predict, and one that points back to an
-/// earlier node loops for ever (skops 0.15 stopped trusting the type for
-/// this). Trees that scikit-learn builds number each child after its
-/// parent; a leaf has both children -1.
+/// skops and `np.save` write it): see [`super::sktree`].
 fn tree_nodes(name: &str, blob: &dyn Blob, h: &NpyHeader, out: &mut Out) {
+    use super::sktree::{self, Layout, MAX_TREE_BYTES, MAX_TREE_NODES};
     let Some(fields) = struct_fields(&h.descr) else {
         return;
     };
-    // scikit-learn checks that the names map to the types it expects,
-    // then converts with `astype`, which maps fields by position: the
-    // first three fields are the left child, right child and feature
-    // whatever they are called.
-    if fields.len() < 3 || !fields.iter().any(|(n, _)| n == "left_child") {
-        return;
-    }
+    // The typestr fields of a `.npy` descr are packed in order.
     let mut at = 0u64;
     let mut layout = Vec::new();
-    for (_, ty) in &fields {
+    for (n, ty) in &fields {
         let Some(size) = field_size(ty) else {
             return;
         };
-        layout.push((at, size, ty.starts_with('>')));
+        layout.push((n.as_str(), at, size, ty.starts_with('>'), is_int_type(ty)));
         let Some(next) = at.checked_add(size) else {
             return;
         };
         at = next;
     }
-    let item = at;
-    let int_field = |k: usize| {
-        let (off, size, big) = layout[k];
-        matches!(size, 4 | 8)
-            .then_some((off, size as usize, big))
-            .filter(|_| is_int_type(&fields[k].1))
-    };
-    let (Some(left), Some(right), Some(feature)) = (int_field(0), int_field(1), int_field(2))
-    else {
+    let Some(layout) = Layout::from_fields(&layout, at) else {
         return;
     };
-    if item == 0 || h.shape.len() != 1 {
+    if h.shape.len() != 1 {
         return;
     }
-    // Children are checked against the declared count, so a tree larger
-    // than what is read is judged by the nodes that are.
+    let item = layout.item as u64;
     let declared = h.shape[0] as i64;
-    let read = h.shape[0].min(MAX_TREE_NODES);
-    // At most 64 MiB read, whatever the record size claims.
-    let want = read.saturating_mul(item).min(MAX_TREE_BYTES) as usize;
+    let want = h.shape[0]
+        .min(MAX_TREE_NODES)
+        .saturating_mul(item)
+        .min(MAX_TREE_BYTES) as usize;
     let Ok(data) = read_range(blob, h.data_offset, want) else {
         return;
     };
     let n = declared.min((blob.size().saturating_sub(h.data_offset) / item) as i64);
-    let int = |rec: &[u8], (off, size, big): (u64, usize, bool)| -> i64 {
-        let b = &rec[off as usize..off as usize + size];
-        match (size, big) {
-            (8, false) => i64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
-            (8, true) => i64::from_be_bytes(b.try_into().unwrap_or([0; 8])),
-            (_, false) => i32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as i64,
-            (_, true) => i32::from_be_bytes(b.try_into().unwrap_or([0; 4])) as i64,
-        }
-    };
-    let mut bad = Vec::new();
-    let mut count = 0usize;
-    for (i, rec) in data.chunks_exact(item as usize).enumerate() {
-        let i = i as i64;
-        let (l, r, f) = (int(rec, left), int(rec, right), int(rec, feature));
-        // A feature index is a column of the input: no model has 2^31.
-        let ok =
-            (l == -1 && r == -1) || (l > i && l < n && r > i && r < n && (0..1 << 31).contains(&f));
-        if !ok {
-            count += 1;
-            if bad.len() < 4 {
-                bad.push(format!("node {i}: children {l} and {r}, feature {f}"));
-            }
-        }
-    }
-    if count > 0 {
-        out.add(rules::NPY_TREE.finding(
-            name,
-            format!(
-                "{count} of {} tree nodes point outside the tree or back up it ({}): scikit-learn reads out of bounds or loops at predict",
-                data.len() as u64 / item,
-                bad.join("; ")
-            ),
-        ));
+    if let Some(msg) = sktree::check(&data, &layout, n, None).message() {
+        out.add(rules::NPY_TREE.finding(name, msg));
     }
 }
 

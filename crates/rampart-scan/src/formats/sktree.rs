@@ -1,0 +1,208 @@
+//! scikit-learn decision-tree node arrays: the one check behind
+//! RAMP-NPY-003, whether the array comes from a `.npy`, a skops archive or
+//! a pickle (plain or joblib).
+//!
+//! `sklearn.tree._tree.Tree.__setstate__` copies the `nodes` array into C
+//! memory without checking an index, and `predict` then follows them: a
+//! child past the end reads out of bounds (a segfault, or a read of other
+//! memory), a child that points back to an earlier node loops for ever, and
+//! a feature past the input's width reads past each row. Trees that
+//! scikit-learn builds number each child after its parent, a leaf has both
+//! children -1, and every split's feature is a column of the input.
+
+/// Most tree nodes read (64 bytes each in scikit-learn: 64 MiB), and the
+/// most bytes read whatever a record's declared size.
+pub(crate) const MAX_TREE_NODES: u64 = 1 << 20;
+pub(crate) const MAX_TREE_BYTES: u64 = 64 << 20;
+
+/// A signed integer field of a node record.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IntField {
+    pub off: usize,
+    /// 4 or 8.
+    pub size: usize,
+    pub big_endian: bool,
+}
+
+/// Where the three indices `predict` follows sit in a record. scikit-learn
+/// converts a foreign node dtype with `astype`, which maps fields by
+/// position: the first three fields are the left child, the right child
+/// and the feature whatever they are called.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    pub item: usize,
+    pub left: IntField,
+    pub right: IntField,
+    pub feature: IntField,
+}
+
+impl Layout {
+    /// From `(name, offset, size, big_endian, signed_int)` fields in
+    /// declaration order and the record size; `None` when this is not a
+    /// node array (no `left_child`, or fewer than three fields) or the
+    /// first three fields are not 4- or 8-byte signed integers inside the
+    /// record.
+    pub(crate) fn from_fields(fields: &[(&str, u64, u64, bool, bool)], item: u64) -> Option<Self> {
+        if fields.len() < 3 || !fields.iter().any(|f| f.0 == "left_child") || item == 0 {
+            return None;
+        }
+        let int = |k: usize| {
+            let (_, off, size, big, signed) = fields[k];
+            (signed && matches!(size, 4 | 8) && off.checked_add(size)? <= item).then_some(
+                IntField {
+                    off: off as usize,
+                    size: size as usize,
+                    big_endian: big,
+                },
+            )
+        };
+        Some(Layout {
+            item: usize::try_from(item).ok()?,
+            left: int(0)?,
+            right: int(1)?,
+            feature: int(2)?,
+        })
+    }
+}
+
+/// What [`check`] found.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Verdict {
+    /// Nodes read.
+    pub nodes: u64,
+    /// Nodes whose children or feature are out of range.
+    pub bad: u64,
+    /// Up to four of them, as `node i: children l and r, feature f`.
+    pub examples: Vec<String>,
+    /// The largest feature index a split of the nodes read uses.
+    pub max_feature: Option<i64>,
+}
+
+impl Verdict {
+    /// The finding's message, when a node is bad.
+    pub(crate) fn message(&self) -> Option<String> {
+        (self.bad > 0).then(|| {
+            format!(
+                "{} of {} tree nodes point outside the tree or back up it, or split on a feature the input does not have ({}): scikit-learn reads out of bounds or loops at predict",
+                self.bad,
+                self.nodes,
+                self.examples.join("; ")
+            )
+        })
+    }
+}
+
+fn read_int(rec: &[u8], f: IntField) -> i64 {
+    let b = &rec[f.off..f.off + f.size];
+    match (f.size, f.big_endian) {
+        (8, false) => i64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
+        (8, true) => i64::from_be_bytes(b.try_into().unwrap_or([0; 8])),
+        (_, false) => i32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as i64,
+        (_, true) => i32::from_be_bytes(b.try_into().unwrap_or([0; 4])) as i64,
+    }
+}
+
+/// Check the records in `data` (at most [`MAX_TREE_BYTES`] of it): a node
+/// is a leaf (both children -1) or a split whose children both come after
+/// it and below `count` (the array's declared length, so a tree larger than
+/// what is read is judged by the nodes that are), and whose feature is
+/// below `n_features` when the model states it (no model has 2^31
+/// columns).
+pub(crate) fn check(data: &[u8], layout: &Layout, count: i64, n_features: Option<i64>) -> Verdict {
+    let data = &data[..data.len().min(MAX_TREE_BYTES as usize)];
+    let width = n_features.unwrap_or(1 << 31).min(1 << 31);
+    let mut v = Verdict::default();
+    for (i, rec) in data.chunks_exact(layout.item).enumerate() {
+        v.nodes += 1;
+        let i = i as i64;
+        let (l, r) = (read_int(rec, layout.left), read_int(rec, layout.right));
+        if l == -1 && r == -1 {
+            continue;
+        }
+        let f = read_int(rec, layout.feature);
+        v.max_feature = Some(v.max_feature.map_or(f, |m| m.max(f)));
+        let ok = l > i && l < count && r > i && r < count && (0..width).contains(&f);
+        if !ok {
+            v.bad += 1;
+            if v.examples.len() < 4 {
+                v.examples
+                    .push(format!("node {i}: children {l} and {r}, feature {f}"));
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> Layout {
+        Layout::from_fields(
+            &[
+                ("left_child", 0, 8, false, true),
+                ("right_child", 8, 8, false, true),
+                ("feature", 16, 8, false, true),
+                ("threshold", 24, 8, false, false),
+            ],
+            32,
+        )
+        .unwrap()
+    }
+
+    fn nodes(n: &[(i64, i64, i64)]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for &(l, r, f) in n {
+            for x in [l, r, f, 0] {
+                b.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn real_shapes_pass_and_each_bad_index_is_caught() {
+        let good = nodes(&[(1, 2, 3), (-1, -1, -2), (-1, -1, -2)]);
+        let v = check(&good, &layout(), 3, Some(4));
+        assert_eq!((v.nodes, v.bad, v.max_feature), (3, 0, Some(3)));
+        assert!(v.message().is_none());
+        for (bad, width) in [
+            (
+                nodes(&[(1, 1_000_000, 0), (-1, -1, -2), (-1, -1, -2)]),
+                None,
+            ),
+            (nodes(&[(0, 2, 0), (-1, -1, -2), (-1, -1, -2)]), None),
+            (nodes(&[(1, 2, -5), (-1, -1, -2), (-1, -1, -2)]), None),
+            (nodes(&[(1, 2, 3), (-1, -1, -2), (-1, -1, -2)]), Some(3)),
+            (nodes(&[(1, 2, 1 << 40), (-1, -1, -2), (-1, -1, -2)]), None),
+        ] {
+            let v = check(&bad, &layout(), 3, width);
+            assert_eq!(v.bad, 1, "{:?}", v.examples);
+            assert!(v.message().unwrap().contains("node 0"));
+        }
+    }
+
+    #[test]
+    fn layouts_that_are_not_node_arrays_are_refused() {
+        assert!(Layout::from_fields(&[("a", 0, 8, false, true)], 8).is_none());
+        let no_name = [
+            ("a", 0, 8, false, true),
+            ("b", 8, 8, false, true),
+            ("c", 16, 8, false, true),
+        ];
+        assert!(Layout::from_fields(&no_name, 24).is_none());
+        // A float in the first three positions, or a field past the record.
+        let float = [
+            ("left_child", 0, 8, false, true),
+            ("right_child", 8, 8, false, false),
+            ("feature", 16, 8, false, true),
+        ];
+        assert!(Layout::from_fields(&float, 24).is_none());
+        let past = [
+            ("left_child", 0, 8, false, true),
+            ("right_child", 8, 8, false, true),
+            ("feature", 20, 8, false, true),
+        ];
+        assert!(Layout::from_fields(&past, 24).is_none());
+    }
+}
