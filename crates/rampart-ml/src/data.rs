@@ -494,6 +494,7 @@ pub fn injection_sources() -> Vec<SourceSpec> {
     v.extend_from_slice(BENIGN_TRAINABLE);
     v.push(src(INJECTION_LOOKALIKES, Role::Negative, None));
     v.push(src(MULTILINGUAL_BENIGN_TRAIN, Role::Negative, None));
+    v.push(src(PASTED_DOCUMENTS, Role::Negative, None));
     v.extend_from_slice(MEASURE_ONLY);
     v.push(src(MULTILINGUAL_ATTACK_LANGUAGES, Role::MeasureOnly, None));
     v
