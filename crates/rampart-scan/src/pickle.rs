@@ -24,8 +24,15 @@ const MAX_STACK: usize = 1_000_000;
 const MAX_MEMO: usize = 4_000_000;
 /// Bound on concatenated pickles in one stream.
 const MAX_PICKLES: usize = 4096;
-/// Nodes a tracked tuple/dict may hold before it becomes opaque.
-const MAX_WEIGHT: usize = 64;
+/// Nodes a tracked tuple/dict may hold before it becomes opaque (a
+/// 13-field numpy record's dtype state weighs about 80).
+const MAX_WEIGHT: usize = 256;
+/// Nodes (about 32 bytes each, see `V::cost`) the machine may copy for
+/// `DUP`, `PUT` and `GET` in one pickle: past it the copies are opaque, so
+/// that a stream of memo operations on a large tuple or a 64 KiB string
+/// costs bounded memory (the memo and the stack each hold millions of
+/// entries). Real checkpoints copy a few hundred thousand.
+const MAX_COPIED: usize = 4 << 20;
 /// Opcodes in a row without error that make a text-like head a pickle.
 const LONG_RUN: u64 = 256;
 /// Imports recorded per stream (a gadget needs few; this bounds memory).
@@ -834,6 +841,24 @@ impl V {
             _ => 1,
         }
     }
+    /// A copy that costs no more than a reference count (anything but a
+    /// tuple or a dict); `None` for those, which [`Machine::copy`] budgets.
+    fn clone_shallow(&self) -> Option<V> {
+        match self {
+            V::Tuple(_) | V::Dict(_) | V::Str(_) => None,
+            v => Some(v.clone()),
+        }
+    }
+    /// What a deep copy costs, in nodes of about 32 bytes: one per value,
+    /// and a string's bytes.
+    fn cost(&self) -> usize {
+        match self {
+            V::Tuple(v) => 1 + v.iter().map(V::cost).sum::<usize>(),
+            V::Dict(v) => 1 + v.iter().map(|(a, b)| a.cost() + b.cost()).sum::<usize>(),
+            V::Str(s) => 1 + s.len() / 32,
+            _ => 1,
+        }
+    }
     fn depth(&self) -> usize {
         match self {
             V::Tuple(v) => v.iter().map(V::depth).max().unwrap_or(0),
@@ -905,6 +930,8 @@ struct Machine {
     nesting: usize,
     /// Bytes kept as [`V::Bytes`] so far (bounded by [`MAX_KEPT`]).
     kept: u64,
+    /// Value nodes copied so far (bounded by [`MAX_COPIED`]).
+    copied: usize,
 }
 
 impl Machine {
@@ -915,6 +942,7 @@ impl Machine {
             memo: HashMap::new(),
             nesting,
             kept: 0,
+            copied: 0,
         }
     }
 
@@ -948,8 +976,26 @@ impl Machine {
             .ok_or_else(|| Stop::Bad("MARK expected but missing".into()))?;
         Ok(self.stack.split_off(m.min(self.stack.len())))
     }
+    /// A copy of `v` within the copy budget ([`MAX_COPIED`]).
+    fn copy(&mut self, v: &V) -> V {
+        let w = v.cost();
+        if self.copied + w > MAX_COPIED {
+            return V::Other;
+        }
+        self.copied += w;
+        v.clone()
+    }
     fn memo_put(&mut self, key: u64) -> Result<(), Stop> {
-        let v = self.top()?.clone();
+        let top = self.top()?.clone_shallow();
+        let v = match top {
+            Some(v) => v,
+            None => {
+                let t = std::mem::replace(self.top()?, V::Other);
+                let v = self.copy(&t);
+                *self.top()? = t;
+                v
+            }
+        };
         if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
             return Err(Stop::Bad(format!("memo larger than {MAX_MEMO} entries")));
         }
@@ -957,11 +1003,12 @@ impl Machine {
         Ok(())
     }
     fn memo_get(&mut self, key: u64) -> Result<(), Stop> {
-        let v = self
+        let m = self
             .memo
-            .get(&key)
-            .cloned()
+            .remove(&key)
             .ok_or_else(|| Stop::Bad(format!("memo key {key} not found")))?;
+        let v = m.clone_shallow().unwrap_or_else(|| self.copy(&m));
+        self.memo.insert(key, m);
         self.push(v)
     }
 
@@ -1057,7 +1104,9 @@ impl Machine {
                     self.pop_mark()?;
                 }
                 b'2' => {
-                    let v = self.top()?.clone();
+                    let t = std::mem::replace(self.top()?, V::Other);
+                    let v = t.clone_shallow().unwrap_or_else(|| self.copy(&t));
+                    *self.top()? = t;
                     self.push(v)?;
                 }
                 // ---- constants
@@ -1349,7 +1398,12 @@ impl Machine {
                 }
                 b'b' => {
                     let state = self.pop()?;
-                    let target = self.top()?.clone();
+                    // Only an import or an object is inspected: never copy
+                    // a tuple for it.
+                    let target = match self.top()? {
+                        t @ (V::Global(_) | V::Obj(_)) => t.clone(),
+                        _ => V::Other,
+                    };
                     match &target {
                         V::Global(i) => {
                             let g = &rep.globals[*i];
@@ -1388,6 +1442,10 @@ impl Machine {
                                         *o.built.borrow_mut() = Built::Array(Rc::new(a));
                                     }
                                 }
+                            } else if n == "TreePredictor"
+                                && m == "sklearn.ensemble._hist_gradient_boosting.predictor"
+                            {
+                                hgb_check(&state, at, rep);
                             } else if n == "Tree" && m == "sklearn.tree._tree" {
                                 let f = tree_check(o, &state, at, rep);
                                 *o.built.borrow_mut() = Built::Tree(f);
@@ -1537,9 +1595,12 @@ impl Machine {
             let pad = input.uint(1, "joblib padding")?;
             input.skip(pad, "joblib padding")?;
         }
-        // A tree's node array is kept for the check its `Tree` gets; any
-        // other array is skipped unread.
-        if node_layout(&dtype).is_some() {
+        // A tree's node array is kept for the check its `Tree` (or
+        // `TreePredictor`) gets; any other array is skipped unread.
+        let hgb = ["left", "right", "is_leaf", "feature_idx"]
+            .iter()
+            .all(|k| dtype.fields.iter().any(|(n, _, _)| n == k));
+        if hgb || node_layout(&dtype).is_some() {
             let keep = total.min(MAX_KEPT.saturating_sub(self.kept));
             let data = Rc::new(input.take(keep as usize, "joblib array data")?);
             self.kept += keep;
@@ -1769,6 +1830,71 @@ fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<
         });
     }
     v.max_feature
+}
+
+/// `BUILD` of a `HistGradientBoosting` `TreePredictor` (a plain object
+/// whose state holds its `nodes` array): see
+/// [`crate::formats::sktree::check_hgb`].
+fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) {
+    use crate::formats::sktree::{check_hgb, HgbLayout, NamedInt};
+    let Some(nodes) = state.get("nodes") else {
+        return;
+    };
+    let unchecked = |why: &str| Anomaly::TreeUnchecked {
+        offset: at,
+        detail: why.to_string(),
+    };
+    let Some(arr) = array_of(nodes, rep) else {
+        rep.anomalies.push(unchecked(
+            "its node array is not one the scanner can rebuild",
+        ));
+        return;
+    };
+    let field = |name: &str| -> Option<NamedInt> {
+        let (_, d, off) = arr.dtype.fields.iter().find(|(n, _, _)| n == name)?;
+        let code = d.code.trim_start_matches(['<', '>', '|', '=']);
+        let signed = code.starts_with('i');
+        (code.starts_with('i') || code.starts_with('u') || code.starts_with('b')).then_some((
+            usize::try_from(*off).ok()?,
+            usize::try_from(d.size()?)
+                .ok()
+                .filter(|s| matches!(s, 1 | 2 | 4 | 8))?,
+            d.big_endian(),
+            signed,
+        ))
+    };
+    // The Cython predictor refuses a buffer whose fields differ.
+    let (Some(left), Some(right), Some(is_leaf), Some(feature), Some(item)) = (
+        field("left"),
+        field("right"),
+        field("is_leaf"),
+        field("feature_idx"),
+        arr.dtype.size().and_then(|s| usize::try_from(s).ok()),
+    ) else {
+        return;
+    };
+    let [count] = arr.shape[..] else {
+        return;
+    };
+    let Some(data) = &arr.data else {
+        rep.anomalies.push(unchecked(
+            "its node array is larger than the scanner keeps (64 MiB) or not stored as bytes",
+        ));
+        return;
+    };
+    let layout = HgbLayout {
+        item,
+        left,
+        right,
+        is_leaf,
+        feature,
+    };
+    if let Some(msg) = check_hgb(data, &layout, count).message() {
+        rep.anomalies.push(Anomaly::TreeNodes {
+            offset: at,
+            detail: format!("HistGradientBoosting predictor: {msg}"),
+        });
+    }
 }
 
 /// `BUILD` of an estimator holding a checked tree: every split must read a
@@ -2016,6 +2142,24 @@ fn ident_line<R: Read>(input: &mut Input<R>, what: &'static str) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memo_copies_are_bounded() {
+        // A 60 KiB string stored under 200,000 memo keys (1 MB of
+        // LONG_BINPUT) would be 12 GB of copies; past the copy budget the
+        // entries are opaque and the stream still ends cleanly.
+        let mut b = vec![0x80, 4, b'X'];
+        b.extend_from_slice(&(60_000u32).to_le_bytes());
+        b.extend(std::iter::repeat_n(b'a', 60_000));
+        for k in 0..200_000u32 {
+            b.push(b'r');
+            b.extend_from_slice(&k.to_le_bytes());
+        }
+        b.extend_from_slice(b"2h\x00.");
+        let rep = scan_pickle(&b);
+        assert!(rep.complete(), "{:?}", rep.error);
+        assert_eq!(rep.pickles, 1);
+    }
     const SNIFF: usize = crate::sniff::SNIFF_LEN;
 
     fn names(r: &PickleReport) -> Vec<String> {

@@ -133,6 +133,72 @@ pub(crate) fn check(data: &[u8], layout: &Layout, count: i64, n_features: Option
     v
 }
 
+/// An integer field of a record, read by name: `(offset, size, big
+/// endian, signed)`.
+pub(crate) type NamedInt = (usize, usize, bool, bool);
+
+fn read_named(rec: &[u8], (off, size, big, signed): NamedInt) -> Option<i64> {
+    let b = rec.get(off..off.checked_add(size)?)?;
+    let mut v: u64 = 0;
+    for i in 0..size {
+        let byte = if big { b[i] } else { b[size - 1 - i] };
+        v = (v << 8) | u64::from(byte);
+    }
+    Some(match (signed, size) {
+        (true, 1) => v as u8 as i8 as i64,
+        (true, 2) => v as u16 as i16 as i64,
+        (true, 4) => v as u32 as i32 as i64,
+        _ => v as i64,
+    })
+}
+
+/// The fields of a `HistGradientBoosting` predictor node
+/// (`sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor`,
+/// `PREDICTOR_RECORD_DTYPE`): the Cython predictor reads the array through
+/// a typed memoryview, so the fields are matched by name, and follows
+/// `left` and `right` from node 0 until `is_leaf`, reading
+/// `X[row, feature_idx]` on the way, without a bounds check.
+pub(crate) struct HgbLayout {
+    pub item: usize,
+    pub left: NamedInt,
+    pub right: NamedInt,
+    pub is_leaf: NamedInt,
+    pub feature: NamedInt,
+}
+
+/// Check a predictor's node records: a split's children come after it and
+/// inside the array (the grower numbers them so), and its feature is a
+/// column index below 2^31.
+pub(crate) fn check_hgb(data: &[u8], layout: &HgbLayout, count: i64) -> Verdict {
+    let data = &data[..data.len().min(MAX_TREE_BYTES as usize)];
+    let mut v = Verdict::default();
+    if layout.item == 0 {
+        return v;
+    }
+    for (i, rec) in data.chunks_exact(layout.item).enumerate() {
+        v.nodes += 1;
+        let i = i as i64;
+        if read_named(rec, layout.is_leaf).unwrap_or(1) != 0 {
+            continue;
+        }
+        let (l, r, f) = (
+            read_named(rec, layout.left).unwrap_or(-1),
+            read_named(rec, layout.right).unwrap_or(-1),
+            read_named(rec, layout.feature).unwrap_or(-1),
+        );
+        v.max_feature = Some(v.max_feature.map_or(f, |m| m.max(f)));
+        let ok = l > i && l < count && r > i && r < count && (0..1 << 31).contains(&f);
+        if !ok {
+            v.bad += 1;
+            if v.examples.len() < 4 {
+                v.examples
+                    .push(format!("node {i}: children {l} and {r}, feature {f}"));
+            }
+        }
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +245,35 @@ mod tests {
             let v = check(&bad, &layout(), 3, width);
             assert_eq!(v.bad, 1, "{:?}", v.examples);
             assert!(v.message().unwrap().contains("node 0"));
+        }
+    }
+
+    #[test]
+    fn histogram_gradient_boosting_nodes() {
+        // value f8, feature_idx i8, left u4, right u4, is_leaf u1: 25 bytes.
+        let layout = HgbLayout {
+            item: 25,
+            left: (16, 4, false, false),
+            right: (20, 4, false, false),
+            is_leaf: (24, 1, false, false),
+            feature: (8, 8, false, true),
+        };
+        let rec = |l: u32, r: u32, leaf: u8, f: i64| {
+            let mut b = vec![0u8; 8];
+            b.extend_from_slice(&f.to_le_bytes());
+            b.extend_from_slice(&l.to_le_bytes());
+            b.extend_from_slice(&r.to_le_bytes());
+            b.push(leaf);
+            b
+        };
+        let good = [rec(1, 2, 0, 3), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat();
+        assert_eq!(check_hgb(&good, &layout, 3).bad, 0);
+        for bad in [
+            [rec(1, 1_000_000, 0, 3), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat(),
+            [rec(0, 2, 0, 3), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat(),
+            [rec(1, 2, 0, -4), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat(),
+        ] {
+            assert_eq!(check_hgb(&bad, &layout, 3).bad, 1);
         }
     }
 
