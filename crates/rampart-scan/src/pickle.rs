@@ -1791,6 +1791,29 @@ fn node_layout(d: &Dtype) -> Option<crate::formats::sktree::Layout> {
     crate::formats::sktree::Layout::from_fields(&fields, d.size()?)
 }
 
+/// The `nodes` array of a tree's state; when the state names one the
+/// machine cannot rebuild, a `TreeUnchecked` anomaly and `None`.
+fn node_array(state: &V, at: u64, rep: &mut PickleReport) -> Option<Rc<Array>> {
+    let nodes = state.get("nodes")?;
+    let arr = array_of(nodes, rep);
+    if arr.is_none() {
+        rep.anomalies.push(Anomaly::TreeUnchecked {
+            offset: at,
+            detail: "its node array is not one the scanner can rebuild".into(),
+        });
+    }
+    arr
+}
+
+/// A node array whose bytes were not kept.
+fn unkept(at: u64, rep: &mut PickleReport) {
+    rep.anomalies.push(Anomaly::TreeUnchecked {
+        offset: at,
+        detail: "its node array is larger than the scanner keeps (64 MiB) or not stored as bytes"
+            .into(),
+    });
+}
+
 /// `BUILD` of a `sklearn.tree._tree.Tree` (its arguments are
 /// `(n_features, n_classes, n_outputs)`): check the node array it will
 /// copy. Returns the largest feature a split uses.
@@ -1799,17 +1822,7 @@ fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<
         V::Tuple(a) => a.first().and_then(V::int),
         _ => None,
     };
-    let nodes = state.get("nodes")?;
-    let unchecked = |why: &str| Anomaly::TreeUnchecked {
-        offset: at,
-        detail: why.to_string(),
-    };
-    let Some(arr) = array_of(nodes, rep) else {
-        rep.anomalies.push(unchecked(
-            "its node array is not one the scanner can rebuild",
-        ));
-        return None;
-    };
+    let arr = node_array(state, at, rep)?;
     // scikit-learn refuses a node array that is not one-dimensional or
     // whose fields are not its own (renamed or retyped).
     let layout = node_layout(&arr.dtype)?;
@@ -1817,9 +1830,7 @@ fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<
         return None;
     };
     let Some(data) = &arr.data else {
-        rep.anomalies.push(unchecked(
-            "its node array is larger than the scanner keeps (64 MiB) or not stored as bytes",
-        ));
+        unkept(at, rep);
         return None;
     };
     let v = crate::formats::sktree::check(data, &layout, count, n_features);
@@ -1837,17 +1848,7 @@ fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<
 /// [`crate::formats::sktree::check_hgb`].
 fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) {
     use crate::formats::sktree::{check_hgb, HgbLayout, NamedInt};
-    let Some(nodes) = state.get("nodes") else {
-        return;
-    };
-    let unchecked = |why: &str| Anomaly::TreeUnchecked {
-        offset: at,
-        detail: why.to_string(),
-    };
-    let Some(arr) = array_of(nodes, rep) else {
-        rep.anomalies.push(unchecked(
-            "its node array is not one the scanner can rebuild",
-        ));
+    let Some(arr) = node_array(state, at, rep) else {
         return;
     };
     let field = |name: &str| -> Option<NamedInt> {
@@ -1877,9 +1878,7 @@ fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) {
         return;
     };
     let Some(data) = &arr.data else {
-        rep.anomalies.push(unchecked(
-            "its node array is larger than the scanner keeps (64 MiB) or not stored as bytes",
-        ));
+        unkept(at, rep);
         return;
     };
     let layout = HgbLayout {
