@@ -135,23 +135,22 @@ fn score(text: &str) -> f32 {
             None => s,
         };
     }
-    let ruled = strip_rule_lines(text);
-    let text = ruled.as_deref().unwrap_or(text);
-    if ruled.is_some() {
-        s = s.min(lm.score(text));
-        if s < 0.5 {
-            return s;
+    // Markup rules, then pasted machine output: each mask applies to what
+    // the one before left, and a score under the threshold ends it.
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for mask in [
+        strip_rule_lines as fn(&str) -> Option<String>,
+        mask_machine_lines,
+    ] {
+        if let Some(masked) = mask(&text) {
+            s = s.min(lm.score(&masked));
+            if s < 0.5 {
+                return s;
+            }
+            text = std::borrow::Cow::Owned(masked);
         }
     }
-    let lines = mask_machine_lines(text);
-    let text = lines.as_deref().unwrap_or(text);
-    if lines.is_some() {
-        s = s.min(lm.score(text));
-        if s < 0.5 {
-            return s;
-        }
-    }
-    match mask_foreign(lm, text) {
+    match mask_foreign(lm, &text) {
         Some(masked) => s.min(lm.score(&masked)),
         None => s,
     }

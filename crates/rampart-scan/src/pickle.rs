@@ -792,10 +792,6 @@ impl Dtype {
             .filter(|&n| n > 0)
             .or_else(|| itemsize(&self.code))
     }
-    fn signed_int(&self) -> bool {
-        let c = self.code.trim_start_matches(['<', '>', '|', '=']);
-        matches!(c, "i4" | "i8" | "int32" | "int64" | "i" | "l" | "q")
-    }
     fn big_endian(&self) -> bool {
         self.order == b'>' || self.code.starts_with('>')
     }
@@ -839,14 +835,6 @@ impl V {
             }
             // Shared: a clone costs one reference count.
             _ => 1,
-        }
-    }
-    /// A copy that costs no more than a reference count (anything but a
-    /// tuple or a dict); `None` for those, which [`Machine::copy`] budgets.
-    fn clone_shallow(&self) -> Option<V> {
-        match self {
-            V::Tuple(_) | V::Dict(_) | V::Str(_) => None,
-            v => Some(v.clone()),
         }
     }
     /// What a deep copy costs, in nodes of about 32 bytes: one per value,
@@ -976,26 +964,16 @@ impl Machine {
             .ok_or_else(|| Stop::Bad("MARK expected but missing".into()))?;
         Ok(self.stack.split_off(m.min(self.stack.len())))
     }
-    /// A copy of `v` within the copy budget ([`MAX_COPIED`]).
-    fn copy(&mut self, v: &V) -> V {
-        let w = v.cost();
-        if self.copied + w > MAX_COPIED {
-            return V::Other;
+    /// A copy of the top of the stack (see [`share`]).
+    fn copy_top(&mut self) -> Result<V, Stop> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        match self.stack.last() {
+            Some(t) if self.stack.len() > floor => Ok(share(&mut self.copied, t)),
+            _ => Err(Stop::Bad("stack underflow".into())),
         }
-        self.copied += w;
-        v.clone()
     }
     fn memo_put(&mut self, key: u64) -> Result<(), Stop> {
-        let top = self.top()?.clone_shallow();
-        let v = match top {
-            Some(v) => v,
-            None => {
-                let t = std::mem::replace(self.top()?, V::Other);
-                let v = self.copy(&t);
-                *self.top()? = t;
-                v
-            }
-        };
+        let v = self.copy_top()?;
         if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
             return Err(Stop::Bad(format!("memo larger than {MAX_MEMO} entries")));
         }
@@ -1005,10 +983,9 @@ impl Machine {
     fn memo_get(&mut self, key: u64) -> Result<(), Stop> {
         let m = self
             .memo
-            .remove(&key)
+            .get(&key)
             .ok_or_else(|| Stop::Bad(format!("memo key {key} not found")))?;
-        let v = m.clone_shallow().unwrap_or_else(|| self.copy(&m));
-        self.memo.insert(key, m);
+        let v = share(&mut self.copied, m);
         self.push(v)
     }
 
@@ -1104,9 +1081,7 @@ impl Machine {
                     self.pop_mark()?;
                 }
                 b'2' => {
-                    let t = std::mem::replace(self.top()?, V::Other);
-                    let v = t.clone_shallow().unwrap_or_else(|| self.copy(&t));
-                    *self.top()? = t;
+                    let v = self.copy_top()?;
                     self.push(v)?;
                 }
                 // ---- constants
@@ -1550,7 +1525,7 @@ impl Machine {
             .ok_or_else(|| Stop::Bad("joblib array wrapper with an unknown dtype".into()))?;
         let code = dtype.code.as_str();
         rep.joblib_arrays += 1;
-        if dtype.object || code.contains('O') || code.to_ascii_lowercase().contains("object") {
+        if dtype.object {
             if nesting >= MAX_NESTING {
                 return Err(Stop::Bad(
                     "nested object arrays deeper than the limit".into(),
@@ -1654,6 +1629,27 @@ impl Machine {
     }
 }
 
+/// A copy of `v` for `DUP`, `PUT` and `GET`: shared values cost a
+/// reference count; tuples, dicts and strings are copied while `copied`
+/// stays within [`MAX_COPIED`], and are opaque past it.
+fn share(copied: &mut usize, v: &V) -> V {
+    if !matches!(v, V::Tuple(_) | V::Dict(_) | V::Str(_)) {
+        return v.clone();
+    }
+    let w = v.cost();
+    if *copied + w > MAX_COPIED {
+        return V::Other;
+    }
+    *copied += w;
+    v.clone()
+}
+
+/// Whether a dtype's type code makes it hold Python objects (`O`, `|O`,
+/// `object`).
+fn object_code(code: &str) -> bool {
+    code.contains('O') || code.to_ascii_lowercase().contains("object")
+}
+
 /// The dtype a value stands for: a `numpy.dtype(...)` call, with what its
 /// `BUILD` added when it had one.
 fn dtype_of(v: &V, rep: &PickleReport) -> Option<Rc<Dtype>> {
@@ -1670,7 +1666,7 @@ fn dtype_of(v: &V, rep: &PickleReport) -> Option<Rc<Dtype>> {
         return None;
     };
     Some(Rc::new(Dtype {
-        object: code.contains('O') || code.to_ascii_lowercase().contains("object"),
+        object: object_code(code),
         code: code.clone(),
         order: b'|',
         fields: Vec::new(),
@@ -1719,8 +1715,7 @@ fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
     Dtype {
         object: flags_object
             || subarray_object
-            || code.contains('O')
-            || code.to_ascii_lowercase().contains("object")
+            || object_code(&code)
             || fields.iter().any(|(_, d, _)| d.object),
         code,
         order,
@@ -1784,7 +1779,7 @@ fn node_layout(d: &Dtype) -> Option<crate::formats::sktree::Layout> {
                 *off,
                 t.size().unwrap_or(0),
                 t.big_endian(),
-                t.signed_int(),
+                crate::formats::numpy::is_int_type(&t.code),
             )
         })
         .collect();

@@ -561,7 +561,7 @@ fn field_size(ty: &str) -> Option<u64> {
 
 /// Whether a field type is a signed integer (as the child and feature
 /// indices are).
-fn is_int_type(ty: &str) -> bool {
+pub(crate) fn is_int_type(ty: &str) -> bool {
     matches!(
         ty.trim_start_matches(['<', '>', '|', '=']),
         "i4" | "i8"
