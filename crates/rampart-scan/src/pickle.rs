@@ -751,6 +751,10 @@ enum V {
 struct Obj {
     /// Index into `PickleReport::globals`.
     g: usize,
+    /// Calls made before this one in the stream: an object's state holds
+    /// the objects created after it and before its `BUILD` in the depth
+    /// first order picklers write.
+    seq: u64,
     args: V,
     /// Objects nested in the arguments, this one included: bounded so that
     /// dropping and walking a value never recurses deeply.
@@ -816,6 +820,8 @@ const KEPT_KEYS: &[&str] = &[
     "node_count",
     "tree_",
     "n_features_in_",
+    "_predictors",
+    "raw_left_cat_bitsets",
     "dtype",
     "shape",
     "order",
@@ -879,7 +885,7 @@ impl V {
             _ => V::Other,
         }
     }
-    fn obj(g: usize, args: V) -> V {
+    fn obj(g: usize, args: V, seq: u64) -> V {
         let args = args.bounded();
         let (args, depth) = match args.depth() {
             d if d < MAX_OBJ_DEPTH => (args, d + 1),
@@ -887,6 +893,7 @@ impl V {
         };
         V::Obj(Rc::new(Obj {
             g,
+            seq,
             args,
             depth,
             built: RefCell::new(Built::No),
@@ -920,7 +927,25 @@ struct Machine {
     kept: u64,
     /// Value nodes copied so far (bounded by [`MAX_COPIED`]).
     copied: usize,
+    /// HistGradientBoosting predictors checked and not yet matched with
+    /// their estimator (bounded by [`MAX_PREDICTORS`]).
+    predictors: Vec<Predictor>,
+    /// The narrowest `n_features_in_` of the HistGradientBoosting
+    /// estimators built so far: what a predictor outside every estimator's
+    /// state is held to.
+    hgb_width: Option<i64>,
 }
+
+/// A checked `TreePredictor`: the widest feature its splits read.
+struct Predictor {
+    seq: u64,
+    max_feature: i64,
+    at: u64,
+}
+
+/// Predictors remembered per pickle; past this, the estimator check
+/// judges the ones it has (each predictor's own check still runs).
+const MAX_PREDICTORS: usize = 1 << 20;
 
 impl Machine {
     fn new(nesting: usize) -> Self {
@@ -931,6 +956,8 @@ impl Machine {
             nesting,
             kept: 0,
             copied: 0,
+            predictors: Vec::new(),
+            hgb_width: None,
         }
     }
 
@@ -1032,7 +1059,7 @@ impl Machine {
                 // Only the arguments are bounded: an object whose arguments
                 // are too big to track is still known to be an instance of
                 // this global (joblib's array wrapper with padded args).
-                V::obj(*i, args)
+                V::obj(*i, args, rep.calls)
             }
             _ => V::Other,
         }
@@ -1064,6 +1091,7 @@ impl Machine {
                 }
                 b'.' => {
                     self.pop()?;
+                    self.orphan_predictors(rep);
                     return Ok(());
                 }
                 b'(' => {
@@ -1327,7 +1355,7 @@ impl Machine {
                     let args = self.pop_mark()?;
                     let i = self.import(rep, module, name, at, ImportOp::Inst)?;
                     rep.calls += 1;
-                    self.push(V::obj(i, V::Tuple(args)))?;
+                    self.push(V::obj(i, V::Tuple(args), rep.calls))?;
                 }
                 0x82..=0x84 => {
                     let n = match op {
@@ -1420,12 +1448,22 @@ impl Machine {
                             } else if n == "TreePredictor"
                                 && m == "sklearn.ensemble._hist_gradient_boosting.predictor"
                             {
-                                hgb_check(&state, at, rep);
+                                if let Some(f) = hgb_check(&state, at, rep) {
+                                    if self.predictors.len() < MAX_PREDICTORS {
+                                        self.predictors.push(Predictor {
+                                            seq: o.seq,
+                                            max_feature: f,
+                                            at,
+                                        });
+                                    }
+                                }
                             } else if n == "Tree" && m == "sklearn.tree._tree" {
                                 let f = tree_check(o, &state, at, rep);
                                 *o.built.borrow_mut() = Built::Tree(f);
                             } else if let Some(V::Obj(t)) = state.get("tree_") {
                                 estimator_check(t, &state, at, rep);
+                            } else if state.get("_predictors").is_some() {
+                                self.hgb_estimator(o, &state, at, rep);
                             }
                         }
                         _ => {}
@@ -1506,6 +1544,61 @@ impl Machine {
 
     /// joblib writes a NumpyArrayWrapper, then the raw array bytes (or, for
     /// object arrays, a nested pickle) straight after its BUILD.
+    /// `BUILD` of a HistGradientBoosting estimator (a state with
+    /// `_predictors`): `predict` validates the input against
+    /// `n_features_in_` and the predictors read `X[row, feature_idx]`
+    /// unchecked, so every split's feature must be below it. Its
+    /// predictors are the ones created inside its state (after the
+    /// estimator, before this `BUILD`).
+    fn hgb_estimator(&mut self, est: &Obj, state: &V, at: u64, rep: &mut PickleReport) {
+        let Some(n) = state.get("n_features_in_").and_then(V::int) else {
+            return;
+        };
+        self.hgb_width = Some(self.hgb_width.map_or(n, |w| w.min(n)));
+        let mut max: Option<(i64, u64)> = None;
+        self.predictors.retain(|p| {
+            if p.seq <= est.seq {
+                return true;
+            }
+            if max.is_none_or(|(m, _)| p.max_feature > m) {
+                max = Some((p.max_feature, p.at));
+            }
+            false
+        });
+        if let Some((f, _)) = max.filter(|&(f, _)| f >= n) {
+            rep.anomalies.push(Anomaly::TreeNodes {
+                offset: at,
+                detail: format!(
+                    "HistGradientBoosting: a predictor splits on feature {f} but the estimator takes {n} (n_features_in_): scikit-learn reads past each input row at predict"
+                ),
+            });
+        }
+    }
+
+    /// At `STOP`: predictors no estimator's state created (a hand-ordered
+    /// pickle can build them first and reach them through the memo) are
+    /// held to the narrowest estimator.
+    fn orphan_predictors(&mut self, rep: &mut PickleReport) {
+        let Some(n) = self.hgb_width else {
+            return;
+        };
+        if let Some(p) = self
+            .predictors
+            .iter()
+            .filter(|p| p.max_feature >= n)
+            .max_by_key(|p| p.max_feature)
+        {
+            rep.anomalies.push(Anomaly::TreeNodes {
+                offset: p.at,
+                detail: format!(
+                    "HistGradientBoosting: a predictor built outside its estimator splits on feature {} but the estimator takes {n} (n_features_in_): scikit-learn reads past each input row at predict",
+                    p.max_feature
+                ),
+            });
+        }
+        self.predictors.clear();
+    }
+
     fn joblib_array<R: Read>(
         &mut self,
         input: &mut Input<R>,
@@ -1584,7 +1677,15 @@ impl Machine {
             *wrapper.built.borrow_mut() = Built::Array(Rc::new(Array { dtype, shape, data }));
             return Ok(());
         }
-        input.skip(total, "joblib array data")
+        input.skip(total, "joblib array data")?;
+        // The shape alone (a predictor's categorical bitsets are checked
+        // against their row count).
+        *wrapper.built.borrow_mut() = Built::Array(Rc::new(Array {
+            dtype,
+            shape,
+            data: None,
+        }));
+        Ok(())
     }
 
     /// A bytes payload, kept while the machine's budget allows.
@@ -1841,11 +1942,9 @@ fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<
 /// `BUILD` of a `HistGradientBoosting` `TreePredictor` (a plain object
 /// whose state holds its `nodes` array): see
 /// [`crate::formats::sktree::check_hgb`].
-fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) {
+fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) -> Option<i64> {
     use crate::formats::sktree::{check_hgb, HgbLayout, NamedInt};
-    let Some(arr) = node_array(state, at, rep) else {
-        return;
-    };
+    let arr = node_array(state, at, rep)?;
     let field = |name: &str| -> Option<NamedInt> {
         let (_, d, off) = arr.dtype.fields.iter().find(|(n, _, _)| n == name)?;
         let code = d.code.trim_start_matches(['<', '>', '|', '=']);
@@ -1867,28 +1966,43 @@ fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) {
         field("feature_idx"),
         arr.dtype.size().and_then(|s| usize::try_from(s).ok()),
     ) else {
-        return;
+        return None;
     };
     let [count] = arr.shape[..] else {
-        return;
+        return None;
     };
     let Some(data) = &arr.data else {
         unkept(at, rep);
-        return;
+        return None;
     };
+    // A categorical split tests bit `x` of row `bitset_idx` of
+    // `raw_left_cat_bitsets` (rows x 8 words), unchecked.
+    let categorical = field("is_categorical").zip(field("bitset_idx"));
+    let bitset_rows = state
+        .get("raw_left_cat_bitsets")
+        .and_then(|b| array_of(b, rep))
+        .and_then(|a| a.shape.first().copied());
     let layout = HgbLayout {
         item,
         left,
         right,
         is_leaf,
         feature,
+        categorical,
     };
-    if let Some(msg) = check_hgb(data, &layout, count).message() {
+    let v = check_hgb(data, &layout, count, bitset_rows);
+    if let Some(msg) = v.message() {
         rep.anomalies.push(Anomaly::TreeNodes {
             offset: at,
             detail: format!("HistGradientBoosting predictor: {msg}"),
         });
+    } else if v.unjudged_categorical {
+        rep.anomalies.push(Anomaly::TreeUnchecked {
+            offset: at,
+            detail: "its categorical splits index a bitset array the scanner cannot rebuild".into(),
+        });
     }
+    v.max_feature
 }
 
 /// `BUILD` of an estimator holding a checked tree: every split must read a

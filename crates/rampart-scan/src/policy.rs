@@ -441,6 +441,35 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("numpy.random._pickle", "__generator_ctor"),
     ("numpy.random._mt19937", "MT19937"),
     ("numpy.random._pcg64", "PCG64"),
+    ("numpy.random._pcg64", "PCG64DXSM"),
+    ("numpy.random._philox", "Philox"),
+    ("numpy.random._sfc64", "SFC64"),
+    // A `Generator`'s bit generator pickles its seed sequence (numpy 2):
+    // `__init__` and `generate_state` read the pool through Python-level,
+    // bounds-checked access, so no state makes them touch other memory.
+    ("numpy.random.bit_generator", "SeedSequence"),
+    // Scalar types: stored as a `dtype=` argument or called on one number.
+    ("numpy", "float16"),
+    ("numpy", "float32"),
+    ("numpy", "float64"),
+    ("numpy", "longdouble"),
+    ("numpy", "complex64"),
+    ("numpy", "complex128"),
+    ("numpy", "int8"),
+    ("numpy", "int16"),
+    ("numpy", "int32"),
+    ("numpy", "int64"),
+    ("numpy", "uint8"),
+    ("numpy", "uint16"),
+    ("numpy", "uint32"),
+    ("numpy", "uint64"),
+    ("numpy", "intp"),
+    ("numpy", "uintp"),
+    ("numpy", "bool_"),
+    ("numpy", "str_"),
+    ("numpy", "bytes_"),
+    // Input validation: converts and checks an array, no I/O.
+    ("sklearn.utils.validation", "check_array"),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
     // Not `joblib.numpy_pickle_compat.(Z)NDArrayWrapper` (joblib < 0.10):
     // their `filename` state makes joblib open any path the file names.
@@ -574,6 +603,13 @@ const SAFE_EXCEPTIONS: &[(&str, &str)] = &[
     ("pathlib", "WindowsPath"),
     ("pathlib", "PurePosixPath"),
     ("pathlib", "PureWindowsPath"),
+    // `partial(f, *args)` stores `f` and calls nothing while loading, and
+    // calling it later calls `f`, which a pickle can only reach as an
+    // import of its own that this policy judges (`partial(os.system)`
+    // stays critical on `os.system`). The rest of `functools` (`reduce`
+    // chains calls) stays dangerous. HistGradientBoosting pickles
+    // `partial(check_array, ...)` for categorical features.
+    ("functools", "partial"),
 ];
 
 /// Storage classes `torch.<Dtype>Storage`.
@@ -769,6 +805,21 @@ impl Policy {
         if SAFE_SET.contains(&(module, name)) {
             return Verdict::Safe;
         }
+        // Cython's generated unpickler for an extension class
+        // (`__pyx_unpickle_<Class>(type, checksum, state)`) checks the
+        // layout checksum, calls `<Class>.__new__(type)`, which refuses a
+        // `type` that is not a subclass, and sets the fields
+        // `__setstate_cython__` would: loading through it does exactly
+        // what loading the class does, so it is as safe as the class.
+        if let Some(class) = name
+            .strip_prefix("__pyx_unpickle_")
+            .filter(|c| !c.starts_with("__pyx_unpickle_"))
+        {
+            match self.classify(module, class) {
+                Verdict::Unknown => {}
+                v => return v,
+            }
+        }
         if is_torch_storage(module, name) || (module == "torch" && TORCH_DTYPES.contains(&name)) {
             return Verdict::Safe;
         }
@@ -935,6 +986,53 @@ mod tests {
             p.classify("collections", "Counter"),
             Verdict::Dangerous(_)
         ));
+    }
+
+    #[test]
+    fn hist_gradient_boosting_imports() {
+        // What scikit-learn 1.9 / numpy 2 pickle for HistGradientBoosting
+        // models (besides the estimator classes).
+        let p = Policy::default();
+        for (m, n) in [
+            ("numpy.random.bit_generator", "SeedSequence"),
+            ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
+            (
+                "sklearn._loss._loss",
+                "__pyx_unpickle_CyHalfMultinomialLoss",
+            ),
+            ("numpy", "float64"),
+            ("functools", "partial"),
+            ("sklearn.utils.validation", "check_array"),
+        ] {
+            assert_eq!(p.classify(m, n), Verdict::Safe, "{m}.{n}");
+        }
+        // The Cython helper is as safe as its class, and no safer.
+        assert_eq!(
+            p.classify("mylib.ext", "__pyx_unpickle_Thing"),
+            Verdict::Unknown
+        );
+        assert_eq!(
+            p.classify("sklearn._loss._loss", "__pyx_unpickle_helper"),
+            Verdict::Unknown
+        );
+        assert!(matches!(
+            p.classify("sklearn.datasets._covtype", "__pyx_unpickle__GzipFile"),
+            Verdict::Dangerous(_)
+        ));
+        assert_eq!(
+            p.classify(
+                "sklearn._loss._loss",
+                "__pyx_unpickle___pyx_unpickle_CyLoss"
+            ),
+            Verdict::Unknown
+        );
+        // The rest of functools still chains calls.
+        for n in ["reduce", "partialmethod", "cached_property"] {
+            assert!(
+                matches!(p.classify("functools", n), Verdict::Dangerous(_)),
+                "{n}"
+            );
+        }
     }
 
     #[test]

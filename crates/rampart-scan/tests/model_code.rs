@@ -458,6 +458,95 @@ fn scikit_learn_trees_inside_pickles_and_joblib_files_are_checked() {
 }
 
 #[test]
+fn hist_gradient_boosting_predictors_are_checked() {
+    use fixtures::{HgbPredictor, TreePickle};
+    let opts = ScanOptions::default();
+    let forms = [
+        (TreePickle::Reconstruct { protocol: 2 }, "model.pkl"),
+        (TreePickle::Reconstruct { protocol: 4 }, "model.pkl"),
+        (TreePickle::FromBuffer, "model.pkl"),
+        (TreePickle::Joblib, "model.joblib"),
+    ];
+    let rules = |b: &[u8], name: &str| -> Vec<String> {
+        let rep = rampart_scan::scan_bytes(name, b, &opts);
+        assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
+        rep.findings.iter().map(|f| f.rule_id.clone()).collect()
+    };
+    type Nodes = Vec<(u32, u32, i64, Option<u32>)>;
+    let split = |f: i64, cat: Option<u32>| -> Nodes {
+        vec![(1, 2, f, cat), (0, 0, 0, None), (0, 0, 0, None)]
+    };
+    let model = |trees: Vec<(Nodes, u8)>| -> Vec<HgbPredictor> {
+        trees
+            .into_iter()
+            .map(|(nodes, bitset_rows)| HgbPredictor { nodes, bitset_rows })
+            .collect()
+    };
+    // Fitted shapes: numeric splits below n_features_in_, and a
+    // categorical split on row 0 of one bitset row.
+    let good = || {
+        model(vec![
+            (split(3, None), 0),
+            (split(0, Some(0)), 1),
+            (split(7, None), 0),
+        ])
+    };
+    for (form, name) in forms {
+        for outside in [false, true] {
+            let b = fixtures::sklearn_hgb_pickle(&good(), 8, form, outside);
+            assert_eq!(rules(&b, name), Vec::<String>::new(), "{form:?} {outside}");
+        }
+    }
+    let bad: [(Vec<HgbPredictor>, u8); 5] = [
+        // A child past the end.
+        (
+            model(vec![
+                (split(3, None), 0),
+                (
+                    vec![(1, 1_000_000, 2, None), (0, 0, 0, None), (0, 0, 0, None)],
+                    0,
+                ),
+            ]),
+            8,
+        ),
+        // A child pointing back to the root: predict never ends.
+        (
+            model(vec![(
+                vec![(1, 2, 2, None), (0, 0, 0, None), (1, 1, 0, None)],
+                0,
+            )]),
+            8,
+        ),
+        // A split on feature 8 of an 8-column input, in the last predictor.
+        (
+            model(vec![
+                (split(3, None), 0),
+                (split(1, None), 0),
+                (split(8, None), 0),
+            ]),
+            8,
+        ),
+        // The same in the first predictor (the one built outside the
+        // estimator when `outside`).
+        (model(vec![(split(9, None), 0), (split(1, None), 0)]), 8),
+        // A categorical split naming bitset row 1 of 1.
+        (model(vec![(split(0, Some(1)), 1)]), 8),
+    ];
+    for (k, (trees, n_in)) in bad.iter().enumerate() {
+        for (form, name) in forms {
+            for outside in [false, true] {
+                let b = fixtures::sklearn_hgb_pickle(trees, *n_in, form, outside);
+                assert_eq!(
+                    rules(&b, name),
+                    vec!["RAMP-NPY-003".to_string()],
+                    "case {k}, {form:?}, outside {outside}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn python_members_are_read_whatever_they_look_like() {
     use fixtures::zip::{ZipBuilder, ZipMember};
     let opts = ScanOptions::default();

@@ -76,14 +76,23 @@ pub(crate) struct Verdict {
     pub examples: Vec<String>,
     /// The largest feature index a split of the nodes read uses.
     pub max_feature: Option<i64>,
+    /// Of `bad`, categorical splits naming a bitset row that is not there.
+    pub bad_bitsets: u64,
+    /// Categorical splits were read but the bitset rows were not known.
+    pub unjudged_categorical: bool,
 }
 
 impl Verdict {
     /// The finding's message, when a node is bad.
     pub(crate) fn message(&self) -> Option<String> {
         (self.bad > 0).then(|| {
+            let bitsets = if self.bad_bitsets > 0 {
+                ", or test a categorical bitset row the predictor does not have"
+            } else {
+                ""
+            };
             format!(
-                "{} of {} tree nodes point outside the tree or back up it, or split on a feature the input does not have ({}): scikit-learn reads out of bounds or loops at predict",
+                "{} of {} tree nodes point outside the tree or back up it, or split on a feature the input does not have{bitsets} ({}): scikit-learn reads out of bounds or loops at predict",
                 self.bad,
                 self.nodes,
                 self.examples.join("; ")
@@ -164,12 +173,21 @@ pub(crate) struct HgbLayout {
     pub right: NamedInt,
     pub is_leaf: NamedInt,
     pub feature: NamedInt,
+    /// `is_categorical` and `bitset_idx`, when the record has them.
+    pub categorical: Option<(NamedInt, NamedInt)>,
 }
 
 /// Check a predictor's node records: a split's children come after it and
-/// inside the array (the grower numbers them so), and its feature is a
-/// column index below 2^31.
-pub(crate) fn check_hgb(data: &[u8], layout: &HgbLayout, count: i64) -> Verdict {
+/// inside the array (the grower numbers them so), its feature is a column
+/// index below 2^31, and a categorical split's `bitset_idx` is a row of
+/// the predictor's `bitset_rows` (when it is not known, the verdict says
+/// the categorical splits went unjudged).
+pub(crate) fn check_hgb(
+    data: &[u8],
+    layout: &HgbLayout,
+    count: i64,
+    bitset_rows: Option<i64>,
+) -> Verdict {
     let data = &data[..data.len().min(MAX_TREE_BYTES as usize)];
     let mut v = Verdict::default();
     if layout.item == 0 {
@@ -188,11 +206,29 @@ pub(crate) fn check_hgb(data: &[u8], layout: &HgbLayout, count: i64) -> Verdict 
         );
         v.max_feature = Some(v.max_feature.map_or(f, |m| m.max(f)));
         let ok = l > i && l < count && r > i && r < count && (0..1 << 31).contains(&f);
-        if !ok {
+        let bitset = layout
+            .categorical
+            .filter(|&(c, _)| read_named(rec, c).unwrap_or(0) != 0)
+            .map(|(_, b)| read_named(rec, b).unwrap_or(-1));
+        let bitset_ok = match (bitset, bitset_rows) {
+            (Some(b), Some(rows)) => (0..rows).contains(&b),
+            (Some(_), None) => {
+                v.unjudged_categorical = true;
+                true
+            }
+            (None, _) => true,
+        };
+        if !ok || !bitset_ok {
             v.bad += 1;
+            v.bad_bitsets += u64::from(!bitset_ok);
             if v.examples.len() < 4 {
-                v.examples
-                    .push(format!("node {i}: children {l} and {r}, feature {f}"));
+                v.examples.push(match bitset.filter(|_| !bitset_ok) {
+                    Some(b) => format!(
+                        "node {i}: categorical bitset {b} of {} rows",
+                        bitset_rows.unwrap_or(0)
+                    ),
+                    None => format!("node {i}: children {l} and {r}, feature {f}"),
+                });
             }
         }
     }
@@ -250,31 +286,55 @@ mod tests {
 
     #[test]
     fn histogram_gradient_boosting_nodes() {
-        // value f8, feature_idx i8, left u4, right u4, is_leaf u1: 25 bytes.
+        // value f8, feature_idx i8, left u4, right u4, is_leaf u1,
+        // is_categorical u1, bitset_idx u4: 30 bytes.
         let layout = HgbLayout {
-            item: 25,
+            item: 30,
             left: (16, 4, false, false),
             right: (20, 4, false, false),
             is_leaf: (24, 1, false, false),
             feature: (8, 8, false, true),
+            categorical: Some(((25, 1, false, false), (26, 4, false, false))),
         };
-        let rec = |l: u32, r: u32, leaf: u8, f: i64| {
+        let rec = |l: u32, r: u32, leaf: u8, f: i64, cat: Option<u32>| {
             let mut b = vec![0u8; 8];
             b.extend_from_slice(&f.to_le_bytes());
             b.extend_from_slice(&l.to_le_bytes());
             b.extend_from_slice(&r.to_le_bytes());
             b.push(leaf);
+            b.push(u8::from(cat.is_some()));
+            b.extend_from_slice(&cat.unwrap_or(0).to_le_bytes());
             b
         };
-        let good = [rec(1, 2, 0, 3), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat();
-        assert_eq!(check_hgb(&good, &layout, 3).bad, 0);
+        let leaf = || rec(0, 0, 1, 0, None);
+        let good = [rec(1, 2, 0, 3, None), leaf(), leaf()].concat();
+        let v = check_hgb(&good, &layout, 3, Some(0));
+        assert_eq!((v.bad, v.max_feature), (0, Some(3)));
+        assert!(!v.unjudged_categorical);
         for bad in [
-            [rec(1, 1_000_000, 0, 3), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat(),
-            [rec(0, 2, 0, 3), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat(),
-            [rec(1, 2, 0, -4), rec(0, 0, 1, 0), rec(0, 0, 1, 0)].concat(),
+            [rec(1, 1_000_000, 0, 3, None), leaf(), leaf()].concat(),
+            [rec(0, 2, 0, 3, None), leaf(), leaf()].concat(),
+            [rec(1, 2, 0, -4, None), leaf(), leaf()].concat(),
         ] {
-            assert_eq!(check_hgb(&bad, &layout, 3).bad, 1);
+            let v = check_hgb(&bad, &layout, 3, Some(0));
+            assert_eq!((v.bad, v.bad_bitsets), (1, 0));
         }
+        // A categorical split names a row of the predictor's bitsets.
+        let cat = [rec(1, 2, 0, 0, Some(1)), leaf(), leaf()].concat();
+        assert_eq!(check_hgb(&cat, &layout, 3, Some(2)).bad, 0);
+        let v = check_hgb(&cat, &layout, 3, Some(1));
+        assert_eq!((v.bad, v.bad_bitsets), (1, 1));
+        assert!(v
+            .message()
+            .unwrap()
+            .contains("categorical bitset 1 of 1 rows"));
+        // Rows unknown: not judged, and said so.
+        let v = check_hgb(&cat, &layout, 3, None);
+        assert_eq!(v.bad, 0);
+        assert!(v.unjudged_categorical);
+        // A leaf's categorical flag is never read.
+        let leafy = [rec(1, 2, 0, 0, None), rec(0, 0, 1, 0, Some(9)), leaf()].concat();
+        assert_eq!(check_hgb(&leafy, &layout, 3, Some(0)).bad, 0);
     }
 
     #[test]
