@@ -1457,6 +1457,8 @@ impl Machine {
                                         });
                                     }
                                 }
+                            } else if n == "newObj" && is_binary_tree(o, rep) {
+                                binary_tree_check(&state, at, rep);
                             } else if n == "Tree" && m == "sklearn.tree._tree" {
                                 let f = tree_check(o, &state, at, rep);
                                 *o.built.borrow_mut() = Built::Tree(f);
@@ -1665,10 +1667,18 @@ impl Machine {
         }
         // A tree's node array is kept for the check its `Tree` (or
         // `TreePredictor`) gets; any other array is skipped unread.
-        let hgb = ["left", "right", "is_leaf", "feature_idx"]
-            .iter()
-            .all(|k| dtype.fields.iter().any(|(n, _, _)| n == k));
-        if hgb || node_layout(&dtype).is_some() {
+        let has = |names: &[&str]| {
+            names
+                .iter()
+                .all(|k| dtype.fields.iter().any(|(n, _, _)| n == k))
+        };
+        let hgb = has(&["left", "right", "is_leaf", "feature_idx"]);
+        // A neighbors tree's `node_data` and `idx_array` (the only 1-D
+        // `intp` array its state holds; others of that type are kept too,
+        // within the same budget).
+        let neighbors = has(&["idx_start", "idx_end", "is_leaf"])
+            || (shape.len() == 1 && item == 8 && crate::formats::numpy::is_int_type(code));
+        if hgb || neighbors || node_layout(&dtype).is_some() {
             let keep = total.min(MAX_KEPT.saturating_sub(self.kept));
             let data = Rc::new(input.take(keep as usize, "joblib array data")?);
             self.kept += keep;
@@ -1942,22 +1952,108 @@ fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<
 /// `BUILD` of a `HistGradientBoosting` `TreePredictor` (a plain object
 /// whose state holds its `nodes` array): see
 /// [`crate::formats::sktree::check_hgb`].
-fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) -> Option<i64> {
-    use crate::formats::sktree::{check_hgb, HgbLayout, NamedInt};
-    let arr = node_array(state, at, rep)?;
-    let field = |name: &str| -> Option<NamedInt> {
-        let (_, d, off) = arr.dtype.fields.iter().find(|(n, _, _)| n == name)?;
-        let code = d.code.trim_start_matches(['<', '>', '|', '=']);
-        let signed = code.starts_with('i');
-        (code.starts_with('i') || code.starts_with('u') || code.starts_with('b')).then_some((
-            usize::try_from(*off).ok()?,
-            usize::try_from(d.size()?)
-                .ok()
-                .filter(|s| matches!(s, 1 | 2 | 4 | 8))?,
-            d.big_endian(),
-            signed,
-        ))
+/// An integer field of a record dtype, by name.
+fn named_int(dtype: &Dtype, name: &str) -> Option<crate::formats::sktree::NamedInt> {
+    let (_, d, off) = dtype.fields.iter().find(|(n, _, _)| n == name)?;
+    let code = d.code.trim_start_matches(['<', '>', '|', '=']);
+    let signed = code.starts_with('i');
+    (code.starts_with('i') || code.starts_with('u') || code.starts_with('b')).then_some((
+        usize::try_from(*off).ok()?,
+        usize::try_from(d.size()?)
+            .ok()
+            .filter(|s| matches!(s, 1 | 2 | 4 | 8))?,
+        d.big_endian(),
+        signed,
+    ))
+}
+
+/// Whether `o` is `newObj(<KDTree or BallTree class>)`, the way
+/// `sklearn.neighbors` pickles its binary trees.
+fn is_binary_tree(o: &Obj, rep: &PickleReport) -> bool {
+    let V::Tuple(a) = &o.args else { return false };
+    let Some(V::Global(c)) = a.first() else {
+        return false;
     };
+    let c = &rep.globals[*c];
+    c.module.starts_with("sklearn.neighbors")
+        && matches!(
+            c.name.trim_end_matches("64").trim_end_matches("32"),
+            "KDTree" | "BallTree" | "BinaryTree"
+        )
+}
+
+/// `BUILD` of a `KDTree` / `BallTree`: its state tuple `(data, idx_array,
+/// node_data, node_bounds, leaf_size, n_levels, n_nodes, ..., dist_metric,
+/// sample_weight)` checked as [`crate::formats::sktree::check_binary_tree`]
+/// says.
+fn binary_tree_check(state: &V, at: u64, rep: &mut PickleReport) {
+    use crate::formats::sktree::{check_binary_tree, BinaryTree};
+    let V::Tuple(t) = state else { return };
+    let arr = |k: usize| t.get(k).and_then(|v| array_of(v, rep));
+    let unchecked = |rep: &mut PickleReport, why: &str| {
+        rep.anomalies.push(Anomaly::TreeUnchecked {
+            offset: at,
+            detail: format!("neighbors tree: {why}"),
+        });
+    };
+    let (Some(data), Some(idx), Some(nodes), Some(bounds)) = (arr(0), arr(1), arr(2), arr(3))
+    else {
+        unchecked(rep, "its arrays are not ones the scanner can rebuild");
+        return;
+    };
+    let fields = (
+        named_int(&nodes.dtype, "idx_start"),
+        named_int(&nodes.dtype, "idx_end"),
+        named_int(&nodes.dtype, "is_leaf"),
+    );
+    let (Some(idx_start), Some(idx_end), Some(is_leaf)) = fields else {
+        // Cython refuses a node buffer of another layout.
+        return;
+    };
+    let Some(item) = nodes.dtype.size().and_then(|s| usize::try_from(s).ok()) else {
+        return;
+    };
+    let (&[samples, features], &[node_count]) = (&data.shape[..], &nodes.shape[..]) else {
+        return;
+    };
+    let (Some(node_bytes), Some(idx_bytes)) = (&nodes.data, &idx.data) else {
+        unkept(at, rep);
+        return;
+    };
+    if idx.dtype.size() != Some(8) || !crate::formats::numpy::is_int_type(&idx.dtype.code) {
+        return;
+    }
+    let weights = match t.get(12) {
+        None | Some(V::None) => None,
+        Some(v) => array_of(v, rep).and_then(|a| a.shape.first().copied()),
+    };
+    let tree = BinaryTree {
+        item,
+        idx_start,
+        idx_end,
+        is_leaf,
+        nodes: node_bytes,
+        node_count,
+        n_nodes: t.get(6).and_then(V::int),
+        idx: idx_bytes,
+        idx_big_endian: idx.dtype.big_endian(),
+        samples,
+        features,
+        bounds: &bounds.shape,
+        weights,
+    };
+    if let Some(msg) = check_binary_tree(&tree) {
+        rep.anomalies.push(Anomaly::TreeNodes {
+            offset: at,
+            detail: format!("neighbors tree: {msg}: scikit-learn reads out of bounds at query"),
+        });
+    }
+}
+
+fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) -> Option<i64> {
+    use crate::formats::sktree::{check_hgb, HgbLayout};
+    let arr = node_array(state, at, rep)?;
+    let field = |name: &str| named_int(&arr.dtype, name);
     // The Cython predictor refuses a buffer whose fields differ.
     let (Some(left), Some(right), Some(is_leaf), Some(feature), Some(item)) = (
         field("left"),

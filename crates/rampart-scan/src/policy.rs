@@ -470,6 +470,40 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("numpy", "bytes_"),
     // Input validation: converts and checks an array, no I/O.
     ("sklearn.utils.validation", "check_array"),
+    ("numpy.ma", "MaskedArray"),
+    // `newObj(cls)` is `cls.__new__(cls)`, as `copyreg.__newobj__`: `cls`
+    // is an import this policy judges. The neighbors trees it rebuilds
+    // are checked at their `BUILD` (RAMP-NPY-003).
+    ("sklearn.neighbors._kd_tree", "newObj"),
+    ("sklearn.neighbors._ball_tree", "newObj"),
+    ("sklearn.metrics._dist_metrics", "newObj"),
+    // Feature-selection score functions (`SelectKBest(score_func=...)`):
+    // statistics over the input, no I/O.
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "f_classif",
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "f_regression",
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "r_regression",
+    ),
+    ("sklearn.feature_selection._univariate_selection", "chi2"),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "f_oneway",
+    ),
+    (
+        "sklearn.feature_selection._mutual_info",
+        "mutual_info_classif",
+    ),
+    (
+        "sklearn.feature_selection._mutual_info",
+        "mutual_info_regression",
+    ),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
     // Not `joblib.numpy_pickle_compat.(Z)NDArrayWrapper` (joblib < 0.10):
     // their `filename` state makes joblib open any path the file names.
@@ -618,6 +652,54 @@ fn is_torch_storage(module: &str, name: &str) -> bool {
         && name.ends_with("Storage")
         && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
+
+/// Elementwise math ufuncs, pickled by reference where a transformer
+/// stores one (`FunctionTransformer(np.log1p)`,
+/// `TransformedTargetRegressor(func=np.log1p, inverse_func=np.expm1)`):
+/// arithmetic on the array they are given, nothing else.
+const NUMPY_MATH_UFUNCS: &[&str] = &[
+    "abs",
+    "absolute",
+    "fabs",
+    "sign",
+    "negative",
+    "positive",
+    "reciprocal",
+    "square",
+    "sqrt",
+    "cbrt",
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "floor",
+    "ceil",
+    "rint",
+    "trunc",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "true_divide",
+    "power",
+    "maximum",
+    "minimum",
+];
 
 /// `torch.float32` and friends are pickled as `torch.<dtype>`.
 const TORCH_DTYPES: &[&str] = &[
@@ -823,6 +905,9 @@ impl Policy {
         if is_torch_storage(module, name) || (module == "torch" && TORCH_DTYPES.contains(&name)) {
             return Verdict::Safe;
         }
+        if module == "numpy" && NUMPY_MATH_UFUNCS.contains(&name) {
+            return Verdict::Safe;
+        }
         // Private classes count (`_BinMapper`, `_BatchNorm`): fitted
         // scikit-learn estimators pickle their internal helpers.
         let bare = name.strip_prefix('_').unwrap_or(name);
@@ -1003,6 +1088,14 @@ mod tests {
             ("numpy", "float64"),
             ("functools", "partial"),
             ("sklearn.utils.validation", "check_array"),
+            ("numpy", "log1p"),
+            ("numpy", "expm1"),
+            ("numpy.ma", "MaskedArray"),
+            ("sklearn.neighbors._kd_tree", "newObj"),
+            (
+                "sklearn.feature_selection._univariate_selection",
+                "f_classif",
+            ),
         ] {
             assert_eq!(p.classify(m, n), Verdict::Safe, "{m}.{n}");
         }

@@ -547,6 +547,53 @@ fn hist_gradient_boosting_predictors_are_checked() {
 }
 
 #[test]
+fn neighbors_trees_are_checked() {
+    use fixtures::{NeighborsTree, TreePickle};
+    let opts = ScanOptions::default();
+    let forms = [
+        (TreePickle::Reconstruct { protocol: 2 }, "model.pkl"),
+        (TreePickle::Reconstruct { protocol: 4 }, "model.pkl"),
+        (TreePickle::FromBuffer, "model.pkl"),
+        (TreePickle::Joblib, "model.joblib"),
+    ];
+    let rules = |b: &[u8], name: &str| -> Vec<String> {
+        let rep = rampart_scan::scan_bytes(name, b, &opts);
+        assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
+        rep.findings.iter().map(|f| f.rule_id.clone()).collect()
+    };
+    for (form, name) in forms {
+        let t = NeighborsTree::fitted(20, 3);
+        assert_eq!(
+            rules(&fixtures::sklearn_kdtree_pickle(&t, form), name),
+            Vec::<String>::new(),
+            "{form:?}"
+        );
+    }
+    type Tamper = fn(&mut NeighborsTree);
+    let tampered: [(&str, Tamper); 5] = [
+        // A sample row past `data` (segfault at query, scikit-learn 1.9).
+        ("idx_array", |t| t.idx_array[5] = 100_000_000),
+        // A leaf's rows past `idx_array`.
+        ("idx_end", |t| t.nodes[2].1 = 50_000_000),
+        // A last-level node that is not a leaf: its children are past the
+        // last node.
+        ("is_leaf", |t| t.nodes[2].2 = false),
+        // More nodes than `node_data` holds.
+        ("n_nodes", |t| t.n_nodes = 10_000),
+        // A negative row.
+        ("idx_start", |t| t.nodes[1].0 = -4),
+    ];
+    for (what, tamper) in tampered {
+        for (form, name) in forms {
+            let mut t = NeighborsTree::fitted(20, 3);
+            tamper(&mut t);
+            let got = rules(&fixtures::sklearn_kdtree_pickle(&t, form), name);
+            assert_eq!(got, vec!["RAMP-NPY-003".to_string()], "{what} {form:?}");
+        }
+    }
+}
+
+#[test]
 fn python_members_are_read_whatever_they_look_like() {
     use fixtures::zip::{ZipBuilder, ZipMember};
     let opts = ScanOptions::default();

@@ -235,6 +235,110 @@ pub(crate) fn check_hgb(
     v
 }
 
+/// A `KDTree` / `BallTree` (`sklearn.neighbors`) as its `__setstate__`
+/// takes it, with nothing checked: `node_data` records (`idx_start`,
+/// `idx_end`, `is_leaf`), the `idx_array` of sample rows, and the shapes
+/// the queries index with. A query walks from node 0 to the children
+/// `2i+1` and `2i+2` of every node that is not a leaf, reads `idx_array`
+/// from `idx_start` to `idx_end` at a leaf, and `data[idx_array[k], :]`
+/// and `node_bounds[:, i, :]` on the way, all without a bounds check.
+pub(crate) struct BinaryTree<'a> {
+    pub item: usize,
+    pub idx_start: NamedInt,
+    pub idx_end: NamedInt,
+    pub is_leaf: NamedInt,
+    pub nodes: &'a [u8],
+    /// `node_data`'s declared length.
+    pub node_count: i64,
+    /// The state's `n_nodes`.
+    pub n_nodes: Option<i64>,
+    /// `idx_array` as 8-byte integers (`intp`), and its byte order.
+    pub idx: &'a [u8],
+    pub idx_big_endian: bool,
+    /// `data`'s rows and columns.
+    pub samples: i64,
+    pub features: i64,
+    /// `node_bounds`'s shape.
+    pub bounds: &'a [i64],
+    /// `sample_weight`'s length, when the state has one.
+    pub weights: Option<i64>,
+}
+
+/// What is wrong with a `KDTree` / `BallTree` state, if anything.
+pub(crate) fn check_binary_tree(t: &BinaryTree) -> Option<String> {
+    let mut bad = Vec::new();
+    let n = t.node_count;
+    let idx_len = (t.idx.len() / 8) as i64;
+    if t.n_nodes.is_some_and(|k| k > n || k < 0) {
+        bad.push(format!(
+            "n_nodes {} but node_data holds {n}",
+            t.n_nodes.unwrap_or(0)
+        ));
+    }
+    match t.bounds {
+        [_, rows, cols] if *rows >= n && *cols == t.features => {}
+        other => bad.push(format!(
+            "node_bounds has shape {other:?} for {n} nodes of {} features",
+            t.features
+        )),
+    }
+    if t.weights.is_some_and(|w| w != t.samples) {
+        bad.push(format!(
+            "sample_weight holds {} weights for {} samples",
+            t.weights.unwrap_or(0),
+            t.samples
+        ));
+    }
+    let mut nodes_bad = 0u64;
+    let mut example = None;
+    if t.item > 0 {
+        let data = &t.nodes[..t.nodes.len().min(MAX_TREE_BYTES as usize)];
+        for (i, rec) in data.chunks_exact(t.item).enumerate() {
+            let i = i as i64;
+            let (s, e) = (
+                read_named(rec, t.idx_start).unwrap_or(-1),
+                read_named(rec, t.idx_end).unwrap_or(-1),
+            );
+            let leaf = read_named(rec, t.is_leaf).unwrap_or(0) != 0;
+            let range_ok = 0 <= s && s <= e && e <= idx_len;
+            let children_ok = leaf
+                || i.checked_mul(2)
+                    .and_then(|d| d.checked_add(2))
+                    .is_some_and(|c| c < n);
+            if !(range_ok && children_ok) {
+                nodes_bad += 1;
+                example.get_or_insert_with(|| {
+                    format!("node {i}: rows {s}..{e} of {idx_len}, leaf {leaf}")
+                });
+            }
+        }
+    }
+    if nodes_bad > 0 {
+        bad.push(format!(
+            "{nodes_bad} of {n} nodes name rows outside idx_array or children past the last node ({})",
+            example.unwrap_or_default()
+        ));
+    }
+    let idx = &t.idx[..t.idx.len().min(MAX_TREE_BYTES as usize)];
+    let mut out_of_range = idx.chunks_exact(8).filter_map(|b| {
+        let b: [u8; 8] = b.try_into().ok()?;
+        let v = if t.idx_big_endian {
+            i64::from_be_bytes(b)
+        } else {
+            i64::from_le_bytes(b)
+        };
+        (!(0..t.samples).contains(&v)).then_some(v)
+    });
+    if let Some(v) = out_of_range.next() {
+        bad.push(format!(
+            "idx_array names sample {v} of {} (and {} more outside)",
+            t.samples,
+            out_of_range.count()
+        ));
+    }
+    (!bad.is_empty()).then(|| bad.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
