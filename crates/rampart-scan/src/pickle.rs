@@ -773,6 +773,12 @@ enum Built {
     /// A `sklearn.tree._tree.Tree` whose nodes were checked: the largest
     /// feature a split uses (for the estimator's `n_features_in_`).
     Tree(Option<i64>),
+    /// A HistGradientBoosting `_BinMapper` whose `is_categorical_` was
+    /// read: its length and how many features are categorical.
+    BinMapper {
+        features: i64,
+        categorical: i64,
+    },
 }
 
 /// A `numpy.dtype` as its constructor and `BUILD` state describe it.
@@ -821,6 +827,8 @@ const KEPT_KEYS: &[&str] = &[
     "tree_",
     "n_features_in_",
     "_predictors",
+    "_bin_mapper",
+    "is_categorical_",
     "raw_left_cat_bitsets",
     "dtype",
     "shape",
@@ -940,6 +948,8 @@ struct Machine {
 struct Predictor {
     seq: u64,
     max_feature: i64,
+    /// The widest feature a categorical split reads, if any.
+    max_categorical: Option<i64>,
     at: u64,
 }
 
@@ -1448,15 +1458,20 @@ impl Machine {
                             } else if n == "TreePredictor"
                                 && m == "sklearn.ensemble._hist_gradient_boosting.predictor"
                             {
-                                if let Some(f) = hgb_check(&state, at, rep) {
+                                if let Some((f, cat)) = hgb_check(&state, at, rep) {
                                     if self.predictors.len() < MAX_PREDICTORS {
                                         self.predictors.push(Predictor {
                                             seq: o.seq,
                                             max_feature: f,
+                                            max_categorical: cat,
                                             at,
                                         });
                                     }
                                 }
+                            } else if n == "_BinMapper"
+                                && m == "sklearn.ensemble._hist_gradient_boosting.binning"
+                            {
+                                *o.built.borrow_mut() = bin_mapper(&state, rep);
                             } else if n == "newObj" && is_binary_tree(o, rep) {
                                 binary_tree_check(&state, at, rep);
                             } else if n == "Tree" && m == "sklearn.tree._tree" {
@@ -1558,6 +1573,7 @@ impl Machine {
         };
         self.hgb_width = Some(self.hgb_width.map_or(n, |w| w.min(n)));
         let mut max: Option<(i64, u64)> = None;
+        let mut max_cat: Option<i64> = None;
         self.predictors.retain(|p| {
             if p.seq <= est.seq {
                 return true;
@@ -1565,8 +1581,38 @@ impl Machine {
             if max.is_none_or(|(m, _)| p.max_feature > m) {
                 max = Some((p.max_feature, p.at));
             }
+            if let Some(c) = p.max_categorical {
+                max_cat = Some(max_cat.map_or(c, |m| m.max(c)));
+            }
             false
         });
+        if let Some(f) = max_cat {
+            let mapper = match state.get("_bin_mapper") {
+                Some(V::Obj(b)) => match *b.built.borrow() {
+                    Built::BinMapper {
+                        features,
+                        categorical,
+                    } => Some((features, categorical)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match mapper {
+                Some((features, categorical)) if f >= features || categorical == 0 => {
+                    rep.anomalies.push(Anomaly::TreeNodes {
+                        offset: at,
+                        detail: format!(
+                            "HistGradientBoosting: a categorical split reads feature {f} but the bin mapper has {categorical} categorical of {features} features: scikit-learn reads its known-category bitsets out of bounds at predict"
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => rep.anomalies.push(Anomaly::TreeUnchecked {
+                    offset: at,
+                    detail: "HistGradientBoosting categorical splits: the bin mapper's is_categorical_ could not be read".into(),
+                }),
+            }
+        }
         if let Some((f, _)) = max.filter(|&(f, _)| f >= n) {
             rep.anomalies.push(Anomaly::TreeNodes {
                 offset: at,
@@ -1678,7 +1724,10 @@ impl Machine {
         // within the same budget).
         let neighbors = has(&["idx_start", "idx_end", "is_leaf"])
             || (shape.len() == 1 && item == 8 && crate::formats::numpy::is_int_type(code));
-        if hgb || neighbors || node_layout(&dtype).is_some() {
+        // A bin mapper's `is_categorical_` (1-D, one byte per feature:
+        // `u1` in scikit-learn).
+        let flags = shape.len() == 1 && dtype.fields.is_empty() && item == 1;
+        if hgb || neighbors || flags || node_layout(&dtype).is_some() {
             let keep = total.min(MAX_KEPT.saturating_sub(self.kept));
             let data = Rc::new(input.take(keep as usize, "joblib array data")?);
             self.kept += keep;
@@ -2050,7 +2099,7 @@ fn binary_tree_check(state: &V, at: u64, rep: &mut PickleReport) {
     }
 }
 
-fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) -> Option<i64> {
+fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) -> Option<(i64, Option<i64>)> {
     use crate::formats::sktree::{check_hgb, HgbLayout};
     let arr = node_array(state, at, rep)?;
     let field = |name: &str| named_int(&arr.dtype, name);
@@ -2098,7 +2147,28 @@ fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) -> Option<i64> {
             detail: "its categorical splits index a bitset array the scanner cannot rebuild".into(),
         });
     }
-    v.max_feature
+    v.max_feature.map(|f| (f, v.max_categorical_feature))
+}
+
+/// `BUILD` of a `_BinMapper`: what its `is_categorical_` says, when its
+/// bytes were kept. `predict` builds `known_cat_bitsets` with one row per
+/// categorical feature and maps each feature to its row through an array
+/// of `is_categorical_`'s length (0 for a numeric feature).
+fn bin_mapper(state: &V, rep: &PickleReport) -> Built {
+    let Some(a) = state.get("is_categorical_").and_then(|v| array_of(v, rep)) else {
+        return Built::No;
+    };
+    let (Some(data), &[features], Some(1)) = (&a.data, &a.shape[..], a.dtype.size()) else {
+        return Built::No;
+    };
+    let n = usize::try_from(features).unwrap_or(usize::MAX);
+    if data.len() < n {
+        return Built::No;
+    }
+    Built::BinMapper {
+        features,
+        categorical: data[..n].iter().filter(|&&b| b != 0).count() as i64,
+    }
 }
 
 /// `BUILD` of an estimator holding a checked tree: every split must read a

@@ -482,6 +482,8 @@ fn hist_gradient_boosting_predictors_are_checked() {
             .map(|(nodes, bitset_rows)| HgbPredictor { nodes, bitset_rows })
             .collect()
     };
+    // Feature 0 of 8 is categorical.
+    const CATEGORICAL: [bool; 8] = [true, false, false, false, false, false, false, false];
     // Fitted shapes: numeric splits below n_features_in_, and a
     // categorical split on row 0 of one bitset row.
     let good = || {
@@ -493,7 +495,7 @@ fn hist_gradient_boosting_predictors_are_checked() {
     };
     for (form, name) in forms {
         for outside in [false, true] {
-            let b = fixtures::sklearn_hgb_pickle(&good(), 8, form, outside);
+            let b = fixtures::sklearn_hgb_pickle(&good(), 8, &CATEGORICAL, form, outside);
             assert_eq!(rules(&b, name), Vec::<String>::new(), "{form:?} {outside}");
         }
     }
@@ -535,13 +537,27 @@ fn hist_gradient_boosting_predictors_are_checked() {
     for (k, (trees, n_in)) in bad.iter().enumerate() {
         for (form, name) in forms {
             for outside in [false, true] {
-                let b = fixtures::sklearn_hgb_pickle(trees, *n_in, form, outside);
+                let b = fixtures::sklearn_hgb_pickle(trees, *n_in, &CATEGORICAL, form, outside);
                 assert_eq!(
                     rules(&b, name),
                     vec!["RAMP-NPY-003".to_string()],
                     "case {k}, {form:?}, outside {outside}"
                 );
             }
+        }
+    }
+    // A categorical split where the bin mapper has no categorical feature
+    // (an empty known-category bitset array) or fewer features than the
+    // split reads.
+    let cat_split = || model(vec![(split(3, None), 0), (split(2, Some(0)), 1)]);
+    for flags in [&[false; 8][..], &[true, true][..]] {
+        for (form, name) in forms {
+            let b = fixtures::sklearn_hgb_pickle(&cat_split(), 8, flags, form, false);
+            assert_eq!(
+                rules(&b, name),
+                vec!["RAMP-NPY-003".to_string()],
+                "{flags:?} {form:?}"
+            );
         }
     }
 }

@@ -80,6 +80,8 @@ pub(crate) struct Verdict {
     pub bad_bitsets: u64,
     /// Categorical splits were read but the bitset rows were not known.
     pub unjudged_categorical: bool,
+    /// The largest feature a categorical split reads.
+    pub max_categorical_feature: Option<i64>,
 }
 
 impl Verdict {
@@ -210,6 +212,9 @@ pub(crate) fn check_hgb(
             .categorical
             .filter(|&(c, _)| read_named(rec, c).unwrap_or(0) != 0)
             .map(|(_, b)| read_named(rec, b).unwrap_or(-1));
+        if bitset.is_some() {
+            v.max_categorical_feature = Some(v.max_categorical_feature.map_or(f, |m| m.max(f)));
+        }
         let bitset_ok = match (bitset, bitset_rows) {
             (Some(b), Some(rows)) => (0..rows).contains(&b),
             (Some(_), None) => {
