@@ -412,21 +412,20 @@ fn scikit_learn_tree_node_arrays_must_stay_inside_the_tree() {
     }
 }
 
+/// The rule ids of a scan of `b` as a file called `name`, which must
+/// parse without an error entry.
+fn rule_ids(b: &[u8], name: &str, opts: &ScanOptions) -> Vec<String> {
+    let rep = rampart_scan::scan_bytes(name, b, opts);
+    assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
+    rep.findings.iter().map(|f| f.rule_id.clone()).collect()
+}
+
 #[test]
 fn scikit_learn_trees_inside_pickles_and_joblib_files_are_checked() {
     use fixtures::TreePickle;
     let opts = ScanOptions::default();
-    let forms = [
-        (TreePickle::Reconstruct { protocol: 2 }, "model.pkl"),
-        (TreePickle::Reconstruct { protocol: 4 }, "model.pkl"),
-        (TreePickle::FromBuffer, "model.pkl"),
-        (TreePickle::Joblib, "model.joblib"),
-    ];
-    let rules = |b: &[u8], name: &str| -> Vec<String> {
-        let rep = rampart_scan::scan_bytes(name, b, &opts);
-        assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
-        rep.findings.iter().map(|f| f.rule_id.clone()).collect()
-    };
+    let forms = TreePickle::all();
+    let rules = |b: &[u8], name: &str| rule_ids(b, name, &opts);
     let good = [(1, 2, 3), (-1, -1, -2), (-1, -1, -2)];
     for (form, name) in forms {
         // A real tree: sklearn's classes are allowlisted, nothing to say.
@@ -461,17 +460,8 @@ fn scikit_learn_trees_inside_pickles_and_joblib_files_are_checked() {
 fn hist_gradient_boosting_predictors_are_checked() {
     use fixtures::{HgbPredictor, TreePickle};
     let opts = ScanOptions::default();
-    let forms = [
-        (TreePickle::Reconstruct { protocol: 2 }, "model.pkl"),
-        (TreePickle::Reconstruct { protocol: 4 }, "model.pkl"),
-        (TreePickle::FromBuffer, "model.pkl"),
-        (TreePickle::Joblib, "model.joblib"),
-    ];
-    let rules = |b: &[u8], name: &str| -> Vec<String> {
-        let rep = rampart_scan::scan_bytes(name, b, &opts);
-        assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
-        rep.findings.iter().map(|f| f.rule_id.clone()).collect()
-    };
+    let forms = TreePickle::all();
+    let rules = |b: &[u8], name: &str| rule_ids(b, name, &opts);
     type Nodes = Vec<(u32, u32, i64, Option<u32>)>;
     let split = |f: i64, cat: Option<u32>| -> Nodes {
         vec![(1, 2, f, cat), (0, 0, 0, None), (0, 0, 0, None)]
@@ -566,17 +556,8 @@ fn hist_gradient_boosting_predictors_are_checked() {
 fn neighbors_trees_are_checked() {
     use fixtures::{NeighborsTree, TreePickle};
     let opts = ScanOptions::default();
-    let forms = [
-        (TreePickle::Reconstruct { protocol: 2 }, "model.pkl"),
-        (TreePickle::Reconstruct { protocol: 4 }, "model.pkl"),
-        (TreePickle::FromBuffer, "model.pkl"),
-        (TreePickle::Joblib, "model.joblib"),
-    ];
-    let rules = |b: &[u8], name: &str| -> Vec<String> {
-        let rep = rampart_scan::scan_bytes(name, b, &opts);
-        assert!(rep.errors.is_empty(), "{name}: {:?}", rep.errors);
-        rep.findings.iter().map(|f| f.rule_id.clone()).collect()
-    };
+    let forms = TreePickle::all();
+    let rules = |b: &[u8], name: &str| rule_ids(b, name, &opts);
     for (form, name) in forms {
         let t = NeighborsTree::fitted(20, 3);
         assert_eq!(
