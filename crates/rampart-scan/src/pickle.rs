@@ -1559,8 +1559,6 @@ impl Machine {
         }
     }
 
-    /// joblib writes a NumpyArrayWrapper, then the raw array bytes (or, for
-    /// object arrays, a nested pickle) straight after its BUILD.
     /// `BUILD` of a HistGradientBoosting estimator (a state with
     /// `_predictors`): `predict` validates the input against
     /// `n_features_in_` and the predictors read `X[row, feature_idx]`
@@ -1647,6 +1645,8 @@ impl Machine {
         self.predictors.clear();
     }
 
+    /// joblib writes a NumpyArrayWrapper, then the raw array bytes (or, for
+    /// object arrays, a nested pickle) straight after its BUILD.
     fn joblib_array<R: Read>(
         &mut self,
         input: &mut Input<R>,
@@ -1725,8 +1725,8 @@ impl Machine {
         let neighbors = has(&["idx_start", "idx_end", "is_leaf"])
             || (shape.len() == 1 && item == 8 && crate::formats::numpy::is_int_type(code));
         // A bin mapper's `is_categorical_` (1-D, one byte per feature:
-        // `u1` in scikit-learn).
-        let flags = shape.len() == 1 && dtype.fields.is_empty() && item == 1;
+        // `u1` in scikit-learn; no model has a million features).
+        let flags = shape.len() == 1 && dtype.fields.is_empty() && item == 1 && total <= 1 << 20;
         if hgb || neighbors || flags || node_layout(&dtype).is_some() {
             let keep = total.min(MAX_KEPT.saturating_sub(self.kept));
             let data = Rc::new(input.take(keep as usize, "joblib array data")?);
@@ -1998,9 +1998,6 @@ fn tree_check(tree: &Obj, state: &V, at: u64, rep: &mut PickleReport) -> Option<
     v.max_feature
 }
 
-/// `BUILD` of a `HistGradientBoosting` `TreePredictor` (a plain object
-/// whose state holds its `nodes` array): see
-/// [`crate::formats::sktree::check_hgb`].
 /// An integer field of a record dtype, by name.
 fn named_int(dtype: &Dtype, name: &str) -> Option<crate::formats::sktree::NamedInt> {
     let (_, d, off) = dtype.fields.iter().find(|(n, _, _)| n == name)?;
@@ -2099,6 +2096,10 @@ fn binary_tree_check(state: &V, at: u64, rep: &mut PickleReport) {
     }
 }
 
+/// `BUILD` of a `HistGradientBoosting` `TreePredictor` (a plain object
+/// whose state holds its `nodes` array): see
+/// [`crate::formats::sktree::check_hgb`]. Returns the widest feature its
+/// splits read and the widest a categorical split reads.
 fn hgb_check(state: &V, at: u64, rep: &mut PickleReport) -> Option<(i64, Option<i64>)> {
     use crate::formats::sktree::{check_hgb, HgbLayout};
     let arr = node_array(state, at, rep)?;
