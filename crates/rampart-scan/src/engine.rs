@@ -943,6 +943,7 @@ pub(crate) fn pickle_findings(
                 format!("EXT opcode imports extension code {code} from the copyreg registry"),
             ),
             Anomaly::TreeNodes { offset, detail } => (rules::NPY_TREE, *offset, detail.clone()),
+            Anomaly::Spline { offset, detail } => (rules::NPY_SPLINE, *offset, detail.clone()),
             Anomaly::TreeUnchecked { offset, detail } => (
                 rules::NPY_TREE_UNCHECKED,
                 *offset,

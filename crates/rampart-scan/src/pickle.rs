@@ -89,6 +89,9 @@ pub enum Anomaly {
     TreeNodes { offset: u64, detail: String },
     /// A `sklearn.tree._tree.Tree` whose node array could not be read.
     TreeUnchecked { offset: u64, detail: String },
+    /// A `scipy.interpolate.BSpline` whose knots, coefficients and degree
+    /// send its evaluation out of bounds.
+    Spline { offset: u64, detail: String },
     /// `BUILD` applied to an imported object (sets attributes on a module,
     /// class or function instead of an instance).
     BuildOnImport {
@@ -1472,6 +1475,8 @@ impl Machine {
                                 && m == "sklearn.ensemble._hist_gradient_boosting.binning"
                             {
                                 *o.built.borrow_mut() = bin_mapper(&state, rep);
+                            } else if is_bspline(o, rep) {
+                                bspline_check(&state, at, rep);
                             } else if n == "newObj" && is_binary_tree(o, rep) {
                                 binary_tree_check(&state, at, rep);
                             } else if n == "Tree" && m == "sklearn.tree._tree" {
@@ -2011,6 +2016,68 @@ fn named_int(dtype: &Dtype, name: &str) -> Option<crate::formats::sktree::NamedI
         d.big_endian(),
         signed,
     ))
+}
+
+/// Whether `o` is a `scipy.interpolate.BSpline`: `NEWOBJ` of the class
+/// (protocols 2-5) or `copyreg._reconstructor(BSpline, object, None)`
+/// (protocols 0-1).
+fn is_bspline(o: &Obj, rep: &PickleReport) -> bool {
+    let is_class =
+        |g: &GlobalImport| g.name == "BSpline" && g.module.starts_with("scipy.interpolate");
+    let g = &rep.globals[o.g];
+    if is_class(g) {
+        return true;
+    }
+    matches!(crate::policy::canonical_module(&g.module), "copyreg")
+        && g.name == "_reconstructor"
+        && matches!(&o.args, V::Tuple(a) if matches!(a.first(), Some(V::Global(c)) if is_class(&rep.globals[*c])))
+}
+
+/// Most B-spline degree checked as plausible: scipy allocates `2k + 2`
+/// work doubles from it.
+const MAX_SPLINE_DEGREE: i64 = 1 << 10;
+
+/// `BUILD` of a `BSpline`: `__call__` hands `t`, `c` and `k` to C++
+/// (`_dierckx.evaluate_spline`) that reads `n = len(t) - k - 1`
+/// coefficients and knots around each point without checking either
+/// length (a one-coefficient spline over twelve knots evaluates to heap
+/// bytes, 1e262; a negative degree aborts the process).
+fn bspline_check(state: &V, at: u64, rep: &mut PickleReport) {
+    let get = |a: &str, b: &str| state.get(a).or_else(|| state.get(b));
+    let shape = |v: Option<&V>| v.and_then(|v| array_of(v, rep)).map(|a| a.shape.clone());
+    let (Some(t), Some(c), Some(k)) = (
+        shape(get("_t", "t")),
+        shape(get("_c", "c")),
+        get("k", "k").and_then(V::int),
+    ) else {
+        return;
+    };
+    let (&[knots], Some(&rows)) = (&t[..], c.first()) else {
+        return;
+    };
+    let n = knots - k - 1;
+    let bad = if !(0..=MAX_SPLINE_DEGREE).contains(&k) {
+        Some(format!("degree {k}"))
+    } else if n < k + 1 {
+        Some(format!(
+            "{knots} knots for degree {k} (at least {} needed)",
+            2 * k + 2
+        ))
+    } else if rows < n {
+        Some(format!(
+            "{rows} coefficients for {n} basis functions ({knots} knots, degree {k})"
+        ))
+    } else {
+        None
+    };
+    if let Some(why) = bad {
+        rep.anomalies.push(Anomaly::Spline {
+            offset: at,
+            detail: format!(
+                "B-spline with {why}: scipy reads outside its arrays when it is evaluated"
+            ),
+        });
+    }
 }
 
 /// Whether `o` is `newObj(<KDTree or BallTree class>)`, the way

@@ -471,6 +471,10 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     // Input validation: converts and checks an array, no I/O.
     ("sklearn.utils.validation", "check_array"),
     ("numpy.ma", "MaskedArray"),
+    // `SplineTransformer`'s splines (checked at their `BUILD`,
+    // RAMP-NPY-005) and the array-API `asarray` they keep.
+    ("scipy.interpolate._bsplines", "BSpline"),
+    ("scipy._lib.array_api_compat.numpy._aliases", "asarray"),
     // `newObj(cls)` is `cls.__new__(cls)`, as `copyreg.__newobj__`: `cls`
     // is an import this policy judges. The neighbors trees it rebuilds
     // are checked at their `BUILD` (RAMP-NPY-003).

@@ -65,6 +65,7 @@ rules! {
     NPY_HEADER = "RAMP-NPY-002", "scan.numpy", Medium, Unscanned, "malformed NumPy header";
     NPY_TREE = "RAMP-NPY-003", "scan.numpy", High, Tamper, "scikit-learn tree (decision tree, gradient-boosting predictor or neighbors tree) indexes outside its arrays (out-of-bounds read or endless loop at predict or query)";
     NPY_TREE_UNCHECKED = "RAMP-NPY-004", "scan.numpy", Medium, Unscanned, "scikit-learn tree in a pickle could not be checked";
+    NPY_SPLINE = "RAMP-NPY-005", "scan.numpy", High, Tamper, "scipy B-spline whose knots, coefficients and degree disagree (out-of-bounds read at evaluation)";
     SAFE_HEADER = "RAMP-SAFE-001", "scan.safetensors", High, Tamper, "safetensors header is malformed or its declared length is wrong";
     SAFE_OFFSETS = "RAMP-SAFE-002", "scan.safetensors", High, Tamper, "safetensors tensor offsets overlap, leave holes or exceed the data";
     SAFE_SHAPE = "RAMP-SAFE-003", "scan.safetensors", High, Tamper, "safetensors dtype and shape do not match the byte size";

@@ -591,6 +591,36 @@ fn neighbors_trees_are_checked() {
 }
 
 #[test]
+fn scipy_splines_are_checked() {
+    use fixtures::TreePickle;
+    let opts = ScanOptions::default();
+    for (form, name) in TreePickle::all() {
+        for reconstructor in [false, true] {
+            // A fitted cubic spline: 12 knots, 8 coefficients.
+            let b = fixtures::scipy_bspline_pickle(12, 8, 3, form, reconstructor);
+            assert_eq!(rule_ids(&b, name, &opts), Vec::<String>::new(), "{form:?}");
+            for (knots, coefs, k) in [
+                // One coefficient for eight basis functions: evaluation
+                // returns heap bytes (scipy 1.17).
+                (12, 1, 3),
+                // A negative degree aborts the process.
+                (12, 8, -3),
+                // Too few knots for the degree.
+                (6, 8, 3),
+                (12, 8, 1 << 20),
+            ] {
+                let b = fixtures::scipy_bspline_pickle(knots, coefs, k, form, reconstructor);
+                assert_eq!(
+                    rule_ids(&b, name, &opts),
+                    vec!["RAMP-NPY-005".to_string()],
+                    "{knots} {coefs} {k} {form:?} {reconstructor}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn python_members_are_read_whatever_they_look_like() {
     use fixtures::zip::{ZipBuilder, ZipMember};
     let opts = ScanOptions::default();
