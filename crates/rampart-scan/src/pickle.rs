@@ -782,6 +782,31 @@ enum Built {
         features: i64,
         categorical: i64,
     },
+    /// A `sklearn.metrics` distance metric (`newObj(<Metric>)` and its
+    /// state `(p, vec, mat)`): what a neighbors tree's queries index.
+    Metric {
+        /// `vec`'s length (weights, variances) and `mat`'s shape.
+        vec: Option<i64>,
+        mat: Option<(i64, i64)>,
+        kind: MetricKind,
+    },
+}
+
+/// How a distance metric reads its state for rows of `size` features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MetricKind {
+    /// `vec[j]` for every feature when `vec` is not empty (Minkowski's
+    /// weights).
+    OptionalWeights,
+    /// `vec[j]` for every feature (standardised Euclidean's variances).
+    Weights,
+    /// `mat[i, j]` and a buffer of `mat`'s rows for every feature pair
+    /// (Mahalanobis).
+    Matrix,
+    /// Only `x1[0]` and `x1[1]` (haversine: latitude and longitude).
+    TwoFeatures,
+    /// Nothing but the rows.
+    Plain,
 }
 
 /// A `numpy.dtype` as its constructor and `BUILD` state describe it.
@@ -1479,6 +1504,10 @@ impl Machine {
                                 bspline_check(&state, at, rep);
                             } else if n == "newObj" && is_binary_tree(o, rep) {
                                 binary_tree_check(&state, at, rep);
+                            } else if let Some(kind) =
+                                (n == "newObj").then(|| metric_kind(o, rep)).flatten()
+                            {
+                                *o.built.borrow_mut() = metric(kind, &state, rep);
                             } else if n == "Tree" && m == "sklearn.tree._tree" {
                                 let f = tree_check(o, &state, at, rep);
                                 *o.built.borrow_mut() = Built::Tree(f);
@@ -2095,6 +2124,66 @@ fn is_binary_tree(o: &Obj, rep: &PickleReport) -> bool {
         )
 }
 
+/// The kind of `o` when it is `newObj(<a sklearn.metrics distance
+/// metric>)`.
+fn metric_kind(o: &Obj, rep: &PickleReport) -> Option<MetricKind> {
+    let V::Tuple(a) = &o.args else { return None };
+    let Some(V::Global(c)) = a.first() else {
+        return None;
+    };
+    let c = &rep.globals[*c];
+    if !c.module.starts_with("sklearn.metrics") {
+        return None;
+    }
+    let name = c.name.trim_end_matches("64").trim_end_matches("32");
+    Some(match name {
+        "MinkowskiDistance" | "WMinkowskiDistance" => MetricKind::OptionalWeights,
+        "SEuclideanDistance" => MetricKind::Weights,
+        "MahalanobisDistance" => MetricKind::Matrix,
+        "HaversineDistance" => MetricKind::TwoFeatures,
+        _ => MetricKind::Plain,
+    })
+}
+
+/// `BUILD` of a distance metric: the shapes of its `vec` and `mat`.
+fn metric(kind: MetricKind, state: &V, rep: &PickleReport) -> Built {
+    let V::Tuple(t) = state else { return Built::No };
+    let shape = |k: usize| {
+        t.get(k)
+            .and_then(|v| array_of(v, rep))
+            .map(|a| a.shape.clone())
+    };
+    let vec = shape(1).and_then(|s| s.first().copied());
+    let mat = shape(2).and_then(|s| match s[..] {
+        [r, c] => Some((r, c)),
+        _ => None,
+    });
+    Built::Metric { vec, mat, kind }
+}
+
+/// What a tree's distance metric would read past, for rows of `features`.
+fn metric_fault(metric: &V, features: i64) -> Option<String> {
+    let V::Obj(m) = metric else { return None };
+    let Built::Metric { vec, mat, kind } = *m.built.borrow() else {
+        return None;
+    };
+    match kind {
+        MetricKind::OptionalWeights => vec
+            .filter(|&n| n > 0 && n < features)
+            .map(|n| format!("the metric weighs {n} of {features} features")),
+        MetricKind::Weights => vec
+            .filter(|&n| n < features)
+            .map(|n| format!("the metric has {n} variances for {features} features")),
+        MetricKind::Matrix => mat
+            .filter(|&(r, c)| r < features || c < features)
+            .map(|(r, c)| format!("the metric's matrix is {r} x {c} for {features} features")),
+        MetricKind::TwoFeatures => {
+            (features < 2).then(|| format!("haversine reads two features of {features}"))
+        }
+        MetricKind::Plain => None,
+    }
+}
+
 /// `BUILD` of a `KDTree` / `BallTree`: its state tuple `(data, idx_array,
 /// node_data, node_bounds, leaf_size, n_levels, n_nodes, ..., dist_metric,
 /// sample_weight)` checked as [`crate::formats::sktree::check_binary_tree`]
@@ -2155,7 +2244,14 @@ fn binary_tree_check(state: &V, at: u64, rep: &mut PickleReport) {
         bounds: &bounds.shape,
         weights,
     };
-    if let Some(msg) = check_binary_tree(&tree) {
+    let msg = match (
+        check_binary_tree(&tree),
+        t.get(11).and_then(|m| metric_fault(m, features)),
+    ) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
+    if let Some(msg) = msg {
         rep.anomalies.push(Anomaly::TreeNodes {
             offset: at,
             detail: format!("neighbors tree: {msg}: scikit-learn reads out of bounds at query"),

@@ -559,6 +559,21 @@ fn neighbors_trees_are_checked() {
     let forms = TreePickle::all();
     let rules = |b: &[u8], name: &str| rule_ids(b, name, &opts);
     for (form, name) in forms {
+        for metric in [
+            None,
+            Some(("EuclideanDistance64", 1, [1, 1])),
+            Some(("MahalanobisDistance64", 3, [3, 3])),
+            Some(("MinkowskiDistance64", 0, [1, 1])),
+            Some(("MinkowskiDistance64", 3, [1, 1])),
+        ] {
+            let mut t = NeighborsTree::fitted(20, 3);
+            t.metric = metric;
+            assert_eq!(
+                rules(&fixtures::sklearn_kdtree_pickle(&t, form), name),
+                Vec::<String>::new(),
+                "{form:?} {metric:?}"
+            );
+        }
         let t = NeighborsTree::fitted(20, 3);
         assert_eq!(
             rules(&fixtures::sklearn_kdtree_pickle(&t, form), name),
@@ -567,7 +582,7 @@ fn neighbors_trees_are_checked() {
         );
     }
     type Tamper = fn(&mut NeighborsTree);
-    let tampered: [(&str, Tamper); 5] = [
+    let tampered: [(&str, Tamper); 8] = [
         // A sample row past `data` (segfault at query, scikit-learn 1.9).
         ("idx_array", |t| t.idx_array[5] = 100_000_000),
         // A leaf's rows past `idx_array`.
@@ -579,6 +594,16 @@ fn neighbors_trees_are_checked() {
         ("n_nodes", |t| t.n_nodes = 10_000),
         // A negative row.
         ("idx_start", |t| t.nodes[1].0 = -4),
+        // Metrics that read their state for every feature of a row.
+        ("mahalanobis", |t| {
+            t.metric = Some(("MahalanobisDistance64", 2, [2, 2]));
+        }),
+        ("seuclidean", |t| {
+            t.metric = Some(("SEuclideanDistance64", 1, [1, 1]))
+        }),
+        ("minkowski weights", |t| {
+            t.metric = Some(("MinkowskiDistance64", 2, [1, 1]));
+        }),
     ];
     for (what, tamper) in tampered {
         for (form, name) in forms {
