@@ -363,6 +363,8 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("builtins", "complex"),
     ("builtins", "slice"),
     ("builtins", "range"),
+    // `_compat_pickle` maps Python 2's `xrange` to `range`.
+    ("builtins", "xrange"),
     ("builtins", "str"),
     ("builtins", "int"),
     ("builtins", "float"),
@@ -518,6 +520,23 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("pandas.core.indexes.base", "_new_Index"),
     ("pandas.core.indexes.base", "Index"),
     ("pandas.core.indexes.range", "RangeIndex"),
+    // pandas 3 pickles the same classes by their top-level names, and a
+    // Series' one-block manager.
+    ("pandas", "DataFrame"),
+    ("pandas", "Series"),
+    ("pandas", "Index"),
+    ("pandas", "RangeIndex"),
+    ("pandas.core.internals.managers", "SingleBlockManager"),
+    // pandas 3 stores strings, column names included, as a `StringArray`
+    // (an object array of `str` behind Cython's `NDArrayBacked`, whose
+    // generated unpickler takes the subclass as an import of its own:
+    // `Categorical` and the other extension arrays stay unknown) with a
+    // `StringDtype` (storage "python" or "pyarrow", anything else refused)
+    // and `NA` for missing values.
+    ("pandas._libs.arrays", "NDArrayBacked"),
+    ("pandas.arrays", "StringArray"),
+    ("pandas", "StringDtype"),
+    ("pandas", "NA"),
 ];
 
 /// Module trees whose *classes* (CapWords names) are safe to instantiate:
@@ -1096,6 +1115,9 @@ mod tests {
             ("numpy", "expm1"),
             ("numpy.ma", "MaskedArray"),
             ("sklearn.neighbors._kd_tree", "newObj"),
+            ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
+            ("pandas", "DataFrame"),
+            ("__builtin__", "xrange"),
             (
                 "sklearn.feature_selection._univariate_selection",
                 "f_classif",
