@@ -92,6 +92,8 @@ pub enum Anomaly {
     /// A `scipy.interpolate.BSpline` whose knots, coefficients and degree
     /// send its evaluation out of bounds.
     Spline { offset: u64, detail: String },
+    /// A pandas `Categorical` whose codes index past its categories.
+    Codes { offset: u64, detail: String },
     /// `BUILD` applied to an imported object (sets attributes on a module,
     /// class or function instead of an instance).
     BuildOnImport {
@@ -784,6 +786,12 @@ enum Built {
     },
     /// A `sklearn.metrics` distance metric (`newObj(<Metric>)` and its
     /// state `(p, vec, mat)`): what a neighbors tree's queries index.
+    /// A pandas array behind Cython's `NDArrayBacked`: its length.
+    Backed {
+        len: i64,
+    },
+    /// A pandas `CategoricalDtype`: how many categories, when known.
+    Categories(Option<i64>),
     Metric {
         /// `vec`'s length (weights, variances) and `mat`'s shape.
         vec: Option<i64>,
@@ -858,6 +866,8 @@ const KEPT_KEYS: &[&str] = &[
     "_bin_mapper",
     "is_categorical_",
     "raw_left_cat_bitsets",
+    "categories",
+    "data",
     "dtype",
     "shape",
     "order",
@@ -1500,6 +1510,11 @@ impl Machine {
                                 && m == "sklearn.ensemble._hist_gradient_boosting.binning"
                             {
                                 *o.built.borrow_mut() = bin_mapper(&state, rep);
+                            } else if let Some(categorical) = ndarray_backed(o, rep) {
+                                let b = backed_check(categorical, &state, at, rep);
+                                *o.built.borrow_mut() = b;
+                            } else if n == "CategoricalDtype" && m == "pandas" {
+                                *o.built.borrow_mut() = categories(&state, rep);
                             } else if is_bspline(o, rep) {
                                 bspline_check(&state, at, rep);
                             } else if n == "newObj" && is_binary_tree(o, rep) {
@@ -1715,6 +1730,17 @@ impl Machine {
             res?;
             rep.pickles = saved;
             let _ = self.nesting;
+            // Its shape, for the length checks (a pandas string array's
+            // values); the objects themselves are the nested pickle's.
+            if let Some(V::Tuple(dims)) = state.get("shape") {
+                if let Some(shape) = dims.iter().map(V::int).collect::<Option<Vec<_>>>() {
+                    *wrapper.built.borrow_mut() = Built::Array(Rc::new(Array {
+                        dtype,
+                        shape,
+                        data: None,
+                    }));
+                }
+            }
             return Ok(());
         }
         let mut count: u64 = 1;
@@ -1756,8 +1782,10 @@ impl Machine {
         // A neighbors tree's `node_data` and `idx_array` (the only 1-D
         // `intp` array its state holds; others of that type are kept too,
         // within the same budget).
+        // ... and a pandas Categorical's codes (1-D signed integers).
         let neighbors = has(&["idx_start", "idx_end", "is_leaf"])
-            || (shape.len() == 1 && item == 8 && crate::formats::numpy::is_int_type(code));
+            || (shape.len() == 1 && item == 8 && crate::formats::numpy::is_int_type(code))
+            || (shape.len() == 1 && numpy_int(&dtype));
         // A bin mapper's `is_categorical_` (1-D, one byte per feature:
         // `u1` in scikit-learn; no model has a million features).
         let flags = shape.len() == 1 && dtype.fields.is_empty() && item == 1 && total <= 1 << 20;
@@ -2045,6 +2073,120 @@ fn named_int(dtype: &Dtype, name: &str) -> Option<crate::formats::sktree::NamedI
         d.big_endian(),
         signed,
     ))
+}
+
+/// Whether `o` is `pandas._libs.arrays.__pyx_unpickle_NDArrayBacked(<class>,
+/// ...)`, and if so whether the class is a `Categorical`.
+fn ndarray_backed(o: &Obj, rep: &PickleReport) -> Option<bool> {
+    let g = &rep.globals[o.g];
+    if g.module != "pandas._libs.arrays" || g.name != "__pyx_unpickle_NDArrayBacked" {
+        return None;
+    }
+    let V::Tuple(a) = &o.args else { return None };
+    match a.first() {
+        Some(V::Global(c)) => Some(rep.globals[*c].name == "Categorical"),
+        _ => None,
+    }
+}
+
+/// `BUILD` of a pandas array behind `NDArrayBacked` (state: its dtype, its
+/// ndarray, ...): its length, and for a `Categorical` (state `(dtype,
+/// codes)`) the check that every code is -1 (missing) or a category.
+/// pandas reads a categorical's values with `take_nd`, which does not
+/// bound the codes: a float category list read through a code of 100
+/// returns another object's bytes (pandas 3.1).
+fn backed_check(categorical: bool, state: &V, at: u64, rep: &mut PickleReport) -> Built {
+    let V::Tuple(t) = state else { return Built::No };
+    let arrays: Vec<Rc<Array>> = t.iter().filter_map(|v| array_of(v, rep)).collect();
+    let len = arrays.first().and_then(|a| a.shape.first().copied());
+    if categorical {
+        let n = t.iter().find_map(|v| match v {
+            V::Obj(d) => match *d.built.borrow() {
+                Built::Categories(n) => n,
+                _ => None,
+            },
+            _ => None,
+        });
+        let codes = arrays.first();
+        let detail = match (n, codes) {
+            (Some(n), Some(c)) => match (&c.data, c.dtype.size(), numpy_int(&c.dtype)) {
+                (Some(data), Some(size), true) => {
+                    let size = size as usize;
+                    let bad = data
+                        .chunks_exact(size.max(1))
+                        .map(|b| read_int_le(b, c.dtype.big_endian()))
+                        .find(|&v| v < -1 || v >= n);
+                    bad.map(|v| format!("a pandas Categorical has code {v} for {n} categories: pandas reads outside the categories when its values are read"))
+                }
+                _ => {
+                    unchecked_codes(at, rep, "its codes");
+                    None
+                }
+            },
+            _ => {
+                unchecked_codes(at, rep, "its codes or categories");
+                None
+            }
+        };
+        if let Some(detail) = detail {
+            rep.anomalies.push(Anomaly::Codes { offset: at, detail });
+        }
+    }
+    len.map_or(Built::No, |len| Built::Backed { len })
+}
+
+/// A categorical the check could not read: not judged, and said so.
+fn unchecked_codes(at: u64, rep: &mut PickleReport, what: &str) {
+    rep.anomalies.push(Anomaly::TreeUnchecked {
+        offset: at,
+        detail: format!("pandas Categorical: {what} could not be read"),
+    });
+}
+
+/// A signed integer dtype of 1, 2, 4 or 8 bytes.
+fn numpy_int(d: &Dtype) -> bool {
+    let c = d.code.trim_start_matches(['<', '>', '|', '=']);
+    c.starts_with('i') && matches!(d.size(), Some(1 | 2 | 4 | 8)) && d.fields.is_empty()
+}
+
+/// A little- or big-endian signed integer of 1, 2, 4 or 8 bytes.
+fn read_int_le(b: &[u8], big: bool) -> i64 {
+    let mut v: u64 = 0;
+    for i in 0..b.len() {
+        let byte = if big { b[i] } else { b[b.len() - 1 - i] };
+        v = (v << 8) | u64::from(byte);
+    }
+    let shift = 64 - 8 * b.len().clamp(1, 8) as u32;
+    ((v << shift) as i64) >> shift
+}
+
+/// `BUILD` of a pandas `CategoricalDtype`: the length of its
+/// `categories` (`_new_Index(<Index class>, {"data": ...})` whose data is a
+/// numpy array or a pandas array).
+fn categories(state: &V, rep: &PickleReport) -> Built {
+    let Some(V::Obj(ix)) = state.get("categories") else {
+        return Built::Categories(None);
+    };
+    let g = &rep.globals[ix.g];
+    if g.name != "_new_Index" {
+        return Built::Categories(None);
+    }
+    let data = match &ix.args {
+        V::Tuple(a) => a.get(1).and_then(|d| d.get("data")),
+        _ => None,
+    };
+    let n = data.and_then(|d| {
+        array_of(d, rep)
+            .and_then(|a| a.shape.first().copied())
+            .or_else(|| match d {
+                V::Obj(b) => match *b.built.borrow() {
+                    Built::Backed { len } => Some(len),
+                    _ => None,
+                },
+                _ => None,
+            })
+    });
+    Built::Categories(n)
 }
 
 /// Whether `o` is a `scipy.interpolate.BSpline`: `NEWOBJ` of the class

@@ -537,6 +537,12 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("pandas.arrays", "StringArray"),
     ("pandas", "StringDtype"),
     ("pandas", "NA"),
+    // pandas 3 categoricals (their codes checked against their categories
+    // at the array's `BUILD`, RAMP-NPY-006; older pandas' module paths stay
+    // unknown, since their state is laid out otherwise).
+    ("pandas", "Categorical"),
+    ("pandas", "CategoricalDtype"),
+    ("pandas", "CategoricalIndex"),
 ];
 
 /// Module trees whose *classes* (CapWords names) are safe to instantiate:

@@ -646,6 +646,27 @@ fn scipy_splines_are_checked() {
 }
 
 #[test]
+fn pandas_categorical_codes_are_checked() {
+    use fixtures::TreePickle;
+    let opts = ScanOptions::default();
+    for (form, name) in TreePickle::all() {
+        // Codes 0..2 and -1 (missing) over three categories.
+        let b = fixtures::pandas_categorical_pickle(3, &[0, 1, 2, -1, 0], form);
+        assert_eq!(rule_ids(&b, name, &opts), Vec::<String>::new(), "{form:?}");
+        // A code past the categories (pandas 3.1 returns another object's
+        // bytes for float categories), and below -1.
+        for codes in [&[0i8, 100, 1][..], &[0, -7, 1][..], &[3][..]] {
+            let b = fixtures::pandas_categorical_pickle(3, codes, form);
+            assert_eq!(
+                rule_ids(&b, name, &opts),
+                vec!["RAMP-NPY-006".to_string()],
+                "{codes:?} {form:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn python_members_are_read_whatever_they_look_like() {
     use fixtures::zip::{ZipBuilder, ZipMember};
     let opts = ScanOptions::default();
