@@ -2082,11 +2082,23 @@ fn ndarray_backed(o: &Obj, rep: &PickleReport) -> Option<bool> {
     if g.module != "pandas._libs.arrays" || g.name != "__pyx_unpickle_NDArrayBacked" {
         return None;
     }
+    first_arg_class(o, rep).map(|c| c.name == "Categorical")
+}
+
+/// The import a call's first argument names: the class that `newObj`,
+/// `copyreg._reconstructor` or a Cython unpickler rebuilds.
+fn first_arg_class<'a>(o: &Obj, rep: &'a PickleReport) -> Option<&'a GlobalImport> {
     let V::Tuple(a) = &o.args else { return None };
     match a.first() {
-        Some(V::Global(c)) => Some(rep.globals[*c].name == "Categorical"),
+        Some(V::Global(c)) => rep.globals.get(*c),
         _ => None,
     }
+}
+
+/// A scikit-learn Cython class name without its `64` / `32` float-width
+/// suffix (`KDTree64`, `MahalanobisDistance32`).
+fn bare_class(name: &str) -> &str {
+    name.trim_end_matches("64").trim_end_matches("32")
 }
 
 /// `BUILD` of a pandas array behind `NDArrayBacked` (state: its dtype, its
@@ -2114,7 +2126,12 @@ fn backed_check(categorical: bool, state: &V, at: u64, rep: &mut PickleReport) -
                     let size = size as usize;
                     let bad = data
                         .chunks_exact(size.max(1))
-                        .map(|b| read_int_le(b, c.dtype.big_endian()))
+                        .filter_map(|b| {
+                            crate::formats::sktree::read_named(
+                                b,
+                                (0, b.len(), c.dtype.big_endian(), true),
+                            )
+                        })
                         .find(|&v| v < -1 || v >= n);
                     bad.map(|v| format!("a pandas Categorical has code {v} for {n} categories: pandas reads outside the categories when its values are read"))
                 }
@@ -2147,17 +2164,6 @@ fn unchecked_codes(at: u64, rep: &mut PickleReport, what: &str) {
 fn numpy_int(d: &Dtype) -> bool {
     let c = d.code.trim_start_matches(['<', '>', '|', '=']);
     c.starts_with('i') && matches!(d.size(), Some(1 | 2 | 4 | 8)) && d.fields.is_empty()
-}
-
-/// A little- or big-endian signed integer of 1, 2, 4 or 8 bytes.
-fn read_int_le(b: &[u8], big: bool) -> i64 {
-    let mut v: u64 = 0;
-    for i in 0..b.len() {
-        let byte = if big { b[i] } else { b[b.len() - 1 - i] };
-        v = (v << 8) | u64::from(byte);
-    }
-    let shift = 64 - 8 * b.len().clamp(1, 8) as u32;
-    ((v << shift) as i64) >> shift
 }
 
 /// `BUILD` of a pandas `CategoricalDtype`: the length of its
@@ -2201,7 +2207,7 @@ fn is_bspline(o: &Obj, rep: &PickleReport) -> bool {
     }
     matches!(crate::policy::canonical_module(&g.module), "copyreg")
         && g.name == "_reconstructor"
-        && matches!(&o.args, V::Tuple(a) if matches!(a.first(), Some(V::Global(c)) if is_class(&rep.globals[*c])))
+        && first_arg_class(o, rep).is_some_and(is_class)
 }
 
 /// Most B-spline degree checked as plausible: scipy allocates `2k + 2`
@@ -2254,31 +2260,17 @@ fn bspline_check(state: &V, at: u64, rep: &mut PickleReport) {
 /// Whether `o` is `newObj(<KDTree or BallTree class>)`, the way
 /// `sklearn.neighbors` pickles its binary trees.
 fn is_binary_tree(o: &Obj, rep: &PickleReport) -> bool {
-    let V::Tuple(a) = &o.args else { return false };
-    let Some(V::Global(c)) = a.first() else {
-        return false;
-    };
-    let c = &rep.globals[*c];
-    c.module.starts_with("sklearn.neighbors")
-        && matches!(
-            c.name.trim_end_matches("64").trim_end_matches("32"),
-            "KDTree" | "BallTree" | "BinaryTree"
-        )
+    first_arg_class(o, rep).is_some_and(|c| {
+        c.module.starts_with("sklearn.neighbors")
+            && matches!(bare_class(&c.name), "KDTree" | "BallTree" | "BinaryTree")
+    })
 }
 
 /// The kind of `o` when it is `newObj(<a sklearn.metrics distance
 /// metric>)`.
 fn metric_kind(o: &Obj, rep: &PickleReport) -> Option<MetricKind> {
-    let V::Tuple(a) = &o.args else { return None };
-    let Some(V::Global(c)) = a.first() else {
-        return None;
-    };
-    let c = &rep.globals[*c];
-    if !c.module.starts_with("sklearn.metrics") {
-        return None;
-    }
-    let name = c.name.trim_end_matches("64").trim_end_matches("32");
-    Some(match name {
+    let c = first_arg_class(o, rep).filter(|c| c.module.starts_with("sklearn.metrics"))?;
+    Some(match bare_class(&c.name) {
         "MinkowskiDistance" | "WMinkowskiDistance" => MetricKind::OptionalWeights,
         "SEuclideanDistance" => MetricKind::Weights,
         "MahalanobisDistance" => MetricKind::Matrix,

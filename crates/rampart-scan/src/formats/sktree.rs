@@ -148,7 +148,7 @@ pub(crate) fn check(data: &[u8], layout: &Layout, count: i64, n_features: Option
 /// endian, signed)`.
 pub(crate) type NamedInt = (usize, usize, bool, bool);
 
-fn read_named(rec: &[u8], (off, size, big, signed): NamedInt) -> Option<i64> {
+pub(crate) fn read_named(rec: &[u8], (off, size, big, signed): NamedInt) -> Option<i64> {
     let b = rec.get(off..off.checked_add(size)?)?;
     let mut v: u64 = 0;
     for i in 0..size {
@@ -326,12 +326,7 @@ pub(crate) fn check_binary_tree(t: &BinaryTree) -> Option<String> {
     }
     let idx = &t.idx[..t.idx.len().min(MAX_TREE_BYTES as usize)];
     let mut out_of_range = idx.chunks_exact(8).filter_map(|b| {
-        let b: [u8; 8] = b.try_into().ok()?;
-        let v = if t.idx_big_endian {
-            i64::from_be_bytes(b)
-        } else {
-            i64::from_le_bytes(b)
-        };
+        let v = read_named(b, (0, 8, t.idx_big_endian, true))?;
         (!(0..t.samples).contains(&v)).then_some(v)
     });
     if let Some(v) = out_of_range.next() {
