@@ -945,6 +945,7 @@ pub(crate) fn pickle_findings(
             Anomaly::TreeNodes { offset, detail } => (rules::NPY_TREE, *offset, detail.clone()),
             Anomaly::Spline { offset, detail } => (rules::NPY_SPLINE, *offset, detail.clone()),
             Anomaly::Codes { offset, detail } => (rules::NPY_CATEGORICAL, *offset, detail.clone()),
+            Anomaly::Mask { offset, detail } => (rules::NPY_MASK, *offset, detail.clone()),
             Anomaly::TreeUnchecked { offset, detail } => (
                 rules::NPY_TREE_UNCHECKED,
                 *offset,

@@ -94,6 +94,8 @@ pub enum Anomaly {
     Spline { offset: u64, detail: String },
     /// A pandas `Categorical` whose codes index past its categories.
     Codes { offset: u64, detail: String },
+    /// A pandas masked array whose mask and values differ in shape.
+    Mask { offset: u64, detail: String },
     /// `BUILD` applied to an imported object (sets attributes on a module,
     /// class or function instead of an instance).
     BuildOnImport {
@@ -792,6 +794,12 @@ enum Built {
     },
     /// A pandas `CategoricalDtype`: how many categories, when known.
     Categories(Option<i64>),
+    /// A pandas masked array: the shapes its `BUILD`s gave its values and
+    /// its mask so far (a second `BUILD` replaces one and keeps the other).
+    Masked {
+        data: Option<Vec<i64>>,
+        mask: Option<Vec<i64>>,
+    },
     Metric {
         /// `vec`'s length (weights, variances) and `mat`'s shape.
         vec: Option<i64>,
@@ -1465,7 +1473,10 @@ impl Machine {
                             });
                         }
                         V::Obj(o) => {
-                            let g = &rep.globals[o.g];
+                            // Protocols 0 and 1 write an instance as
+                            // `copyreg._reconstructor(<class>, object, None)`:
+                            // its class decides which check reads the state.
+                            let g = rebuilt_class(o, rep);
                             let (m, n) = (g.module.as_str(), g.name.as_str());
                             if !input.plain
                                 && m == "joblib.numpy_pickle"
@@ -1510,6 +1521,10 @@ impl Machine {
                                 && m == "sklearn.ensemble._hist_gradient_boosting.binning"
                             {
                                 *o.built.borrow_mut() = bin_mapper(&state, rep);
+                            } else if is_masked_array(o, rep) {
+                                let before = std::mem::take(&mut *o.built.borrow_mut());
+                                let b = masked_check(before, &state, at, rep);
+                                *o.built.borrow_mut() = b;
                             } else if let Some(categorical) = ndarray_backed(o, rep) {
                                 let b = backed_check(categorical, &state, at, rep);
                                 *o.built.borrow_mut() = b;
@@ -2152,6 +2167,78 @@ fn backed_check(categorical: bool, state: &V, at: u64, rep: &mut PickleReport) -
     len.map_or(Built::No, |len| Built::Backed { len })
 }
 
+/// The class an object is an instance of: the import that `NEWOBJ` or
+/// `OBJ` called, or the class `copyreg._reconstructor(<class>, object,
+/// None)` rebuilds (as protocols 0 and 1 write any object).
+fn rebuilt_class<'a>(o: &Obj, rep: &'a PickleReport) -> &'a GlobalImport {
+    let g = &rep.globals[o.g];
+    if matches!(crate::policy::canonical_module(&g.module), "copyreg") && g.name == "_reconstructor"
+    {
+        if let Some(c) = first_arg_class(o, rep) {
+            return c;
+        }
+    }
+    g
+}
+
+/// Whether `o` is a pandas 3 nullable array (`IntegerArray`,
+/// `FloatingArray`, `BooleanArray`).
+fn is_masked_array(o: &Obj, rep: &PickleReport) -> bool {
+    let c = rebuilt_class(o, rep);
+    c.module == "pandas.arrays"
+        && matches!(
+            c.name.as_str(),
+            "IntegerArray" | "FloatingArray" | "BooleanArray"
+        )
+}
+
+/// `BUILD` of a pandas masked array: its `_data` and its `_mask` must have
+/// the same shape. pandas never checks them after loading, and its Cython
+/// kernels read the mask at every index of the values (`groupby(...).sum()`
+/// over a 100,000-row column with a 2-element mask reads past the mask and
+/// returns a wrong sum, pandas 3.1.1). The class has no `__setstate__`, so
+/// the state is a dict (or a `(dict, slots)` pair) set key by key, and a
+/// later `BUILD` replaces only the keys it names.
+fn masked_check(before: Built, state: &V, at: u64, rep: &mut PickleReport) -> Built {
+    let (mut data, mut mask) = match before {
+        Built::Masked { data, mask } => (data, mask),
+        _ => (None, None),
+    };
+    let parts: Vec<&V> = match state {
+        V::Tuple(t) if t.len() == 2 => t.iter().collect(),
+        v => vec![v],
+    };
+    let mut unreadable = false;
+    for part in parts {
+        for (key, slot) in [("_data", &mut data), ("_mask", &mut mask)] {
+            if let Some(v) = part.get(key) {
+                match array_of(v, rep) {
+                    Some(a) => *slot = Some(a.shape.clone()),
+                    None => {
+                        *slot = None;
+                        unreadable = true;
+                    }
+                }
+            }
+        }
+    }
+    match (&data, &mask) {
+        (Some(d), Some(m)) if d != m => rep.anomalies.push(Anomaly::Mask {
+            offset: at,
+            detail: format!(
+                "a pandas masked array has values of shape {d:?} and a mask of shape {m:?}: pandas reads the mask at every index of the values"
+            ),
+        }),
+        (Some(_), Some(_)) => {}
+        _ if unreadable => rep.anomalies.push(Anomaly::TreeUnchecked {
+            offset: at,
+            detail: "pandas masked array: its values or its mask could not be read".into(),
+        }),
+        _ => {}
+    }
+    Built::Masked { data, mask }
+}
+
 /// A categorical the check could not read: not judged, and said so.
 fn unchecked_codes(at: u64, rep: &mut PickleReport, what: &str) {
     rep.anomalies.push(Anomaly::TreeUnchecked {
@@ -2199,15 +2286,8 @@ fn categories(state: &V, rep: &PickleReport) -> Built {
 /// (protocols 2-5) or `copyreg._reconstructor(BSpline, object, None)`
 /// (protocols 0-1).
 fn is_bspline(o: &Obj, rep: &PickleReport) -> bool {
-    let is_class =
-        |g: &GlobalImport| g.name == "BSpline" && g.module.starts_with("scipy.interpolate");
-    let g = &rep.globals[o.g];
-    if is_class(g) {
-        return true;
-    }
-    matches!(crate::policy::canonical_module(&g.module), "copyreg")
-        && g.name == "_reconstructor"
-        && first_arg_class(o, rep).is_some_and(is_class)
+    let c = rebuilt_class(o, rep);
+    c.name == "BSpline" && c.module.starts_with("scipy.interpolate")
 }
 
 /// Most B-spline degree checked as plausible: scipy allocates `2k + 2`

@@ -543,6 +543,50 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("pandas", "Categorical"),
     ("pandas", "CategoricalDtype"),
     ("pandas", "CategoricalIndex"),
+    // pandas 3 time series: arrays behind `NDArrayBacked` whose state is a
+    // dtype and one `M8`/`m8`/`i8` ndarray, read through typed memoryviews
+    // that check the dtype and carry their own length (no index into
+    // another array), their dtypes and indexes, the offsets that are their
+    // `freq`, and the scalar unpicklers. A time zone other than
+    // `datetime.timezone` (`zoneinfo.ZoneInfo` through `getattr`) stays
+    // flagged.
+    ("pandas.arrays", "DatetimeArray"),
+    ("pandas.arrays", "TimedeltaArray"),
+    ("pandas.arrays", "PeriodArray"),
+    ("pandas", "DatetimeTZDtype"),
+    ("pandas", "PeriodDtype"),
+    ("pandas", "DatetimeIndex"),
+    ("pandas", "TimedeltaIndex"),
+    ("pandas", "PeriodIndex"),
+    ("pandas", "Period"),
+    ("pandas", "Timestamp"),
+    ("pandas", "Timedelta"),
+    ("pandas.core.indexes.datetimes", "_new_DatetimeIndex"),
+    ("pandas.core.indexes.timedeltas", "_new_TimedeltaIndex"),
+    ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
+    ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
+    ("pandas._libs.tslibs.nattype", "_nat_unpickle"),
+    // `DateOffset(months=2)`: a `relativedelta` (plain numbers and a
+    // `weekday`) set as its state.
+    ("pandas", "DateOffset"),
+    ("dateutil.relativedelta", "relativedelta"),
+    ("dateutil._common", "weekday"),
+    // pandas 3 nullable (masked) arrays: values and a boolean mask, held to
+    // the same length at their `BUILD` (RAMP-NPY-007), and their dtypes.
+    ("pandas.arrays", "IntegerArray"),
+    ("pandas.arrays", "FloatingArray"),
+    ("pandas.arrays", "BooleanArray"),
+    ("pandas", "Int8Dtype"),
+    ("pandas", "Int16Dtype"),
+    ("pandas", "Int32Dtype"),
+    ("pandas", "Int64Dtype"),
+    ("pandas", "UInt8Dtype"),
+    ("pandas", "UInt16Dtype"),
+    ("pandas", "UInt32Dtype"),
+    ("pandas", "UInt64Dtype"),
+    ("pandas", "Float32Dtype"),
+    ("pandas", "Float64Dtype"),
+    ("pandas", "BooleanDtype"),
 ];
 
 /// Module trees whose *classes* (CapWords names) are safe to instantiate:
@@ -561,6 +605,9 @@ const SAFE_CLASS_TREES: &[&str] = &[
     "xgboost.sklearn",
     "lightgbm.basic",
     "lightgbm.sklearn",
+    // Date offsets (`MonthEnd(2, False)`, a time series' `freq`): built
+    // from counts, flags and `timedelta`s.
+    "pandas._libs.tslibs.offsets",
 ];
 
 /// Subtrees of [`SAFE_CLASS_TREES`] whose classes do more than store state:

@@ -460,7 +460,13 @@ fn scikit_learn_trees_inside_pickles_and_joblib_files_are_checked() {
 fn hist_gradient_boosting_predictors_are_checked() {
     use fixtures::{HgbPredictor, TreePickle};
     let opts = ScanOptions::default();
-    let forms = TreePickle::all();
+    // Protocol 1 too: it writes each instance as `copyreg._reconstructor`
+    // (before session 22 the predictors were not read there).
+    let forms: Vec<(TreePickle, &str)> = TreePickle::all()
+        .into_iter()
+        .chain([(TreePickle::Reconstruct { protocol: 1 }, "model.pkl")])
+        .collect();
+    let forms = forms.as_slice();
     let rules = |b: &[u8], name: &str| rule_ids(b, name, &opts);
     type Nodes = Vec<(u32, u32, i64, Option<u32>)>;
     let split = |f: i64, cat: Option<u32>| -> Nodes {
@@ -483,7 +489,7 @@ fn hist_gradient_boosting_predictors_are_checked() {
             (split(7, None), 0),
         ])
     };
-    for (form, name) in forms {
+    for &(form, name) in forms {
         for outside in [false, true] {
             let b = fixtures::sklearn_hgb_pickle(&good(), 8, &CATEGORICAL, form, outside);
             assert_eq!(rules(&b, name), Vec::<String>::new(), "{form:?} {outside}");
@@ -525,7 +531,7 @@ fn hist_gradient_boosting_predictors_are_checked() {
         (model(vec![(split(0, Some(1)), 1)]), 8),
     ];
     for (k, (trees, n_in)) in bad.iter().enumerate() {
-        for (form, name) in forms {
+        for &(form, name) in forms {
             for outside in [false, true] {
                 let b = fixtures::sklearn_hgb_pickle(trees, *n_in, &CATEGORICAL, form, outside);
                 assert_eq!(
@@ -541,7 +547,7 @@ fn hist_gradient_boosting_predictors_are_checked() {
     // split reads.
     let cat_split = || model(vec![(split(3, None), 0), (split(2, Some(0)), 1)]);
     for flags in [&[false; 8][..], &[true, true][..]] {
-        for (form, name) in forms {
+        for &(form, name) in forms {
             let b = fixtures::sklearn_hgb_pickle(&cat_split(), 8, flags, form, false);
             assert_eq!(
                 rules(&b, name),
@@ -663,6 +669,53 @@ fn pandas_categorical_codes_are_checked() {
                 "{codes:?} {form:?}"
             );
         }
+    }
+}
+
+#[test]
+fn pandas_masked_arrays_are_held_to_their_mask() {
+    use fixtures::TreePickle;
+    let opts = ScanOptions::default();
+    for (form, name) in TreePickle::all() {
+        for reconstructor in [false, true] {
+            let b = fixtures::pandas_masked_pickle(5, 5, None, form, reconstructor);
+            assert_eq!(rule_ids(&b, name, &opts), Vec::<String>::new(), "{form:?}");
+            // A second BUILD that gives a mask of the same length is fine.
+            let b = fixtures::pandas_masked_pickle(5, 5, Some(5), form, reconstructor);
+            assert_eq!(rule_ids(&b, name, &opts), Vec::<String>::new(), "{form:?}");
+            // A mask shorter or longer than the values (pandas 3.1.1's
+            // groupby sum reads past a short one), and a consistent first
+            // BUILD whose mask a second BUILD replaces.
+            for (values, mask, rebuild) in [(5, 2, None), (5, 9, None), (5, 5, Some(1))] {
+                let b = fixtures::pandas_masked_pickle(values, mask, rebuild, form, reconstructor);
+                assert_eq!(
+                    rule_ids(&b, name, &opts),
+                    vec!["RAMP-NPY-007".to_string()],
+                    "{values} {mask} {rebuild:?} {form:?} {reconstructor}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn pandas_time_series_load_clean() {
+    use fixtures::TreePickle;
+    let opts = ScanOptions::default();
+    for (form, name) in TreePickle::all() {
+        let b = fixtures::pandas_datetime_pickle(4, ("datetime", "timezone"), form);
+        assert_eq!(rule_ids(&b, name, &opts), Vec::<String>::new(), "{form:?}");
+        // A time zone class the policy does not know stays an unknown
+        // import, whatever it is wrapped in.
+        let b = fixtures::pandas_datetime_pickle(4, ("tzlocal.unix", "LocalZone"), form);
+        let rep = rampart_scan::scan_bytes(name, &b, &opts);
+        assert!(
+            rep.findings
+                .iter()
+                .any(|f| f.severity >= Severity::High && f.message.contains("tzlocal.unix")),
+            "{form:?}: {:?}",
+            rep.findings
+        );
     }
 }
 
