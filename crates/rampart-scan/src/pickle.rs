@@ -94,7 +94,8 @@ pub enum Anomaly {
     Spline { offset: u64, detail: String },
     /// A pandas `Categorical` whose codes index past its categories.
     Codes { offset: u64, detail: String },
-    /// A pandas masked array whose mask and values differ in shape.
+    /// A pandas masked or interval array whose paired arrays (values and
+    /// mask, left and right bounds) differ in shape.
     Mask { offset: u64, detail: String },
     /// `BUILD` applied to an imported object (sets attributes on a module,
     /// class or function instead of an instance).
@@ -804,11 +805,12 @@ enum Built {
     },
     /// A pandas `CategoricalDtype`: how many categories, when known.
     Categories(Option<i64>),
-    /// A pandas masked array: the shapes its `BUILD`s gave its values and
-    /// its mask so far (a second `BUILD` replaces one and keeps the other).
-    Masked {
-        data: Option<Vec<i64>>,
-        mask: Option<Vec<i64>>,
+    /// A pandas array with two arrays of one shape ([`paired_arrays`]):
+    /// the shapes its `BUILD`s gave them so far (a second `BUILD` replaces
+    /// one and keeps the other).
+    Paired {
+        a: Option<Vec<i64>>,
+        b: Option<Vec<i64>>,
     },
     Metric {
         /// `vec`'s length (weights, variances) and `mat`'s shape.
@@ -1544,9 +1546,9 @@ impl Machine {
                                 && m == "sklearn.ensemble._hist_gradient_boosting.binning"
                             {
                                 *o.built.borrow_mut() = bin_mapper(&state, rep);
-                            } else if is_masked_array(o, rep) {
+                            } else if let Some(keys) = paired_arrays(o, rep) {
                                 let before = std::mem::take(&mut *o.built.borrow_mut());
-                                let b = masked_check(before, &state, at, rep);
+                                let b = paired_check(keys, before, &state, at, rep);
                                 *o.built.borrow_mut() = b;
                             } else if let Some(categorical) = ndarray_backed(o, rep) {
                                 let b = backed_check(categorical, &state, at, rep);
@@ -2191,12 +2193,15 @@ fn backed_check(categorical: bool, state: &V, at: u64, rep: &mut PickleReport) -
 }
 
 /// The class an object is an instance of: the import that `NEWOBJ` or
-/// `OBJ` called, or the class `copyreg._reconstructor(<class>, object,
-/// None)` rebuilds (as protocols 0 and 1 write any object).
+/// `OBJ` called, the class `copyreg._reconstructor(<class>, object, None)`
+/// rebuilds (as protocols 0 and 1 write any object), or the type a Cython
+/// unpickler `M.__pyx_unpickle_C(<type>, checksum, state)` creates.
 fn rebuilt_class<'a>(o: &Obj, rep: &'a PickleReport) -> &'a GlobalImport {
     let g = &rep.globals[o.g];
-    if matches!(crate::policy::canonical_module(&g.module), "copyreg") && g.name == "_reconstructor"
-    {
+    let rebuilds = (matches!(crate::policy::canonical_module(&g.module), "copyreg")
+        && g.name == "_reconstructor")
+        || g.name.starts_with("__pyx_unpickle_");
+    if rebuilds {
         if let Some(c) = first_arg_class(o, rep) {
             return c;
         }
@@ -2204,39 +2209,56 @@ fn rebuilt_class<'a>(o: &Obj, rep: &'a PickleReport) -> &'a GlobalImport {
     g
 }
 
-/// Whether `o` is a pandas 3 nullable array (`IntegerArray`,
-/// `FloatingArray`, `BooleanArray`).
-fn is_masked_array(o: &Obj, rep: &PickleReport) -> bool {
+/// The two state keys of a pandas 3 array that must hold arrays of one
+/// shape, and what the array is: a nullable array's values and mask
+/// (`IntegerArray`, `FloatingArray`, `BooleanArray`), an `IntervalArray`'s
+/// left and right bounds.
+fn paired_arrays(o: &Obj, rep: &PickleReport) -> Option<[&'static str; 3]> {
     let c = rebuilt_class(o, rep);
-    c.module == "pandas.arrays"
-        && matches!(
-            c.name.as_str(),
-            "IntegerArray" | "FloatingArray" | "BooleanArray"
-        )
+    if c.module != "pandas.arrays" {
+        return None;
+    }
+    match c.name.as_str() {
+        "IntegerArray" | "FloatingArray" | "BooleanArray" => {
+            Some(["_data", "_mask", "pandas masked array"])
+        }
+        "IntervalArray" => Some(["_left", "_right", "pandas IntervalArray"]),
+        _ => None,
+    }
 }
 
-/// `BUILD` of a pandas masked array: its `_data` and its `_mask` must have
-/// the same shape. pandas never checks them after loading, and its Cython
-/// kernels read the mask at every index of the values (`groupby(...).sum()`
-/// over a 100,000-row column with a 2-element mask reads past the mask and
-/// returns a wrong sum, pandas 3.1.1). The class has no `__setstate__`, so
-/// the state is a dict (or a `(dict, slots)` pair) set key by key, and a
-/// later `BUILD` replaces only the keys it names.
-fn masked_check(before: Built, state: &V, at: u64, rep: &mut PickleReport) -> Built {
-    let (mut data, mut mask) = match before {
-        Built::Masked { data, mask } => (data, mask),
+/// `BUILD` of a pandas array with two arrays of one shape
+/// ([`paired_arrays`]). pandas never checks them after loading: its Cython
+/// kernels read a nullable array's mask at every index of its values
+/// (`groupby(...).sum()` over a 100,000-row column with a 2-element mask
+/// reads past the mask and returns a wrong sum, pandas 3.1.1), and an
+/// interval array's bounds are read pairwise. The state is a dict set key
+/// by key: alone or with a slots dict (`(dict, slots)`, a class without
+/// `__setstate__`), or alone in a tuple (`(dict,)`, the Cython base's
+/// `__setstate_cython__` that an `IntervalArray` inherits). A later
+/// `BUILD` replaces only the keys it names.
+fn paired_check(
+    keys: [&'static str; 3],
+    before: Built,
+    state: &V,
+    at: u64,
+    rep: &mut PickleReport,
+) -> Built {
+    let [ka, kb, what] = keys;
+    let (mut a, mut b) = match before {
+        Built::Paired { a, b } => (a, b),
         _ => (None, None),
     };
     let parts: Vec<&V> = match state {
-        V::Tuple(t) if t.len() == 2 => t.iter().collect(),
+        V::Tuple(t) => t.iter().collect(),
         v => vec![v],
     };
     let mut unreadable = false;
     for part in parts {
-        for (key, slot) in [("_data", &mut data), ("_mask", &mut mask)] {
+        for (key, slot) in [(ka, &mut a), (kb, &mut b)] {
             if let Some(v) = part.get(key) {
-                match array_of(v, rep) {
-                    Some(a) => *slot = Some(a.shape.clone()),
+                match shape_of(v, rep) {
+                    Some(shape) => *slot = Some(shape),
                     None => {
                         *slot = None;
                         unreadable = true;
@@ -2245,21 +2267,21 @@ fn masked_check(before: Built, state: &V, at: u64, rep: &mut PickleReport) -> Bu
             }
         }
     }
-    match (&data, &mask) {
-        (Some(d), Some(m)) if d != m => rep.anomalies.push(Anomaly::Mask {
+    match (&a, &b) {
+        (Some(x), Some(y)) if x != y => rep.anomalies.push(Anomaly::Mask {
             offset: at,
             detail: format!(
-                "a pandas masked array has values of shape {d:?} and a mask of shape {m:?}: pandas reads the mask at every index of the values"
+                "a {what} has {ka} of shape {x:?} and {kb} of shape {y:?}: pandas reads them index by index"
             ),
         }),
         (Some(_), Some(_)) => {}
         _ if unreadable => rep.anomalies.push(Anomaly::TreeUnchecked {
             offset: at,
-            detail: "pandas masked array: its values or its mask could not be read".into(),
+            detail: format!("{what}: its {ka} or its {kb} could not be read"),
         }),
         _ => {}
     }
-    Built::Masked { data, mask }
+    Built::Paired { a, b }
 }
 
 /// A categorical the check could not read: not judged, and said so.
@@ -2280,29 +2302,42 @@ fn numpy_int(d: &Dtype) -> bool {
 /// `categories` (`_new_Index(<Index class>, {"data": ...})` whose data is a
 /// numpy array or a pandas array).
 fn categories(state: &V, rep: &PickleReport) -> Built {
-    let Some(V::Obj(ix)) = state.get("categories") else {
-        return Built::Categories(None);
-    };
-    let g = &rep.globals[ix.g];
-    if g.name != "_new_Index" {
-        return Built::Categories(None);
-    }
-    let data = match &ix.args {
-        V::Tuple(a) => a.get(1).and_then(|d| d.get("data")),
+    Built::Categories(state.get("categories").and_then(|ix| index_len(ix, rep, 2)))
+}
+
+/// The length of a pandas index rebuilt by `_new_Index(<class>, {"data":
+/// ...})` (its data a numpy array or a pandas array), or by
+/// `_new_IntervalIndex(<class>, {"left": ..., ...})` (its left bounds such
+/// an index); `depth` bounds the nesting followed.
+fn index_len(ix: &V, rep: &PickleReport, depth: usize) -> Option<i64> {
+    let V::Obj(o) = ix else { return None };
+    let V::Tuple(a) = &o.args else { return None };
+    let d = a.get(1)?;
+    match rep.globals[o.g].name.as_str() {
+        "_new_Index" => d
+            .get("data")
+            .and_then(|v| shape_of(v, rep)?.first().copied()),
+        "_new_IntervalIndex" if depth > 0 => {
+            let left = d.get("left")?;
+            index_len(left, rep, depth - 1).or_else(|| shape_of(left, rep)?.first().copied())
+        }
         _ => None,
-    };
-    let n = data.and_then(|d| {
-        array_of(d, rep)
-            .and_then(|a| a.shape.first().copied())
-            .or_else(|| match d {
-                V::Obj(b) => match *b.built.borrow() {
-                    Built::Backed { len } => Some(len),
-                    _ => None,
-                },
-                _ => None,
-            })
-    });
-    Built::Categories(n)
+    }
+}
+
+/// The shape of a numpy array, or of a pandas array behind `NDArrayBacked`
+/// (one dimension, its length).
+fn shape_of(v: &V, rep: &PickleReport) -> Option<Vec<i64>> {
+    if let Some(a) = array_of(v, rep) {
+        return Some(a.shape.clone());
+    }
+    match v {
+        V::Obj(b) => match *b.built.borrow() {
+            Built::Backed { len } => Some(vec![len]),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Whether `o` is a `scipy.interpolate.BSpline`: `NEWOBJ` of the class

@@ -587,6 +587,17 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("pandas", "Float32Dtype"),
     ("pandas", "Float64Dtype"),
     ("pandas", "BooleanDtype"),
+    // pandas 3 intervals: an `IntervalArray` (left and right bounds held to
+    // one shape at its `BUILD`, RAMP-NPY-007) rebuilt by the Cython
+    // unpickler of its base `IntervalMixin`, which has no state of its
+    // own; an `IntervalIndex` is rebuilt by `from_arrays`, which checks
+    // the bounds itself.
+    ("pandas.arrays", "IntervalArray"),
+    ("pandas._libs.interval", "IntervalMixin"),
+    ("pandas", "IntervalDtype"),
+    ("pandas", "IntervalIndex"),
+    ("pandas", "Interval"),
+    ("pandas.core.indexes.interval", "_new_IntervalIndex"),
 ];
 
 /// Module trees whose *classes* (CapWords names) are safe to instantiate:

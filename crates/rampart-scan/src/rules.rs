@@ -64,9 +64,9 @@ rules! {
     NPY_OBJECT = "RAMP-NPY-001", "scan.numpy", Medium, CodeExec, "NumPy object array: loading it requires allow_pickle";
     NPY_HEADER = "RAMP-NPY-002", "scan.numpy", Medium, Unscanned, "malformed NumPy header";
     NPY_TREE = "RAMP-NPY-003", "scan.numpy", High, Tamper, "scikit-learn tree (decision tree, gradient-boosting predictor or neighbors tree) indexes outside its arrays (out-of-bounds read or endless loop at predict or query)";
-    NPY_TREE_UNCHECKED = "RAMP-NPY-004", "scan.numpy", Medium, Unscanned, "model state with indices (scikit-learn tree, pandas categorical or masked array) in a pickle could not be checked";
+    NPY_TREE_UNCHECKED = "RAMP-NPY-004", "scan.numpy", Medium, Unscanned, "model state with indices (scikit-learn tree, pandas categorical, masked or interval array) in a pickle could not be checked";
     NPY_CATEGORICAL = "RAMP-NPY-006", "scan.numpy", High, Tamper, "pandas Categorical whose codes point outside its categories (out-of-bounds read when its values are read)";
-    NPY_MASK = "RAMP-NPY-007", "scan.numpy", High, Tamper, "pandas masked array (nullable integer, float or boolean) whose mask and values differ in shape (out-of-bounds read in groupby and other kernels)";
+    NPY_MASK = "RAMP-NPY-007", "scan.numpy", High, Tamper, "pandas masked or interval array whose paired arrays (values and mask, left and right bounds) differ in shape (out-of-bounds read in groupby and other kernels)";
     NPY_SPLINE = "RAMP-NPY-005", "scan.numpy", High, Tamper, "scipy B-spline whose knots, coefficients and degree disagree (out-of-bounds read at evaluation)";
     SAFE_HEADER = "RAMP-SAFE-001", "scan.safetensors", High, Tamper, "safetensors header is malformed or its declared length is wrong";
     SAFE_OFFSETS = "RAMP-SAFE-002", "scan.safetensors", High, Tamper, "safetensors tensor offsets overlap, leave holes or exceed the data";

@@ -699,6 +699,24 @@ fn pandas_masked_arrays_are_held_to_their_mask() {
 }
 
 #[test]
+fn pandas_interval_bounds_are_held_to_one_shape() {
+    use fixtures::TreePickle;
+    let opts = ScanOptions::default();
+    for (form, name) in TreePickle::all() {
+        let b = fixtures::pandas_interval_pickle(6, 6, form);
+        assert_eq!(rule_ids(&b, name, &opts), Vec::<String>::new(), "{form:?}");
+        for (left, right) in [(6, 2), (1, 6)] {
+            let b = fixtures::pandas_interval_pickle(left, right, form);
+            assert_eq!(
+                rule_ids(&b, name, &opts),
+                vec!["RAMP-NPY-007".to_string()],
+                "{left} {right} {form:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn pandas_time_series_load_clean() {
     use fixtures::TreePickle;
     let opts = ScanOptions::default();
