@@ -786,10 +786,18 @@ fn carve_joblib(
 ) {
     const CHUNK: u64 = 16 << 20;
     const OVERLAP: u64 = 1024;
+    // A `getattr` resolved to its lookups is not seen as such: the same
+    // name spelled anywhere else in the stream is still reported.
     let mut seen: std::collections::HashSet<(String, String)> = rep
         .globals
         .iter()
-        .map(|g| (g.module.clone(), g.name.clone()))
+        .enumerate()
+        .filter(|&(i, _)| !rep.lookup_only(i))
+        .map(|(_, g)| (g.module.clone(), g.name.clone()))
+        .collect();
+    let resolved_at: Vec<u64> = (0..rep.globals.len())
+        .filter(|&i| rep.lookup_only(i))
+        .map(|i| rep.globals[i].offset)
         .collect();
     let end = blob
         .size()
@@ -801,6 +809,9 @@ fn carve_joblib(
             break;
         };
         for (o, m, n) in crate::pickle::carve_imports(&buf) {
+            if resolved_at.contains(&(off + o - start)) {
+                continue;
+            }
             if matches!(ctx.opts.policy.classify(&m, &n), Verdict::Dangerous(_))
                 && seen.insert((m.clone(), n.clone()))
             {
@@ -867,7 +878,11 @@ pub(crate) fn pickle_findings(
 ) {
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut own_seen: Vec<&str> = Vec::new();
-    for g in &rep.globals {
+    for (i, g) in rep.globals.iter().enumerate() {
+        if rep.lookup_only(i) {
+            // Its lookups are imports of their own, judged below.
+            continue;
+        }
         if let Some(src) = own_source(&out.own_sources, &g.module) {
             if !own_seen.contains(&g.module.as_str()) {
                 own_seen.push(&g.module);

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::rc::Rc;
 
@@ -49,6 +49,10 @@ pub enum ImportOp {
     StackGlobal,
     #[serde(rename = "INST")]
     Inst,
+    /// `builtins.getattr(<import>, "<name>")` with constant operands: the
+    /// attribute, judged as an import of its own.
+    #[serde(rename = "GETATTR")]
+    Getattr,
 }
 
 impl ImportOp {
@@ -57,6 +61,7 @@ impl ImportOp {
             ImportOp::Global => "GLOBAL",
             ImportOp::StackGlobal => "STACK_GLOBAL",
             ImportOp::Inst => "INST",
+            ImportOp::Getattr => "GETATTR",
         }
     }
 }
@@ -133,6 +138,11 @@ pub struct PickleReport {
     pub trailing: bool,
     /// joblib arrays skipped (their raw bytes follow a NumpyArrayWrapper).
     pub joblib_arrays: u64,
+    /// Per import (index into `globals`): how many times its value was put
+    /// on the stack, and how many of those were spent as the callee of a
+    /// constant attribute lookup (see [`PickleReport::lookup_only`]).
+    #[serde(skip)]
+    pub(crate) uses: BTreeMap<usize, (u32, u32)>,
     /// Where the stream really ended when a speculative pickle turned out
     /// to be data (see `Snapshot`).
     #[serde(skip)]
@@ -140,6 +150,18 @@ pub struct PickleReport {
 }
 
 impl PickleReport {
+    /// Whether import `i` is a `builtins.getattr` whose every use was a
+    /// lookup of a constant attribute on another import
+    /// (`getattr(zoneinfo.ZoneInfo, "_unpickle")`, as pickle writes a
+    /// class method): each lookup is an import of its own
+    /// ([`ImportOp::Getattr`]) that the policy judges, so the `getattr`
+    /// itself reaches nothing else. Any other use (stored in a tuple, a
+    /// list or a state, called with other operands, left on the stack,
+    /// popped) leaves it unresolved, and it is judged as `getattr`.
+    pub fn lookup_only(&self, i: usize) -> bool {
+        matches!(self.uses.get(&i), Some(&(pushed, spent)) if pushed > 0 && pushed == spent)
+    }
+
     /// Whether the stream ended cleanly: at least one pickle and no error.
     pub fn complete(&self) -> bool {
         self.error.is_none() && self.pickles > 0
@@ -161,7 +183,9 @@ pub fn scan_pickle(bytes: &[u8]) -> PickleReport {
 /// STACK_GLOBAL, whether or not a parse from the start would reach them.
 /// For streams whose readers disagree on where opcodes are (joblib decides
 /// with `isinstance`, dtype state and alignment values that a symbolic
-/// machine can only approximate). Offsets are relative to `b`.
+/// machine can only approximate). Offsets are relative to `b`, of the
+/// importing opcode as the machine records it (the `c` or `i`, or the
+/// `STACK_GLOBAL`).
 pub fn carve_imports(b: &[u8]) -> Vec<(u64, String, String)> {
     const MAX_NAME: usize = 256;
     let mut out = Vec::new();
@@ -215,7 +239,7 @@ pub fn carve_imports(b: &[u8]) -> Vec<(u64, String, String)> {
         }
         if let Some((n, end)) = string_op(next) {
             if b.get(end) == Some(&0x93) && is_dotted_ident(n) {
-                out.push((k as u64, m.to_string(), n.to_string()));
+                out.push((end as u64, m.to_string(), n.to_string()));
             }
         }
     }
@@ -463,6 +487,7 @@ fn run_stream<R: Read>(input: &mut Input<R>, rep: &mut PickleReport, nesting: us
         }
         let mut m = Machine::new(nesting);
         let res = m.run_one(input, rep, nesting);
+        m.settle(rep);
         if speculative.as_ref().is_some_and(|s| s.grew(rep)) {
             speculative = None;
         }
@@ -554,6 +579,7 @@ impl Snapshot {
         rep.restored_at = Some(self.pos);
         rep.pickles = self.pickles;
         rep.globals.truncate(self.globals);
+        rep.uses.retain(|&i, _| i < self.globals);
         rep.anomalies.truncate(self.anomalies);
         rep.opcodes = self.opcodes;
         rep.calls = self.calls;
@@ -1000,6 +1026,10 @@ struct Machine {
     /// estimators built so far: what a predictor outside every estimator's
     /// state is held to.
     hgb_width: Option<i64>,
+    /// Per import: values of it pushed, and pushes spent on constant
+    /// attribute lookups (added to [`PickleReport`]'s `uses` by
+    /// [`Machine::settle`]).
+    uses: BTreeMap<usize, (u32, u32)>,
 }
 
 /// A checked `TreePredictor`: the widest feature its splits read.
@@ -1026,15 +1056,65 @@ impl Machine {
             copied: 0,
             predictors: Vec::new(),
             hgb_width: None,
+            uses: BTreeMap::new(),
         }
     }
 
+    /// Every value goes on the stack here, so counting imports here counts
+    /// every way one can be used: created, fetched from the memo, `DUP`ed.
     fn push(&mut self, v: V) -> Result<(), Stop> {
         if self.stack.len() >= MAX_STACK {
             return Err(Stop::Bad(format!("stack deeper than {MAX_STACK} entries")));
         }
+        if let V::Global(i) = v {
+            let u = self.uses.entry(i).or_default();
+            u.0 = u.0.saturating_add(1);
+        }
         self.stack.push(v);
         Ok(())
+    }
+
+    /// Add this machine's import use counts to the report's.
+    fn settle(&mut self, rep: &mut PickleReport) {
+        for (i, (pushed, spent)) in std::mem::take(&mut self.uses) {
+            let u = rep.uses.entry(i).or_default();
+            u.0 = u.0.saturating_add(pushed);
+            u.1 = u.1.saturating_add(spent);
+        }
+    }
+
+    /// `REDUCE` of `builtins.getattr(<import>, "<identifier>")`: the
+    /// attribute as an import of its own (`module`, `Class.attr`), which is
+    /// what the call returns and what the policy judges; the lookup is
+    /// counted as a spent use of the `getattr` import
+    /// ([`PickleReport::lookup_only`]). `None` for any other call.
+    fn lookup(
+        &mut self,
+        rep: &mut PickleReport,
+        f: &V,
+        args: &V,
+        at: u64,
+    ) -> Result<Option<V>, Stop> {
+        let V::Global(i) = *f else { return Ok(None) };
+        let g = &rep.globals[i];
+        if crate::policy::canonical_module(&g.module) != "builtins" || g.name != "getattr" {
+            return Ok(None);
+        }
+        let V::Tuple(a) = args else { return Ok(None) };
+        let [V::Global(j), V::Str(attr)] = a.as_slice() else {
+            return Ok(None);
+        };
+        if !is_dotted_ident(attr) || attr.contains('.') {
+            return Ok(None);
+        }
+        let owner = &rep.globals[*j];
+        let (module, name) = (owner.module.clone(), format!("{}.{attr}", owner.name));
+        let k = self.import(rep, module, name, at, ImportOp::Getattr)?;
+        rep.calls += 1;
+        rep.globals[i].called = true;
+        let u = self.uses.entry(i).or_default();
+        u.1 = u.1.saturating_add(1);
+        Ok(Some(V::Global(k)))
     }
     fn pop(&mut self) -> Result<V, Stop> {
         let floor = self.marks.last().copied().unwrap_or(0);
@@ -1455,7 +1535,10 @@ impl Machine {
                 b'R' => {
                     let args = self.pop()?;
                     let f = self.pop()?;
-                    let v = self.call(rep, &f, args);
+                    let v = match self.lookup(rep, &f, &args, at)? {
+                        Some(v) => v,
+                        None => self.call(rep, &f, args),
+                    };
                     self.push(v)?;
                 }
                 0x81 => {
@@ -1766,6 +1849,7 @@ impl Machine {
             sub.kept = self.kept;
             let saved = rep.pickles;
             let res = sub.run_one(input, rep, nesting + 1);
+            sub.settle(rep);
             self.kept = sub.kept;
             res?;
             rep.pickles = saved;

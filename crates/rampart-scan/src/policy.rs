@@ -566,6 +566,13 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
     ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
     ("pandas._libs.tslibs.nattype", "_nat_unpickle"),
+    // A named time zone: `ZoneInfo(key)` reads the zone of that name from
+    // the system's zone files or `tzdata` (a key that is not a normalised
+    // relative path is refused), and pickle writes one as
+    // `getattr(ZoneInfo, "_unpickle")(key, from_cache)`, the lookup judged
+    // as this import (`PickleReport::lookup_only`).
+    ("zoneinfo", "ZoneInfo"),
+    ("zoneinfo", "ZoneInfo._unpickle"),
     // `DateOffset(months=2)`: a `relativedelta` (plain numbers and a
     // `weekday`) set as its state.
     ("pandas", "DateOffset"),

@@ -717,6 +717,27 @@ fn pandas_interval_bounds_are_held_to_one_shape() {
 }
 
 #[test]
+fn a_named_time_zone_loads_clean_through_getattr() {
+    let opts = ScanOptions::default();
+    // `getattr(ZoneInfo, "_unpickle")("Europe/Paris", 1)`, as pickle writes
+    // a `ZoneInfo` (protocol 0), and with the `getattr` memoised and used
+    // for two zones.
+    for b in [
+        &b"c__builtin__\ngetattr\n(czoneinfo\nZoneInfo\nV_unpickle\ntR(VEurope/Paris\nI1\ntR."[..],
+        b"(lc__builtin__\ngetattr\np0\n(czoneinfo\nZoneInfo\np1\nV_unpickle\ntR(VEurope/Paris\nI1\ntRag0\n(g1\nV_unpickle\ntR(VAsia/Tokyo\nI1\ntRa.",
+    ] {
+        assert_eq!(rule_ids(b, "tz.pkl", &opts), Vec::<String>::new());
+        let rep = rampart_scan::pickle::scan_pickle(b);
+        let i = rep.globals.iter().position(|g| g.name == "getattr").unwrap();
+        assert!(rep.lookup_only(i), "{:?}", rep.globals);
+        assert!(rep
+            .globals
+            .iter()
+            .any(|g| g.name == "ZoneInfo._unpickle" && g.called));
+    }
+}
+
+#[test]
 fn pandas_time_series_load_clean() {
     use fixtures::TreePickle;
     let opts = ScanOptions::default();
