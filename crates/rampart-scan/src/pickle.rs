@@ -158,8 +158,22 @@ impl PickleReport {
     /// itself reaches nothing else. Any other use (stored in a tuple, a
     /// list or a state, called with other operands, left on the stack,
     /// popped) leaves it unresolved, and it is judged as `getattr`.
+    ///
+    /// The counts speak for the whole of what Python reads only when the
+    /// machine read all of it alone: one pickle (an `Unpickler` reused for
+    /// several `load()`s keeps its memo, so a later pickle can fetch the
+    /// `getattr` the machine never saw fetched), read to its `STOP` with
+    /// no parse error (Python may go on where the machine stopped: a name
+    /// past its bound, a stack past its limit), nothing after it, and no
+    /// joblib arrays (`pickle.load` reads their bytes as opcodes; review
+    /// round of session 22).
     pub fn lookup_only(&self, i: usize) -> bool {
-        matches!(self.uses.get(&i), Some(&(pushed, spent)) if pushed > 0 && pushed == spent)
+        self.pickles == 1
+            && self.error.is_none()
+            && !self.trailing
+            && self.restored_at.is_none()
+            && self.joblib_arrays == 0
+            && matches!(self.uses.get(&i), Some(&(pushed, spent)) if pushed > 0 && pushed == spent)
     }
 
     /// Whether the stream ended cleanly: at least one pickle and no error.
