@@ -167,13 +167,20 @@ impl PickleReport {
     /// past its bound, a stack past its limit), nothing after it, and no
     /// joblib arrays (`pickle.load` reads their bytes as opcodes; review
     /// round of session 22).
+    ///
+    /// Nor in a stream that imports from joblib at all: joblib decides
+    /// what is array data with `isinstance` after a `BUILD`, which the
+    /// machine follows only for the wrapper forms it knows, so bytes it
+    /// reads as opcodes (spending the `getattr`) can be data to joblib
+    /// (second review round: a wrapper built by `copyreg.__newobj__`).
     pub fn lookup_only(&self, i: usize) -> bool {
-        self.pickles == 1
+        matches!(self.uses.get(&i), Some(&(pushed, spent)) if pushed > 0 && pushed == spent)
+            && self.pickles == 1
             && self.error.is_none()
             && !self.trailing
             && self.restored_at.is_none()
             && self.joblib_arrays == 0
-            && matches!(self.uses.get(&i), Some(&(pushed, spent)) if pushed > 0 && pushed == spent)
+            && !self.globals.iter().any(|g| g.module.starts_with("joblib"))
     }
 
     /// Whether the stream ended cleanly: at least one pickle and no error.
@@ -1279,9 +1286,9 @@ impl Machine {
                 0x88 | 0x89 => self.push(V::Int((op == 0x88) as i64))?,
                 b'I' | b'L' => {
                     let l = input.line("INT")?;
-                    let s = String::from_utf8_lossy(&l);
+                    let s = String::from_utf8_lossy(c_text(&l));
                     let t = s.trim().trim_end_matches('L');
-                    let v = py_int(t).map(V::Int).unwrap_or(V::Other);
+                    let v = py_int_opcode(t).map(V::Int).unwrap_or(V::Other);
                     self.push(v)?;
                 }
                 b'F' => {
@@ -2785,11 +2792,22 @@ fn long_value(b: &[u8]) -> V {
 }
 
 fn parse_memo_key(l: &[u8]) -> Result<u64, Stop> {
-    std::str::from_utf8(l)
+    std::str::from_utf8(c_text(l))
         .ok()
         .and_then(py_int)
         .and_then(|v| u64::try_from(v).ok())
         .ok_or_else(|| Stop::Bad("memo key is not a number".into()))
+}
+
+/// The argument of a text opcode as CPython's C unpickler parses it: a C
+/// string, ended by the first NUL (`p0\x00z` is `PUT 0`; a machine that
+/// refused the key stopped before the call after it, review round of
+/// session 22).
+fn c_text(l: &[u8]) -> &[u8] {
+    match memchr::memchr(0, l) {
+        Some(i) => &l[..i],
+        None => l,
+    }
 }
 
 /// A decimal integer as Python's `int()` reads the ASCII text of a PUT, GET,
@@ -2798,6 +2816,62 @@ fn parse_memo_key(l: &[u8]) -> Result<u64, Stop> {
 /// stricter parse refused would stop the scan before the call that uses it.
 fn py_int(s: &str) -> Option<i64> {
     py_int_radix(s, 10).and_then(|v| i64::try_from(v).ok())
+}
+
+/// The value CPython's C unpickler gives an `INT` or `LONG` argument:
+/// `PyOS_strtol(s, 0)` over the whole text (a `0x`, `0o` or `0b` prefix,
+/// or a leading `0` for octal: `I010` is 8, `I0x10` is 16), and where that
+/// fails, `int(s, 0)` (surrounding whitespace, underscores). A value read
+/// otherwise would let a state check see another number than the loader
+/// does (second review round, session 22).
+fn py_int_opcode(s: &str) -> Option<i64> {
+    let ws = |c: char| c.is_ascii_whitespace() || c == '\x0b' || c == '\x0c';
+    let prefixed = |t: &str| -> Option<(u32, String)> {
+        let (neg, body) = match t.as_bytes().first()? {
+            b'-' => (true, &t[1..]),
+            b'+' => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let lower = body.to_ascii_lowercase();
+        let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+            (16, d)
+        } else if let Some(d) = lower.strip_prefix("0o") {
+            (8, d)
+        } else if let Some(d) = lower.strip_prefix("0b") {
+            (2, d)
+        } else {
+            (0, lower.as_str())
+        };
+        Some((radix, format!("{}{digits}", if neg { "-" } else { "" })))
+    };
+    // strtol: leading whitespace only, no underscores, digits to the end.
+    let strtol = || -> Option<i64> {
+        let (radix, t) = prefixed(s.trim_start_matches(ws))?;
+        let unsigned = t.trim_start_matches('-');
+        let radix = match radix {
+            0 if unsigned.len() > 1 && unsigned.starts_with('0') => 8,
+            0 => 10,
+            r => r,
+        };
+        if unsigned.is_empty() || unsigned.contains('_') {
+            return None;
+        }
+        i64::from_str_radix(&t, radix).ok()
+    };
+    // int(s, 0): a decimal with a leading zero must be all zeros.
+    let int0 = || -> Option<i64> {
+        let (radix, t) = prefixed(s.trim_matches(ws))?;
+        let unsigned = t.trim_start_matches('-');
+        if radix == 0 {
+            if unsigned.starts_with('0') && unsigned.bytes().any(|b| b != b'0' && b != b'_') {
+                return None;
+            }
+            return py_int(&t);
+        }
+        let v = py_int_radix(unsigned.strip_prefix('_').unwrap_or(unsigned), radix)?;
+        i64::try_from(if t.starts_with('-') { -v } else { v }).ok()
+    };
+    strtol().or_else(int0)
 }
 
 /// Python's `int(s, radix)` for radix 10 or 16: surrounding whitespace, a
@@ -3010,6 +3084,24 @@ mod tests {
         assert_eq!(escape_decode(br"\x7"), None);
         assert_eq!(escape_decode(b"x\\"), None);
         assert_eq!(py_int(" 1_0 "), Some(10));
+        // INT and LONG as CPython's C unpickler reads them.
+        for (text, want) in [
+            ("010", Some(8)),
+            ("0x10", Some(16)),
+            ("0o17", Some(15)),
+            ("0b101", Some(5)),
+            ("-0x10", Some(-16)),
+            (" 7 ", Some(7)),
+            ("1_0", Some(10)),
+            ("0x_1f", Some(31)),
+            ("0", Some(0)),
+            ("00", Some(0)),
+            ("09", None),
+            ("1__0", None),
+            ("", None),
+        ] {
+            assert_eq!(py_int_opcode(text), want, "{text:?}");
+        }
         assert_eq!(py_int("+07"), Some(7));
         assert_eq!(py_int("-3"), Some(-3));
         for bad in ["1__0", "_1", "1_", "0x1", "", "\u{661}"] {
