@@ -996,12 +996,22 @@ pub(crate) fn pickle_findings(
             message: msg.clone(),
         });
         let mut f = rules::PKL_PARSE
-            .finding(name, msg)
+            .finding(name, msg.clone())
             .with_meta("globals_before_error", rep.globals.len());
         if let Some(l) = f.location.as_mut() {
             l.offset = Some(e.offset + base);
         }
         out.add(f);
+        // A bound of the machine's own, not a fault Python stops at too:
+        // padding to a bound must not turn a payload after it into a
+        // medium finding (review round, session 22).
+        if e.limit {
+            let mut f = rules::PKL_LIMIT.finding(name, msg);
+            if let Some(l) = f.location.as_mut() {
+                l.offset = Some(e.offset + base);
+            }
+            out.add(f);
+        }
     }
 }
 

@@ -45,6 +45,7 @@ rules! {
     PKL_EXT = "RAMP-PKL-004", "scan.pickle", High, CodeExec, "pickle imports through the copyreg extension registry (EXT opcode)";
     PKL_DYNAMIC = "RAMP-PKL-005", "scan.pickle", Critical, CodeExec, "pickle computes an import (STACK_GLOBAL with non-constant operands)";
     PKL_BUILD_GLOBAL = "RAMP-PKL-006", "scan.pickle", High, CodeExec, "pickle sets attributes on an imported module, class or function";
+    PKL_LIMIT = "RAMP-PKL-008", "scan.pickle", High, Unscanned, "pickle reaches the scanner's bounds (stack, memo, imports, line length, nesting): what follows was not read, and a loader reads it";
     PKL_OWN_CODE = "RAMP-PKL-007", "scan.pickle", High, CodeExec, "pickle imports a module whose Python source the archive itself carries (TorchScript, torch.package)";
     EXT_MISMATCH = "RAMP-EXT-001", "scan.sniff", High, Tamper, "content does not match the file extension";
     ZIP_NAME_MISMATCH = "RAMP-ZIP-001", "scan.zip", Medium, Tamper, "zip local and central file names differ";
