@@ -786,18 +786,13 @@ fn carve_joblib(
 ) {
     const CHUNK: u64 = 16 << 20;
     const OVERLAP: u64 = 1024;
-    // A `getattr` resolved to its lookups is not seen as such: the same
-    // name spelled anywhere else in the stream is still reported.
+    // No `getattr` here is resolved to its lookups
+    // (`PickleReport::lookup_only` never holds in a stream that imports
+    // from joblib), so every import the machine saw was reported.
     let mut seen: std::collections::HashSet<(String, String)> = rep
         .globals
         .iter()
-        .enumerate()
-        .filter(|&(i, _)| !rep.lookup_only(i))
-        .map(|(_, g)| (g.module.clone(), g.name.clone()))
-        .collect();
-    let resolved_at: Vec<u64> = (0..rep.globals.len())
-        .filter(|&i| rep.lookup_only(i))
-        .map(|i| rep.globals[i].offset)
+        .map(|g| (g.module.clone(), g.name.clone()))
         .collect();
     let end = blob
         .size()
@@ -809,9 +804,6 @@ fn carve_joblib(
             break;
         };
         for (o, m, n) in crate::pickle::carve_imports(&buf) {
-            if resolved_at.contains(&(off + o - start)) {
-                continue;
-            }
             if matches!(ctx.opts.policy.classify(&m, &n), Verdict::Dangerous(_))
                 && seen.insert((m.clone(), n.clone()))
             {
