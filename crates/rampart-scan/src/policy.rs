@@ -651,6 +651,18 @@ const UNSAFE_SUBTREES: &[&str] = &[
 /// that imports one (`from ctypes import CDLL`) re-exports it under its own
 /// name: these are never safe there, and are dangerous.
 const DANGEROUS_CLASS_NAMES: &[&str] = &[
+    // ctypes handles and pointers built from a number in the file: an
+    // address the library dereferences and calls through
+    // (`lightgbm.basic._InnerPredictor(_BoosterHandle(0x4141...))`
+    // segfaults while loading; review round of session 22). Fitted models
+    // pickle their `Booster` state, never these.
+    "_BoosterHandle",
+    "_DatasetHandle",
+    "_InnerPredictor",
+    "CFloatPtr",
+    "CNumericPtr",
+    "CStrPptr",
+    "CStrPtr",
     "CDLL",
     "PyDLL",
     "WinDLL",
@@ -1015,7 +1027,7 @@ impl Policy {
                 .any(|d| *d == name || *d == bare)
         {
             return Verdict::Dangerous(format!(
-                "{full}: a `{name}` opens files, processes, libraries or the network when it is constructed"
+                "{full}: a `{name}` opens files, processes, libraries or the network, or holds a raw address, when it is constructed"
             ));
         }
         if in_class_tree && !UNSAFE_SUBTREES.iter().any(|r| in_tree(module, r)) {

@@ -11,6 +11,11 @@ pub struct NpyHeader {
     pub descr: String,
     pub shape: Vec<u64>,
     pub data_offset: u64,
+    /// The header holds a triple-quoted string, which this reader does not
+    /// follow as `ast.literal_eval` does (an odd quote inside one hid the
+    /// real `'descr'`, review round of session 22): its dtype is not
+    /// trusted, and the data is read as the pickle it may be.
+    pub uncertain: bool,
 }
 
 /// Parse the header of a `.npy` file (versions 1-3).
@@ -47,13 +52,42 @@ pub fn parse_header(b: &[u8]) -> Result<NpyHeader, String> {
         if p.is_empty() {
             continue;
         }
-        shape.push(py_literal_int(p).ok_or_else(|| format!("bad shape {shape_s:?}"))?);
+        // numpy checks only `isinstance(x, int)` (booleans are ints), and
+        // an object array is unpickled before the shape is used: `(-1,)`
+        // and `(True,)` load.
+        let v = match p {
+            "True" => Some(1),
+            "False" => Some(0),
+            _ => match p.strip_prefix('-') {
+                Some(n) => py_literal_int(n.trim_start()).map(|_| 0),
+                None => py_literal_int(p),
+            },
+        };
+        shape.push(v.ok_or_else(|| format!("bad shape {shape_s:?}"))?);
     }
+    let raw = &b[start..start + hlen];
+    let uncertain = memchr::memmem::find(raw, b"\x27\x27\x27").is_some()
+        || memchr::memmem::find(raw, b"\"\"\"").is_some();
     Ok(NpyHeader {
         descr,
         shape,
         data_offset: (start + hlen) as u64,
+        uncertain,
     })
+}
+
+/// Where the data of a `.npy` starts, from its magic and header length
+/// alone (for a header this reader could not parse).
+fn data_offset(b: &[u8]) -> Option<u64> {
+    if b.len() < 12 || !b.starts_with(b"\x93NUMPY") {
+        return None;
+    }
+    let (hlen, start) = match b[6] {
+        1 => (u16::from_le_bytes([b[8], b[9]]) as u64, 10),
+        2 | 3 => (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as u64, 12),
+        _ => return None,
+    };
+    Some(start + hlen)
 }
 
 /// A non-negative integer literal as `ast.literal_eval` reads it:
@@ -395,16 +429,25 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
     let h = match parse_header(&head) {
         Ok(h) => h,
         Err(e) => {
-            return out.fail(
+            out.fail(
                 &rules::NPY_HEADER,
                 name,
                 format!("malformed .npy header: {e}"),
-            )
+            );
+            // numpy may read a header this reader refuses: a pickle after
+            // it is judged all the same.
+            if let Some(at) = data_offset(&head) {
+                let rest = head.get(at as usize..).unwrap_or(&[]);
+                if crate::pickle::looks_like_pickle(rest, blob.size().saturating_sub(at)) {
+                    scan_pickle_blob(name, blob, at, ctx, out);
+                }
+            }
+            return;
         }
     };
     // `numpy.dtype` reads the descr: `O`, `|O8` and the type name `object`
     // (any case in a structured field's type, `object_`) are all pickles.
-    if h.descr.contains('O') || h.descr.to_ascii_lowercase().contains("object") {
+    if h.uncertain || h.descr.contains('O') || h.descr.to_ascii_lowercase().contains("object") {
         out.add(
             rules::NPY_OBJECT
                 .finding(
