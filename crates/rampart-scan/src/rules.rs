@@ -78,6 +78,7 @@ rules! {
     GGUF_TEMPLATE_SUSPECT = "RAMP-GGUF-004", "scan.gguf", Medium, CodeExec, "GGUF chat template uses unusual Jinja constructs";
     KERAS_LAMBDA = "RAMP-KERAS-001", "scan.keras", High, CodeExec, "Keras model contains a Lambda layer (serialised Python code)";
     KERAS_MODULE = "RAMP-KERAS-002", "scan.keras", High, CodeExec, "Keras config references an unexpected module or class";
+    KERAS_UNREAD = "RAMP-KERAS-004", "scan.keras", High, Unscanned, "file holds more embedded JSON objects than the scanner reads for Keras configs (the rest was not read)";
     KERAS_CONFIG = "RAMP-KERAS-003", "scan.keras", Medium, Unscanned, "Keras model config could not be parsed";
     TF_FILE_OP = "RAMP-TF-001", "scan.tensorflow", High, CodeExec, "TensorFlow graph uses file-system operations";
     TF_PY_OP = "RAMP-TF-002", "scan.tensorflow", Critical, CodeExec, "TensorFlow graph calls into Python (PyFunc)";

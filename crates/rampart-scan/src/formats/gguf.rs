@@ -125,6 +125,9 @@ static CRITICAL: Lazy<Regex> = Lazy::new(|| {
       | \b(?:os|subprocess|sys|builtins|importlib)\s*\.
       | \b(?:popen|system|eval|exec|__import__|getattr|import_module)\s*\(
       | \.\s*(?:mro|func_globals|f_globals|gi_frame|tb_frame)\b
+      | \b(?:lipsum|cycler|joiner)\b                # these globals have a path to Python; an alias ({% set c = cycler %}) hides the rest
+      | ['"]attr['"]                                # the attr filter named in a string (map(a, ...) with a = 'attr')
+      | \bset\s+\w+\s*=\s*['"]_+['"]              # underscores kept in a variable to build dunder names
       | ['"]__['"]                                  # a bare '__' literal: dunders joined at render time
       | ['"]__[a-zA-Z]                              # a literal that starts a dunder name ('__cla' ~ 'ss__')
       | (?:^|[^\w)\].\s])\s*(?:\(\s*\)|''|""|\[\s*\])\s*\[  # subscripting a literal (not a call's result): ()['...']

@@ -439,6 +439,9 @@ pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out)
 /// Keras configs as JSON objects inside any binary file (HDF5 attributes,
 /// a Keras 2 SavedModel's `keras_metadata.pb`). `strict`: a config that
 /// cannot be parsed is an error entry (HDF5, where it must be one).
+/// JSON objects read per file in search of Keras configs.
+const MAX_CANDIDATES: usize = 10_000;
+
 pub(crate) fn scan_embedded_json(
     name: &str,
     blob: &dyn Blob,
@@ -460,10 +463,15 @@ pub(crate) fn scan_embedded_json(
     let mut from = 0;
     let mut tries = 0;
     let mut budget: usize = 256 << 20;
+    // Every config is read, not the first few: 64 decoy configs in an
+    // attribute stored before `model_config` hid a Lambda behind a cap
+    // (review round of session 22). What the bounds leave unread is said.
+    let mut stopped = false;
     while let Some(i) = memchr::memchr(b'{', &b[from..]) {
         let start = from + i;
         from = start + 1;
-        if found >= 64 || tries >= 10_000 {
+        if tries >= MAX_CANDIDATES {
+            stopped = true;
             break;
         }
         let next = b[start + 1..].iter().find(|c| !c.is_ascii_whitespace());
@@ -477,18 +485,21 @@ pub(crate) fn scan_embedded_json(
         let Some(end) = json_object_end(window) else {
             budget = budget.saturating_sub(window.len());
             if budget == 0 {
+                stopped = true;
                 break;
             }
             continue;
         };
         budget = budget.saturating_sub(end);
         let obj = &b[start..start + end];
-        if memchr::memmem::find(obj, b"class").is_none() {
+        // `json.loads` decodes escapes in keys: `"\u0063lass_name"` is
+        // `class_name` (review round of session 22).
+        if memchr::memmem::find(obj, b"class").is_none()
+            && memchr::memmem::find(obj, b"\\u").is_none()
+        {
             continue;
         }
         match std::str::from_utf8(obj).ok().and_then(parse_python_json) {
-            // Only configs count towards the cap: decoys such as
-            // `{"class": 1}` must not use it up.
             Some(v) if is_keras_config(&v) => {
                 found += 1;
                 scan_config(name, &v, out);
@@ -497,6 +508,12 @@ pub(crate) fn scan_embedded_json(
             Some(_) => {}
             None => failed = true,
         }
+    }
+    if stopped {
+        out.add(rules::KERAS_UNREAD.finding(
+            name,
+            format!("more than {MAX_CANDIDATES} embedded JSON objects: the rest of the file was not read for Keras configs, and a loader reads the one it names"),
+        ));
     }
     if strict && found == 0 && failed {
         out.fail(
