@@ -429,10 +429,17 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             // `.py` file on disk is the user's, which a model scan does not
             // judge unless a config names it.
             let py = ctx.depth > 0 && name.ends_with(".py");
-            if ctx.opts.secrets || mlmodel || py {
+            // transformers keeps a tokenizer's template as
+            // `chat_template.jinja` (and named ones under
+            // `additional_chat_templates/`).
+            let jinja = name.ends_with(".jinja");
+            if ctx.opts.secrets || mlmodel || py || jinja {
                 with_text(name, blob, ctx, out, |t, out| {
                     if mlmodel {
                         formats::mlflow::scan(name, t, out);
+                    }
+                    if jinja {
+                        chat_template_finding(name, t, out);
                     }
                     if py {
                         python_member(name, t, out);
@@ -485,6 +492,12 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
 /// them).
 fn json_checks(name: &str, t: &str, ctx: &Ctx<'_>, out: &mut Out) {
     formats::keras::scan_json_text(name, t, out);
+    if name.ends_with(".jinja") {
+        // A template that opens with `{%` sniffs as JSON.
+        chat_template_finding(name, t, out);
+    } else if memchr::memmem::find(t.as_bytes(), b"chat_template").is_some() {
+        config_chat_templates(name, t, out);
+    }
     if formats::skops::is_schema(name) {
         formats::skops::scan(name, t, &ctx.opts.policy, out);
     }
@@ -495,6 +508,49 @@ fn json_checks(name: &str, t: &str, ctx: &Ctx<'_>, out: &mut Out) {
             ctx.disk.and_then(Path::parent),
             ctx.opts.limits.max_text_bytes,
             out,
+        );
+    }
+}
+
+/// The chat templates of a tokenizer config (`"chat_template"`: a string,
+/// or a list of `{"name", "template"}`), which transformers renders in
+/// its Jinja sandbox: judged as a GGUF's are (review round of session 22:
+/// the template patterns never read them).
+fn config_chat_templates(name: &str, t: &str, out: &mut Out) {
+    let Some(v) = formats::keras::parse_python_json(t) else {
+        return;
+    };
+    let templates: Vec<&str> = match v.get("chat_template") {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|e| e.get("template").and_then(|t| t.as_str()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for tpl in templates {
+        chat_template_finding(name, tpl, out);
+    }
+}
+
+/// A finding for a chat template that reaches for Python (critical) or
+/// uses unusual constructs (medium).
+fn chat_template_finding(name: &str, tpl: &str, out: &mut Out) {
+    if let Some((crit, ev)) = formats::gguf::template_risk(tpl) {
+        let rule = if crit {
+            &rules::TEMPLATE_INJECTION
+        } else {
+            &rules::TEMPLATE_SUSPECT
+        };
+        out.add(
+            rule.finding(
+                name,
+                format!(
+                    "chat template: {}",
+                    sanitize_for_display(&truncate(&ev, 120))
+                ),
+            )
+            .with_evidence(sanitize_for_display(&truncate(&ev, 120))),
         );
     }
 }

@@ -85,6 +85,8 @@ rules! {
     ONNX_EXTERNAL = "RAMP-ONNX-001", "scan.onnx", High, Tamper, "ONNX external data path escapes the model directory";
     ONNX_DOMAIN = "RAMP-ONNX-002", "scan.onnx", Medium, CodeExec, "ONNX model uses a custom operator domain (native code needed)";
     MLFLOW_CODE = "RAMP-MLFLOW-001", "scan.mlflow", High, CodeExec, "MLflow model runs Python of its own on load (loader_module, model code or bundled code)";
+    TEMPLATE_INJECTION = "RAMP-HF-002", "scan.transformers", Critical, CodeExec, "tokenizer chat template (tokenizer_config.json, .jinja) reaches for Python attributes or globals (template injection)";
+    TEMPLATE_SUSPECT = "RAMP-HF-003", "scan.transformers", Medium, CodeExec, "tokenizer chat template uses unusual Jinja constructs";
     HF_REMOTE_CODE = "RAMP-HF-001", "scan.transformers", High, CodeExec, "transformers config maps a class to the model's own Python (auto_map, custom_pipelines: imported under trust_remote_code)";
     PY_DANGEROUS = "RAMP-PY-001", "scan.python", High, CodeExec, "Python that a model runs on load starts processes, opens connections, loads native code or evaluates strings";
     SKOPS_DANGEROUS = "RAMP-SKOPS-001", "scan.skops", Critical, CodeExec, "skops schema imports or calls a dangerous name, or hides the one it calls (audit bypass)";
