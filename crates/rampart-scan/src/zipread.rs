@@ -96,11 +96,19 @@ fn nul_in_name(raw: &[u8], anomalies: &mut Vec<ZipAnomaly>) {
     }
 }
 
+/// How far back from the end the end-of-central-directory record is looked
+/// for: past miniz's reach (about 69,600 bytes).
+const EOCD_SEARCH: u64 = 128 * 1024;
+
 /// List the entries of a zip, tolerating what PyTorch tolerates.
 pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
     let size = blob.size();
     let mut anomalies = Vec::new();
-    let tail_len = size.min(65_557 + 22);
+    // miniz (inside `torch.load`) looks for the end record in 4 KiB blocks
+    // back to about 69.6 KB from the end, past the 65,557 bytes a comment
+    // can hold: an end record behind 67 KB of padding was found by it and
+    // not here (review round of session 22). The last record found counts.
+    let tail_len = size.min(EOCD_SEARCH);
     let tail = read_range(blob, size - tail_len, tail_len as usize).map_err(|e| e.to_string())?;
     let eocd_rel = (0..tail.len().saturating_sub(21))
         .rev()
@@ -142,13 +150,24 @@ pub fn list(blob: &dyn Blob) -> Result<ZipListing, String> {
                     }
                 }
             } else if let Some(p) = find_back(blob, eocd_pos - 20, b"PK\x06\x06")? {
-                // Prepended data shifts the recorded zip64 offset too.
+                // Prepended data shifts the recorded zip64 offset too. But
+                // miniz uses a zip64 record only where the locator points,
+                // and otherwise the classic end record: where that one holds
+                // real values, it is the directory, and the record found
+                // here is a second one (review round of session 22).
                 let z = read_range(blob, p, 56).map_err(|e| e.to_string())?;
                 if z.len() == 56 {
-                    n_entries = u64le(&z, 32);
-                    cd_size = u64le(&z, 40);
-                    cd_off = u64le(&z, 48);
-                    cd_end = p;
+                    let placeholders = cd_off == u32::MAX as u64
+                        || cd_size == u32::MAX as u64
+                        || n_entries == u16::MAX as u64;
+                    if placeholders {
+                        n_entries = u64le(&z, 32);
+                        cd_size = u64le(&z, 40);
+                        cd_off = u64le(&z, 48);
+                        cd_end = p;
+                    } else {
+                        direct64 = Some((u64le(&z, 40), u64le(&z, 48), p));
+                    }
                 }
             }
         }
