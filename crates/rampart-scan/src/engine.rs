@@ -212,7 +212,30 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
             zip_too = true;
         }
     }
+    // A first block that Python's tarfile takes for a header makes the
+    // blob a tar to every loader that opens it as one, whatever format its
+    // first bytes are (`tarfile.open(mode="r")` falls back to plain tar
+    // after the compressed readers fail, as pandas does for `.tar`;
+    // torch's legacy loader opens `r:`): a gzip whose FEXTRA field holds a
+    // tar, an `.npy` header that is also a tar header. Read as both.
+    let mut tar_too = false;
+    if kind != ArtifactKind::Tar
+        && !ctx.torch_member
+        && read_range(blob, 0, 512).is_ok_and(|h| crate::tarread::is_header(&h))
+    {
+        if matches!(kind, ArtifactKind::Unknown | ArtifactKind::Image) {
+            kind = ArtifactKind::Tar;
+        } else {
+            tar_too = true;
+        }
+    }
     check_extension(name, kind, out);
+    // A `.onnx` file or a `saved_model.pb` goes to its loader whatever its
+    // bytes look like: one the sniffer does not recognise is read as that
+    // model all the same, never skipped.
+    if let Some(k) = formats::onnx::claimed_but_unsniffed(name, kind, out) {
+        kind = k;
+    }
     // Formats whose leading bytes can also be a pickle's: `GIF89a` is a
     // BINFLOAT, and a tar header, a safetensors length or an HDF5 user
     // block can hold opcodes. `pickle.load` reads such a polyglot as a
@@ -235,6 +258,9 @@ pub(crate) fn scan_blob(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Ou
     let scanned = scan_as(name, kind, blob, ctx, out);
     if zip_too {
         scan_as(name, ArtifactKind::Zip, blob, ctx, out);
+    }
+    if tar_too {
+        scan_as(name, ArtifactKind::Tar, blob, ctx, out);
     }
     if also_pickle {
         scan_pickle_blob(name, blob, 0, ctx, out);
@@ -413,7 +439,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                 ));
             }
             if formats::mlflow::is_mlmodel(name) {
-                formats::mlflow::scan(name, &t, out);
+                formats::mlflow::scan(name, &t, ctx.disk.and_then(Path::parent), out);
             }
             json_checks(name, &t, ctx, out);
             if ctx.opts.secrets {
@@ -436,7 +462,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             if ctx.opts.secrets || mlmodel || py || jinja {
                 with_text(name, blob, ctx, out, |t, out| {
                     if mlmodel {
-                        formats::mlflow::scan(name, t, out);
+                        formats::mlflow::scan(name, t, ctx.disk.and_then(Path::parent), out);
                     }
                     if jinja {
                         chat_template_finding(name, t, out);
@@ -1009,6 +1035,12 @@ pub(crate) fn pickle_findings(
             Anomaly::Spline { offset, detail } => (rules::NPY_SPLINE, *offset, detail.clone()),
             Anomaly::Codes { offset, detail } => (rules::NPY_CATEGORICAL, *offset, detail.clone()),
             Anomaly::Mask { offset, detail } => (rules::NPY_MASK, *offset, detail.clone()),
+            Anomaly::State { offset, detail } => (rules::NPY_STATE, *offset, detail.clone()),
+            Anomaly::ComputedCall { offset, detail } => (
+                rules::PKL_COMPUTED_CALL,
+                *offset,
+                sanitize_for_display(&truncate(detail, 300)),
+            ),
             Anomaly::TreeUnchecked { offset, detail } => (
                 rules::NPY_TREE_UNCHECKED,
                 *offset,
@@ -1442,16 +1474,6 @@ impl Pooled {
     }
 }
 
-/// Read at most `cap` bytes; returns (data, hit the cap, error).
-fn read_bounded(r: &mut dyn Read, cap: u64) -> (Pooled, bool, Option<String>) {
-    let mut buf = Pooled::take();
-    let limit = cap.saturating_add(1).min(usize::MAX as u64) as usize;
-    let err = buf.fill(r, limit);
-    let hit = buf.n as u64 > cap;
-    buf.n = buf.n.min(cap as usize);
-    (buf, hit, err)
-}
-
 /// A writer that refuses to grow past a cap (for push-style decoders).
 struct CappedWriter {
     v: Vec<u8>,
@@ -1536,16 +1558,34 @@ fn scan_compressed(name: &str, kind: ArtifactKind, whole: &dyn Blob, ctx: &Ctx<'
         out.add(rules::ARC_BOMB.finding(name, format!("{} stream expands past {cap} bytes (ratio or size bound): only that much was scanned", kind.as_str())));
     }
     if let Some(e) = dec.err {
-        out.fail(
-            &rules::ARC_CORRUPT,
-            name,
-            format!("{} stream is corrupt: {e}", kind.as_str()),
-        );
+        if kind == ArtifactKind::Xz && xz_unsupported(&e) {
+            // Python's `lzma` (liblzma) reads every filter chain and check
+            // xz defines; the decoder here only LZMA2 with CRC32/CRC64 or
+            // none. What it cannot see, a loader still unpickles.
+            let m = format!("xz stream the scanner cannot decode ({e}): Python's lzma (pandas, joblib) decodes it, so what it holds was not scanned");
+            out.errors.push(ScanError {
+                path: name.to_string(),
+                message: m.clone(),
+            });
+            out.add(rules::ARC_UNDECODED.finding(name, m));
+        } else {
+            out.fail(
+                &rules::ARC_CORRUPT,
+                name,
+                format!("{} stream is corrupt: {e}", kind.as_str()),
+            );
+        }
     }
     if !dec.stopped {
         let inner = inner_name(name, kind);
         scan_blob(&inner, &data, &ctx.nested(), out);
     }
+}
+
+/// An xz decoder error for a valid stream it does not implement: filters
+/// other than LZMA2 (BCJ, delta) and the SHA-256 check.
+fn xz_unsupported(e: &str) -> bool {
+    e.contains("Unknown filter id") || e.contains("SHA-256")
 }
 
 /// The bomb finding for a size declared before inflating.
@@ -1969,21 +2009,40 @@ fn inner_name(name: &str, kind: ArtifactKind) -> String {
     format!("{name}!{stripped}")
 }
 
+/// Scan a tar archive as Python's `tarfile` reads it (see
+/// [`crate::tarread`]): `pandas.read_pickle` of a `.tar` and `torch.load` of
+/// a legacy tar checkpoint go through it.
 fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
-    let mut ar = tar::Archive::new(std::io::BufReader::new(BlobReader::new(blob, 0)));
-    let entries = match ar.entries() {
-        Ok(e) => e,
-        Err(e) => {
-            out.fail(&rules::ARC_CORRUPT, name, format!("unreadable tar: {e}"));
-            return;
-        }
-    };
+    use crate::tarread::{self, Next};
+    let mut walker = tarread::Walker::new(blob);
     let mut count = 0usize;
-    for ent in entries {
-        let mut ent = match ent {
-            Ok(e) => e,
-            Err(e) => {
-                out.fail(&rules::ARC_CORRUPT, name, format!("tar entry error: {e}"));
+    loop {
+        let e = match walker.next_entry() {
+            Next::Entry(e) => e,
+            Next::End(None) => return,
+            Next::End(Some(m)) => {
+                out.fail(&rules::ARC_CORRUPT, name, format!("tar entry error: {m}"));
+                return;
+            }
+            Next::Fail(m) => {
+                let what = if count == 0 {
+                    "unreadable tar"
+                } else {
+                    "tar entry error"
+                };
+                out.fail(&rules::ARC_CORRUPT, name, format!("{what}: {m}"));
+                return;
+            }
+            Next::Bound(m) => {
+                out.fail(
+                    &rules::ARC_CORRUPT,
+                    name,
+                    format!("tar not read to its end: {m}; Python's tarfile reads on"),
+                );
+                out.add(rules::ARC_BOMB.finding(
+                    name,
+                    format!("tar past the scanner's bounds ({m}): later members were not scanned"),
+                ));
                 return;
             }
         };
@@ -1998,8 +2057,7 @@ fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
             ));
             return;
         }
-        let path = ent.path_bytes();
-        let pname = String::from_utf8_lossy(&path).into_owned();
+        let pname = String::from_utf8_lossy(&e.name).into_owned();
         let mname = format!("{name}!{pname}");
         if member_path_escapes(&pname) {
             out.add(
@@ -2007,31 +2065,32 @@ fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                     .finding(&mname, "member path is absolute or climbs out with `..`"),
             );
         }
-        let et = ent.header().entry_type();
+        let t = e.typeflag;
         // Python's tarfile skips data only after regular members and types
         // it does not know: after a link, device, directory or FIFO header
-        // it reads the next header at once, where this reader skips the
-        // declared size. What those bytes hold is a member to `tarfile`
-        // (and to `torch.load` of a legacy checkpoint): they are read as a
-        // tar of their own.
-        if matches!(et.as_byte(), b'1'..=b'6') && ent.size() > 0 {
-            let at = ent.raw_file_position();
+        // it reads the next header at once, where other readers (GNU tar,
+        // the `tar` crate) skip the declared size. This walk is tarfile's;
+        // the other reading, from past the data, is scanned as a tar of
+        // its own.
+        if !e.is_regular() && e.size > 0 {
             out.add(rules::ARC_DESYNC.finding(
                 &mname,
                 format!(
                     "member of type '{}' declares {} data bytes: Python's tarfile reads the next header there instead, so the readers see different members; both readings were scanned",
-                    et.as_byte() as char,
-                    ent.size()
+                    t as char, e.size
                 ),
             ));
-            if at < blob.size() {
+            let skip = (e.data_at as i128)
+                .saturating_add((e.size.min(u64::MAX as i128) + 511) / 512 * 512);
+            if skip < blob.size() as i128 {
+                let at = skip as u64;
                 let rest = SubBlob {
                     inner: blob,
                     off: at,
                     len: blob.size() - at,
                 };
                 scan_as(
-                    &format!("{name}!<tarfile@{at}>"),
+                    &format!("{name}!<tar@{at}>"),
                     ArtifactKind::Tar,
                     &rest,
                     &ctx.nested(),
@@ -2039,46 +2098,105 @@ fn scan_tar(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
                 );
             }
         }
-        if et.is_symlink() || et.is_hard_link() {
-            if let Ok(Some(t)) = ent.link_name() {
-                if member_path_escapes(&t.to_string_lossy()) {
-                    out.add(
-                        rules::ZIP_TRAVERSAL
-                            .finding(&mname, "link target is absolute or climbs out with `..`"),
-                    );
-                }
+        if matches!(t, b'1' | b'2') {
+            if member_path_escapes(&String::from_utf8_lossy(&e.linkname)) {
+                out.add(
+                    rules::ZIP_TRAVERSAL
+                        .finding(&mname, "link target is absolute or climbs out with `..`"),
+                );
             }
+            continue;
+        }
+        if !e.is_regular() {
             continue;
         }
         // Python's tarfile reads contiguous and sparse members, and any of
         // a type it does not know, as regular files (`torch.load` of a
-        // legacy tar checkpoint goes through it).
-        let regular = !matches!(
-            et.as_byte(),
-            b'1' | b'2' | b'3' | b'4' | b'5' | b'6' | b'L' | b'K' | b'x' | b'g' | b'X'
-        );
-        if !regular {
-            continue;
+        // legacy tar checkpoint goes through it). What `extractfile` reads
+        // is `size` bytes from the data start, whatever the header says
+        // about where the next member starts.
+        let room = e.next_at - e.data_at as i128;
+        if e.sparse.is_none() && e.size > room.max(0) && e.size > e.header_size.max(0) {
+            out.add(rules::ARC_DESYNC.finding(
+                &mname,
+                format!(
+                    "tarfile reads {} bytes for this member (pax size or GNU.sparse.realsize) where its header holds {}: the bytes after it, which other readers take for the next header, are its data to Python",
+                    e.size, e.header_size
+                ),
+            ));
         }
-        let size = ent.size();
-        let cap = ctx.opts.limits.max_member_bytes.min(ctx.remaining());
-        if size > cap {
-            out.add(rules::ARC_BOMB.finding(&mname, format!("member of {size} bytes exceeds the remaining bound of {cap} bytes: only its start was scanned")));
+        let sparse = e.sparse.is_some();
+        let cap = if sparse {
+            // Holes are zeros that take no room in the archive.
+            member_cap(ctx, e.header_size.clamp(0, u64::MAX as i128) as u64 + 512)
+        } else {
+            ctx.opts.limits.max_member_bytes.min(ctx.remaining())
+        };
+        // Past the bound, a sparse member whose data runs all lie within
+        // it holds only holes (zeros, no opcode) there: a benign sparse
+        // file, not a bomb.
+        let data_past_cap = match &e.sparse {
+            Some(runs) => runs
+                .iter()
+                .any(|&(off, n)| n > 0 && off.saturating_add(n) > cap as i128),
+            None => true,
+        };
+        if e.size > cap as i128 && data_past_cap {
+            out.add(rules::ARC_BOMB.finding(&mname, format!("member of {} bytes exceeds the remaining bound of {cap} bytes: only its start was scanned", e.size)));
+        } else if e.size > cap as i128 {
+            out.add(rules::FILE_TOO_LARGE.finding(
+                &mname,
+                format!("sparse member of {} bytes: only holes (zeros) lie past the {cap} bytes scanned", e.size),
+            ));
         }
-        let (data, _hit, err) = read_bounded(&mut ent, cap.min(size));
+        if e.sparse_overflow || e.sparse_versions_differ {
+            out.add(rules::ARC_DESYNC.finding(
+                &mname,
+                if e.sparse_overflow {
+                    format!(
+                        "sparse map with more than {} entries: only the first were followed",
+                        tarread::MAX_SPARSE
+                    )
+                } else {
+                    "PAX sparse 0.0 records that Python 3.11 and 3.12 read differently".to_string()
+                },
+            ));
+        }
+        let (data, err) = tarread::extract_view(blob, &e, cap);
         ctx.charge(data.len() as u64);
-        if let Some(e) = err {
+        if let Some(m) = err {
             out.fail(
                 &rules::ARC_CORRUPT,
                 &mname,
-                format!("tar member read error: {e}"),
+                format!("tar member read error: {m}"),
             );
         }
-        scan_blob(&mname, &data, &ctx.nested(), out);
-        let base = pname.rsplit('/').next().unwrap_or(&pname);
-        if base == "storages" || base == "tensors" {
-            legacy_member_pickles(&mname, &data, base == "storages", ctx, out);
+        scan_tar_member(&mname, &pname, &data, ctx, out);
+        // `TarFile.extract` writes a sparse member its own way (each run
+        // of data at its offset, in map order); for a map every reader
+        // rebuilds alike that is the same bytes.
+        if sparse && !tarread::sparse_regular(&e) {
+            if let Some((alt, _)) = tarread::makefile_view(blob, &e, cap) {
+                if alt != data {
+                    ctx.charge(alt.len() as u64);
+                    out.add(rules::ARC_DESYNC.finding(
+                        &mname,
+                        "sparse map out of order, overlapping or past the size: extractfile and extract build different bytes; both were scanned",
+                    ));
+                    scan_tar_member(&format!("{mname}!<extracted>"), &pname, &alt, ctx, out);
+                }
+            }
         }
+    }
+}
+
+/// One tar member's bytes: scanned by content, and as a legacy
+/// checkpoint's `storages` or `tensors` by name.
+fn scan_tar_member(mname: &str, pname: &str, data: &[u8], ctx: &Ctx<'_>, out: &mut Out) {
+    scan_blob(mname, &data, &ctx.nested(), out);
+    let base = pname.rsplit('/').next().unwrap_or(pname);
+    if base == "storages" || base == "tensors" {
+        legacy_member_pickles(mname, data, base == "storages", ctx, out);
     }
 }
 

@@ -30,6 +30,7 @@ pub mod progress;
 pub mod rules;
 pub mod secrets;
 pub mod sniff;
+mod tarread;
 mod walk;
 pub mod zipread;
 

@@ -102,6 +102,15 @@ pub enum Anomaly {
     /// A pandas masked or interval array whose paired arrays (values and
     /// mask, left and right bounds) differ in shape.
     Mask { offset: u64, detail: String },
+    /// `REDUCE`, `NEWOBJ` or `OBJ` whose callee is not an imported global
+    /// but a value the stream computed (what an earlier call returned): a
+    /// gadget chain.
+    ComputedCall { offset: u64, detail: String },
+    /// A library object whose pickled state breaks an invariant the library
+    /// trusts without checking (numpy dtype flags or field offsets, a
+    /// random generator's buffer position): memory corruption on load or
+    /// first use.
+    State { offset: u64, detail: String },
     /// `BUILD` applied to an imported object (sets attributes on a module,
     /// class or function instead of an instance).
     BuildOnImport {
@@ -838,6 +847,10 @@ enum V {
     /// budget: only `_codecs.encode` reads it.
     LongText(Rc<Vec<u8>>),
     Tuple(Vec<V>),
+    /// A list as built on the stack. A list fetched back from the memo is
+    /// `Other`: Python shares it, and the memo's copy missed every append
+    /// made after `PUT` (which is when picklers memoise a list).
+    List(Vec<V>),
     Dict(Vec<(V, V)>),
     Other,
 }
@@ -927,6 +940,9 @@ struct Dtype {
     /// Record fields in `names` order: name, type, byte offset.
     fields: Vec<(String, Rc<Dtype>, u64)>,
     itemsize: Option<u64>,
+    /// A subarray type's base and shape.
+    base: Option<Rc<Dtype>>,
+    shape: Vec<i64>,
 }
 
 impl Dtype {
@@ -975,7 +991,9 @@ const KEPT_KEYS: &[&str] = &[
 impl V {
     fn weight(&self) -> usize {
         match self {
-            V::Tuple(v) => 1 + v.iter().map(V::weight).sum::<usize>(),
+            // Flat: a pointer or a scalar per item, walked by nothing.
+            V::Tuple(v) if v.len() <= MAX_FLAT && v.iter().all(V::flat) => 1 + v.len() / 64,
+            V::Tuple(v) | V::List(v) => 1 + v.iter().map(V::weight).sum::<usize>(),
             V::Dict(v) => {
                 1 + v
                     .iter()
@@ -990,7 +1008,7 @@ impl V {
     /// and a string's bytes.
     fn cost(&self) -> usize {
         match self {
-            V::Tuple(v) => 1 + v.iter().map(V::cost).sum::<usize>(),
+            V::Tuple(v) | V::List(v) => 1 + v.iter().map(V::cost).sum::<usize>(),
             V::Dict(v) => 1 + v.iter().map(|(a, b)| a.cost() + b.cost()).sum::<usize>(),
             V::Str(s) => 1 + s.len() / 32,
             _ => 1,
@@ -998,7 +1016,7 @@ impl V {
     }
     fn depth(&self) -> usize {
         match self {
-            V::Tuple(v) => v.iter().map(V::depth).max().unwrap_or(0),
+            V::Tuple(v) | V::List(v) => v.iter().map(V::depth).max().unwrap_or(0),
             V::Dict(v) => v
                 .iter()
                 .map(|(a, b)| a.depth().max(b.depth()))
@@ -1007,6 +1025,10 @@ impl V {
             V::Obj(o) => o.depth,
             _ => 0,
         }
+    }
+    /// Neither a container nor anything a walk descends into.
+    fn flat(&self) -> bool {
+        !matches!(self, V::Tuple(_) | V::List(_) | V::Dict(_))
     }
     fn bounded(self) -> V {
         if self.weight() <= MAX_WEIGHT {
@@ -1082,6 +1104,10 @@ struct Machine {
     /// [`Machine::settle`]).
     uses: BTreeMap<usize, (u32, u32)>,
 }
+
+/// Most items of a tuple of flat values (no nested containers) weighed by
+/// sixty-fourths: a fragmented frame's blocks, one per column.
+const MAX_FLAT: usize = 1 << 16;
 
 /// A checked `TreePredictor`: the widest feature its splits read.
 struct Predictor {
@@ -1213,7 +1239,10 @@ impl Machine {
             .memo
             .get(&key)
             .ok_or_else(|| Stop::Bad(format!("memo key {key} not found")))?;
-        let v = share(&mut self.copied, m);
+        let v = match m {
+            V::List(_) => V::Other,
+            m => share(&mut self.copied, m),
+        };
         self.push(v)
     }
 
@@ -1242,7 +1271,7 @@ impl Machine {
         Ok(rep.globals.len() - 1)
     }
 
-    fn call(&mut self, rep: &mut PickleReport, callee: &V, args: V) -> V {
+    fn call(&mut self, rep: &mut PickleReport, callee: &V, args: V, at: u64) -> V {
         rep.calls += 1;
         match callee {
             V::Global(i) => {
@@ -1257,10 +1286,31 @@ impl Machine {
                         return b;
                     }
                 }
+                booster_args(callee, &args, at, rep);
+                let g = &rep.globals[*i];
+                if g.name == "BlockManager" && g.module == "pandas.core.internals.managers" {
+                    manager_args(&args, at, rep);
+                }
                 // Only the arguments are bounded: an object whose arguments
                 // are too big to track is still known to be an instance of
                 // this global (joblib's array wrapper with padded args).
                 V::obj(*i, args, rep.calls)
+            }
+            // What pickles write calls an imported global (or a constant
+            // attribute of one, see `lookup`). Calling what an earlier
+            // call returned is how a chain of allowed globals reaches a
+            // callable no import names: `scalar(<dtype with forged flags>,
+            // <address>)` returns `types.FunctionType` without naming it.
+            // Literals are left out: calling one fails in Python too.
+            V::Obj(_) | V::Other => {
+                rep.anomalies.push(Anomaly::ComputedCall {
+                    offset: at,
+                    detail: format!(
+                        "calls {}, which is not an imported global",
+                        describe(callee, rep)
+                    ),
+                });
+                V::Other
             }
             _ => V::Other,
         }
@@ -1453,10 +1503,10 @@ impl Machine {
                 // ---- containers
                 b')' => self.push(V::Tuple(Vec::new()))?,
                 b']' | b'}' | 0x8f => {
-                    let v = if op == b'}' {
-                        V::Dict(Vec::new())
-                    } else {
-                        V::Other
+                    let v = match op {
+                        b'}' => V::Dict(Vec::new()),
+                        b']' => V::List(Vec::new()),
+                        _ => V::Other,
                     };
                     self.push(v)?
                 }
@@ -1479,7 +1529,11 @@ impl Machine {
                     let a = self.pop()?;
                     self.push(V::Tuple(vec![a, b, c]).bounded())?;
                 }
-                b'l' | 0x91 => {
+                b'l' => {
+                    let items = self.pop_mark()?;
+                    self.push(V::List(items).bounded())?;
+                }
+                0x91 => {
                     self.pop_mark()?;
                     self.push(V::Other)?;
                 }
@@ -1493,10 +1547,14 @@ impl Machine {
                     self.push(V::Dict(d).bounded())?;
                 }
                 b'a' => {
-                    self.pop()?;
-                    self.top()?;
+                    let v = self.pop()?;
+                    self.append(vec![v])?;
                 }
-                b'e' | 0x90 => {
+                b'e' => {
+                    let items = self.pop_mark()?;
+                    self.append(items)?;
+                }
+                0x90 => {
                     self.pop_mark()?;
                     self.top()?;
                 }
@@ -1599,21 +1657,22 @@ impl Machine {
                     let f = self.pop()?;
                     let v = match self.lookup(rep, &f, &args, at)? {
                         Some(v) => v,
-                        None => self.call(rep, &f, args),
+                        None => self.call(rep, &f, args, at),
                     };
                     self.push(v)?;
                 }
                 0x81 => {
                     let args = self.pop()?;
                     let cls = self.pop()?;
-                    let v = self.call(rep, &cls, args);
+                    let v = self.call(rep, &cls, args, at);
                     self.push(v)?;
                 }
                 0x92 => {
-                    let _kwargs = self.pop()?;
+                    let kwargs = self.pop()?;
                     let args = self.pop()?;
                     let cls = self.pop()?;
-                    let v = self.call(rep, &cls, args);
+                    booster_args(&cls, &kwargs, at, rep);
+                    let v = self.call(rep, &cls, args, at);
                     self.push(v)?;
                 }
                 b'o' => {
@@ -1622,7 +1681,7 @@ impl Machine {
                         return Err(Stop::Bad("OBJ without a class".into()));
                     }
                     let cls = items.remove(0);
-                    let v = self.call(rep, &cls, V::Tuple(items));
+                    let v = self.call(rep, &cls, V::Tuple(items), at);
                     self.push(v)?;
                 }
                 b'b' => {
@@ -1646,6 +1705,12 @@ impl Machine {
                             // Protocols 0 and 1 write an instance as
                             // `copyreg._reconstructor(<class>, object, None)`:
                             // its class decides which check reads the state.
+                            let m = &rebuilt_class(o, rep).module;
+                            if m == "numpy.random" || m.starts_with("numpy.random.") {
+                                if let Some(detail) = rng_fault(&state) {
+                                    rep.anomalies.push(Anomaly::State { offset: at, detail });
+                                }
+                            }
                             let g = rebuilt_class(o, rep);
                             let (m, n) = (g.module.as_str(), g.name.as_str());
                             if !input.plain
@@ -1659,6 +1724,9 @@ impl Machine {
                                 // joblib writes the array as a nested pickle,
                                 // whatever the `V<n>` code says).
                                 let d = dtype_built(&o.args, &state, rep);
+                                if let Some(detail) = dtype_fault(&d, &state, rep) {
+                                    rep.anomalies.push(Anomaly::State { offset: at, detail });
+                                }
                                 *o.built.borrow_mut() = Built::Dtype(Rc::new(d));
                             } else if n == "_reconstruct"
                                 && (m == "numpy.core.multiarray" || m == "numpy._core.multiarray")
@@ -1687,6 +1755,10 @@ impl Machine {
                                         });
                                     }
                                 }
+                            } else if n == "BlockManager" && m == "pandas.core.internals.managers" {
+                                manager_state(&state, at, rep);
+                            } else if n == "Booster" && m == "lightgbm.basic" {
+                                lgbm_check(&state, at, rep);
                             } else if n == "_BinMapper"
                                 && m == "sklearn.ensemble._hist_gradient_boosting.binning"
                             {
@@ -1738,6 +1810,15 @@ impl Machine {
         }
     }
 
+    fn append(&mut self, items: Vec<V>) -> Result<(), Stop> {
+        let top = self.top()?;
+        if let V::List(l) = top {
+            l.extend(items);
+            let t = std::mem::replace(top, V::Other);
+            *top = t.bounded();
+        }
+        Ok(())
+    }
     fn set_items(&mut self, items: Vec<V>) -> Result<(), Stop> {
         let top = self.top()?;
         if let V::Dict(d) = top {
@@ -2041,7 +2122,7 @@ impl Machine {
 /// reference count; tuples, dicts and strings are copied while `copied`
 /// stays within [`MAX_COPIED`], and are opaque past it.
 fn share(copied: &mut usize, v: &V) -> V {
-    if !matches!(v, V::Tuple(_) | V::Dict(_) | V::Str(_)) {
+    if !matches!(v, V::Tuple(_) | V::List(_) | V::Dict(_) | V::Str(_)) {
         return v.clone();
     }
     let w = v.cost();
@@ -2079,6 +2160,8 @@ fn dtype_of(v: &V, rep: &PickleReport) -> Option<Rc<Dtype>> {
         order: b'|',
         fields: Vec::new(),
         itemsize: None,
+        base: None,
+        shape: Vec::new(),
     }))
 }
 
@@ -2118,8 +2201,18 @@ fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
     }
     let flags_object = matches!(t.get(7), Some(V::Int(f)) if f & 1 != 0);
     // A subarray type, `(base, shape)`, holds objects when its base does.
-    let subarray_object = matches!(t.get(2), Some(V::Tuple(sa))
-        if sa.first().and_then(|d| dtype_of(d, rep)).is_some_and(|d| d.object));
+    let (base, shape) = match t.get(2) {
+        Some(V::Tuple(sa)) => (
+            sa.first().and_then(|d| dtype_of(d, rep)),
+            match sa.get(1) {
+                Some(V::Tuple(d)) => d.iter().map(|x| x.int().unwrap_or(-1)).collect(),
+                Some(V::Int(n)) => vec![*n],
+                _ => vec![-1],
+            },
+        ),
+        _ => (None, Vec::new()),
+    };
+    let subarray_object = base.as_ref().is_some_and(|d| d.object);
     Dtype {
         object: flags_object
             || subarray_object
@@ -2132,7 +2225,442 @@ fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
             .get(5)
             .and_then(V::int)
             .and_then(|n| u64::try_from(n).ok()),
+        base,
+        shape,
     }
+}
+
+/// numpy's `NPY_ITEM_REFCOUNT`, `NPY_LIST_PICKLE`, `NPY_ITEM_IS_POINTER`,
+/// `NPY_USE_GETITEM` and `NPY_USE_SETITEM`: the flags that make numpy read
+/// an item's bytes as a `PyObject *` or hand them to Python.
+const POINTER_FLAGS: i64 = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
+/// The flags a structured type takes from its fields (`NPY_FROM_FIELDS`).
+const FROM_FIELDS: i64 = 0x01 | 0x02 | 0x08 | 0x10;
+
+/// The flags numpy derives for a type (descriptor.c): an object item 63,
+/// a unicode item `NPY_NEEDS_INIT`, a subarray its base's, a structured
+/// type `NPY_NEEDS_PYAPI` and what its fields pass on.
+fn derived_flags(d: &Dtype, depth: usize) -> i64 {
+    if depth > MAX_OBJ_DEPTH {
+        return 0;
+    }
+    if !d.fields.is_empty() {
+        return 0x10
+            | d.fields.iter().fold(0, |a, (_, f, _)| {
+                a | (derived_flags(f, depth + 1) & FROM_FIELDS)
+            });
+    }
+    if let Some(base) = &d.base {
+        return derived_flags(base, depth + 1);
+    }
+    match d
+        .code
+        .trim_start_matches(['<', '>', '|', '='])
+        .bytes()
+        .next()
+    {
+        Some(b'O') => 63,
+        Some(b'U') => 0x08,
+        _ => 0,
+    }
+}
+
+/// A dtype state numpy accepts but should not: `__setstate__` (version 3
+/// and later) copies the flags verbatim, and takes field offsets and a
+/// subarray's size on trust. Forged object flags make `scalar()` read eight
+/// bytes of the pickle as an object pointer; a field or subarray past the
+/// item size reads and writes past every element.
+fn dtype_fault(d: &Dtype, state: &V, rep: &PickleReport) -> Option<String> {
+    let V::Tuple(t) = state else { return None };
+    // numpy reads the flags from an eight- or nine-item state whatever its
+    // version says, and accepts anything with `__index__` for them.
+    if let Some(f) = t.get(7) {
+        let V::Int(flags) = f else {
+            return Some(format!(
+                "numpy.dtype {:?} state gives its flags as {}, not an integer",
+                d.code,
+                describe(f, rep)
+            ));
+        };
+        {
+            let want = derived_flags(d, 0);
+            let object = want & 0x01 != 0;
+            // Old numpy versions differ in the harmless bits (alignment,
+            // zero-initialisation, the GIL); never in how items are read.
+            let bad = if object {
+                flags & (POINTER_FLAGS | 0x08) != want & (POINTER_FLAGS | 0x08)
+            } else {
+                flags & POINTER_FLAGS != 0
+            };
+            if bad {
+                return Some(format!(
+                    "numpy.dtype {:?} carries flags {flags:#x} where numpy derives {want:#x}: {}",
+                    d.code,
+                    if object {
+                        "its object items would be read without their pointer and reference-count semantics"
+                    } else {
+                        "plain bytes would be read as Python object pointers"
+                    }
+                ));
+            }
+        }
+    }
+    let size = d.itemsize.filter(|&n| n > 0);
+    if let (Some(size), false) = (size, d.fields.is_empty()) {
+        for (name, f, off) in &d.fields {
+            let fsize = field_size(f);
+            if off.saturating_add(fsize) > size {
+                return Some(format!(
+                    "numpy.dtype field {:?} at offset {off} ({fsize} bytes) lies past the item size {size}: reading or writing it goes past every element",
+                    name.chars().take(64).collect::<String>()
+                ));
+            }
+        }
+        // Fields numpy will read that the machine could not resolve.
+        if let Some(V::Tuple(names)) = t.get(3) {
+            if names.len() != d.fields.len() {
+                return Some(format!(
+                    "numpy.dtype names {} fields but {} could be read with an offset and a type",
+                    names.len(),
+                    d.fields.len()
+                ));
+            }
+        }
+    }
+    if let (Some(base), Some(size)) = (&d.base, size) {
+        let n = d.shape.iter().try_fold(1u64, |a, &x| {
+            u64::try_from(x).ok().and_then(|x| a.checked_mul(x))
+        });
+        let need = n.and_then(|n| n.checked_mul(field_size(base)));
+        if need.is_none_or(|need| need > size) {
+            return Some(format!(
+                "numpy.dtype subarray of shape {:?} over {:?} needs more than the item size {size}: reading it goes past every element",
+                d.shape, base.code
+            ));
+        }
+    }
+    None
+}
+
+/// A numpy random generator's state whose position indexes outside its
+/// buffer: the `state` setters of `MT19937` (`pos`, 624 words) and
+/// `Philox` (`buffer_pos`, 4 words) store it unchecked, and the first draw
+/// reads `key[pos]` / `buffer[buffer_pos]`. The state is the setter's
+/// dict, `(dict, seed_sequence)` for a bit generator, or `RandomState`'s
+/// legacy tuple `("MT19937", key, pos, has_gauss, gauss)`.
+fn rng_fault(state: &V) -> Option<String> {
+    let (name, pos, what) = match state {
+        V::Tuple(t) => match t.first() {
+            Some(d @ V::Dict(_)) => return rng_fault(d),
+            Some(V::Str(name)) if name == "MT19937" => (name.as_str(), t.get(2), "pos"),
+            _ => return None,
+        },
+        d @ V::Dict(_) => {
+            let Some(V::Str(name)) = d.get("bit_generator") else {
+                return None;
+            };
+            match name.as_str() {
+                "MT19937" => ("MT19937", d.get("state").and_then(|s| s.get("pos")), "pos"),
+                "Philox" => ("Philox", d.get("buffer_pos"), "buffer_pos"),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let len = if name == "MT19937" { 624 } else { 4 };
+    match pos {
+        Some(V::Int(p)) if (0..=len).contains(p) => None,
+        Some(V::Int(p)) => Some(format!(
+            "numpy {name} state sets {what} = {p} over a buffer of {len} words: the first draw reads outside it"
+        )),
+        // A missing key makes the setter raise; anything but a plain
+        // integer (a numpy scalar through `__index__`) is not checked.
+        None => None,
+        Some(_) => Some(format!(
+            "numpy {name} state gives {what} as something other than an integer, which the scanner cannot bound"
+        )),
+    }
+}
+
+/// `BUILD` of a `lightgbm.basic.Booster`: `__setstate__` loads the model
+/// text under `_handle` (or `handle`) into the native library, which
+/// trusts its indices ([`crate::formats::lgbm`]).
+fn lgbm_check(state: &V, at: u64, rep: &mut PickleReport) {
+    let state = match state {
+        V::Tuple(t) => t.first().unwrap_or(&V::None),
+        s => s,
+    };
+    let Some(model) = state.get("_handle").or_else(|| state.get("handle")) else {
+        return;
+    };
+    let text = match model {
+        V::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        V::LongText(b) => String::from_utf8_lossy(b),
+        V::Bytes(b) => String::from_utf8_lossy(b),
+        V::None => return,
+        _ => {
+            rep.anomalies.push(Anomaly::TreeUnchecked {
+                offset: at,
+                detail: "lightgbm Booster model text larger than the scanner keeps (64 MiB) or not a string".into(),
+            });
+            return;
+        }
+    };
+    if let Some(detail) = crate::formats::lgbm::model_fault(&text) {
+        rep.anomalies.push(Anomaly::State {
+            offset: at,
+            detail: format!("lightgbm Booster model: {detail}"),
+        });
+    }
+}
+
+/// A LightGBM or XGBoost `Booster` built with arguments: `model_file` /
+/// `model_str` (`model_file` for XGBoost) load a model the pickle does not
+/// carry, or one its state check never sees. Pickles of fitted models
+/// build them without arguments and set the model in `BUILD`.
+fn booster_args(callee: &V, args: &V, at: u64, rep: &mut PickleReport) {
+    let V::Global(i) = callee else { return };
+    let g = &rep.globals[*i];
+    let lib = match (g.module.as_str(), g.name.as_str()) {
+        ("lightgbm.basic" | "lightgbm", "Booster") => "lightgbm",
+        ("xgboost.core" | "xgboost", "Booster") => "xgboost",
+        _ => return,
+    };
+    let empty = match args {
+        V::Tuple(t) => t.is_empty(),
+        V::Dict(d) => d.is_empty(),
+        V::None => true,
+        _ => false,
+    };
+    if !empty {
+        rep.anomalies.push(Anomaly::State {
+            offset: at,
+            detail: format!(
+                "{lib} Booster constructed with arguments ({}): a model file or text loaded that way is not the state the scanner checks",
+                describe(args, rep)
+            ),
+        });
+    }
+}
+
+/// Most block placement indices read for one frame.
+const MAX_PLACED: usize = 1 << 22;
+
+/// The item indices a pandas block placement covers: a `slice` (as
+/// `BlockPlacement` reads one: no negative or open bounds), an integer
+/// ndarray, or an integer.
+fn placement(v: &V, rep: &PickleReport, out: &mut Vec<i64>) -> Result<(), String> {
+    if let V::Int(i) = v {
+        out.push(*i);
+        return Ok(());
+    }
+    if let V::Obj(o) = v {
+        let g = &rep.globals[o.g];
+        if g.name == "slice" && matches!(g.module.as_str(), "builtins" | "__builtin__") {
+            let V::Tuple(a) = &o.args else {
+                return Err("a slice without readable bounds".into());
+            };
+            let int_or = |k: usize, d: i64| match a.get(k) {
+                None | Some(V::None) => Some(d),
+                Some(x) => x.int(),
+            };
+            let (Some(start), Some(stop), Some(step)) =
+                (int_or(0, 0), a.get(1).and_then(V::int), int_or(2, 1))
+            else {
+                return Err("a slice whose bounds are not integers".into());
+            };
+            if start < 0 || stop < 0 || step <= 0 {
+                return Err(format!("slice({start}, {stop}, {step})"));
+            }
+            let mut i = start;
+            while i < stop {
+                if out.len() >= MAX_PLACED {
+                    return Err(format!("more than {MAX_PLACED} placed items"));
+                }
+                out.push(i);
+                i = i.saturating_add(step);
+            }
+            return Ok(());
+        }
+    }
+    let a = array_of(v, rep).ok_or_else(|| format!("{} as a placement", describe(v, rep)))?;
+    let size = a.dtype.size().unwrap_or(0) as usize;
+    let data = a
+        .data
+        .as_ref()
+        .ok_or("a placement array without kept data")?;
+    if !numpy_int(&a.dtype) || !matches!(size, 1 | 2 | 4 | 8) || data.len() % size != 0 {
+        return Err(format!("a placement array of type {:?}", a.dtype.code));
+    }
+    if out.len() + data.len() / size > MAX_PLACED {
+        return Err(format!("more than {MAX_PLACED} placed items"));
+    }
+    let big = a.dtype.big_endian();
+    let unsigned = a
+        .dtype
+        .code
+        .trim_start_matches(['<', '>', '|', '='])
+        .starts_with('u');
+    for c in data.chunks_exact(size) {
+        let mut b = [0u8; 8];
+        let x = if big {
+            b[8 - size..].copy_from_slice(c);
+            let u = u64::from_be_bytes(b);
+            if unsigned || size == 8 {
+                u as i64
+            } else {
+                ((u << (64 - 8 * size)) as i64) >> (64 - 8 * size)
+            }
+        } else {
+            b[..size].copy_from_slice(c);
+            let u = u64::from_le_bytes(b);
+            if unsigned || size == 8 {
+                u as i64
+            } else {
+                ((u << (64 - 8 * size)) as i64) >> (64 - 8 * size)
+            }
+        };
+        out.push(x);
+    }
+    Ok(())
+}
+
+/// Whether a frame's blocks place each of its `items` exactly once.
+/// pandas rebuilds its item-to-block map (`_rebuild_blknos_and_blklocs`,
+/// no bounds checks) from the placements: one past the item count writes
+/// past the map. Through `__init__` it first checks that the placements
+/// add up to the item count (`verified`), never where they point; through
+/// `__setstate__` it checks nothing.
+fn blocks_fault(
+    blocks: &V,
+    items: Option<i64>,
+    verified: bool,
+    rep: &PickleReport,
+) -> Option<String> {
+    let (V::Tuple(bs) | V::List(bs)) = blocks else {
+        return Some(format!(
+            "its blocks are {}, which the scanner cannot read",
+            describe(blocks, rep)
+        ));
+    };
+    let mut locs = Vec::with_capacity(bs.len());
+    for (k, b) in bs.iter().enumerate() {
+        let loc = match b {
+            V::Obj(o) if rep.globals[o.g].name == "_unpickle_block" => match &o.args {
+                V::Tuple(a) => a.get(1),
+                _ => None,
+            },
+            d @ V::Dict(_) => d.get("mgr_locs"),
+            _ => None,
+        };
+        let Some(loc) = loc else {
+            return Some(format!(
+                "block {k} is {}, not one the scanner can read",
+                describe(b, rep)
+            ));
+        };
+        locs.push(loc);
+    }
+    placements_fault(&locs, items, verified, rep)
+}
+
+fn placements_fault(
+    locs: &[&V],
+    items: Option<i64>,
+    verified: bool,
+    rep: &PickleReport,
+) -> Option<String> {
+    let mut placed = Vec::new();
+    for (k, loc) in locs.iter().enumerate() {
+        if let Err(e) = placement(loc, rep, &mut placed) {
+            return Some(format!("block {k}'s placement is {e}"));
+        }
+    }
+    let total = placed.len() as i64;
+    placed.sort_unstable();
+    if let Some((k, &x)) = placed.iter().enumerate().find(|(k, &x)| x != *k as i64) {
+        return Some(format!(
+            "its blocks place item {x} where {} items leave room for index {k}: overlapping or out-of-range placements write past pandas' item map",
+            total
+        ));
+    }
+    match items {
+        Some(n) if n != total => Some(format!("its blocks place {total} items over {n} columns")),
+        None if !verified => Some("its item count could not be read".into()),
+        _ => None,
+    }
+}
+
+/// `BlockManager(blocks, axes[, verify_integrity])`.
+fn manager_args(args: &V, at: u64, rep: &mut PickleReport) {
+    let V::Tuple(a) = args else {
+        rep.anomalies.push(Anomaly::State {
+            offset: at,
+            detail: format!(
+                "pandas BlockManager built from {}, which the scanner cannot read",
+                describe(args, rep)
+            ),
+        });
+        return;
+    };
+    let verified = match a.get(2) {
+        None => true,
+        Some(V::Int(v)) => *v != 0,
+        Some(_) => false,
+    };
+    let items = match a.get(1) {
+        Some(V::Tuple(ax) | V::List(ax)) => ax.first().and_then(|x| index_len(x, rep, 2)),
+        _ => None,
+    };
+    let blocks = a.first().unwrap_or(&V::None);
+    let fault = blocks_fault(blocks, items, verified, rep);
+    if let Some(d) = fault {
+        rep.anomalies.push(Anomaly::State {
+            offset: at,
+            detail: format!("pandas BlockManager: {d}"),
+        });
+    }
+}
+
+/// `BUILD` of a `BlockManager` with the `0.14.1` state pandas writes
+/// through `__getstate__`: `(axes, values, items, {"0.14.1": {"axes":
+/// [...], "blocks": [{"values", "mgr_locs"}, ...]}})`.
+fn manager_state(state: &V, at: u64, rep: &mut PickleReport) {
+    let inner = match state {
+        V::Tuple(t) => t.get(3).and_then(|d| d.get("0.14.1")),
+        _ => None,
+    };
+    let Some(inner) = inner else {
+        // Anything else makes pandas raise ("pre-0.14.1 pickles are no
+        // longer supported").
+        return;
+    };
+    let items = match inner.get("axes") {
+        Some(V::Tuple(ax) | V::List(ax)) => ax.first().and_then(|x| index_len(x, rep, 2)),
+        _ => None,
+    };
+    let blocks = inner.get("blocks").unwrap_or(&V::None);
+    if let Some(d) = blocks_fault(blocks, items, false, rep) {
+        rep.anomalies.push(Anomaly::State {
+            offset: at,
+            detail: format!("pandas BlockManager: {d}"),
+        });
+    }
+}
+
+/// A field's size in bytes (an object is a pointer).
+fn field_size(d: &Dtype) -> u64 {
+    d.size().unwrap_or_else(|| {
+        match d
+            .code
+            .trim_start_matches(['<', '>', '|', '='])
+            .bytes()
+            .next()
+        {
+            Some(b'O') => 8,
+            _ => 0,
+        }
+    })
 }
 
 /// An array from its shape, dtype and data values.
@@ -2460,6 +2988,19 @@ fn index_len(ix: &V, rep: &PickleReport, depth: usize) -> Option<i64> {
     let V::Tuple(a) = &o.args else { return None };
     let d = a.get(1)?;
     match rep.globals[o.g].name.as_str() {
+        "_new_Index" if d.get("stop").is_some() => {
+            // A RangeIndex: `{'start', 'stop', 'step', 'name'}`.
+            let start = d.get("start").map_or(Some(0), V::int)?;
+            let stop = d.get("stop").and_then(V::int)?;
+            let step = d.get("step").map_or(Some(1), V::int)?;
+            if step == 0 {
+                return None;
+            }
+            let n = (i128::from(stop) - i128::from(start) + i128::from(step)
+                - i128::from(step.signum()))
+                / i128::from(step);
+            i64::try_from(n.max(0)).ok()
+        }
         "_new_Index" => d
             .get("data")
             .and_then(|v| shape_of(v, rep)?.first().copied()),
@@ -2785,6 +3326,7 @@ fn describe(v: &V, rep: &PickleReport) -> String {
         V::Bytes(_) => "bytes".into(),
         V::LongText(_) => "a long text".into(),
         V::Tuple(_) => "a tuple".into(),
+        V::List(_) => "a list".into(),
         V::Dict(_) => "a dict".into(),
         V::Other => "a computed value".into(),
     }

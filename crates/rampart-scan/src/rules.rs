@@ -47,6 +47,7 @@ rules! {
     PKL_BUILD_GLOBAL = "RAMP-PKL-006", "scan.pickle", High, CodeExec, "pickle sets attributes on an imported module, class or function";
     PKL_LIMIT = "RAMP-PKL-008", "scan.pickle", High, Unscanned, "pickle reaches the scanner's bounds (stack, memo, imports, line length, nesting): what follows was not read, and a loader reads it";
     PKL_OWN_CODE = "RAMP-PKL-007", "scan.pickle", High, CodeExec, "pickle imports a module whose Python source the archive itself carries (TorchScript, torch.package)";
+    PKL_COMPUTED_CALL = "RAMP-PKL-009", "scan.pickle", Critical, CodeExec, "pickle calls a value it computed (what an earlier call returned) instead of an imported global: a chain of allowed globals reaching a callable no import names";
     EXT_MISMATCH = "RAMP-EXT-001", "scan.sniff", High, Tamper, "content does not match the file extension";
     ZIP_NAME_MISMATCH = "RAMP-ZIP-001", "scan.zip", Medium, Tamper, "zip local and central file names differ";
     ZIP_CRC = "RAMP-ZIP-002", "scan.zip", Medium, Tamper, "zip member CRC does not match its content";
@@ -62,6 +63,7 @@ rules! {
     ARC_UNSUPPORTED = "RAMP-ARC-003", "scan.archive", Medium, Unscanned, "archive format not supported: content carved for pickles only";
     ARC_DESYNC = "RAMP-ARC-005", "scan.archive", High, Tamper, "tar readers disagree on where members start (a link, device, directory or FIFO header with data)";
     ARC_CORRUPT = "RAMP-ARC-004", "scan.archive", Medium, Unscanned, "archive or compressed stream is corrupt";
+    ARC_UNDECODED = "RAMP-ARC-006", "scan.archive", High, Unscanned, "compressed stream uses an encoding the scanner cannot decode (xz BCJ or delta filters, SHA-256 check) that Python's loaders decode: its content was not scanned";
     NPY_OBJECT = "RAMP-NPY-001", "scan.numpy", Medium, CodeExec, "NumPy object array: loading it requires allow_pickle";
     NPY_HEADER = "RAMP-NPY-002", "scan.numpy", Medium, Unscanned, "malformed NumPy header";
     NPY_TREE = "RAMP-NPY-003", "scan.numpy", High, Tamper, "scikit-learn tree (decision tree, gradient-boosting predictor or neighbors tree) indexes outside its arrays (out-of-bounds read or endless loop at predict or query)";
@@ -69,6 +71,7 @@ rules! {
     NPY_CATEGORICAL = "RAMP-NPY-006", "scan.numpy", High, Tamper, "pandas Categorical whose codes point outside its categories (out-of-bounds read when its values are read)";
     NPY_MASK = "RAMP-NPY-007", "scan.numpy", High, Tamper, "pandas masked or interval array whose paired arrays (values and mask, left and right bounds) differ in shape (out-of-bounds read in groupby and other kernels)";
     NPY_SPLINE = "RAMP-NPY-005", "scan.numpy", High, Tamper, "scipy B-spline whose knots, coefficients and degree disagree (out-of-bounds read at evaluation)";
+    NPY_STATE = "RAMP-NPY-008", "scan.numpy", High, Tamper, "library object whose pickled state breaks an invariant the library trusts unchecked (numpy dtype flags or field offsets, a random generator's position): memory corruption when it is loaded or first used";
     SAFE_HEADER = "RAMP-SAFE-001", "scan.safetensors", High, Tamper, "safetensors header is malformed or its declared length is wrong";
     SAFE_OFFSETS = "RAMP-SAFE-002", "scan.safetensors", High, Tamper, "safetensors tensor offsets overlap, leave holes or exceed the data";
     SAFE_SHAPE = "RAMP-SAFE-003", "scan.safetensors", High, Tamper, "safetensors dtype and shape do not match the byte size";

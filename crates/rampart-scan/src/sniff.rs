@@ -125,6 +125,9 @@ pub fn sniff_head(head: &[u8], total: u64) -> ArtifactKind {
     if starts(b"\x28\xb5\x2f\xfd") {
         return ArtifactKind::Zstd;
     }
+    if let Some(k) = after_skippable_frames(h) {
+        return k;
+    }
     if joblib_zfile_data(h).is_some() {
         return ArtifactKind::JoblibZfile;
     }
@@ -219,7 +222,76 @@ pub fn lzma_alone_header(h: &[u8], first: bool) -> bool {
     let size = u64::from_le_bytes(h[5..13].try_into().unwrap_or([0; 8]));
     let sized = size == u64::MAX || size < 1 << 38;
     let plausible = !first || h.starts_with(b"]\x00") || (d >= 4096 && d != u32::MAX);
-    picky && sized && plausible
+    // Any other dictionary liblzma takes (1 byte, UINT32_MAX...) opens a
+    // stream that Python's `lzma` reads as well: taken when the head
+    // decodes as one.
+    picky && sized && (plausible || lzma_trial(h))
+}
+
+/// Whether the head decodes as an LZMA-alone stream: the range coder's
+/// first byte is 0 (liblzma refuses anything else) and the decoder gives
+/// 16 bytes or a whole stream without a data error (running out of head
+/// is no error).
+fn lzma_trial(h: &[u8]) -> bool {
+    if h.get(13) != Some(&0) {
+        return false;
+    }
+    struct Cap(Vec<u8>);
+    impl std::io::Write for Cap {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            let room = 4096 - self.0.len().min(4096);
+            if room == 0 {
+                return Err(std::io::Error::other("trial bound"));
+            }
+            let n = b.len().min(room);
+            self.0.extend_from_slice(&b[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Cap(Vec::new());
+    let probe = &h[..h.len().min(16 * 1024)];
+    let r = lzma_rs::lzma_decompress(&mut std::io::BufReader::new(probe), &mut out);
+    match r {
+        Ok(()) => !out.0.is_empty(),
+        Err(lzma_rs::error::Error::IoError(_)) => out.0.len() >= 16,
+        Err(_) => false,
+    }
+}
+
+/// What follows zstd/LZ4 skippable frames (magic `0x184D2A50` to
+/// `0x184D2A5F`, a 4-byte length, that many bytes) at the start: libzstd
+/// and `lz4.frame` skip them, so a frame after them decides the format.
+/// Frames that run past the head are taken for zstd's (pandas infers
+/// `.zst`).
+fn after_skippable_frames(h: &[u8]) -> Option<ArtifactKind> {
+    let skippable = |b: &[u8]| b.len() >= 8 && b[0] & 0xf0 == 0x50 && b[1..4] == [0x2a, 0x4d, 0x18];
+    if !skippable(h) {
+        return None;
+    }
+    let mut at = 0usize;
+    for _ in 0..64 {
+        let Some(rest) = h.get(at..) else {
+            return Some(ArtifactKind::Zstd);
+        };
+        if rest.len() < 4 {
+            return Some(ArtifactKind::Zstd);
+        }
+        if rest.starts_with(b"\x28\xb5\x2f\xfd") {
+            return Some(ArtifactKind::Zstd);
+        }
+        if rest.starts_with(b"\x04\x22\x4d\x18") {
+            return Some(ArtifactKind::Lz4);
+        }
+        if !skippable(rest) {
+            return None;
+        }
+        let len = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+        at = at.saturating_add(8).saturating_add(len);
+    }
+    Some(ArtifactKind::Zstd)
 }
 
 /// Where the zlib data of a joblib `ZF` file starts: `ZF`, 19 bytes that
@@ -358,70 +430,66 @@ type PbField<'a> = (u32, u8, Option<&'a [u8]>);
 
 /// The fields of a protobuf message, or `None` when it is not one. `cut`:
 /// the buffer may end inside the last field (a head of a longer file).
+/// Groups (wire types 3 and 4) are read whole, as protobuf's parsers read
+/// an unknown field.
 fn pb_layout(b: &[u8], cut: bool) -> Option<Vec<PbField<'_>>> {
-    use crate::formats::protobuf::varint;
+    use crate::formats::protobuf::{field_at, varint, Value};
     let mut out = Vec::new();
     let mut pos = 0usize;
     while pos < b.len() && out.len() <= 100_000 {
-        let Some(key) = varint(b, &mut pos) else {
-            return (cut && !out.is_empty()).then_some(out);
-        };
-        let (n, w) = ((key >> 3) as u32, (key & 7) as u8);
-        let ok = match w {
-            0 => varint(b, &mut pos).is_some(),
-            1 => {
-                pos += 8;
-                pos <= b.len()
-            }
-            5 => {
-                pos += 4;
-                pos <= b.len()
-            }
-            2 => {
-                let Some(len) = varint(b, &mut pos) else {
-                    return (cut && !out.is_empty()).then_some(out);
-                };
-                match pos.checked_add(len as usize).filter(|&e| e <= b.len()) {
-                    Some(end) => {
-                        out.push((n, 2, Some(&b[pos..end])));
-                        pos = end;
-                        continue;
-                    }
-                    // A value longer than the head (a graph with its
-                    // weights): what the head holds of it is its value.
-                    None if cut => {
-                        out.push((n, 2, Some(&b[pos..])));
+        let at = pos;
+        match field_at(b, &mut pos) {
+            Ok((n, v)) => out.push(match v {
+                Value::Varint(_) => (n, 0, None),
+                Value::Fixed64(_) => (n, 1, None),
+                Value::Bytes(x) => (n, 2, Some(x)),
+                Value::Group(_) => (n, 3, None),
+                Value::Fixed32(_) => (n, 5, None),
+            }),
+            Err(e) if cut && e.truncated => {
+                // A value longer than the head (a graph with its
+                // weights): what the head holds of it is its value.
+                let mut p = at;
+                if let Some(key) = varint(b, &mut p) {
+                    if key & 7 == 2 && key >> 3 != 0 && varint(b, &mut p).is_some() {
+                        out.push(((key >> 3) as u32, 2, Some(&b[p..])));
                         return Some(out);
                     }
-                    None => return None,
                 }
+                return (!out.is_empty()).then_some(out);
             }
-            _ => return None,
-        };
-        if !ok {
-            return (cut && !out.is_empty()).then_some(out);
+            Err(_) => return None,
         }
-        out.push((n, w, None));
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// Whether `v` is spelled as an operator name (`Conv`, `com.ms.Foo` has
+/// its domain apart): ASCII letters, digits and `_`, a letter first.
+fn op_name(v: &[u8]) -> bool {
+    !v.is_empty()
+        && v.len() <= 128
+        && v[0].is_ascii_alphabetic()
+        && v.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Protobuf model files whose first field is not the version number: an
 /// ONNX writer may emit the graph first (`onnx.load` takes fields in any
 /// order), a SavedModel may leave out its schema version, and a frozen
-/// TensorFlow GraphDef starts with its nodes. Judged by their field layout
+/// TensorFlow GraphDef starts with its nodes. Field numbers a schema does
+/// not define are skipped by protobuf's parsers (`onnx.load`, onnxruntime
+/// and TensorFlow keep or drop them and load the model), so they may sit
+/// anywhere: the message must parse to its end (or to the end of the head)
+/// and hold the fields that make it a model, judged by their layout
 /// (numbers and wire types of the schema) and one level of nesting.
 fn sniff_protobuf_layout(h: &[u8], total: u64) -> Option<ArtifactKind> {
-    // A text file cannot parse as these layouts for long; the first byte
-    // must be a tag of one of them.
-    if !matches!(
-        h.first()?,
-        0x0a | 0x12 | 0x1a | 0x22 | 0x28 | 0x32 | 0x3a | 0x42
-    ) {
-        return None;
-    }
     let cut = (h.len() as u64) < total;
+    // A JSON object or array, or text, cannot start a model: `{` opens a
+    // group that text never closes, and the rest fail below.
     let top = pb_layout(h, cut)?;
+    // Whether a length-delimited field runs to the end of the head (and
+    // may go on past it).
+    let partial = |v: &[u8]| cut && v.as_ptr_range().end == h.as_ptr_range().end;
     let within = |fs: &[PbField<'_>], allowed: &[(u32, u8)]| {
         fs.iter().all(|f| allowed.contains(&(f.0, f.1)))
     };
@@ -454,42 +522,73 @@ fn sniff_protobuf_layout(h: &[u8], total: u64) -> Option<ArtifactKind> {
         (14, 2),
         (15, 2),
     ];
-    if within(&top, MODEL) {
-        let graph_ok = top.iter().filter(|f| f.0 == 7).any(|f| match f.2 {
-            // Cut by the head when it runs to the head's end.
-            Some(g) => {
-                let partial = cut && g.as_ptr_range().end == h.as_ptr_range().end;
-                pb_layout(g, partial).is_some_and(|gf| within(&gf, GRAPH))
-            }
-            None => false,
-        });
-        if graph_ok {
-            return Some(ArtifactKind::Onnx);
-        }
+    let graphs = || {
+        top.iter()
+            .filter(|f| f.0 == 7)
+            .filter_map(|f| f.2)
+            .filter_map(|g| Some((g, pb_layout(g, partial(g))?)))
+    };
+    if within(&top, MODEL) && graphs().any(|(_, gf)| within(&gf, GRAPH)) {
+        return Some(ArtifactKind::Onnx);
+    }
+    // With fields the schema does not define (or defined fields with
+    // another wire type, which parsers keep as unknown): a graph that
+    // holds an ONNX node (a NodeProto with an op_type), or one that parses
+    // next to the version and opset fields.
+    let ir_version = top.iter().any(|f| f.0 == 1 && f.1 == 0);
+    let opset = top.iter().any(|f| {
+        f.0 == 8
+            && f.1 == 2
+            && f.2.and_then(|o| pb_layout(o, false)).is_some_and(|of| {
+                of.iter()
+                    .any(|x| (x.0 == 1 && x.1 == 2) || (x.0 == 2 && x.1 == 0))
+            })
+    });
+    let onnx_node = |gf: &[PbField<'_>]| {
+        gf.iter()
+            .filter(|f| f.0 == 1)
+            .filter_map(|f| f.2)
+            .take(8)
+            .any(|n| {
+                pb_layout(n, partial(n))
+                    .is_some_and(|nf| nf.iter().any(|x| x.0 == 4 && x.2.is_some_and(op_name)))
+            })
+    };
+    if graphs().any(|(_, gf)| onnx_node(&gf) || ((ir_version || opset) && within(&gf, GRAPH))) {
+        return Some(ArtifactKind::Onnx);
     }
     // GraphDef: node, versions, version, library; NodeDef: name, op, input,
-    // device, attr, debug info, type.
+    // device, attr, debug info, type. The first node tells, wherever it
+    // sits among fields the schema does not define.
     const GRAPHDEF: &[(u32, u8)] = &[(1, 2), (2, 2), (3, 0), (4, 2)];
     const NODEDEF: &[(u32, u8)] = &[(1, 2), (2, 2), (3, 2), (4, 2), (5, 2), (6, 2), (7, 2)];
-    if top[0].0 == 1 && within(&top, GRAPHDEF) {
-        if let Some(node) = top[0].2 {
-            if let Some(nf) = pb_layout(node, false) {
-                let op_ok = nf.iter().any(|f| {
-                    f.0 == 2
-                        && f.2.is_some_and(|op| {
-                            !op.is_empty()
-                                && op[0].is_ascii_uppercase()
-                                && op.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-                        })
-                });
-                if op_ok && within(&nf, NODEDEF) {
-                    return Some(ArtifactKind::TfSavedModel);
-                }
+    let first_node = top.iter().find(|f| f.0 == 1);
+    let strict = top[0].0 == 1 && within(&top, GRAPHDEF);
+    // Unknown fields: only with the NodeDef's name as well as its op.
+    if let Some(&(1, 2, Some(node))) = first_node {
+        if let Some(nf) = pb_layout(node, false) {
+            let op_ok = nf.iter().any(|f| {
+                f.0 == 2
+                    && f.2.is_some_and(|op| {
+                        !op.is_empty()
+                            && op[0].is_ascii_uppercase()
+                            && op.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                    })
+            });
+            let named = nf
+                .iter()
+                .any(|f| f.0 == 1 && f.2.is_some_and(|n| !n.is_empty()));
+            if op_ok && within(&nf, NODEDEF) && (strict || named) {
+                return Some(ArtifactKind::TfSavedModel);
             }
         }
     }
-    // SavedModel without its schema version: meta graphs only.
-    if within(&top, &[(1, 0), (2, 2)]) && top.iter().any(|f| f.0 == 2) {
+    // SavedModel (schema version 1, meta graphs 2), with or without its
+    // version, unknown fields skipped.
+    let meta_graph = top
+        .iter()
+        .any(|f| f.0 == 2 && f.1 == 2 && f.2.is_some_and(|m| pb_layout(m, partial(m)).is_some()));
+    if meta_graph && top.iter().all(|f| f.0 != 1 || f.1 == 0) {
         let probe = &h[..h.len().min(SNIFF_LEN)];
         let has = |s: &[u8]| memchr::memmem::find(probe, s).is_some();
         if has(b"tensorflow") || has(b"serve") || has(b"tf_version") {
@@ -638,6 +737,61 @@ mod tests {
         ] {
             let k = sniff(t.as_bytes());
             assert!(matches!(k, ArtifactKind::Text), "{t:?}: {k:?}");
+        }
+    }
+
+    #[test]
+    fn protobuf_models_with_unknown_fields_and_groups() {
+        let model = crate::fixtures::onnx("", Some("w.bin"));
+        assert_eq!(sniff(&model), ArtifactKind::Onnx);
+        let group = [0x9b, 0x06, 0x9c, 0x06];
+        for unknown in [
+            &[0x7a, 0x00][..],
+            &group,
+            &[0x10, 0x05],
+            &[0x79, 1, 2, 3, 4, 5, 6, 7, 8],
+        ] {
+            let first = [unknown, &model].concat();
+            assert_eq!(sniff(&first), ArtifactKind::Onnx, "{unknown:?} first");
+            let after_ir = [&model[..2], unknown, &model[2..]].concat();
+            assert_eq!(sniff(&after_ir), ArtifactKind::Onnx, "{unknown:?} after ir");
+            let last = [&model[..], unknown].concat();
+            assert_eq!(sniff(&last), ArtifactKind::Onnx, "{unknown:?} last");
+            let mut sm = crate::fixtures::saved_model(&["Const"]);
+            sm.splice(2..2, unknown.iter().copied());
+            assert_eq!(
+                sniff(&sm),
+                ArtifactKind::TfSavedModel,
+                "{unknown:?} SavedModel"
+            );
+        }
+        // The head of a long model whose unknown field comes first.
+        let mut big = vec![0x7a, 0x00];
+        big.extend_from_slice(&model);
+        let mut g = Vec::new();
+        crate::fixtures::pb_bytes(&mut g, 5, &vec![0x41; 200_000]);
+        crate::fixtures::pb_bytes(&mut big, 7, &g);
+        assert_eq!(
+            sniff_head(&big[..SNIFF_LEN], big.len() as u64),
+            ArtifactKind::Onnx
+        );
+        // Not models: a group left open, JSON (`{` opens a group), text.
+        assert_ne!(
+            sniff(&[&[0x9b, 0x06][..], &model].concat()),
+            ArtifactKind::Onnx
+        );
+        for t in [
+            "{\"a\": 1}",
+            "z\u{0}",
+            "zz top\n",
+            "::: note\n",
+            "Readme: this is a model card for an ONNX model with 8 layers.\n",
+        ] {
+            let k = sniff(t.as_bytes());
+            assert!(
+                !matches!(k, ArtifactKind::Onnx | ArtifactKind::TfSavedModel),
+                "{t:?}: {k:?}"
+            );
         }
     }
 

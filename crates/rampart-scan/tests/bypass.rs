@@ -303,6 +303,21 @@ fn benign_twins_of_round_five_stay_clean() {
     assert_clean(&cases, &opts);
 }
 
+#[test]
+fn benign_twins_of_the_allowlist_state_checks_stay_clean() {
+    let cases = fixtures::bypass::allowlist_state_twins();
+    assert_eq!(cases.len(), 4);
+    for (name, bytes) in &cases {
+        let rep = scan_bytes(name, bytes, &ScanOptions::default());
+        assert!(
+            rep.findings.is_empty() && rep.errors.is_empty(),
+            "{name}: {:?} {:?}",
+            rep.findings,
+            rep.errors
+        );
+    }
+}
+
 /// Each benign twin stays below high and is fully parsed.
 fn assert_clean(cases: &[(&str, Vec<u8>)], opts: &ScanOptions) {
     for (name, bytes) in cases {

@@ -1,8 +1,9 @@
 //! The readers of files that name code: a skops `schema.json`, a
-//! transformers `config.json`, a TensorFlow graph's constant paths and
-//! Python source. The first byte picks the file name, so one corpus
-//! reaches all four; the Python analyser also runs on every input read as
-//! text.
+//! transformers `config.json`, a TensorFlow graph's constant paths, an
+//! ONNX model's external data (the protobuf walk), an MLflow `MLmodel`
+//! (the YAML parser) and Python source. The first byte picks the file
+//! name, so one corpus reaches them all; the Python analyser also runs on
+//! every input read as text.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -10,11 +11,13 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let name = match pick % 5 {
+    let name = match pick % 7 {
         0 => "m.skops!schema.json",
         1 => "config.json",
         2 => "modules.json",
         3 => "saved_model.pb",
+        4 => "model.onnx",
+        5 => "m.zip!MLmodel",
         _ => "m.zip!code/m.py",
     };
     let opts = rampart_scan::ScanOptions {

@@ -5,6 +5,7 @@
 pub mod gguf;
 pub mod hf;
 pub mod keras;
+pub mod lgbm;
 pub mod mlflow;
 pub mod numpy;
 pub mod onnx;

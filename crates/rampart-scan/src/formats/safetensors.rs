@@ -10,13 +10,18 @@ use crate::rules;
 /// Largest header accepted (the reference implementation uses 100 MB).
 const MAX_HEADER: u64 = 100 * 1024 * 1024;
 
-fn dtype_size(d: &str) -> Option<u64> {
+/// Bits per element, as the reference implementation's `Dtype::bitsize`:
+/// the microscaling types (`F4`, `F6_*`) pack below a byte.
+fn dtype_bits(d: &str) -> Option<u64> {
     Some(match d {
-        "BOOL" | "U8" | "I8" | "F8_E4M3" | "F8_E5M2" | "F8_E8M0" => 1,
-        "I16" | "U16" | "F16" | "BF16" => 2,
-        "I32" | "U32" | "F32" => 4,
-        "I64" | "U64" | "F64" | "C64" => 8,
-        "C128" => 16,
+        "F4" => 4,
+        "F6_E2M3" | "F6_E3M2" => 6,
+        "BOOL" | "U8" | "I8" | "F8_E4M3" | "F8_E5M2" | "F8_E8M0" | "F8_E4M3FNUZ"
+        | "F8_E5M2FNUZ" => 8,
+        "I16" | "U16" | "F16" | "BF16" => 16,
+        "I32" | "U32" | "F32" => 32,
+        "I64" | "U64" | "F64" | "C64" => 64,
+        "C128" => 128,
         _ => return None,
     })
 }
@@ -106,7 +111,7 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
             ));
             continue;
         }
-        let Some(ds) = dtype_size(dtype) else {
+        let Some(bits) = dtype_bits(dtype) else {
             out.add(rules::SAFE_SHAPE.finding(
                 name,
                 format!(
@@ -116,17 +121,30 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
             ));
             continue;
         };
-        let want = shape.iter().try_fold(ds, |a, &d| a.checked_mul(d));
-        if want != Some(offs[1] - offs[0]) {
+        // The library computes elements x bits and refuses a tensor that
+        // does not end on a byte boundary (`MisalignedSlice`).
+        let nbits = shape
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d))
+            .and_then(|n| n.checked_mul(bits));
+        if nbits.is_some_and(|b| b % 8 != 0) {
             out.add(rules::SAFE_SHAPE.finding(
                 name,
-                format!(
+                format!("tensor {shown:?}: {dtype} {shape:?} does not fill whole bytes (the loader refuses it)"),
+            ));
+        } else {
+            let want = nbits.map(|b| b / 8);
+            if want != Some(offs[1] - offs[0]) {
+                out.add(rules::SAFE_SHAPE.finding(
+                    name,
+                    format!(
                         "tensor {shown:?}: {dtype} {shape:?} needs {} bytes, its range holds {}",
                         want.map(|w| w.to_string())
                             .unwrap_or_else(|| "an overflowing number of".into()),
                         offs[1] - offs[0]
                     ),
-            ));
+                ));
+            }
         }
         ranges.push((offs[0], offs[1], shown));
     }
@@ -169,5 +187,51 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
                 data_len - cursor
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{fixtures, scan_bytes, ScanOptions};
+
+    fn findings(header: &str, data: usize) -> Vec<String> {
+        let b = fixtures::safetensors(header, data);
+        let rep = scan_bytes("m.safetensors", &b, &ScanOptions::default());
+        rep.findings
+            .iter()
+            .map(|f| format!("{} {}", f.rule_id, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn sub_byte_dtypes_are_sized_in_bits() {
+        // What safetensors 0.8 writes and loads: F4 packs two values in a
+        // byte, the F6 types four values in three bytes.
+        for (dtype, shape, bytes) in [
+            ("F4", "[4]", 2),
+            ("F4", "[2, 3]", 3),
+            ("F6_E2M3", "[4]", 3),
+            ("F6_E3M2", "[8]", 6),
+            ("F8_E8M0", "[5]", 5),
+            ("F8_E4M3FNUZ", "[2]", 2),
+            ("C64", "[1]", 8),
+        ] {
+            let h = format!(
+                r#"{{"w":{{"dtype":"{dtype}","shape":{shape},"data_offsets":[0,{bytes}]}}}}"#
+            );
+            let f = findings(&h, bytes);
+            assert!(f.is_empty(), "{dtype} {shape}: {f:?}");
+        }
+        // A size that is not whole bytes, or a range that does not match.
+        let f = findings(
+            r#"{"w":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}"#,
+            2,
+        );
+        assert!(f.iter().any(|m| m.starts_with("RAMP-SAFE-003")), "{f:?}");
+        let f = findings(
+            r#"{"w":{"dtype":"F6_E2M3","shape":[4],"data_offsets":[0,4]}}"#,
+            4,
+        );
+        assert!(f.iter().any(|m| m.starts_with("RAMP-SAFE-003")), "{f:?}");
     }
 }

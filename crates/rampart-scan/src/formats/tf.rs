@@ -6,11 +6,23 @@ use crate::engine::Out;
 use crate::rules;
 use std::collections::{HashMap, HashSet};
 
-/// Ops that read or write files.
+/// Ops that read or write files. The TF1 readers read the files a queue
+/// hands them (names that a constant, `MatchingFiles` or a feed put
+/// there): the reader itself is flagged. The matching-files ops list a
+/// directory (file names that a model can then read or serve).
 pub const FILE_OPS: &[&str] = &[
     "ReadFile",
     "WholeFileReader",
     "WholeFileReaderV2",
+    "TextLineReader",
+    "TextLineReaderV2",
+    "TFRecordReader",
+    "TFRecordReaderV2",
+    "FixedLengthRecordReader",
+    "FixedLengthRecordReaderV2",
+    "LMDBReader",
+    "MatchingFilesDataset",
+    "ExperimentalMatchingFilesDataset",
     "CreateSummaryFileWriter",
     "WriteFile",
     "MatchingFiles",
@@ -27,6 +39,10 @@ pub const URL_OPS: &[&str] = &[
     "PrintV2",
     "DebugIdentity",
     "DebugIdentityV2",
+    "DebugIdentityV3",
+    // `debug_ops_spec` (`DebugIdentity;file:///tmp/dump;0`).
+    "Copy",
+    "CopyHost",
     "DebugNanCount",
     "DebugNumericSummary",
     "DebugNumericSummaryV2",
@@ -74,6 +90,12 @@ pub const PATH_INPUT_OPS: &[(&str, &[usize])] = &[
     ("CreateSummaryDbWriter", &[1]),
     ("LoadAndRemapMatrix", &[0]),
     ("GenerateVocabRemapping", &[0, 1]),
+    // tf.data snapshot internals (TF 2.14 on): a chunk file, a shard or
+    // snapshot directory, and the distributed save's directory.
+    ("SnapshotChunkDataset", &[0]),
+    ("SnapshotDatasetReader", &[0]),
+    ("ListSnapshotChunksDataset", &[0]),
+    ("DistributedSave", &[1]),
 ];
 
 /// Ops that read or write the file an attribute names (`file_pattern`,
@@ -82,6 +104,10 @@ pub const PATH_ATTR_OPS: &[(&str, &str)] = &[
     ("RecordInput", "file_pattern"),
     ("DecodeProtoV2", "descriptor_source"),
     ("EncodeProto", "descriptor_source"),
+    // Reads its vocabulary file when the kernel is built.
+    ("FixedUnigramCandidateSampler", "vocab_file"),
+    // word2vec's op reads its training text.
+    ("Skipgram", "filename"),
 ];
 
 /// A NodeDef's name, op, inputs and, for `Const`, its string values.
@@ -880,5 +906,82 @@ pub(crate) fn scan(name: &str, b: &[u8], out: &mut Out) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixtures::{saved_model, saved_model_const_path, saved_model_graph};
+    use crate::{scan_bytes, ScanOptions};
+    use rampart_core::Severity;
+
+    fn high(name: &str, b: &[u8]) -> bool {
+        let rep = scan_bytes(name, b, &ScanOptions::default());
+        rep.findings
+            .iter()
+            .any(|f| f.rule_id == "RAMP-TF-001" && f.severity >= Severity::High)
+    }
+
+    #[test]
+    fn file_reading_ops_of_the_registry() {
+        for op in [
+            "TextLineReader",
+            "TextLineReaderV2",
+            "TFRecordReader",
+            "TFRecordReaderV2",
+            "FixedLengthRecordReader",
+            "FixedLengthRecordReaderV2",
+            "LMDBReader",
+            "MatchingFilesDataset",
+            "ExperimentalMatchingFilesDataset",
+        ] {
+            assert!(high("saved_model.pb", &saved_model(&["Const", op])), "{op}");
+        }
+        // A reader that reads no file.
+        assert!(!high(
+            "saved_model.pb",
+            &saved_model(&["Const", "IdentityReaderV2"])
+        ));
+        for op in [
+            "SnapshotChunkDataset",
+            "SnapshotDatasetReader",
+            "ListSnapshotChunksDataset",
+        ] {
+            assert!(
+                high("saved_model.pb", &saved_model_const_path(op, "/etc/passwd")),
+                "{op}"
+            );
+            assert!(
+                !high("saved_model.pb", &saved_model_const_path(op, "chunks/0")),
+                "{op}"
+            );
+        }
+        let save = saved_model_graph(&[
+            ("ds", "RangeDataset", &[], None),
+            ("dir", "Const", &[], Some("/home/u/.ssh")),
+            ("addr", "Const", &[], Some("localhost:5050")),
+            ("s", "DistributedSave", &["ds", "dir", "addr"], None),
+        ]);
+        assert!(high("saved_model.pb", &save));
+        for (op, attr) in [
+            ("FixedUnigramCandidateSampler", "vocab_file"),
+            ("Skipgram", "filename"),
+        ] {
+            let g = saved_model_graph(&[
+                ("t", "Const", &[], Some("x")),
+                ("s", op, &["t"], Some(&format!("{attr}=/etc/passwd"))),
+            ]);
+            assert!(high("saved_model.pb", &g), "{op}");
+            let g = saved_model_graph(&[("s", op, &[], Some(&format!("{attr}=vocab.txt")))]);
+            assert!(!high("saved_model.pb", &g), "{op}");
+        }
+        // Debug dumps through a Copy's debug_ops_spec.
+        let g = saved_model_graph(&[(
+            "c",
+            "Copy",
+            &["x"],
+            Some("debug_ops_spec=DebugIdentity;file:///tmp/dump;0"),
+        )]);
+        assert!(high("saved_model.pb", &g));
     }
 }
