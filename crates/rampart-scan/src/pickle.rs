@@ -1240,7 +1240,9 @@ impl Machine {
             .get(&key)
             .ok_or_else(|| Stop::Bad(format!("memo key {key} not found")))?;
         let v = match m {
-            V::List(_) => V::Other,
+            // Python shares the container: the memo's copy missed what was
+            // set or appended after `PUT`.
+            V::List(_) | V::Dict(_) => V::Other,
             m => share(&mut self.copied, m),
         };
         self.push(v)
@@ -1271,7 +1273,9 @@ impl Machine {
         Ok(rep.globals.len() - 1)
     }
 
-    fn call(&mut self, rep: &mut PickleReport, callee: &V, args: V, at: u64) -> V {
+    /// `init`: the call runs the class itself (`REDUCE`, `OBJ`), not only
+    /// its `__new__` (`NEWOBJ`, `copyreg.__newobj__`).
+    fn call(&mut self, rep: &mut PickleReport, callee: &V, args: V, at: u64, init: bool) -> V {
         rep.calls += 1;
         match callee {
             V::Global(i) => {
@@ -1286,10 +1290,32 @@ impl Machine {
                         return b;
                     }
                 }
-                booster_args(callee, &args, at, rep);
                 let g = &rep.globals[*i];
-                if g.name == "BlockManager" && g.module == "pandas.core.internals.managers" {
-                    manager_args(&args, at, rep);
+                if crate::policy::canonical_module(&g.module) == "copyreg"
+                    && (g.name == "__newobj__" || g.name == "__newobj_ex__")
+                {
+                    // `copyreg.__newobj__(cls, *args)` is `cls.__new__(cls,
+                    // *args)`, what NEWOBJ does: the class decides which
+                    // check reads the state a `BUILD` gives it.
+                    if let V::Tuple(a) = &args {
+                        if let Some(V::Global(c)) = a.first() {
+                            let rest = if g.name == "__newobj__" {
+                                V::Tuple(a[1..].to_vec())
+                            } else {
+                                a.get(1).cloned().unwrap_or(V::Tuple(Vec::new()))
+                            };
+                            let c = *c;
+                            rep.globals[c].called = true;
+                            return V::obj(c, rest, rep.calls);
+                        }
+                    }
+                }
+                if init {
+                    booster_args(callee, &args, at, rep);
+                    let g = &rep.globals[*i];
+                    if g.name == "BlockManager" && g.module == "pandas.core.internals.managers" {
+                        manager_args(&args, at, rep);
+                    }
                 }
                 // Only the arguments are bounded: an object whose arguments
                 // are too big to track is still known to be an instance of
@@ -1657,14 +1683,14 @@ impl Machine {
                     let f = self.pop()?;
                     let v = match self.lookup(rep, &f, &args, at)? {
                         Some(v) => v,
-                        None => self.call(rep, &f, args, at),
+                        None => self.call(rep, &f, args, at, true),
                     };
                     self.push(v)?;
                 }
                 0x81 => {
                     let args = self.pop()?;
                     let cls = self.pop()?;
-                    let v = self.call(rep, &cls, args, at);
+                    let v = self.call(rep, &cls, args, at, false);
                     self.push(v)?;
                 }
                 0x92 => {
@@ -1672,7 +1698,7 @@ impl Machine {
                     let args = self.pop()?;
                     let cls = self.pop()?;
                     booster_args(&cls, &kwargs, at, rep);
-                    let v = self.call(rep, &cls, args, at);
+                    let v = self.call(rep, &cls, args, at, false);
                     self.push(v)?;
                 }
                 b'o' => {
@@ -1681,7 +1707,7 @@ impl Machine {
                         return Err(Stop::Bad("OBJ without a class".into()));
                     }
                     let cls = items.remove(0);
-                    let v = self.call(rep, &cls, V::Tuple(items), at);
+                    let v = self.call(rep, &cls, V::Tuple(items), at, true);
                     self.push(v)?;
                 }
                 b'b' => {
@@ -2165,8 +2191,91 @@ fn dtype_of(v: &V, rep: &PickleReport) -> Option<Rc<Dtype>> {
     }))
 }
 
-/// A dtype after `BUILD` with numpy's state: (version, byte order,
-/// subarray, names, fields, itemsize, alignment, flags[, metadata]).
+/// A dtype `BUILD` state laid out as numpy's `arraydescr_setstate` reads
+/// it, by its length: 9 and 8 items `(version, order, subarray, names,
+/// fields, size, alignment, flags[, metadata])`; 7 without the flags; 6
+/// `(version, order, subarray, fields, size, alignment)` and 5 `(order,
+/// subarray, fields, size, alignment)`, whose names are `fields[-1]`.
+struct DtypeState<'a> {
+    version: i64,
+    order: Option<&'a V>,
+    subarray: Option<&'a V>,
+    names: Option<&'a V>,
+    fields: Option<&'a V>,
+    size: Option<&'a V>,
+    /// `None`: numpy derives them (a version below 3 without a flags item).
+    /// `Some(Err)`: a flags item that is not an integer.
+    flags: Option<Result<i64, &'a V>>,
+}
+
+/// The names a five- or six-item state keeps under the key -1 of its
+/// fields.
+fn minus_one(f: Option<&V>) -> Option<&V> {
+    match f {
+        Some(V::Dict(d)) => d
+            .iter()
+            .rev()
+            .find(|(k, _)| matches!(k, V::Int(-1)))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+fn dtype_state(state: &V) -> Option<DtypeState<'_>> {
+    let V::Tuple(t) = state else { return None };
+    let version = |v: Option<&V>| v.and_then(V::int);
+    Some(match t.len() {
+        8 | 9 => DtypeState {
+            version: version(t.first())?,
+            order: t.get(1),
+            subarray: t.get(2),
+            names: t.get(3),
+            fields: t.get(4),
+            size: t.get(5),
+            flags: Some(match &t[7] {
+                V::Int(f) => Ok(*f),
+                other => Err(other),
+            }),
+        },
+        7 => {
+            let v = version(t.first())?;
+            DtypeState {
+                version: v,
+                order: t.get(1),
+                subarray: t.get(2),
+                names: t.get(3),
+                fields: t.get(4),
+                size: t.get(5),
+                // numpy recomputes the flags only below version 3.
+                flags: (v >= 3).then_some(Ok(0)),
+            }
+        }
+        6 => {
+            let v = version(t.first())?;
+            DtypeState {
+                version: v,
+                order: t.get(1),
+                subarray: t.get(2),
+                names: minus_one(t.get(3)),
+                fields: t.get(3),
+                size: t.get(4),
+                flags: (v >= 3).then_some(Ok(0)),
+            }
+        }
+        5 => DtypeState {
+            version: 0,
+            order: t.first(),
+            subarray: t.get(1),
+            names: minus_one(t.get(2)),
+            fields: t.get(2),
+            size: t.get(3),
+            flags: None,
+        },
+        _ => return None,
+    })
+}
+
+/// A dtype after `BUILD` with numpy's state (see [`DtypeState`]).
 fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
     let code = match args {
         V::Tuple(a) => match a.first() {
@@ -2175,16 +2284,15 @@ fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
         },
         _ => String::new(),
     };
-    let t: &[V] = match state {
-        V::Tuple(t) => t,
-        _ => &[],
-    };
-    let order = match t.get(1) {
+    let st = dtype_state(state);
+    let order = match st.as_ref().and_then(|s| s.order) {
         Some(V::Str(o)) => o.bytes().next().unwrap_or(b'|'),
         _ => b'|',
     };
     let mut fields = Vec::new();
-    if let (Some(V::Tuple(names)), Some(all @ V::Dict(_))) = (t.get(3), t.get(4)) {
+    if let Some((Some(V::Tuple(names)), Some(all @ V::Dict(_)))) =
+        st.as_ref().map(|s| (s.names, s.fields))
+    {
         for n in names {
             let V::Str(n) = n else { continue };
             let Some(V::Tuple(f)) = all.get(n) else {
@@ -2199,9 +2307,12 @@ fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
             }
         }
     }
-    let flags_object = matches!(t.get(7), Some(V::Int(f)) if f & 1 != 0);
+    let flags_object = matches!(
+        st.as_ref().and_then(|s| s.flags.as_ref()),
+        Some(Ok(f)) if f & 1 != 0
+    );
     // A subarray type, `(base, shape)`, holds objects when its base does.
-    let (base, shape) = match t.get(2) {
+    let (base, shape) = match st.as_ref().and_then(|s| s.subarray) {
         Some(V::Tuple(sa)) => (
             sa.first().and_then(|d| dtype_of(d, rep)),
             match sa.get(1) {
@@ -2221,8 +2332,9 @@ fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
         code,
         order,
         fields,
-        itemsize: t
-            .get(5)
+        itemsize: st
+            .as_ref()
+            .and_then(|s| s.size)
             .and_then(V::int)
             .and_then(|n| u64::try_from(n).ok()),
         base,
@@ -2271,58 +2383,85 @@ fn derived_flags(d: &Dtype, depth: usize) -> i64 {
 /// bytes of the pickle as an object pointer; a field or subarray past the
 /// item size reads and writes past every element.
 fn dtype_fault(d: &Dtype, state: &V, rep: &PickleReport) -> Option<String> {
-    let V::Tuple(t) = state else { return None };
+    let Some(st) = dtype_state(state) else {
+        return Some(format!(
+            "numpy.dtype {:?} has a state the scanner cannot lay out as numpy does ({})",
+            d.code,
+            describe(state, rep)
+        ));
+    };
     // numpy reads the flags from an eight- or nine-item state whatever its
-    // version says, and accepts anything with `__index__` for them.
-    if let Some(f) = t.get(7) {
-        let V::Int(flags) = f else {
-            return Some(format!(
-                "numpy.dtype {:?} state gives its flags as {}, not an integer",
-                d.code,
-                describe(f, rep)
-            ));
-        };
-        {
-            let want = derived_flags(d, 0);
-            let object = want & 0x01 != 0;
-            // Old numpy versions differ in the harmless bits (alignment,
-            // zero-initialisation, the GIL); never in how items are read.
-            let bad = if object {
-                flags & (POINTER_FLAGS | 0x08) != want & (POINTER_FLAGS | 0x08)
-            } else {
-                flags & POINTER_FLAGS != 0
-            };
-            if bad {
+    // version says, and accepts anything with `__index__` for them; a
+    // seven- or six-item state of version 3 or later leaves them 0.
+    if let Some(f) = &st.flags {
+        let flags = match f {
+            Ok(f) => *f,
+            Err(v) => {
                 return Some(format!(
-                    "numpy.dtype {:?} carries flags {flags:#x} where numpy derives {want:#x}: {}",
+                    "numpy.dtype {:?} state gives its flags as {}, not an integer",
                     d.code,
-                    if object {
-                        "its object items would be read without their pointer and reference-count semantics"
-                    } else {
-                        "plain bytes would be read as Python object pointers"
-                    }
-                ));
+                    describe(v, rep)
+                ))
             }
+        };
+        let want = derived_flags(d, 0);
+        let object = want & 0x01 != 0;
+        // Old numpy versions differ in the harmless bits (alignment,
+        // zero-initialisation, the GIL); never in how items are read.
+        let bad = if object {
+            flags & (POINTER_FLAGS | 0x08) != want & (POINTER_FLAGS | 0x08)
+        } else {
+            flags & POINTER_FLAGS != 0
+        };
+        if bad {
+            return Some(format!(
+                "numpy.dtype {:?} carries flags {flags:#x} (version {}, {} items) where numpy derives {want:#x}: {}",
+                d.code,
+                st.version,
+                match state {
+                    V::Tuple(t) => t.len(),
+                    _ => 0,
+                },
+                if object {
+                    "its object items would be read without their pointer and reference-count semantics"
+                } else {
+                    "plain bytes would be read as Python object pointers"
+                }
+            ));
         }
     }
+    // Fields numpy will read that the machine could not resolve: a fields
+    // mapping built by a call or fetched from the memo, or entries it
+    // cannot read.
+    let named = match st.names {
+        Some(V::Tuple(n)) => n.len(),
+        Some(V::None) | None => 0,
+        Some(other) => {
+            return Some(format!(
+                "numpy.dtype names its fields with {}, which the scanner cannot read",
+                describe(other, rep)
+            ))
+        }
+    };
+    let has_fields = !matches!(st.fields, None | Some(V::None));
+    if (named > 0 || has_fields) && named != d.fields.len() {
+        return Some(format!(
+            "numpy.dtype names {named} fields but {} could be read with an offset and a type (fields given as {})",
+            d.fields.len(),
+            st.fields.map_or_else(|| "nothing".into(), |f| describe(f, rep))
+        ));
+    }
     let size = d.itemsize.filter(|&n| n > 0);
-    if let (Some(size), false) = (size, d.fields.is_empty()) {
+    if !d.fields.is_empty() {
+        let Some(size) = size else {
+            return Some("numpy.dtype with fields and no item size".into());
+        };
         for (name, f, off) in &d.fields {
             let fsize = field_size(f);
             if off.saturating_add(fsize) > size {
                 return Some(format!(
                     "numpy.dtype field {:?} at offset {off} ({fsize} bytes) lies past the item size {size}: reading or writing it goes past every element",
                     name.chars().take(64).collect::<String>()
-                ));
-            }
-        }
-        // Fields numpy will read that the machine could not resolve.
-        if let Some(V::Tuple(names)) = t.get(3) {
-            if names.len() != d.fields.len() {
-                return Some(format!(
-                    "numpy.dtype names {} fields but {} could be read with an offset and a type",
-                    names.len(),
-                    d.fields.len()
                 ));
             }
         }
@@ -2338,6 +2477,8 @@ fn dtype_fault(d: &Dtype, state: &V, rep: &PickleReport) -> Option<String> {
                 d.shape, base.code
             ));
         }
+    } else if matches!(st.subarray, Some(s) if !matches!(s, V::None)) && d.base.is_none() {
+        return Some("numpy.dtype subarray whose base type the scanner cannot read".into());
     }
     None
 }
@@ -2390,6 +2531,16 @@ fn lgbm_check(state: &V, at: u64, rep: &mut PickleReport) {
         V::Tuple(t) => t.first().unwrap_or(&V::None),
         s => s,
     };
+    if !matches!(state, V::Dict(_)) {
+        rep.anomalies.push(Anomaly::State {
+            offset: at,
+            detail: format!(
+                "lightgbm Booster state is {}, which the scanner cannot read (its model text goes to native code)",
+                describe(state, rep)
+            ),
+        });
+        return;
+    }
     let Some(model) = state.get("_handle").or_else(|| state.get("handle")) else {
         return;
     };
@@ -2626,13 +2777,25 @@ fn manager_args(args: &V, at: u64, rep: &mut PickleReport) {
 /// through `__getstate__`: `(axes, values, items, {"0.14.1": {"axes":
 /// [...], "blocks": [{"values", "mgr_locs"}, ...]}})`.
 fn manager_state(state: &V, at: u64, rep: &mut PickleReport) {
-    let inner = match state {
-        V::Tuple(t) => t.get(3).and_then(|d| d.get("0.14.1")),
-        _ => None,
-    };
-    let Some(inner) = inner else {
-        // Anything else makes pandas raise ("pre-0.14.1 pickles are no
+    let V::Tuple(t) = state else {
+        // pandas raises on anything else ("pre-0.14.1 pickles are no
         // longer supported").
+        return;
+    };
+    if t.len() < 4 {
+        return;
+    }
+    // pandas asks `"0.14.1" in state[3]`: any mapping answers.
+    let Some(inner) = t[3].get("0.14.1") else {
+        if !matches!(t[3], V::Dict(_)) {
+            rep.anomalies.push(Anomaly::State {
+                offset: at,
+                detail: format!(
+                    "pandas BlockManager state holds {} where pandas looks for its blocks, which the scanner cannot read",
+                    describe(&t[3], rep)
+                ),
+            });
+        }
         return;
     };
     let items = match inner.get("axes") {

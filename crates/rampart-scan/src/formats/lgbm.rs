@@ -17,6 +17,9 @@ const MAX_TREES: usize = 1 << 20;
 
 /// Why a model text would send LightGBM out of bounds, if it would.
 pub fn model_fault(text: &str) -> Option<String> {
+    if let Some(f) = layout_fault(text) {
+        return Some(f);
+    }
     let mut header_done = false;
     let mut max_feature: Option<i64> = None;
     let mut num_class: i64 = 1;
@@ -71,9 +74,9 @@ pub fn model_fault(text: &str) -> Option<String> {
             tree.push((k, v));
         } else if !header_done {
             match k {
-                "max_feature_idx" => max_feature = v.trim().parse().ok(),
-                "num_class" => num_class = v.trim().parse().unwrap_or(-1),
-                "num_tree_per_iteration" => per_iteration = v.trim().parse().unwrap_or(-1),
+                "max_feature_idx" => max_feature = int32(v),
+                "num_class" => num_class = int32(v).unwrap_or(-1),
+                "num_tree_per_iteration" => per_iteration = int32(v).unwrap_or(-1),
                 _ => {}
             }
         }
@@ -84,8 +87,84 @@ pub fn model_fault(text: &str) -> Option<String> {
     None
 }
 
+/// An integer as LightGBM keeps it (`int`): anything outside 32 bits
+/// would wrap in `Common::Atoi`, so it is not read at all.
+fn int32(x: &str) -> Option<i64> {
+    x.trim().parse::<i32>().ok().map(i64::from)
+}
+
 fn ints(v: &str) -> Option<Vec<i64>> {
-    v.split_ascii_whitespace().map(|x| x.parse().ok()).collect()
+    v.split_ascii_whitespace().map(int32).collect()
+}
+
+/// The text is laid out the way `model_to_string` writes it, so that the
+/// loader and this walk read the same trees: `\n` line ends only, every
+/// line of a tree a `key=value` with each key once, and `tree_sizes` (the
+/// byte lengths the loader jumps by) matching where the trees are.
+fn layout_fault(text: &str) -> Option<String> {
+    if text.contains('\r') {
+        return Some(
+            "a carriage return: LightGBM ends lines there and this reader does not".into(),
+        );
+    }
+    let end = text
+        .match_indices("\nend of trees")
+        .next()
+        .map_or(text.len(), |(i, _)| i + 1);
+    let mut starts = Vec::new();
+    if text[..end].starts_with("Tree=") {
+        starts.push(0);
+    }
+    starts.extend(
+        text[..end]
+            .match_indices("\nTree=")
+            .map(|(i, _)| i + 1)
+            .take(MAX_TREES + 1),
+    );
+    for (k, &a) in starts.iter().enumerate() {
+        let b = starts.get(k + 1).copied().unwrap_or(end);
+        let mut seen: Vec<&str> = Vec::new();
+        for line in text[a..b].split('\n').filter(|l| !l.is_empty()) {
+            let Some((key, _)) = line.split_once('=') else {
+                return Some(format!(
+                    "tree {k}: a line without '=' ({:?}), which LightGBM joins to the next key",
+                    line.chars().take(24).collect::<String>()
+                ));
+            };
+            if seen.contains(&key) {
+                return Some(format!(
+                    "tree {k}: key {:?} twice (LightGBM and this reader may take different ones)",
+                    key.chars().take(24).collect::<String>()
+                ));
+            }
+            seen.push(key);
+        }
+    }
+    let header = &text[..starts.first().copied().unwrap_or(end)];
+    if let Some(sizes) = header.lines().find_map(|l| l.strip_prefix("tree_sizes=")) {
+        let sizes: Option<Vec<usize>> = sizes
+            .split_ascii_whitespace()
+            .map(|x| x.parse().ok())
+            .collect();
+        let Some(sizes) = sizes else {
+            return Some("tree_sizes is not a list of sizes".into());
+        };
+        let at = starts.first().copied().unwrap_or(end);
+        let mut pos = at;
+        let mut expected = Vec::with_capacity(sizes.len());
+        for s in &sizes {
+            expected.push(pos);
+            pos = pos.saturating_add(*s);
+        }
+        if expected != starts || pos != end {
+            return Some(format!(
+                "tree_sizes places {} trees where the text holds {}, or at other offsets: LightGBM reads the trees tree_sizes points at",
+                sizes.len(),
+                starts.len()
+            ));
+        }
+    }
+    None
 }
 
 /// A categorical split's threshold is an index, written as a number.
