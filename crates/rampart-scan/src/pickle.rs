@@ -940,6 +940,8 @@ struct Dtype {
     /// Record fields in `names` order: name, type, byte offset.
     fields: Vec<(String, Rc<Dtype>, u64)>,
     itemsize: Option<u64>,
+    /// Whether a `BUILD` state gave it (and its byte order).
+    built: bool,
     /// A subarray type's base and shape.
     base: Option<Rc<Dtype>>,
     shape: Vec<i64>,
@@ -951,8 +953,15 @@ impl Dtype {
             .filter(|&n| n > 0)
             .or_else(|| itemsize(&self.code))
     }
+    /// After a `BUILD`, numpy takes the byte order from the state alone
+    /// (`|` and `=` are native, little-endian here); the code's prefix
+    /// counts only for a dtype never built.
     fn big_endian(&self) -> bool {
-        self.order == b'>' || self.code.starts_with('>')
+        if self.built {
+            self.order == b'>'
+        } else {
+            self.code.starts_with('>')
+        }
     }
 }
 
@@ -2186,6 +2195,7 @@ fn dtype_of(v: &V, rep: &PickleReport) -> Option<Rc<Dtype>> {
         order: b'|',
         fields: Vec::new(),
         itemsize: None,
+        built: false,
         base: None,
         shape: Vec::new(),
     }))
@@ -2337,6 +2347,7 @@ fn dtype_built(args: &V, state: &V, rep: &PickleReport) -> Dtype {
             .and_then(|s| s.size)
             .and_then(V::int)
             .and_then(|n| u64::try_from(n).ok()),
+        built: st.is_some(),
         base,
         shape,
     }
@@ -2451,7 +2462,56 @@ fn dtype_fault(d: &Dtype, state: &V, rep: &PickleReport) -> Option<String> {
             st.fields.map_or_else(|| "nothing".into(), |f| describe(f, rep))
         ));
     }
-    let size = d.itemsize.filter(|&n| n > 0);
+    // numpy keeps the state's item size only for flexible types (void,
+    // bytes, str); any other keeps its code's.
+    let flexible = matches!(
+        d.code
+            .trim_start_matches(['<', '>', '|', '='])
+            .bytes()
+            .next(),
+        Some(b'V' | b'S' | b'U' | b'a')
+    );
+    let size = if flexible || d.code.is_empty() {
+        d.itemsize.filter(|&n| n > 0)
+    } else {
+        itemsize(&d.code)
+            .filter(|&n| n > 0)
+            .or(d.itemsize.filter(|&n| n > 0))
+    };
+    // numpy's copy-swap and truth kernels walk every entry of the fields
+    // mapping, named or not (titles included).
+    if let Some(all @ V::Dict(entries)) = st.fields {
+        for (k, v) in entries {
+            let (V::Str(k), V::Tuple(f)) = (k, v) else {
+                continue;
+            };
+            let Some(fd) = f.first().and_then(|x| dtype_of(x, rep)) else {
+                return Some(format!(
+                    "numpy.dtype field {:?} has a type the scanner cannot read",
+                    k.chars().take(64).collect::<String>()
+                ));
+            };
+            let Some(off) = f
+                .get(1)
+                .and_then(V::int)
+                .and_then(|o| u64::try_from(o).ok())
+            else {
+                return Some(format!(
+                    "numpy.dtype field {:?} has no readable offset",
+                    k.chars().take(64).collect::<String>()
+                ));
+            };
+            let fsize = field_size(&fd);
+            if size.is_none_or(|size| off.saturating_add(fsize) > size) {
+                return Some(format!(
+                    "numpy.dtype field {:?} at offset {off} ({fsize} bytes) lies past the item size {}: reading or writing it goes past every element",
+                    k.chars().take(64).collect::<String>(),
+                    size.map_or("(none)".to_string(), |s| s.to_string())
+                ));
+            }
+        }
+        let _ = all;
+    }
     if !d.fields.is_empty() {
         let Some(size) = size else {
             return Some("numpy.dtype with fields and no item size".into());
@@ -2465,6 +2525,12 @@ fn dtype_fault(d: &Dtype, state: &V, rep: &PickleReport) -> Option<String> {
                 ));
             }
         }
+    }
+    if let (Some(_), None) = (&d.base, size) {
+        return Some(
+            "numpy.dtype subarray with no item size: its elements would be read past the item"
+                .into(),
+        );
     }
     if let (Some(base), Some(size)) = (&d.base, size) {
         let n = d.shape.iter().try_fold(1u64, |a, &x| {
@@ -2490,21 +2556,47 @@ fn dtype_fault(d: &Dtype, state: &V, rep: &PickleReport) -> Option<String> {
 /// dict, `(dict, seed_sequence)` for a bit generator, or `RandomState`'s
 /// legacy tuple `("MT19937", key, pos, has_gauss, gauss)`.
 fn rng_fault(state: &V) -> Option<String> {
+    rng_fault_at(state, 0)
+}
+
+fn rng_fault_at(state: &V, depth: usize) -> Option<String> {
+    if depth > 4 {
+        return Some("numpy random generator state nested deeper than the scanner reads".into());
+    }
     let (name, pos, what) = match state {
-        V::Tuple(t) => match t.first() {
-            Some(d @ V::Dict(_)) => return rng_fault(d),
+        // `BitGenerator.__setstate__` takes item 0 of any sequence; the
+        // `MT19937` setter also takes the legacy tuple.
+        V::Tuple(t) | V::List(t) => match t.first() {
             Some(V::Str(name)) if name == "MT19937" => (name.as_str(), t.get(2), "pos"),
-            _ => return None,
+            Some(first) => return rng_fault_at(first, depth + 1),
+            None => return None,
         },
         d @ V::Dict(_) => {
             let Some(V::Str(name)) = d.get("bit_generator") else {
                 return None;
             };
             match name.as_str() {
-                "MT19937" => ("MT19937", d.get("state").and_then(|s| s.get("pos")), "pos"),
+                "MT19937" => match d.get("state") {
+                    Some(inner @ V::Dict(_)) => ("MT19937", inner.get("pos"), "pos"),
+                    Some(inner @ (V::Tuple(_) | V::List(_))) => {
+                        return rng_fault_at(inner, depth + 1)
+                    }
+                    None => return None,
+                    Some(_) => {
+                        return Some(
+                            "numpy MT19937 state holds a value the scanner cannot read".into(),
+                        )
+                    }
+                },
                 "Philox" => ("Philox", d.get("buffer_pos"), "buffer_pos"),
                 _ => return None,
             }
+        }
+        V::Other => {
+            return Some(
+                "numpy random generator state the scanner cannot read (a mapping from the memo or a call)"
+                    .into(),
+            )
         }
         _ => return None,
     };

@@ -90,7 +90,8 @@ pub fn model_fault(text: &str) -> Option<String> {
 /// An integer as LightGBM keeps it (`int`): anything outside 32 bits
 /// would wrap in `Common::Atoi`, so it is not read at all.
 fn int32(x: &str) -> Option<i64> {
-    x.trim().parse::<i32>().ok().map(i64::from)
+    // `Atoi` skips spaces only: a tab makes it read 0.
+    x.trim_matches(' ').parse::<i32>().ok().map(i64::from)
 }
 
 fn ints(v: &str) -> Option<Vec<i64>> {
@@ -180,7 +181,7 @@ fn index(x: &str) -> Option<i64> {
 fn tree_fault(id: &str, kv: &[(&str, &str)], max_feature: Option<i64>) -> Option<String> {
     let id = id.chars().take(20).collect::<String>();
     let get = |k: &str| kv.iter().rev().find(|(key, _)| *key == k).map(|(_, v)| *v);
-    let leaves: i64 = match get("num_leaves").and_then(|v| v.trim().parse().ok()) {
+    let leaves: i64 = match get("num_leaves").and_then(int32) {
         Some(n) if n >= 1 => n,
         _ => return Some(format!("tree {id}: no readable num_leaves")),
     };
@@ -241,9 +242,7 @@ fn tree_fault(id: &str, kv: &[(&str, &str)], max_feature: Option<i64>) -> Option
         .map(|(i, _)| i)
         .collect();
     if !categorical.is_empty() {
-        let cats: i64 = get("num_cat")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
+        let cats: i64 = get("num_cat").and_then(int32).unwrap_or(0);
         let bounds = get("cat_boundaries").and_then(ints).unwrap_or_default();
         let bitset_len = get("cat_threshold")
             .map(|v| v.split_ascii_whitespace().count() as i64)
