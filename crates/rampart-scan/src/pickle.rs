@@ -870,6 +870,11 @@ struct Obj {
     /// What a `BUILD` on it established. Plain data, never a `V`: a state
     /// that held the object itself would make a reference cycle.
     built: RefCell<Built>,
+    /// `BUILD`s applied so far. Picklers write one per object; a second
+    /// replaces a state that the object's check, or its container's, has
+    /// already read (a categorical's dtype or a tree's metric rebuilt after
+    /// the check passed: session 23).
+    builds: std::cell::Cell<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -1071,6 +1076,7 @@ impl V {
             args,
             depth,
             built: RefCell::new(Built::No),
+            builds: std::cell::Cell::new(0),
         }))
     }
     fn int(&self) -> Option<i64> {
@@ -1740,6 +1746,15 @@ impl Machine {
                             // Protocols 0 and 1 write an instance as
                             // `copyreg._reconstructor(<class>, object, None)`:
                             // its class decides which check reads the state.
+                            o.builds.set(o.builds.get().saturating_add(1));
+                            if o.builds.get() == 2 {
+                                let g = rebuilt_class(o, rep);
+                                let detail = format!(
+                                    "BUILD applied a second time to one {}.{}: the state its checks read is replaced after them",
+                                    g.module, g.name
+                                );
+                                rep.anomalies.push(Anomaly::State { offset: at, detail });
+                            }
                             let m = &rebuilt_class(o, rep).module;
                             if m == "numpy.random" || m.starts_with("numpy.random.") {
                                 if let Some(detail) = rng_fault(&state) {
@@ -1792,6 +1807,15 @@ impl Machine {
                                 }
                             } else if n == "BlockManager" && m == "pandas.core.internals.managers" {
                                 manager_state(&state, at, rep);
+                            } else if m == "sklearn.svm._classes"
+                                && matches!(n, "SVC" | "NuSVC" | "SVR" | "NuSVR" | "OneClassSVM")
+                            {
+                                if let Some(detail) = svm_fault(n, &state, rep) {
+                                    rep.anomalies.push(Anomaly::State {
+                                        offset: at,
+                                        detail: format!("scikit-learn {n}: {detail}"),
+                                    });
+                                }
                             } else if n == "Booster" && m == "lightgbm.basic" {
                                 lgbm_check(&state, at, rep);
                             } else if n == "_BinMapper"
@@ -2901,6 +2925,109 @@ fn manager_state(state: &V, at: u64, rep: &mut PickleReport) {
             detail: format!("pandas BlockManager: {d}"),
         });
     }
+}
+
+/// An integer array's values, when its data was kept.
+fn int_values(a: &Array) -> Option<Vec<i64>> {
+    let size = a.dtype.size()? as usize;
+    let data = a.data.as_ref()?;
+    if !numpy_int(&a.dtype) || !matches!(size, 1 | 2 | 4 | 8) || data.len() % size != 0 {
+        return None;
+    }
+    let big = a.dtype.big_endian();
+    Some(
+        data.chunks_exact(size)
+            .map(|c| {
+                let mut b = [0u8; 8];
+                let u = if big {
+                    b[8 - size..].copy_from_slice(c);
+                    u64::from_be_bytes(b)
+                } else {
+                    b[..size].copy_from_slice(c);
+                    u64::from_le_bytes(b)
+                };
+                let shift = 64 - 8 * size as u32;
+                ((u << shift) as i64) >> shift
+            })
+            .collect(),
+    )
+}
+
+/// `BUILD` of a libsvm estimator: `predict` hands `_n_support`,
+/// `_intercept_`, `_dual_coef_`, `_probA`/`_probB` and `support_` to
+/// libsvm's `set_model`, which sizes its copies by the class count that
+/// `_n_support` implies (scikit-learn checks only that its sum matches the
+/// support vectors), and with a precomputed kernel reads the query row at
+/// each `support_` index.
+fn svm_fault(class: &str, state: &V, rep: &PickleReport) -> Option<String> {
+    let len = |k: &str| state.get(k).and_then(|v| shape_of(v, rep));
+    let nsup = len("_n_support")?;
+    let k = *nsup.first()?;
+    let classifier = matches!(class, "SVC" | "NuSVC");
+    let pairs = if classifier { k * (k - 1) / 2 } else { 1 };
+    if classifier {
+        if k < 2 {
+            return Some(format!("_n_support holds {k} classes"));
+        }
+        if let Some(c) = len("classes_").and_then(|s| s.first().copied()) {
+            if c != k {
+                return Some(format!(
+                    "_n_support holds {k} classes and classes_ {c}: libsvm copies {pairs} intercepts"
+                ));
+            }
+        }
+    } else if k != 2 {
+        return Some(format!("_n_support holds {k} values where libsvm reads 2"));
+    }
+    let nsv = len("support_").and_then(|s| s.first().copied());
+    if let Some(i) = len("_intercept_") {
+        if i != [pairs] {
+            return Some(format!(
+                "_intercept_ has shape {i:?} where {k} classes need {pairs}: libsvm reads past it"
+            ));
+        }
+    }
+    for p in ["_probA", "_probB"] {
+        if let Some(sh) = len(p) {
+            if sh != [0] && sh != [pairs] {
+                return Some(format!(
+                    "{p} has shape {sh:?} where {k} classes need 0 or {pairs}"
+                ));
+            }
+        }
+    }
+    if let (Some(d), Some(nsv)) = (len("_dual_coef_"), nsv) {
+        let rows = if classifier { k - 1 } else { 1 };
+        if d != [rows, nsv] {
+            return Some(format!(
+                "_dual_coef_ has shape {d:?} where {nsv} support vectors of {k} classes need [{rows}, {nsv}]"
+            ));
+        }
+    }
+    if matches!(state.get("kernel"), Some(V::Str(k)) if k == "precomputed") {
+        let rows = state.get("shape_fit_").and_then(|v| match v {
+            V::Tuple(t) => t.first().and_then(V::int),
+            _ => None,
+        });
+        let idx = state
+            .get("support_")
+            .and_then(|v| array_of(v, rep))
+            .and_then(|a| int_values(&a));
+        match (rows, idx) {
+            (Some(rows), Some(idx)) => {
+                if let Some(bad) = idx.iter().find(|&&i| i < 0 || i >= rows) {
+                    return Some(format!(
+                        "precomputed-kernel support index {bad} outside the {rows} training rows a query row holds"
+                    ));
+                }
+            }
+            _ => return Some(
+                "precomputed kernel whose support indices or training size the scanner cannot read"
+                    .into(),
+            ),
+        }
+    }
+    None
 }
 
 /// A field's size in bytes (an object is a pointer).

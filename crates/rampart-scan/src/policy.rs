@@ -644,6 +644,15 @@ const UNSAFE_SUBTREES: &[&str] = &[
     // Its scoring monitor connects to the address in its pickled state
     // (`ScoringMonitor.__setstate__` -> `multiprocessing.connection.Client`).
     "sklearn.callback",
+    // Cython building blocks a fitted estimator never pickles, whose
+    // constructors and `__setstate__` copy their arguments into C arrays
+    // unchecked (`Gini(67108864, array([2]))` reads past its array while
+    // loading; a `_QuadTree` child index walks out of the cell array;
+    // session 23 hunt).
+    "sklearn.tree._criterion",
+    "sklearn.tree._splitter",
+    "sklearn.tree._partitioner",
+    "sklearn.neighbors._quad_tree",
 ];
 
 /// Class names that open files, processes, shared libraries or the
