@@ -3857,9 +3857,16 @@ pub(crate) fn py_int_radix(s: &str, radix: u32) -> Option<i128> {
             digits = r.strip_prefix('_').unwrap_or(r);
         }
     }
-    let b = digits.as_bytes();
-    let is_digit = |c: u8| (c as char).is_digit(radix);
-    if b.is_empty() || !is_digit(b[0]) || !is_digit(b[b.len() - 1]) {
+    let v = underscored_digits(digits.as_bytes(), radix, None)?;
+    Some(if neg { -v } else { v })
+}
+
+/// ASCII digits of `radix` with single underscores between them, as
+/// Python's `int()` reads them: `None` for anything else, or past `cap`
+/// (unbounded: `None` on overflow; bounded: saturating at `cap`).
+pub(crate) fn underscored_digits(b: &[u8], radix: u32, cap: Option<i128>) -> Option<i128> {
+    let dig = |c: u8| (c as char).to_digit(radix);
+    if b.is_empty() || dig(b[0]).is_none() || dig(b[b.len() - 1]).is_none() {
         return None;
     }
     let mut v: i128 = 0;
@@ -3873,10 +3880,13 @@ pub(crate) fn py_int_radix(s: &str, radix: u32) -> Option<i128> {
             continue;
         }
         prev_us = false;
-        let d = (c as char).to_digit(radix)?;
-        v = v.checked_mul(radix as i128)?.checked_add(d as i128)?;
+        let d = i128::from(dig(c)?);
+        v = match cap {
+            Some(cap) => v.saturating_mul(radix as i128).saturating_add(d).min(cap),
+            None => v.checked_mul(radix as i128)?.checked_add(d)?,
+        };
     }
-    Some(if neg { -v } else { v })
+    Some(v)
 }
 
 /// Python's `codecs.escape_decode`, which the STRING opcode applies to its

@@ -184,23 +184,7 @@ fn py_int_ascii(s: &[u8], radix: u32) -> Option<i128> {
             t = &t[1..];
         }
     }
-    let dig = |c: u8| (c as char).to_digit(radix);
-    if t.is_empty() || dig(t[0]).is_none() || dig(t[t.len() - 1]).is_none() {
-        return None;
-    }
-    let mut v: i128 = 0;
-    let mut prev_us = false;
-    for &c in t {
-        if c == b'_' {
-            if prev_us {
-                return None;
-            }
-            prev_us = true;
-            continue;
-        }
-        prev_us = false;
-        v = (v * radix as i128 + dig(c)? as i128).min(HUGE);
-    }
+    let v = crate::pickle::underscored_digits(t, radix, Some(HUGE))?;
     Some(if neg { -v } else { v })
 }
 
