@@ -1325,6 +1325,7 @@ impl Machine {
                         }
                     }
                 }
+                multiindex_args(callee, &args, at, rep);
                 if init {
                     booster_args(callee, &args, at, rep);
                     let g = &rep.globals[*i];
@@ -1713,6 +1714,16 @@ impl Machine {
                     let args = self.pop()?;
                     let cls = self.pop()?;
                     booster_args(&cls, &kwargs, at, rep);
+                    if let V::Global(i) = &cls {
+                        if is_multiindex(&rep.globals[*i])
+                            && !matches!(&kwargs, V::Dict(d) if d.is_empty())
+                        {
+                            rep.anomalies.push(Anomaly::State {
+                                offset: at,
+                                detail: "pandas MultiIndex built with keyword arguments (verify_integrity=False skips its own code check)".into(),
+                            });
+                        }
+                    }
                     let v = self.call(rep, &cls, args, at, false);
                     self.push(v)?;
                 }
@@ -3003,6 +3014,92 @@ fn svm_fault(class: &str, state: &V, rep: &PickleReport) -> Option<String> {
     None
 }
 
+fn is_multiindex(g: &GlobalImport) -> bool {
+    g.name == "MultiIndex" && matches!(g.module.as_str(), "pandas" | "pandas.core.indexes.multi")
+}
+
+/// A pandas `MultiIndex`: `_new_Index(MultiIndex, {levels, codes, ...})`
+/// is how pandas pickles one, and it then passes `verify_integrity=False`
+/// (the index "was valid at pickle time"), so a code past its level reads
+/// outside the level's values. Each level's codes must lie in `-1..len`
+/// and all be as long as one another. Called directly, `MultiIndex`
+/// checks its codes itself unless told not to (the seventh positional
+/// argument).
+fn multiindex_args(callee: &V, args: &V, at: u64, rep: &mut PickleReport) {
+    let V::Global(i) = callee else { return };
+    let g = &rep.globals[*i];
+    let V::Tuple(a) = args else { return };
+    let fault = if is_multiindex(g) {
+        match a.get(6) {
+            Some(V::Int(v)) if *v != 0 => None,
+            None => None,
+            Some(_) => Some("built with verify_integrity off or unreadable".to_string()),
+        }
+    } else if g.name == "_new_Index" && g.module == "pandas.core.indexes.base" {
+        match a.first() {
+            Some(V::Global(c)) if is_multiindex(&rep.globals[*c]) => {
+                multiindex_fault(a.get(1).unwrap_or(&V::None), rep)
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    if let Some(detail) = fault {
+        rep.anomalies.push(Anomaly::State {
+            offset: at,
+            detail: format!("pandas MultiIndex: {detail}"),
+        });
+    }
+}
+
+fn multiindex_fault(d: &V, rep: &PickleReport) -> Option<String> {
+    if !matches!(d, V::Dict(_)) {
+        return Some(format!(
+            "its state is {}, which the scanner cannot read",
+            describe(d, rep)
+        ));
+    }
+    let levels = match d.get("levels") {
+        Some(V::List(l) | V::Tuple(l)) => l,
+        other => {
+            return Some(format!(
+                "its levels are {}, which the scanner cannot read",
+                other.map_or_else(|| "missing".into(), |v| describe(v, rep))
+            ))
+        }
+    };
+    let codes = match d.get("codes").or_else(|| d.get("labels")) {
+        Some(V::List(c) | V::Tuple(c)) => c,
+        other => {
+            return Some(format!(
+                "its codes are {}, which the scanner cannot read",
+                other.map_or_else(|| "missing".into(), |v| describe(v, rep))
+            ))
+        }
+    };
+    let mut length: Option<usize> = None;
+    for (k, (level, code)) in levels.iter().zip(codes).enumerate() {
+        let Some(n) = index_len(level, rep, 2) else {
+            return Some(format!("level {k}'s length cannot be read"));
+        };
+        let Some(vals) = array_of(code, rep).and_then(|a| int_values(&a)) else {
+            return Some(format!("level {k}'s codes cannot be read"));
+        };
+        if let Some(bad) = vals.iter().find(|&&c| c < -1 || c >= n) {
+            return Some(format!(
+                "level {k} has code {bad} for {n} values, and pandas skips its own code check when unpickling"
+            ));
+        }
+        if *length.get_or_insert(vals.len()) != vals.len() {
+            return Some(format!(
+                "level {k}'s codes differ in length from the first level's"
+            ));
+        }
+    }
+    None
+}
+
 /// A field's size in bytes (an object is a pointer).
 fn field_size(d: &Dtype) -> u64 {
     d.size().unwrap_or_else(|| {
@@ -3356,7 +3453,7 @@ fn index_len(ix: &V, rep: &PickleReport, depth: usize) -> Option<i64> {
                 / i128::from(step);
             i64::try_from(n.max(0)).ok()
         }
-        "_new_Index" => d
+        "_new_Index" | "_new_DatetimeIndex" | "_new_TimedeltaIndex" | "_new_PeriodIndex" => d
             .get("data")
             .and_then(|v| shape_of(v, rep)?.first().copied()),
         "_new_IntervalIndex" if depth > 0 => {

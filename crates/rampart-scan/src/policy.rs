@@ -526,6 +526,10 @@ const SAFE_GLOBALS: &[(&str, &str)] = &[
     ("pandas", "Series"),
     ("pandas", "Index"),
     ("pandas", "RangeIndex"),
+    // Its codes are checked against its levels (`multiindex_args` in the
+    // pickle machine): pandas' own check is switched off when unpickling.
+    ("pandas", "MultiIndex"),
+    ("pandas.core.indexes.multi", "MultiIndex"),
     ("pandas.core.internals.managers", "SingleBlockManager"),
     // pandas 3 stores strings, column names included, as a `StringArray`
     // (an object array of `str` behind Cython's `NDArrayBacked`, whose
