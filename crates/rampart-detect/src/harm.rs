@@ -1042,6 +1042,15 @@ static ANCHOR_AC: Lazy<(aho_corasick::AhoCorasick, Vec<usize>)> = Lazy::new(|| {
     (ac, owner)
 });
 
+/// For each [`INTENT`] entry, its [`ANCHORS`] entry: looked up once, not
+/// per text.
+static INTENT_ANCHOR: Lazy<Vec<Option<usize>>> = Lazy::new(|| {
+    INTENT
+        .iter()
+        .map(|(name, _)| ANCHORS.iter().position(|(n, _)| n == name))
+        .collect()
+});
+
 /// Which [`ANCHORS`] floors a text can match (bit k for entry k).
 fn anchored(text: &str) -> u32 {
     let (ac, owner) = &*ANCHOR_AC;
@@ -1073,79 +1082,84 @@ fn anchored(text: &str) -> u32 {
 
 pub fn intent(text: &str) -> Option<&'static str> {
     let mut mask: Option<u32> = None;
-    INTENT.iter().find_map(|(name, re)| {
-        if let Some(k) = ANCHORS.iter().position(|(n, _)| n == name) {
-            let m = *mask.get_or_insert_with(|| anchored(text));
-            if m & (1 << k) == 0 {
-                return None;
+    INTENT
+        .iter()
+        .zip(INTENT_ANCHOR.iter())
+        .find_map(|((name, re), anchor)| {
+            if let Some(k) = anchor {
+                let m = *mask.get_or_insert_with(|| anchored(text));
+                if m & (1 << k) == 0 {
+                    return None;
+                }
             }
-        }
-        let hit = match *name {
-            "evasion" => re.is_match(text) && best_category(text).is_some(),
-            // A safety question asks how not to make the thing ("how do I
-            // avoid making chlorine gas when cleaning?").
-            "weapons" => re.find_iter(text).any(|m| !SAFETY.is_match(m.as_str())),
-            "doxxing" => {
-                re.is_match(text) && DOX_CONTEXT.is_match(text) && !DOX_BENIGN.is_match(text)
-            }
-            "voter_suppression" => {
-                re.is_match(text) && VOTE_DECEIT.is_match(text) && !VOTE_DEFENCE.is_match(text)
-            }
-            // "kill the child process", "kill a parent thread": the
-            // victim word names a process or a job.
-            "fraud" | "sexual_exploitation" => re.is_match(text) && !INTENT_SAFETY.is_match(text),
-            "impersonation" => {
-                re.is_match(text)
-                    && !INTENT_SAFETY.is_match(text)
-                    && !IMPERSONATION_VICTIM.is_match(text)
-            }
-            "denial" => re.is_match(text) && !DENIAL_CONTEXT.is_match(text),
-            "violence" => {
-                re.find_iter(text)
-                    .any(|m| !names_a_computation(&text[m.end()..]))
-                    && !PLAY.is_match(text)
-            }
-            "violence_direct" => {
-                re.is_match(text)
-                    && !PLAY.is_match(text)
-                    && !INTENT_SAFETY.is_match(text)
-                    && re.find_iter(text).any(|m| {
-                        let rest = &text[m.end()..];
-                        !rest.starts_with(['\'', '’'])
-                            && !names_a_computation(rest)
-                            && !compound(rest)
-                    })
-            }
-            "bombing_arson" | "crime" | "self_injury" => {
-                re.find_iter(text).any(|m| !SAFETY.is_match(m.as_str()))
-                    && !PLAY.is_match(text)
-                    && !INTENT_SAFETY.is_match(text)
-                    && !MYSTERY.is_match(text)
-            }
-            "drugs" => {
-                re.is_match(text) && !SOFT_DRINK.is_match(text) && !INTENT_SAFETY.is_match(text)
-            }
-            "child_sexual" => {
-                !PROTECT.is_match(text)
-                    && !SEX_EDUCATION.is_match(text)
-                    && re
-                        .find_iter(text)
-                        .any(|m| !PRESENT.is_match(&text[m.end()..]))
-            }
-            "self_harm_question" | "scam_scheme" => {
-                re.is_match(text) && !INTENT_SAFETY.is_match(text)
-            }
-            "private_data" => re.is_match(text) && !INTENT_SAFETY.is_match(text),
-            "minor_images" => {
-                re.is_match(text)
-                    && MINOR_STRICT.is_match(text)
-                    && ACQUIRE.is_match(text)
-                    && !PROTECT.is_match(text)
-            }
-            _ => re.is_match(text),
-        };
-        hit.then_some(*name)
-    })
+            let hit = match *name {
+                "evasion" => re.is_match(text) && best_category(text).is_some(),
+                // A safety question asks how not to make the thing ("how do I
+                // avoid making chlorine gas when cleaning?").
+                "weapons" => re.find_iter(text).any(|m| !SAFETY.is_match(m.as_str())),
+                "doxxing" => {
+                    re.is_match(text) && DOX_CONTEXT.is_match(text) && !DOX_BENIGN.is_match(text)
+                }
+                "voter_suppression" => {
+                    re.is_match(text) && VOTE_DECEIT.is_match(text) && !VOTE_DEFENCE.is_match(text)
+                }
+                // "kill the child process", "kill a parent thread": the
+                // victim word names a process or a job.
+                "fraud" | "sexual_exploitation" => {
+                    re.is_match(text) && !INTENT_SAFETY.is_match(text)
+                }
+                "impersonation" => {
+                    re.is_match(text)
+                        && !INTENT_SAFETY.is_match(text)
+                        && !IMPERSONATION_VICTIM.is_match(text)
+                }
+                "denial" => re.is_match(text) && !DENIAL_CONTEXT.is_match(text),
+                "violence" => {
+                    re.find_iter(text)
+                        .any(|m| !names_a_computation(&text[m.end()..]))
+                        && !PLAY.is_match(text)
+                }
+                "violence_direct" => {
+                    re.is_match(text)
+                        && !PLAY.is_match(text)
+                        && !INTENT_SAFETY.is_match(text)
+                        && re.find_iter(text).any(|m| {
+                            let rest = &text[m.end()..];
+                            !rest.starts_with(['\'', '’'])
+                                && !names_a_computation(rest)
+                                && !compound(rest)
+                        })
+                }
+                "bombing_arson" | "crime" | "self_injury" => {
+                    re.find_iter(text).any(|m| !SAFETY.is_match(m.as_str()))
+                        && !PLAY.is_match(text)
+                        && !INTENT_SAFETY.is_match(text)
+                        && !MYSTERY.is_match(text)
+                }
+                "drugs" => {
+                    re.is_match(text) && !SOFT_DRINK.is_match(text) && !INTENT_SAFETY.is_match(text)
+                }
+                "child_sexual" => {
+                    !PROTECT.is_match(text)
+                        && !SEX_EDUCATION.is_match(text)
+                        && re
+                            .find_iter(text)
+                            .any(|m| !PRESENT.is_match(&text[m.end()..]))
+                }
+                "self_harm_question" | "scam_scheme" => {
+                    re.is_match(text) && !INTENT_SAFETY.is_match(text)
+                }
+                "private_data" => re.is_match(text) && !INTENT_SAFETY.is_match(text),
+                "minor_images" => {
+                    re.is_match(text)
+                        && MINOR_STRICT.is_match(text)
+                        && ACQUIRE.is_match(text)
+                        && !PROTECT.is_match(text)
+                }
+                _ => re.is_match(text),
+            };
+            hit.then_some(*name)
+        })
 }
 
 /// Whether the word after a `violence` match makes its "victim" a thing a

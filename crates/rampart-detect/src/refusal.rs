@@ -45,6 +45,19 @@ pub struct RefusalAssessment {
     pub evidence: Vec<String>,
 }
 
+/// "It/That/This is/would be/'s" and a judgement of the request.
+macro_rules! judged_it {
+    () => {
+        r"(?:it|that|this)(?: is| would be|'s) (?:not appropriate|inappropriate|unethical|illegal|against|not (?:accurate|fair|ethical|a good idea|true|correct|okay|ok|right|acceptable|legal|healthy|productive|respectful|safe|best))"
+    };
+}
+/// "... is illegal in / unethical in": a judgement with any subject.
+macro_rules! judged_is {
+    () => {
+        r"(?:is|are|was|were) (?:not only )?(?:illegal|unethical) in\b"
+    };
+}
+
 static REFUSAL: Lazy<Regex> = Lazy::new(|| {
     Regex::new(concat!(
         r"(?i)(?:\b(?:",
@@ -54,16 +67,18 @@ static REFUSAL: Lazy<Regex> = Lazy::new(|| {
         r"|i (?:must|have to|need to) (?:respectfully )?(?:decline|refuse)",
         r"|i(?:'m| am) (?:not (?:comfortable|going to|able to|allowed to|programmed to|permitted to)|unable to)",
         r"|i (?:refuse|decline) to",
-        r"|(?:it|that|this)(?: is| would be|'s) (?:not appropriate|inappropriate|unethical|illegal|against)",
-        // Judging the request's premise: "It is not accurate or fair to
-        // say...", "Buying drugs is illegal...". Like the line above, a
-        // judgement that an answer can follow (see DISCLAIMER).
-        r"|(?:it|that|this)(?: is| would be|'s) not (?:accurate|fair|ethical|a good idea|true|correct|okay|ok|right|acceptable|legal|healthy|productive|respectful|safe|best)",
+        // Judging the request ("That would be unethical") or its premise
+        // ("It is not accurate or fair to say...", "Buying drugs is
+        // illegal in..."): a judgement that an answer can follow (see
+        // DISCLAIMER).
+        "|",
+        judged_it!(),
         r"|(?:it|that)(?:'s| is) never (?:appropriate|ethical|okay|ok|acceptable|right|justified)",
         r"|i(?:'m| am) not sure (?:that )?(?:it(?:'s| is)|that(?:'s| is)) (?:appropriate|ethical)",
         r"|i(?:'m| am) (?:so |really |deeply |very |truly )?sorry to hear (?:that|about)",
         r"|i must (?:clarify|point out|emphasi[sz]e|stress) that [^.?!\n]{0,80}?\b(?:is|are) (?:not (?:ethical|appropriate|okay|acceptable|legal|safe)|illegal|unethical)",
-        r"|(?:is|are|was|were) (?:not only )?(?:illegal|unethical) in\b",
+        "|",
+        judged_is!(),
         r"|i (?:don't|do not) believe (?:that|in)\b|i (?:strongly )?disagree with",
         r"|i must (?:clarify|point out|emphasi[sz]e|stress) that (?:it(?:'s| is)|this|that|the (?:question|statement|premise|idea))",
         r"|(?:was|is|were|are) not (?:\W?right\W?|a good (?:thing|idea))(?:\W|$)",
@@ -105,7 +120,7 @@ static REFUSAL: Lazy<Regex> = Lazy::new(|| {
 
 /// The part of [`REFUSAL`] that judges the request without declining it.
 static DISCLAIMER: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)^(?:(?:it|that|this)(?: is| would be|'s) (?:not appropriate|inappropriate|unethical|illegal|against|not (?:accurate|fair|ethical|a good idea|true|correct|okay|ok|right|acceptable|legal|healthy|productive|respectful|safe|best))|(?:is|are|was|were) (?:not only )?(?:illegal|unethical) in)$")
+    Regex::new(concat!("(?i)^(?:", judged_it!(), "|", judged_is!(), ")$"))
         .expect("disclaimer pattern compiles")
 });
 
