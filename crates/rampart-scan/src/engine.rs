@@ -459,7 +459,9 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             // `chat_template.jinja` (and named ones under
             // `additional_chat_templates/`).
             let jinja = name.ends_with(".jinja");
-            if ctx.opts.secrets || mlmodel || py || jinja {
+            // NeMo's `model_config.yaml` and its peers: Hydra `_target_`s.
+            let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+            if ctx.opts.secrets || mlmodel || py || jinja || yaml {
                 with_text(name, blob, ctx, out, |t, out| {
                     if mlmodel {
                         formats::mlflow::scan(name, t, ctx.disk.and_then(Path::parent), out);
@@ -470,6 +472,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                     if py {
                         python_member(name, t, out);
                     }
+                    formats::hydra::scan_text(name, t, out);
                     if ctx.opts.secrets {
                         secrets::scan_text_into(name, t, ctx.opts, out)
                     }
@@ -518,6 +521,8 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
 /// them).
 fn json_checks(name: &str, t: &str, ctx: &Ctx<'_>, out: &mut Out) {
     formats::keras::scan_json_text(name, t, out);
+    formats::hydra::scan_text(name, t, out);
+    formats::hf::scan_attn_kernels(name, t, out);
     if name.ends_with(".jinja") {
         // A template that opens with `{%` sniffs as JSON.
         chat_template_finding(name, t, out);
@@ -1036,6 +1041,11 @@ pub(crate) fn pickle_findings(
             Anomaly::Codes { offset, detail } => (rules::NPY_CATEGORICAL, *offset, detail.clone()),
             Anomaly::Mask { offset, detail } => (rules::NPY_MASK, *offset, detail.clone()),
             Anomaly::State { offset, detail } => (rules::NPY_STATE, *offset, detail.clone()),
+            Anomaly::FrameStraddle { offset, detail } => (
+                rules::PKL_FRAME,
+                *offset,
+                sanitize_for_display(&truncate(detail, 300)),
+            ),
             Anomaly::ComputedCall { offset, detail } => (
                 rules::PKL_COMPUTED_CALL,
                 *offset,

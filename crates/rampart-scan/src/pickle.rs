@@ -111,6 +111,10 @@ pub enum Anomaly {
     /// random generator's buffer position): memory corruption on load or
     /// first use.
     State { offset: u64, detail: String },
+    /// An opcode whose operand runs past the end of the `FRAME` it started
+    /// in: CPython's C unpickler and a sequential reader disagree on what
+    /// follows (fickling's frame-boundary divergence).
+    FrameStraddle { offset: u64, detail: String },
     /// `BUILD` applied to an imported object (sets attributes on a module,
     /// class or function instead of an instance).
     BuildOnImport {
@@ -680,6 +684,8 @@ struct Input<R> {
     /// Read as `pickle.load` and `torch.load` do: the raw bytes joblib
     /// writes after a `NumpyArrayWrapper` are opcodes to them, not data.
     plain: bool,
+    /// Where the current `FRAME` ends, and where its last opcode started.
+    frame: Option<(u64, u64)>,
 }
 
 impl<R: Read> Input<R> {
@@ -692,6 +698,7 @@ impl<R: Read> Input<R> {
             last_op: 0,
             chunk: (len.saturating_add(1)).clamp(64, CHUNK as u64) as usize,
             plain: false,
+            frame: None,
         }
     }
     fn avail(&self) -> usize {
@@ -1368,6 +1375,27 @@ impl Machine {
         loop {
             input.last_op = input.pos;
             let at = input.pos;
+            // Picklers end a frame on an opcode boundary and write large
+            // operands outside any frame. An operand that runs past the
+            // end is read by CPython's C unpickler from the stream after
+            // the frame, and by a sequential reader (this one, picklescan,
+            // the pure-Python unpickler) as data: opcodes hidden in a
+            // `BINBYTES` run (fickling, CPython issue 154848).
+            if let Some((end, last)) = input.frame {
+                if at >= end {
+                    input.frame = None;
+                    if at > end {
+                        rep.anomalies.push(Anomaly::FrameStraddle {
+                            offset: last,
+                            detail: format!(
+                                "the opcode at offset {last} runs to offset {at}, past the end of its frame at {end}"
+                            ),
+                        });
+                    }
+                } else {
+                    input.frame = Some((end, at));
+                }
+            }
             let op = input.byte()?;
             rep.opcodes += 1;
             match op {
@@ -1380,7 +1408,8 @@ impl Machine {
                     rep.max_protocol = rep.max_protocol.max(v);
                 }
                 0x95 => {
-                    input.uint(8, "FRAME")?;
+                    let n = input.uint(8, "FRAME")?;
+                    input.frame = Some((input.pos.saturating_add(n), at));
                 }
                 b'.' => {
                     self.pop()?;
@@ -2051,6 +2080,9 @@ impl Machine {
             .ok_or_else(|| Stop::Bad("joblib array wrapper with an unknown dtype".into()))?;
         let code = dtype.code.as_str();
         rep.joblib_arrays += 1;
+        // joblib ends the frame before the array and writes its bytes (or
+        // its nested pickle, with frames of its own) outside any frame.
+        input.frame = None;
         if dtype.object {
             if nesting >= MAX_NESTING {
                 return Err(Stop::Limit(

@@ -246,6 +246,17 @@ const DANGEROUS_MODULES: &[&str] = &[
     "readline",
     "rlcompleter",
     "atexit",
+    // Sub-interpreters run a string of Python (`run_string`): the advisory
+    // sweep of session 24 found `_xxsubinterpreters` only "unknown".
+    "_xxsubinterpreters",
+    "_interpreters",
+    "_interpqueues",
+    "_interpchannels",
+    "interpreters",
+    "concurrent.interpreters",
+    // Keras's switch for unsafe deserialisation, and its global state.
+    "keras.config.enable_unsafe_deserialization",
+    "keras.src.backend.common.global_state",
 ];
 
 /// Single dangerous callables in otherwise ordinary modules.

@@ -48,6 +48,7 @@ rules! {
     PKL_LIMIT = "RAMP-PKL-008", "scan.pickle", High, Unscanned, "pickle reaches the scanner's bounds (stack, memo, imports, line length, nesting): what follows was not read, and a loader reads it";
     PKL_OWN_CODE = "RAMP-PKL-007", "scan.pickle", High, CodeExec, "pickle imports a module whose Python source the archive itself carries (TorchScript, torch.package)";
     PKL_COMPUTED_CALL = "RAMP-PKL-009", "scan.pickle", Critical, CodeExec, "pickle calls a value it computed (what an earlier call returned) instead of an imported global: a chain of allowed globals reaching a callable no import names";
+    PKL_FRAME = "RAMP-PKL-010", "scan.pickle", Critical, CodeExec, "pickle opcode or operand runs past the end of its FRAME: CPython's C unpickler drops the rest of the frame and reads on from the stream, so opcodes a sequential reader takes for data run (picklers never write this)";
     EXT_MISMATCH = "RAMP-EXT-001", "scan.sniff", High, Tamper, "content does not match the file extension";
     ZIP_NAME_MISMATCH = "RAMP-ZIP-001", "scan.zip", Medium, Tamper, "zip local and central file names differ";
     ZIP_CRC = "RAMP-ZIP-002", "scan.zip", Medium, Tamper, "zip member CRC does not match its content";
@@ -83,6 +84,8 @@ rules! {
     KERAS_MODULE = "RAMP-KERAS-002", "scan.keras", High, CodeExec, "Keras config references an unexpected module or class";
     KERAS_UNREAD = "RAMP-KERAS-004", "scan.keras", High, Unscanned, "file holds more embedded JSON objects than the scanner reads for Keras configs (the rest was not read)";
     KERAS_CONFIG = "RAMP-KERAS-003", "scan.keras", Medium, Unscanned, "Keras model config could not be parsed";
+    KERAS_EXTERNAL = "RAMP-KERAS-005", "scan.keras", High, CodeExec, "Keras layer reads a file, a SavedModel or a pickle from outside the archive on load (lookup vocabulary path, TFSMLayer, TorchModuleWrapper)";
+    H5_EXTERNAL = "RAMP-H5-001", "scan.hdf5", High, Tamper, "HDF5 dataset stored in an external file: h5py and Keras read that path's bytes into the weights on load";
     TF_FILE_OP = "RAMP-TF-001", "scan.tensorflow", High, CodeExec, "TensorFlow graph uses file-system operations";
     TF_PY_OP = "RAMP-TF-002", "scan.tensorflow", Critical, CodeExec, "TensorFlow graph calls into Python (PyFunc)";
     ONNX_EXTERNAL = "RAMP-ONNX-001", "scan.onnx", High, Tamper, "ONNX external data path escapes the model directory";
@@ -99,6 +102,8 @@ rules! {
     FILE_UNREADABLE = "RAMP-SCAN-001", "scan", Medium, Unscanned, "file could not be read";
     JSON_DEPTH = "RAMP-SCAN-003", "scan", High, Unscanned, "JSON nested deeper than the scanner reads: the deepest parts were not checked";
     FILE_TOO_LARGE = "RAMP-SCAN-002", "scan", Low, Unscanned, "file only partly scanned (size limit)";
+    LINK_ESCAPE = "RAMP-SCAN-004", "scan", High, Tamper, "symlink inside a scanned directory points outside it: a loader that opens the model directory's files (Keras assets, ONNX external data, tokenizer files) reads the target";
+    HYDRA_TARGET = "RAMP-CFG-001", "scan.config", Medium, CodeExec, "model config names a callable (`_target_`) that Hydra's instantiate imports and calls on load";
     SECRET = "RAMP-SEC-900", "scan.secrets", High, Unscanned, "secret in file (built-in rules)";
 }
 

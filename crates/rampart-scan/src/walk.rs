@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 enum Item {
     File(PathBuf),
     Error(String, String),
+    /// A symlink under a scanned directory whose target lies outside it.
+    Escape(String, String),
 }
 
 fn collect(paths: &[PathBuf], opts: &ScanOptions) -> Vec<Item> {
@@ -70,9 +72,21 @@ fn collect(paths: &[PathBuf], opts: &ScanOptions) -> Vec<Item> {
                 )),
             }
         }
+        // Canonical, so that `..` and links in the root itself compare.
+        let root = std::fs::canonicalize(p).ok();
         for ent in wb.build() {
             match ent {
                 Ok(e) => {
+                    if e.path_is_symlink() && e.depth() > 0 {
+                        if let (Some(root), Ok(target)) = (&root, std::fs::canonicalize(e.path())) {
+                            if !target.starts_with(root) {
+                                items.push(Item::Escape(
+                                    e.path().display().to_string(),
+                                    target.display().to_string(),
+                                ));
+                            }
+                        }
+                    }
                     let ft = e.file_type();
                     if ft.is_some_and(|t| t.is_file()) {
                         items.push(Item::File(e.into_path()));
@@ -126,6 +140,17 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
         Item::Error(path, msg) => {
             let mut out = Out::default();
             out.fail(&rules::FILE_UNREADABLE, path, msg.clone());
+            (out, None)
+        }
+        Item::Escape(path, target) => {
+            let mut out = Out::default();
+            out.add(rules::LINK_ESCAPE.finding(
+                &display_path(Path::new(path)),
+                format!(
+                    "symlink to {}, outside the scanned directory; remove it or scan the target's directory too",
+                    rampart_core::redact::sanitize_for_display(&rampart_core::redact::truncate(target, 300))
+                ),
+            ));
             (out, None)
         }
     };

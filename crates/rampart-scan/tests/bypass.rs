@@ -304,6 +304,112 @@ fn benign_twins_of_round_five_stay_clean() {
 }
 
 #[test]
+fn the_advisory_sweep_bypasses_are_caught() {
+    let cases = fixtures::bypass::advisory_sweep();
+    assert_eq!(cases.len(), 7);
+    for fx in &cases {
+        let rep = scan_bytes(fx.name, &fx.bytes, &ScanOptions::default());
+        let hit = rep.findings.iter().find(|f| f.rule_id == fx.rule);
+        assert!(
+            hit.is_some_and(|f| f.severity >= fx.min),
+            "{} ({}): {:?}",
+            fx.name,
+            fx.technique,
+            rep.findings
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_scanned_directory_is_high() {
+    // A Keras model directory whose asset is a link to a file elsewhere:
+    // keras 3.15 reads `/etc/passwd` as the vocabulary (keras PR 22896).
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("passwd"), b"root:x:0:0\n").unwrap();
+    let model = tempfile::tempdir().unwrap();
+    let assets = model.path().join("assets");
+    std::fs::create_dir(&assets).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("passwd"), assets.join("vocabulary.txt"))
+        .unwrap();
+    // A link that stays inside is a model's own business.
+    std::fs::write(model.path().join("a.txt"), b"a\n").unwrap();
+    std::os::unix::fs::symlink(model.path().join("a.txt"), model.path().join("b.txt")).unwrap();
+    let rep = scan_paths(&[model.path().to_path_buf()], &ScanOptions::default());
+    let esc: Vec<_> = rep
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "RAMP-SCAN-004")
+        .collect();
+    assert_eq!(esc.len(), 1, "{:?}", rep.findings);
+    assert_eq!(esc[0].severity, Severity::High);
+    assert!(
+        esc[0].message.contains("vocabulary.txt")
+            || format!("{:?}", esc[0].location).contains("vocabulary.txt")
+    );
+}
+
+#[test]
+fn benign_twins_of_the_advisory_sweep_stay_clean() {
+    let layer = |cn: &str, cfg: &str| {
+        format!(
+            r#"{{"class_name":"Functional","config":{{"name":"m","layers":[{{"class_name":"{cn}","config":{cfg},"module":"keras.layers"}}]}}}}"#
+        )
+    };
+    let cases = vec![
+        // A vocabulary list, and the null a `.keras` archive saves (the
+        // vocabulary then lives in its assets).
+        (
+            "list.json",
+            layer("StringLookup", r#"{"name":"l","vocabulary":["a","b"]}"#).into_bytes(),
+        ),
+        (
+            "null.json",
+            layer("TextVectorization", r#"{"name":"t","vocabulary":null}"#).into_bytes(),
+        ),
+        ("plain.h5", {
+            let mut b = fixtures::bypass::hdf5_external_storage("x");
+            // No heap where the body points: not an External Data Files
+            // message.
+            let h = b.windows(4).position(|w| w == b"HEAP").unwrap();
+            b[h..h + 4].copy_from_slice(b"TREE");
+            b
+        }),
+        (
+            "config.yaml",
+            b"trainer:
+  target: gpu
+  my_target_: x
+"
+            .to_vec(),
+        ),
+    ];
+    assert_clean(&cases, &ScanOptions::default());
+}
+
+#[test]
+fn a_large_operand_after_its_frame_is_clean() {
+    // CPython ends the frame before a large `BINBYTES` and writes the
+    // operand outside it; only an operand that starts inside a frame and
+    // runs past its end is RAMP-PKL-010.
+    let twin = fixtures::bypass::framed_binbytes(&[7u8; 300], false);
+    let rep = scan_bytes("framed.pkl", &twin, &ScanOptions::default());
+    assert!(
+        rep.findings.is_empty() && rep.errors.is_empty(),
+        "{:?} {:?}",
+        rep.findings,
+        rep.errors
+    );
+    let bad = fixtures::bypass::framed_binbytes(&[7u8; 300], true);
+    let rep = scan_bytes("straddle.pkl", &bad, &ScanOptions::default());
+    assert!(
+        rep.findings.iter().any(|f| f.rule_id == "RAMP-PKL-010"),
+        "{:?}",
+        rep.findings
+    );
+}
+
+#[test]
 fn benign_twins_of_the_allowlist_state_checks_stay_clean() {
     let cases = fixtures::bypass::allowlist_state_twins();
     assert_eq!(cases.len(), 7);

@@ -196,6 +196,61 @@ static RELATIVE: Lazy<Regex> = Lazy::new(|| {
         .expect("valid relative-import pattern")
 });
 
+/// Keys whose value transformers reads as the attention implementation:
+/// a value with a `/` names a Hub repository of kernels that the `kernels`
+/// package downloads and loads as code (CVE-2026-4372).
+const ATTN_KEYS: &[&str] = &[
+    "attn_implementation",
+    "_attn_implementation",
+    "_attn_implementation_internal",
+];
+
+/// Attention implementations that name a kernel repository, anywhere in
+/// a config (sub-configs such as `text_config` carry their own).
+pub(crate) fn scan_attn_kernels(name: &str, t: &str, out: &mut Out) {
+    if !is_config_name(name) || memchr::memmem::find(t.as_bytes(), b"attn_implementation").is_none()
+    {
+        return;
+    }
+    let Some(v) = super::keras::parse_python_json(t) else {
+        return;
+    };
+    fn walk(v: &serde_json::Value, found: &mut Vec<String>, depth: usize) {
+        if depth > 64 || found.len() >= 8 {
+            return;
+        }
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    match x.as_str() {
+                        Some(s) if ATTN_KEYS.contains(&k.as_str()) && s.contains('/') => {
+                            found.push(s.to_string())
+                        }
+                        _ => walk(x, found, depth + 1),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, found, depth + 1)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&v, &mut found, 0);
+    found.sort();
+    found.dedup();
+    for repo in found {
+        let shown = sanitize_for_display(&truncate(&repo, 160));
+        out.add(
+            rules::HF_REMOTE_CODE
+                .finding(
+                    name,
+                    format!("attention implementation {shown:?} names a Hub repository of kernels, which transformers downloads and loads as code when the model loads (CVE-2026-4372)"),
+                )
+                .with_evidence(shown),
+        );
+    }
+}
+
 /// Report a config's code mappings; `dir` is the directory the config was
 /// read from, when it was read from disk.
 pub(crate) fn scan_json_text(
@@ -301,6 +356,26 @@ pub(crate) fn scan_json_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attention_kernels_from_a_repository_are_remote_code() {
+        let mut out = Out::default();
+        scan_attn_kernels(
+            "config.json",
+            r#"{"model_type": "llama", "text_config": {"_attn_implementation_internal": "evil/kernels"}}"#,
+            &mut out,
+        );
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].rule_id, "RAMP-HF-001");
+        let mut out = Out::default();
+        scan_attn_kernels(
+            "config.json",
+            r#"{"attn_implementation": "sdpa"}"#,
+            &mut out,
+        );
+        scan_attn_kernels("notes.json", r#"{"attn_implementation": "a/b"}"#, &mut out);
+        assert!(out.findings.is_empty());
+    }
 
     #[test]
     fn references_cover_auto_map_shapes_and_pipelines() {

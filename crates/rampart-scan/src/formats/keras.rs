@@ -35,6 +35,75 @@ struct Hits {
     /// `keras.utils.get_file` as a layer (the safe-mode bypasses of
     /// CVE-2025-1550 and CVE-2025-8747 resolve such names on load).
     dangerous: Vec<String>,
+    /// Layers that read a file, a model or a pickle from outside the
+    /// archive when the model is loaded or first called, with what they
+    /// name and whether the reference is critical (see [`external_reads`]).
+    external: Vec<(String, bool)>,
+}
+
+/// Layers whose config makes Keras read something the archive does not
+/// hold, which `safe_mode` does not stop:
+/// - a lookup or vectorisation layer whose `vocabulary` (or `idf_weights`)
+///   is a string reads that path (CVE-2025-12058);
+/// - `TFSMLayer` loads the SavedModel at `filepath` and runs its graph,
+///   whose ops may write files (CVE-2026-1462);
+/// - `TorchModuleWrapper` keeps its module as `torch.load` bytes in the
+///   config, a pickle that runs on load (CVE-2025-49655).
+fn external_reads(cn: &str, o: &serde_json::Map<String, Value>, h: &mut Hits) {
+    let cfg = o.get("config").and_then(Value::as_object);
+    let field = |k: &str| cfg.and_then(|c| c.get(k)).and_then(Value::as_str);
+    match cn {
+        "StringLookup" | "IntegerLookup" | "IndexLookup" | "TextVectorization" => {
+            for k in ["vocabulary", "idf_weights"] {
+                if let Some(path) = field(k) {
+                    h.external
+                        .push((format!("{cn} `{k}` reads the file {path:?}"), false));
+                }
+            }
+        }
+        "TFSMLayer" => {
+            let path = field("filepath").unwrap_or("?");
+            // An absolute path, a climb out of the model's folder or a URL
+            // names a model no one shipped with this one.
+            let outside = path.starts_with('/')
+                || path.starts_with('\\')
+                || path.contains("..")
+                || path.contains("://")
+                || path.as_bytes().get(1) == Some(&b':');
+            h.external.push((
+                format!("TFSMLayer loads and runs the SavedModel at {path:?}"),
+                outside,
+            ));
+        }
+        "TorchModuleWrapper" => {
+            let critical = field("module").is_some_and(torch_bytes_are_dangerous);
+            h.external.push((
+                "TorchModuleWrapper keeps its module as torch.load bytes (a pickle) in the config"
+                    .into(),
+                critical,
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// Whether a `TorchModuleWrapper`'s base64 `module` is a bare pickle that
+/// imports a dangerous global (a `torch.save` zip stays high: its pickle
+/// is a member the scanner does not unpack from a config string).
+fn torch_bytes_are_dangerous(b64: &str) -> bool {
+    use base64::Engine as _;
+    // Bounded: a config string is already capped by the JSON reader.
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+        return false;
+    };
+    let rep = crate::pickle::scan_pickle(&bytes);
+    let policy = crate::Policy::default();
+    rep.globals.iter().any(|g| {
+        matches!(
+            policy.classify(&g.module, &g.name),
+            crate::Verdict::Dangerous(_)
+        )
+    })
 }
 
 /// What a config object names: `class_name` in `module`, or for a
@@ -66,6 +135,7 @@ fn walk(v: &Value, h: &mut Hits, depth: usize) {
                         .unwrap_or("?");
                     h.lambdas.push(layer.to_string());
                 }
+                external_reads(cn, o, h);
                 if let Some(m) = o.get("module").and_then(Value::as_str) {
                     let target = named_callable(o, cn);
                     // Keras <= 3.8 falls back to `vars(module)[registered_name]`
@@ -137,6 +207,21 @@ pub(crate) fn scan_config(name: &str, v: &Value, out: &mut Out) {
                         "config references {shown}, which runs code or reaches files, processes or the network when Keras resolves it"
                     ),
                 )
+                .with_evidence(shown),
+        );
+    }
+    h.external.sort();
+    h.external.dedup();
+    for (what, critical) in h.external.iter().take(16) {
+        let shown = sanitize_for_display(&truncate(what, 200));
+        let sev = if *critical {
+            rampart_core::Severity::Critical
+        } else {
+            rampart_core::Severity::High
+        };
+        out.add(
+            rules::KERAS_EXTERNAL
+                .finding_sev(sev, name, format!("{shown}, outside the model archive, when the model loads; safe_mode does not stop it"))
                 .with_evidence(shown),
         );
     }
@@ -434,6 +519,26 @@ fn json_object_end(b: &[u8]) -> Option<usize> {
 /// HDF5: find the `model_config` JSON among the attribute bytes.
 pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out) {
     scan_embedded_json(name, blob, ctx, out, true);
+    // Object headers sit between the datasets, anywhere in the file: the
+    // whole of it up to the read limit is searched, a chunk at a time.
+    let (files, stopped) = super::hdf5::external_files(blob, ctx.opts.limits.max_read_bytes);
+    for f in files.iter().take(16) {
+        let shown = sanitize_for_display(&truncate(f, 200));
+        out.add(
+            rules::H5_EXTERNAL
+                .finding(
+                    name,
+                    format!("a dataset's bytes are read from the external file {shown:?} when the weights load"),
+                )
+                .with_evidence(shown),
+        );
+    }
+    if stopped {
+        out.add(rules::FILE_TOO_LARGE.finding(
+            name,
+            "HDF5 file larger than the read limit: external-storage datasets were looked for in the part read only",
+        ));
+    }
 }
 
 /// Keras configs as JSON objects inside any binary file (HDF5 attributes,

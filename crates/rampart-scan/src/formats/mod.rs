@@ -3,7 +3,9 @@
 //! engine's `Out` (findings plus error entries).
 
 pub mod gguf;
+pub(crate) mod hdf5;
 pub mod hf;
+pub mod hydra;
 pub mod keras;
 pub mod lgbm;
 pub mod mlflow;

@@ -84,6 +84,12 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
                     rules::SAFE_HEADER.finding(name, "__metadata__ must map strings to strings"),
                 );
             }
+            // Frameworks keep their Hydra config here and instantiate it.
+            if let Some(m) = t.as_object() {
+                for x in m.values().filter_map(|x| x.as_str()) {
+                    crate::formats::hydra::scan_text(name, x, out);
+                }
+            }
             continue;
         }
         let shown =
