@@ -195,6 +195,15 @@ pub const TECHNICAL_PROSE: &str = "rampart/technical_prose.jsonl";
 /// soup (docs/benchmarks/ml.md, session 19).
 pub const PASTED_DOCUMENTS: &str = "rampart/pasted_documents.jsonl";
 
+/// Code, configuration and technical files written for this project
+/// (shell and Perl scripts with POD, init and maintainer scripts, unit
+/// files, `/etc`-style configuration, YAML, TOML and INI, changelogs,
+/// copyright files, man-page source, READMEs, and source code in many
+/// languages): the text of the suffix detector's second LM
+/// ([`crate::train::train_code_lm`]). Pasted real files are measured on
+/// another machine's files (`scripts/bench/pasted_files.py`), never these.
+pub const CODE_CORPUS: &str = "rampart/code_corpus.jsonl";
+
 /// The bytes of one of this project's own corpora (a recipe path:
 /// [`OWN_PREFIX`] and a file name), built into the binary.
 pub fn own_corpus(path: &str) -> Option<&'static [u8]> {
@@ -227,6 +236,7 @@ fn embedded(path: &str) -> Option<&'static [u8]> {
         "injection_lookalikes.jsonl" => Some(include_bytes!("../data/injection_lookalikes.jsonl")),
         "technical_prose.jsonl" => Some(include_bytes!("../data/technical_prose.jsonl")),
         "pasted_documents.jsonl" => Some(include_bytes!("../data/pasted_documents.jsonl")),
+        "code_corpus.jsonl" => Some(include_bytes!("../data/code_corpus.jsonl")),
         "multilingual_benign_train.jsonl" => {
             Some(include_bytes!("../data/multilingual_benign_train.jsonl"))
         }
