@@ -472,7 +472,9 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                     if py {
                         python_member(name, t, out);
                     }
-                    formats::hydra::scan_text(name, t, out);
+                    if yaml || memchr::memmem::find(t.as_bytes(), b"_target_").is_some() {
+                        formats::hydra::scan_text(name, t, formats::hydra::Syntax::Yaml, out);
+                    }
                     if ctx.opts.secrets {
                         secrets::scan_text_into(name, t, ctx.opts, out)
                     }
@@ -521,7 +523,7 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
 /// them).
 fn json_checks(name: &str, t: &str, ctx: &Ctx<'_>, out: &mut Out) {
     formats::keras::scan_json_text(name, t, out);
-    formats::hydra::scan_text(name, t, out);
+    formats::hydra::scan_text(name, t, formats::hydra::Syntax::Json, out);
     formats::hf::scan_attn_kernels(name, t, out);
     if name.ends_with(".jinja") {
         // A template that opens with `{%` sniffs as JSON.

@@ -238,9 +238,42 @@ pub fn carve_imports(b: &[u8]) -> Vec<(u64, String, String)> {
     let string_op = |k: usize| -> Option<(&str, usize)> {
         let (len, at) = match *b.get(k)? {
             0x8c | b'U' => (*b.get(k + 1)? as usize, k + 2),
-            b'X' => {
+            b'X' | b'T' => {
                 let l = b.get(k + 1..k + 5)?;
                 (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, k + 5)
+            }
+            0x8d => {
+                let l = b.get(k + 1..k + 9)?;
+                let n = u64::from_le_bytes(l.try_into().ok()?);
+                (usize::try_from(n).ok()?, k + 9)
+            }
+            // `V` (UNICODE) and `S` (STRING, quoted) run to a newline.
+            c @ (b'V' | b'S') => {
+                let from = k + 1;
+                let end = from + memchr::memchr(b'\n', &b[from..b.len().min(from + MAX_NAME + 3)])?;
+                let (lo, hi) = if c == b'S' {
+                    let q = *b.get(from)?;
+                    if !matches!(q, b'\'' | b'"') || end < from + 2 || b[end - 1] != q {
+                        return None;
+                    }
+                    (from + 1, end - 1)
+                } else {
+                    (from, end)
+                };
+                let s = std::str::from_utf8(b.get(lo..hi)?).ok()?;
+                if s.is_empty() {
+                    return None;
+                }
+                let mut next = end + 1;
+                match b.get(next) {
+                    Some(0x94) => next += 1,
+                    Some(b'q') => next += 2,
+                    Some(b'p') => {
+                        next += 1 + memchr::memchr(b'\n', b.get(next..)?)?;
+                    }
+                    _ => {}
+                }
+                return Some((s, next));
             }
             _ => return None,
         };
@@ -266,7 +299,10 @@ pub fn carve_imports(b: &[u8]) -> Vec<(u64, String, String)> {
             }
         }
     }
-    for k in memchr::memchr3_iter(0x8c, b'U', b'X', b) {
+    let starts = memchr::memchr3_iter(0x8c, b'U', b'X', b)
+        .chain(memchr::memchr3_iter(b'T', 0x8d, b'V', b))
+        .chain(memchr::memchr_iter(b'S', b));
+    for k in starts {
         if out.len() >= MAX_GLOBALS {
             break;
         }
@@ -287,8 +323,13 @@ pub fn carve_imports(b: &[u8]) -> Vec<(u64, String, String)> {
 
 /// Add the imports a plain unpickler sees (see [`plain_reader_imports`])
 /// that the joblib reading did not.
-pub(crate) fn merge_plain(rep: &mut PickleReport, plain: Vec<GlobalImport>) {
-    for g in plain {
+pub(crate) fn merge_plain(rep: &mut PickleReport, plain: PlainReading) {
+    for a in plain.frames {
+        if !rep.anomalies.contains(&a) {
+            rep.anomalies.push(a);
+        }
+    }
+    for g in plain.globals {
         if rep.globals.len() >= MAX_GLOBALS {
             break;
         }
@@ -440,15 +481,32 @@ fn continuation(next: &[u8]) -> Next {
 /// differently: joblib skips the raw bytes after each `NumpyArrayWrapper`,
 /// a plain unpickler runs them as opcodes. Only imports with names Python
 /// could resolve are kept (raw array bytes end in a parse error quickly).
-pub(crate) fn plain_reader_imports<R: Read>(r: R, len: u64) -> Vec<GlobalImport> {
+pub(crate) fn plain_reader_imports<R: Read>(r: R, len: u64) -> PlainReading {
     let mut input = Input::with_chunk(r, len);
     input.plain = true;
     let mut rep = PickleReport::default();
     run_stream(&mut input, &mut rep, 0);
-    rep.globals
-        .into_iter()
-        .filter(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name))
-        .collect()
+    PlainReading {
+        globals: rep
+            .globals
+            .into_iter()
+            .filter(|g| is_dotted_ident(&g.module) && is_dotted_ident(&g.name))
+            .collect(),
+        // What `pickle.load` reads past a frame's end is as much its
+        // reading as its imports are (review round of session 24: a
+        // straddle behind a joblib array wrapper).
+        frames: rep
+            .anomalies
+            .into_iter()
+            .filter(|a| matches!(a, Anomaly::FrameStraddle { .. }))
+            .collect(),
+    }
+}
+
+/// What the plain reading of a joblib stream adds to the joblib one.
+pub(crate) struct PlainReading {
+    globals: Vec<GlobalImport>,
+    frames: Vec<Anomaly>,
 }
 
 /// Whether Python could import `s` (or walk it as an attribute path): what
@@ -1408,6 +1466,18 @@ impl Machine {
                     rep.max_protocol = rep.max_protocol.max(v);
                 }
                 0x95 => {
+                    // A frame opened inside another: CPython's C unpickler
+                    // reads the new frame from the stream after the outer
+                    // one and drops what is left of it (the pure-Python
+                    // unpickler refuses). Picklers never nest frames.
+                    if let Some((end, _)) = input.frame {
+                        rep.anomalies.push(Anomaly::FrameStraddle {
+                            offset: at,
+                            detail: format!(
+                                "a FRAME at offset {at} opens inside the frame that ends at {end}"
+                            ),
+                        });
+                    }
                     let n = input.uint(8, "FRAME")?;
                     input.frame = Some((input.pos.saturating_add(n), at));
                 }

@@ -85,7 +85,7 @@ rules! {
     KERAS_UNREAD = "RAMP-KERAS-004", "scan.keras", High, Unscanned, "file holds more embedded JSON objects than the scanner reads for Keras configs (the rest was not read)";
     KERAS_CONFIG = "RAMP-KERAS-003", "scan.keras", Medium, Unscanned, "Keras model config could not be parsed";
     KERAS_EXTERNAL = "RAMP-KERAS-005", "scan.keras", High, CodeExec, "Keras layer reads a file, a SavedModel or a pickle from outside the archive on load (lookup vocabulary path, TFSMLayer, TorchModuleWrapper)";
-    H5_EXTERNAL = "RAMP-H5-001", "scan.hdf5", High, Tamper, "HDF5 dataset stored in an external file: h5py and Keras read that path's bytes into the weights on load";
+    H5_EXTERNAL = "RAMP-H5-001", "scan.hdf5", High, Tamper, "HDF5 file makes its reader open another file (a dataset stored in an external file, an external link, a virtual dataset): h5py and Keras read that file's bytes into the weights on load";
     TF_FILE_OP = "RAMP-TF-001", "scan.tensorflow", High, CodeExec, "TensorFlow graph uses file-system operations";
     TF_PY_OP = "RAMP-TF-002", "scan.tensorflow", Critical, CodeExec, "TensorFlow graph calls into Python (PyFunc)";
     ONNX_EXTERNAL = "RAMP-ONNX-001", "scan.onnx", High, Tamper, "ONNX external data path escapes the model directory";
@@ -103,6 +103,7 @@ rules! {
     JSON_DEPTH = "RAMP-SCAN-003", "scan", High, Unscanned, "JSON nested deeper than the scanner reads: the deepest parts were not checked";
     FILE_TOO_LARGE = "RAMP-SCAN-002", "scan", Low, Unscanned, "file only partly scanned (size limit)";
     LINK_ESCAPE = "RAMP-SCAN-004", "scan", High, Tamper, "symlink inside a scanned directory points outside it: a loader that opens the model directory's files (Keras assets, ONNX external data, tokenizer files) reads the target";
+    IGNORED_ARTIFACT = "RAMP-SCAN-005", "scan", High, Unscanned, "a model artifact in a scanned directory is hidden by an ignore file inside that directory (.gitignore, .ignore, .rampartignore): it was not scanned, and a loader reads it";
     HYDRA_TARGET = "RAMP-CFG-001", "scan.config", Medium, CodeExec, "model config names a callable (`_target_`) that Hydra's instantiate imports and calls on load";
     SECRET = "RAMP-SEC-900", "scan.secrets", High, Unscanned, "secret in file (built-in rules)";
 }

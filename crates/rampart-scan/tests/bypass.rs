@@ -306,7 +306,7 @@ fn benign_twins_of_round_five_stay_clean() {
 #[test]
 fn the_advisory_sweep_bypasses_are_caught() {
     let cases = fixtures::bypass::advisory_sweep();
-    assert_eq!(cases.len(), 7);
+    assert_eq!(cases.len(), 8);
     for fx in &cases {
         let rep = scan_bytes(fx.name, &fx.bytes, &ScanOptions::default());
         let hit = rep.findings.iter().find(|f| f.rule_id == fx.rule);
@@ -343,6 +343,50 @@ fn a_symlink_out_of_the_scanned_directory_is_high() {
         .collect();
     assert_eq!(esc.len(), 1, "{:?}", rep.findings);
     assert_eq!(esc[0].severity, Severity::High);
+    // An ignore file inside the model directory hides a pickle and a link:
+    // neither is scanned, both are reported (review round of session 24).
+    std::fs::write(model.path().join(".rampartignore"), b"*.pkl\nhidden/\n").unwrap();
+    std::fs::write(
+        model.path().join("extra.pkl"),
+        fixtures::pickle::os_system("id"),
+    )
+    .unwrap();
+    std::fs::create_dir(model.path().join("hidden")).unwrap();
+    std::os::unix::fs::symlink(
+        "/nonexistent-rampart-target",
+        model.path().join("hidden/dangling"),
+    )
+    .unwrap();
+    let rep = scan_paths(&[model.path().to_path_buf()], &ScanOptions::default());
+    let rules: Vec<(&str, &str)> = rep
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule_id.as_str(),
+                f.location
+                    .as_ref()
+                    .and_then(|l| l.path.as_deref())
+                    .unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|(r, p)| *r == "RAMP-SCAN-005" && p.ends_with("extra.pkl")),
+        "{rules:?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .any(|(r, p)| *r == "RAMP-SCAN-004" && p.ends_with("dangling")),
+        "{rules:?}"
+    );
+    assert!(
+        !rules.iter().any(|(r, _)| *r == "RAMP-PKL-001"),
+        "{rules:?}"
+    );
     assert!(
         esc[0].message.contains("vocabulary.txt")
             || format!("{:?}", esc[0].location).contains("vocabulary.txt")

@@ -1,7 +1,8 @@
 //! The readers of files that name code: a skops `schema.json`, a
 //! transformers `config.json`, a TensorFlow graph's constant paths, an
 //! ONNX model's external data (the protobuf walk), an MLflow `MLmodel`
-//! (the YAML parser) and Python source. The first byte picks the file
+//! (the YAML parser), Python source, an HDF5 weights file (the external
+//! storage search) and a Hydra YAML config. The first byte picks the file
 //! name, so one corpus reaches them all; the Python analyser also runs on
 //! every input read as text.
 #![no_main]
@@ -11,13 +12,15 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let name = match pick % 7 {
+    let name = match pick % 9 {
         0 => "m.skops!schema.json",
         1 => "config.json",
         2 => "modules.json",
         3 => "saved_model.pb",
         4 => "model.onnx",
         5 => "m.zip!MLmodel",
+        6 => "m.keras!model.weights.h5",
+        7 => "m.nemo!model_config.yaml",
         _ => "m.zip!code/m.py",
     };
     let opts = rampart_scan::ScanOptions {

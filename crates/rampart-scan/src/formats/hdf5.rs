@@ -1,76 +1,121 @@
-//! HDF5 external storage: a dataset whose bytes live in another file
-//! (the External Data Files message, type 7). h5py and Keras read such a
-//! dataset from the named path, so a `model.weights.h5` (or a `.keras`
-//! archive's) can make `load_model` / `load_weights` pull a local file's
-//! bytes into the model's weights (CVE-2026-1669, GHSA-3m4q-jmj6-r34q).
-//! Model files have no reason to hold one.
+//! HDF5 files that make their reader open another file: a dataset whose
+//! bytes live in an external file (the External Data Files message), an
+//! external link to a dataset of another HDF5 file, and a virtual dataset
+//! mapping other files. h5py and Keras follow all three, so a
+//! `model.weights.h5` (or a `.keras` archive's) makes `load_model` /
+//! `load_weights` pull a local file's bytes into the weights
+//! (CVE-2026-1669, GHSA-3m4q-jmj6-r34q; the external-link and virtual
+//! forms from the review round of session 24). Model files have no reason
+//! to hold any of them.
 //!
-//! The scanner does not walk HDF5's object tree; it finds the message by
-//! its body, which is self-validating: version 1, three zero bytes, slot
-//! counts, and a local-heap address at which the `HEAP` signature must
-//! stand, each slot naming a string inside that heap.
-
-/// The first bytes of an External Data Files message body.
-const EFL_HEAD: &[u8] = &[1, 0, 0, 0];
-/// Bodies examined per file; further ones are not read.
-const MAX_CANDIDATES: usize = 1 << 20;
-/// Slots read per message.
-const MAX_SLOTS: usize = 64;
+//! The scanner does not walk HDF5's object tree; it finds each message by
+//! its body, which validates itself against what it points at:
+//! - External Data Files: version 1, slot counts, and the address of a
+//!   local heap (`HEAP`) holding each slot's file name (the three reserved
+//!   bytes are skipped, as the library skips them; offsets and lengths of
+//!   the sizes the superblock declares);
+//! - a virtual layout (layout version 4, class 3) whose address is a global
+//!   heap collection (`GCOL`), where the source file names live;
+//! - a link message of the external class (64) whose value is a flag byte
+//!   and two strings, a file name and an absolute object path, of exactly
+//!   the declared length.
 
 use crate::blob::{read_range, Blob};
+use std::collections::HashSet;
 
-/// Bytes searched per read; bodies that straddle a chunk are found in the
-/// next one (chunks overlap by one body head).
+/// Bytes searched per read (chunks overlap by [`OVERLAP`]).
 const CHUNK: usize = 8 << 20;
+const OVERLAP: usize = 64;
+/// Findings kept per file.
+const MAX_NAMES: usize = 64;
+/// Slots read per External Data Files message.
+const MAX_SLOTS: usize = 64;
+/// Heaps and collections whose references are looked for.
+const MAX_HEAPS: usize = 1 << 16;
 
-fn u16_at(b: &[u8], i: usize) -> Option<u16> {
-    b.get(i..i + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
+/// How the file sizes its addresses and lengths.
+#[derive(Clone, Copy)]
+struct Layout {
+    base: u64,
+    offsets: usize,
+    lengths: usize,
 }
 
-fn u64_at(b: &[u8], i: usize) -> Option<u64> {
-    b.get(i..i + 8)
-        .map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes")))
+fn uint(b: &[u8], i: usize, n: usize) -> Option<u64> {
+    let s = b.get(i..i.checked_add(n)?)?;
+    let mut v = 0u64;
+    for (k, x) in s.iter().enumerate().take(8) {
+        v |= (*x as u64) << (8 * k);
+    }
+    Some(v)
 }
 
-/// Where HDF5 addresses count from: the superblock's position (0, or the
-/// size of a user block: 512, 1024, 2048...).
-fn base_address(blob: &dyn Blob) -> u64 {
+/// The superblock's position (0, or the size of a user block: 512, 1024,
+/// 2048...) and the sizes of offsets and lengths it declares.
+fn layout(blob: &dyn Blob) -> Layout {
     const SIG: &[u8] = b"\x89HDF\r\n\x1a\n";
     let mut at = 0u64;
     while at < blob.size() {
-        if read_range(blob, at, SIG.len()).is_ok_and(|h| h == SIG) {
-            return at;
+        if let Ok(h) = read_range(blob, at, 16) {
+            if h.starts_with(SIG) {
+                let (o, l) = match h.get(8) {
+                    Some(0 | 1) => (h.get(13), h.get(14)),
+                    _ => (h.get(9), h.get(10)),
+                };
+                let ok = |x: Option<&u8>| {
+                    x.copied()
+                        .filter(|v| matches!(v, 2 | 4 | 8))
+                        .map(usize::from)
+                };
+                return Layout {
+                    base: at,
+                    offsets: ok(o).unwrap_or(8),
+                    lengths: ok(l).unwrap_or(8),
+                };
+            }
         }
         at = if at == 0 { 512 } else { at * 2 };
     }
-    0
+    Layout {
+        base: 0,
+        offsets: 8,
+        lengths: 8,
+    }
 }
 
-/// The names an External Data Files message body at `at` lists, if it is
-/// one (its local heap must be where it says).
-fn slots_at(blob: &dyn Blob, at: u64, base: u64) -> Option<Vec<String>> {
-    let head = read_range(blob, at, 16).ok()?;
-    let (alloc, used, heap) = (u16_at(&head, 4)?, u16_at(&head, 6)?, u64_at(&head, 8)?);
+/// The file names an External Data Files message lists, when the `offsets`
+/// bytes at `at` are the address of the local heap at `heap` and what
+/// stands before and after is such a message.
+fn efl_names(blob: &dyn Blob, at: u64, heap: u64, l: Layout) -> Option<Vec<String>> {
+    let head = read_range(blob, at.checked_sub(8)?, 8).ok()?;
+    // Version 1; three reserved bytes the library does not read.
+    if head[0] != 1 {
+        return None;
+    }
+    let (alloc, used) = (uint(&head, 4, 2)?, uint(&head, 6, 2)?);
     if used == 0 || used > alloc {
         return None;
     }
-    // A local heap: "HEAP", version 0, three reserved bytes, data segment
-    // size, free-list offset, data segment address.
-    let h = read_range(blob, heap.checked_add(base)?, 32).ok()?;
-    if h.get(..8) != Some(b"HEAP\0\0\0\0".as_slice()) {
-        return None;
-    }
-    let (size, data) = (u64_at(&h, 8)?, u64_at(&h, 24)?);
-    let seg_at = data.checked_add(base)?;
+    let h = read_range(
+        blob,
+        heap.checked_add(l.base)?,
+        8 + 2 * l.lengths + l.offsets,
+    )
+    .ok()?;
+    let size = uint(&h, 8, l.lengths)?;
+    let data = uint(&h, 8 + 2 * l.lengths, l.offsets)?;
+    let seg_at = data.checked_add(l.base)?;
     if seg_at.checked_add(size)? > blob.size() {
         return None;
     }
     let seg = read_range(blob, seg_at, usize::try_from(size.min(1 << 20)).ok()?).ok()?;
     let n = (used as usize).min(MAX_SLOTS);
-    let body = read_range(blob, at + 16, 24 * n).ok()?;
+    let body = read_range(blob, at + l.offsets as u64, 3 * l.lengths * n).ok()?;
     let mut names = Vec::new();
     for s in 0..n {
-        let Some(off) = u64_at(&body, 24 * s).and_then(|o| usize::try_from(o).ok()) else {
+        let Some(off) =
+            uint(&body, 3 * l.lengths * s, l.lengths).and_then(|o| usize::try_from(o).ok())
+        else {
             break;
         };
         let Some(rest) = seg.get(off..) else {
@@ -80,46 +125,139 @@ fn slots_at(blob: &dyn Blob, at: u64, base: u64) -> Option<Vec<String>> {
             break;
         };
         if end > 0 {
-            names.push(String::from_utf8_lossy(&rest[..end.min(4096)]).into_owned());
+            names.push(format!(
+                "a dataset's bytes are read from the external file {:?}",
+                String::from_utf8_lossy(&rest[..end.min(4096)])
+            ));
         }
     }
-    Some(names)
+    (!names.is_empty()).then_some(names)
 }
 
-/// The external file names of every External Data Files message in the
-/// first `limit` bytes of `blob` (8-byte offsets and lengths, as h5py
-/// writes them), and whether a bound (`limit`, the candidate count)
-/// stopped the search before the end.
+/// An external link whose class byte (64) is at `i` of `b`: its file and
+/// object path, when the message around it is well formed.
+fn external_link(b: &[u8], i: usize) -> Option<String> {
+    if i < 2 || b[i - 2] != 1 {
+        return None;
+    }
+    let flags = b[i - 1];
+    if flags & 0x08 == 0 || flags & 0xe0 != 0 {
+        return None;
+    }
+    let mut p = i + 1;
+    if flags & 0x04 != 0 {
+        p += 8;
+    }
+    if flags & 0x10 != 0 {
+        p += 1;
+    }
+    let width = 1usize << (flags & 3);
+    let name_len = usize::try_from(uint(b, p, width)?).ok()?;
+    if name_len == 0 || name_len > 4096 {
+        return None;
+    }
+    p += width + name_len;
+    let len = uint(b, p, 2)? as usize;
+    let value = b.get(p + 2..p + 2 + len)?;
+    // A flag byte (version 0), the file name, the object path.
+    if len < 4 || value[0] & 0xf0 != 0 {
+        return None;
+    }
+    let mut parts = value[1..].split(|&c| c == 0);
+    let (file, path) = (parts.next()?, parts.next()?);
+    if file.is_empty()
+        || !path.starts_with(b"/")
+        || 1 + file.len() + 1 + path.len() + 1 != len
+        || !file.iter().chain(path).all(|c| (0x20..0x7f).contains(c))
+    {
+        return None;
+    }
+    Some(format!(
+        "an external link reads {:?} from the file {:?}",
+        String::from_utf8_lossy(path),
+        String::from_utf8_lossy(file)
+    ))
+}
+
+/// What makes the reader of `blob` open another file, in its first
+/// `limit` bytes, and whether a bound stopped the search before the end.
 pub(crate) fn external_files(blob: &dyn Blob, limit: u64) -> (Vec<String>, bool) {
-    let base = base_address(blob);
+    let l = layout(blob);
     let end = blob.size().min(limit);
+    // Pass 1: the local heaps and global heap collections, by signature.
+    let mut heaps: HashSet<u64> = HashSet::new();
+    let mut gcols: HashSet<u64> = HashSet::new();
     let mut names = Vec::new();
-    let mut tried = 0usize;
-    let mut at = 0u64;
-    while at < end {
-        let n = ((end - at) as usize).min(CHUNK);
-        let Ok(chunk) = read_range(blob, at, n) else {
-            break;
-        };
-        // Bodies that start in the overlap are left to the next chunk.
-        let last = at + n as u64 >= end;
-        let stop = if last { n } else { n - EFL_HEAD.len() + 1 };
-        for i in memchr::memmem::find_iter(&chunk, EFL_HEAD).take_while(|&i| i < stop) {
-            tried += 1;
-            if tried > MAX_CANDIDATES {
-                return (names, true);
+    let chunks = |f: &mut dyn FnMut(u64, &[u8])| {
+        let mut at = 0u64;
+        while at < end {
+            let n = ((end - at) as usize).min(CHUNK);
+            let Ok(chunk) = read_range(blob, at, n) else {
+                break;
+            };
+            f(at, &chunk);
+            if at + n as u64 >= end {
+                break;
             }
-            if let Some(v) = slots_at(blob, at + i as u64, base) {
-                names.extend(v);
+            at += (n - OVERLAP) as u64;
+        }
+    };
+    chunks(&mut |at, c| {
+        for i in memchr::memmem::find_iter(c, b"HEAP\0") {
+            if heaps.len() < MAX_HEAPS {
+                heaps.insert((at + i as u64).saturating_sub(l.base));
             }
         }
-        if last {
-            break;
+        for i in memchr::memmem::find_iter(c, b"GCOL") {
+            if gcols.len() < MAX_HEAPS {
+                gcols.insert((at + i as u64).saturating_sub(l.base));
+            }
         }
-        at += stop as u64;
+        for i in memchr::memchr_iter(64, c) {
+            if names.len() < MAX_NAMES {
+                if let Some(x) = external_link(c, i) {
+                    names.push(x);
+                }
+            }
+        }
+    });
+    // Pass 2: references to them, through a 16-bit filter first.
+    if !heaps.is_empty() || !gcols.is_empty() {
+        let mut filter = vec![0u64; 1024];
+        for a in heaps.iter().chain(&gcols) {
+            let k = (*a & 0xffff) as usize;
+            filter[k / 64] |= 1 << (k % 64);
+        }
+        let w = l.offsets;
+        chunks(&mut |at, c| {
+            for i in 0..c.len().saturating_sub(w) {
+                let k = u16::from_le_bytes([c[i], c[i + 1]]) as usize;
+                if filter[k / 64] & (1 << (k % 64)) == 0 || names.len() >= MAX_NAMES {
+                    continue;
+                }
+                let Some(v) = uint(c, i, w) else {
+                    continue;
+                };
+                let pos = at + i as u64;
+                if heaps.contains(&v) {
+                    if let Some(n) = efl_names(blob, pos, v, l) {
+                        names.extend(n);
+                    }
+                }
+                // Layout version 4, class 3 (virtual): the source file
+                // names are in the global heap it points to.
+                if gcols.contains(&v) && i >= 2 && c[i - 2] == 4 && c[i - 1] == 3 {
+                    names.push(
+                        "a virtual dataset maps data from other files (its global heap names them)"
+                            .into(),
+                    );
+                }
+            }
+        });
     }
     names.sort();
     names.dedup();
+    names.truncate(MAX_NAMES);
     (names, blob.size() > limit)
 }
 
@@ -158,8 +296,40 @@ mod tests {
 
     #[test]
     fn finds_the_external_file_behind_a_user_block_too() {
-        assert_eq!(names(&efl_file("/etc/passwd", 0)), vec!["/etc/passwd"]);
-        assert_eq!(names(&efl_file("creds.txt", 512)), vec!["creds.txt"]);
+        let one = |n: &str| {
+            vec![format!(
+                "a dataset's bytes are read from the external file {n:?}"
+            )]
+        };
+        assert_eq!(names(&efl_file("/etc/passwd", 0)), one("/etc/passwd"));
+        assert_eq!(names(&efl_file("creds.txt", 512)), one("creds.txt"));
+        // The reserved bytes are not read by the library.
+        let mut b = efl_file("creds.txt", 0);
+        let at = b.windows(4).position(|w| w == [1, 0, 0, 0]).unwrap();
+        b[at + 1..at + 4].copy_from_slice(&[0x7f; 3]);
+        assert_eq!(names(&b), one("creds.txt"));
+    }
+
+    #[test]
+    fn external_links_are_read_from_their_message() {
+        // Link message v1, flags: link type present, 1-byte name length.
+        let mut b = vec![0u8; 32];
+        b.extend_from_slice(&[1, 0x08, 64, 4]);
+        b.extend_from_slice(b"bias");
+        let value = b"\0victim.h5\0/data\0";
+        b.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        b.extend_from_slice(value);
+        b.extend_from_slice(&[0; 16]);
+        let got = names(&b);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("victim.h5"), "{got:?}");
+        // A wrong length is not one.
+        let at = b
+            .windows(2)
+            .position(|w| w == [value.len() as u8, 0])
+            .unwrap();
+        b[at] += 1;
+        assert!(names(&b).is_empty());
     }
 
     #[test]

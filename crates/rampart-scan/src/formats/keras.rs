@@ -523,13 +523,10 @@ pub(crate) fn scan_h5(name: &str, blob: &dyn Blob, ctx: &Ctx<'_>, out: &mut Out)
     // whole of it up to the read limit is searched, a chunk at a time.
     let (files, stopped) = super::hdf5::external_files(blob, ctx.opts.limits.max_read_bytes);
     for f in files.iter().take(16) {
-        let shown = sanitize_for_display(&truncate(f, 200));
+        let shown = sanitize_for_display(&truncate(f, 240));
         out.add(
             rules::H5_EXTERNAL
-                .finding(
-                    name,
-                    format!("a dataset's bytes are read from the external file {shown:?} when the weights load"),
-                )
+                .finding(name, format!("{shown} when the weights load"))
                 .with_evidence(shown),
         );
     }

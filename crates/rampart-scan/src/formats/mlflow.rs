@@ -38,7 +38,7 @@ pub fn is_mlmodel(name: &str) -> bool {
 /// A parsed YAML node: scalars keep whether they were plain (a plain
 /// `null` or `~` is no value; a quoted one is the string).
 #[derive(Debug, Clone)]
-enum Node {
+pub(crate) enum Node {
     Scalar(String, bool),
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
@@ -153,8 +153,10 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-/// Why an `MLmodel` could not be read as YAML.
-fn parse(text: &str) -> Result<Node, String> {
+/// The first document of a YAML text as `yaml.safe_load` reads it (tags,
+/// escapes, aliases and merge keys resolved; bounded), or why it could not
+/// be read.
+pub(crate) fn parse(text: &str) -> Result<Node, String> {
     let mut b = Builder::default();
     Parser::new_from_str(text)
         .load(&mut b, true)

@@ -87,7 +87,12 @@ pub(crate) fn scan(name: &str, blob: &dyn Blob, out: &mut Out) {
             // Frameworks keep their Hydra config here and instantiate it.
             if let Some(m) = t.as_object() {
                 for x in m.values().filter_map(|x| x.as_str()) {
-                    crate::formats::hydra::scan_text(name, x, out);
+                    crate::formats::hydra::scan_text(
+                        name,
+                        x,
+                        crate::formats::hydra::Syntax::Either,
+                        out,
+                    );
                 }
             }
             continue;
