@@ -249,7 +249,8 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
     let items = collect(paths, opts);
     let total = items.iter().filter(|i| matches!(i, Item::File(_))).count();
     let done = AtomicUsize::new(0);
-    let one = |it: &Item| match it {
+    let one = |it: &Item| {
+        match it {
         Item::File(p) => {
             let mut out = Out::default();
             let display = display_path(p);
@@ -265,27 +266,22 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
             out.fail(&rules::FILE_UNREADABLE, path, msg.clone());
             (out, None)
         }
-        Item::Hidden(path, kind) => {
-            let mut out = Out::default();
-            out.add(rules::IGNORED_ARTIFACT.finding(
-                &display_path(Path::new(path)),
-                format!(
-                    "{kind} that an ignore file inside the scanned directory hides from the scan; a loader reads it all the same: scan with --no-ignore, or name what to skip with --exclude"
-                ),
-            ));
-            (out, None)
-        }
-        Item::Escape(path, target) => {
-            let mut out = Out::default();
-            out.add(rules::LINK_ESCAPE.finding(
-                &display_path(Path::new(path)),
-                format!(
-                    "symlink to {}, outside the scanned directory; remove it or scan the target's directory too",
-                    rampart_core::redact::sanitize_for_display(&rampart_core::redact::truncate(target, 300))
-                ),
-            ));
-            (out, None)
-        }
+        Item::Hidden(path, kind) => walk_finding(
+            &rules::IGNORED_ARTIFACT,
+            path,
+            format!(
+                "{kind} that an ignore file inside the scanned directory hides from the scan; a loader reads it all the same: scan with --no-ignore, or name what to skip with --exclude"
+            ),
+        ),
+        Item::Escape(path, target) => walk_finding(
+            &rules::LINK_ESCAPE,
+            path,
+            format!(
+                "symlink to {}, outside the scanned directory; remove it or scan the target's directory too",
+                rampart_core::redact::sanitize_for_display(&rampart_core::redact::truncate(target, 300))
+            ),
+        ),
+    }
     };
     let run = || items.par_iter().map(one).collect::<Vec<_>>();
     // A single file (a checkpoint) gains nothing from workers: starting the
@@ -319,6 +315,13 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
     }
     rep.finish();
     rep
+}
+
+/// A finding the walk itself makes about `path` (no file was scanned).
+fn walk_finding(rule: &rules::Rule, path: &str, msg: String) -> (Out, Option<bool>) {
+    let mut out = Out::default();
+    out.add(rule.finding(&display_path(Path::new(path)), msg));
+    (out, None)
 }
 
 fn display_path(p: &Path) -> String {
