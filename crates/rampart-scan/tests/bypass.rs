@@ -427,6 +427,16 @@ fn benign_twins_of_the_advisory_sweep_stay_clean() {
 "
             .to_vec(),
         ),
+        // Tensor bytes that spell `{"`, `\u` and `}` but are not UTF-8:
+        // not a config that failed to parse (a 200 MB Keras 3 weights file
+        // was an error entry).
+        ("noise.weights.h5", {
+            let mut b = b"\x89HDF\r\n\x1a\n".to_vec();
+            b.resize(64, 0);
+            b.extend_from_slice(b"{\"\xff\xfe class \\u00\xc3\x28\": 1}");
+            b.resize(256, 0);
+            b
+        }),
     ];
     assert_clean(&cases, &ScanOptions::default());
 }

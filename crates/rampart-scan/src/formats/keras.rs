@@ -601,7 +601,14 @@ pub(crate) fn scan_embedded_json(
         {
             continue;
         }
-        match std::str::from_utf8(obj).ok().and_then(parse_python_json) {
+        // Tensor bytes spell `{"`, `\u` and `}` by chance (a 200 MB
+        // Keras 3 `.weights.h5` of random embeddings was an error entry):
+        // only text that is UTF-8 throughout, as `json.loads` needs, is a
+        // config that failed to parse.
+        let Ok(text) = std::str::from_utf8(obj) else {
+            continue;
+        };
+        match parse_python_json(text) {
             Some(v) if is_keras_config(&v) => {
                 found += 1;
                 scan_config(name, &v, out);
