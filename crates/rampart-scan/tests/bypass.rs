@@ -412,7 +412,7 @@ fn benign_twins_of_the_advisory_sweep_stay_clean() {
             layer("TextVectorization", r#"{"name":"t","vocabulary":null}"#).into_bytes(),
         ),
         ("plain.h5", {
-            let mut b = fixtures::bypass::hdf5_external_storage("x");
+            let mut b = fixtures::bypass::hdf5_external_storage("x", 0);
             // No heap where the body points: not an External Data Files
             // message.
             let h = b.windows(4).position(|w| w == b"HEAP").unwrap();

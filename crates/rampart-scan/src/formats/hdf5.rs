@@ -276,30 +276,7 @@ pub(crate) fn external_files(blob: &dyn Blob, limit: u64) -> (Vec<String>, bool)
 mod tests {
     use super::*;
 
-    /// A file with a local heap holding `name` and an EFL body naming it.
-    fn efl_file(name: &str, user_block: usize) -> Vec<u8> {
-        let mut b = vec![0u8; user_block];
-        b.extend_from_slice(b"\x89HDF\r\n\x1a\n");
-        b.resize(user_block + 64, 0);
-        let heap_at = b.len() - user_block;
-        let data_at = heap_at + 32;
-        b.extend_from_slice(b"HEAP\0\0\0\0");
-        b.extend_from_slice(&64u64.to_le_bytes());
-        b.extend_from_slice(&0u64.to_le_bytes());
-        b.extend_from_slice(&(data_at as u64).to_le_bytes());
-        let mut seg = vec![0u8; 64];
-        seg[8..8 + name.len()].copy_from_slice(name.as_bytes());
-        b.extend_from_slice(&seg);
-        // Message header (type 7, v1 layout), then the body.
-        b.extend_from_slice(&[7, 0, 40, 0, 0, 0, 0, 0]);
-        b.extend_from_slice(&[1, 0, 0, 0, 1, 0, 1, 0]);
-        b.extend_from_slice(&(heap_at as u64).to_le_bytes());
-        b.extend_from_slice(&8u64.to_le_bytes());
-        b.extend_from_slice(&0u64.to_le_bytes());
-        b.extend_from_slice(&16u64.to_le_bytes());
-        b.extend_from_slice(&[1, 0, 0, 0, 9, 9]);
-        b
-    }
+    use crate::fixtures::bypass::hdf5_external_storage as efl_file;
 
     fn names(b: &[u8]) -> Vec<String> {
         external_files(&b.to_vec(), u64::MAX).0
