@@ -114,6 +114,11 @@ pub struct SuffixFeatures {
     /// it is then judged by the foreign threshold, and not at all without
     /// [`FOREIGN_MIN_ODDITIES`].
     pub foreign: bool,
+    /// Share of the scored symbols that the code LM expects at least
+    /// [`DOCUMENT_MARGIN_NLL`] better than the prose LM (0 when the code LM
+    /// was not read): how much of the text is code, configuration or markup
+    /// rather than prose. It raises the threshold ([`document_raise`]).
+    pub code_share: f32,
 }
 
 /// Number of values in [`SuffixFeatures::as_array`].
@@ -147,6 +152,154 @@ const CODE_ODDITY_NLL: f32 = 2.5;
 /// Prose-only scores under this are returned without reading the code LM
 /// ([`CharLm::score`]): no threshold a policy would set is this low.
 pub const CODE_READ_FLOOR: f32 = 0.05;
+
+/// How much better (nats) the code LM must expect a symbol than the prose
+/// LM for the symbol to count towards [`SuffixFeatures::code_share`].
+pub const DOCUMENT_MARGIN_NLL: f32 = 0.5;
+
+/// The code share above which the threshold rises ([`document_raise`]).
+pub const DOCUMENT_KNEE: f32 = 0.25;
+
+/// Logits the threshold rises per unit of code share past the knee.
+pub const DOCUMENT_SLOPE: f32 = 40.0;
+
+/// The most the threshold rises for a document, in logits.
+pub const DOCUMENT_RAISE_CAP: f32 = 5.0;
+
+/// How far the threshold rises for a text whose code share
+/// ([`document_share`]) is `share`.
+///
+/// A pasted file, listing or manual page is a text of its own kind: the
+/// code LM explains much of it better than the prose LM, and its least
+/// likely windows are long identifiers, markup and shell quoting, which
+/// cross a threshold set on prose (4.0-4.5% of pasted real files were
+/// flagged after session 24). An optimised suffix appended to a request is
+/// the opposite: a prose request and a soup that neither LM explains. Of
+/// the generated suffix attacks and JailbreakBench's GCG, DSN and
+/// random-search prompts, 95% have a whole-text share under 0.25; of the
+/// pasted files flagged by the LMs, three quarters are above it
+/// (docs/benchmarks/ml.md, session 25). The raise is capped, so blatant
+/// soup inside a file is still flagged.
+pub fn document_raise(share: f32) -> f32 {
+    ((share - DOCUMENT_KNEE).max(0.0) * DOCUMENT_SLOPE).min(DOCUMENT_RAISE_CAP)
+}
+
+/// The share of symbols that `code` expects at least
+/// [`DOCUMENT_MARGIN_NLL`] better than `prose` (same length).
+fn code_share(prose: &[f32], code: &[f32]) -> f32 {
+    if prose.is_empty() {
+        return 0.0;
+    }
+    let n = prose
+        .iter()
+        .zip(code)
+        .filter(|(p, c)| **c + DOCUMENT_MARGIN_NLL < **p)
+        .count();
+    n as f32 / prose.len() as f32
+}
+
+/// Paragraphs shorter than this many symbols are not judged on their own
+/// by [`document_share`] (a one-line question before a pasted file).
+pub const DOCUMENT_MIN_PARAGRAPH: usize = 24;
+
+/// Symbols on each side of an unlikely window that [`document_share`]
+/// reads as that window's neighbourhood.
+pub const DOCUMENT_REACH: usize = 64;
+
+/// Every 24-symbol window within this many nats of the least likely one
+/// counts as a place where soup may sit ([`document_share`]).
+pub const DOCUMENT_PEAK_SLACK: f32 = 0.6;
+
+/// Window of [`document_share`], in symbols.
+const DOCUMENT_WINDOW: usize = 24;
+
+/// How much of the text around its least natural stretches is code.
+///
+/// Each symbol is read by the better of the two LMs; every 24-symbol
+/// window whose mean NLL is within [`DOCUMENT_PEAK_SLACK`] of the highest
+/// is a candidate, and each is judged by the lower [`code_share`] of its
+/// paragraph (lines between blank lines) and of its neighbourhood
+/// ([`DOCUMENT_REACH`] symbols each side, inside the paragraph). The
+/// least of these is returned: a text counts as a document only when
+/// every stretch that could hold soup sits in code. Paragraphs under
+/// [`DOCUMENT_MIN_PARAGRAPH`] symbols are read as part of the whole text.
+/// `nll` and `code_nll` are the NLLs of the whole prose's symbols; a
+/// paragraph's symbols are found by mapping it again, so its bounds may be
+/// off by a joining space.
+///
+/// Why not the whole text's share: a file pasted before "request + suffix"
+/// raises it as much as a file alone, and 13% fewer of such attacks were
+/// flagged with it. Why not only the least likely window: a shell script
+/// stranger than the soup after it then set the share, and the attack
+/// passed. With the candidates, a file pasted before the attack, after a
+/// blank line or glued to it, costs at most 4 of 2,160 generated attacks
+/// (docs/benchmarks/ml.md, session 25).
+fn document_share(prose: &str, nll: &[f32], code_nll: &[f32]) -> f32 {
+    const W: usize = DOCUMENT_WINDOW;
+    let n = nll.len().min(code_nll.len());
+    let bounds = paragraph_bounds(prose, n);
+    if n < W || bounds.is_empty() {
+        return code_share(&nll[..n], &code_nll[..n]);
+    }
+    // Prefix sums of the better NLL and of "the code LM is better".
+    let mut best_sum = vec![0f32; n + 1];
+    let mut coded = vec![0u32; n + 1];
+    for i in 0..n {
+        best_sum[i + 1] = best_sum[i] + nll[i].min(code_nll[i]);
+        coded[i + 1] = coded[i] + (code_nll[i] + DOCUMENT_MARGIN_NLL < nll[i]) as u32;
+    }
+    let share = |a: usize, b: usize| (coded[b] - coded[a]) as f32 / (b - a).max(1) as f32;
+    let mean = |j: usize| (best_sum[j + W] - best_sum[j]) / W as f32;
+    let top = (0..=n - W).map(mean).fold(f32::MIN, f32::max);
+    let mut least = f32::MAX;
+    let mut p = 0;
+    for j in (0..=n - W).filter(|&j| mean(j) >= top - DOCUMENT_PEAK_SLACK) {
+        while p + 1 < bounds.len() && bounds[p].1 <= j {
+            p += 1;
+        }
+        let (lo, hi) = match bounds[p] {
+            (lo, hi) if hi - lo >= DOCUMENT_MIN_PARAGRAPH && lo <= j => (lo, hi),
+            _ => (0, n),
+        };
+        let a = j.saturating_sub(DOCUMENT_REACH).max(lo);
+        let b = (j + W + DOCUMENT_REACH).min(hi).max(a + 1);
+        least = least.min(share(a, b).min(share(lo, hi)));
+    }
+    least
+}
+
+/// The symbol ranges of the paragraphs (lines between blank lines) of
+/// `prose`, clipped to `n` symbols.
+fn paragraph_bounds(prose: &str, n: usize) -> Vec<(usize, usize)> {
+    let mut bounds = Vec::new();
+    let mut sym = Vec::new();
+    let mut at = 0usize;
+    let mut push = |par: &str| {
+        symbols(par.trim(), &mut sym);
+        let (lo, hi) = (at.min(n), (at + sym.len()).min(n));
+        at += sym.len() + 1;
+        if hi > lo {
+            bounds.push((lo, hi));
+        }
+    };
+    let mut start = None;
+    let mut pos = 0;
+    for line in prose.split_inclusive('\n') {
+        match (line.trim().is_empty(), start) {
+            (false, None) => start = Some(pos),
+            (true, Some(s)) => {
+                push(&prose[s..pos]);
+                start = None;
+            }
+            _ => {}
+        }
+        pos += line.len();
+    }
+    if let Some(s) = start {
+        push(&prose[s..]);
+    }
+    bounds
+}
 
 /// Window of [`SuffixFeatures::oddities`].
 const ODD_WINDOW: usize = 32;
@@ -1043,6 +1196,11 @@ impl CharLm {
             wnll16,
             symbols: sym.len(),
             foreign: is_foreign(&prose),
+            code_share: if code_nll.is_empty() {
+                0.0
+            } else {
+                document_share(&prose, &nll, &code_nll)
+            },
         }
     }
 
@@ -1076,11 +1234,12 @@ impl CharLm {
 
     /// The threshold for a text with features `f`.
     pub fn threshold_for(&self, f: &SuffixFeatures) -> f32 {
-        match self.meta.foreign_threshold {
-            Some(_) if f.foreign && f.oddities < FOREIGN_MIN_ODDITIES => f32::MAX,
+        let base = match self.meta.foreign_threshold {
+            Some(_) if f.foreign && f.oddities < FOREIGN_MIN_ODDITIES => return f32::MAX,
             Some(t) if f.foreign => t.max(self.meta.threshold),
             _ => self.meta.threshold,
-        }
+        };
+        base + document_raise(f.code_share)
     }
 
     /// The combiner's logit before the length penalty.
@@ -1883,6 +2042,72 @@ mod tests {
         assert_eq!(m.score(t), 0.0);
         let back = CharLm::from_bytes(&m.to_bytes()).unwrap();
         assert_eq!(back.meta.foreign_threshold, Some(5.0));
+    }
+
+    #[test]
+    fn document_raise_is_zero_to_the_knee_then_linear_and_capped() {
+        assert_eq!(document_raise(0.0), 0.0);
+        assert_eq!(document_raise(DOCUMENT_KNEE), 0.0);
+        let a = document_raise(DOCUMENT_KNEE + 0.05);
+        assert!((a - 0.05 * DOCUMENT_SLOPE).abs() < 1e-4, "{a}");
+        assert_eq!(document_raise(1.0), DOCUMENT_RAISE_CAP);
+    }
+
+    #[test]
+    fn document_share_reads_where_soup_may_sit() {
+        // Symbol NLLs by hand: the prose LM (`p`) and the code LM (`c`).
+        // Paragraph one is code (the code LM 1 nat better on every
+        // symbol); paragraph two is prose.
+        let code_par = "ab ".repeat(20).trim().to_string();
+        let prose_par = "cd ".repeat(27).trim().to_string();
+        let text = format!("{code_par}\n\n{prose_par}");
+        let mut sym = Vec::new();
+        symbols(&text, &mut sym);
+        assert_eq!(sym.len(), 140);
+        let n1 = 59;
+        let fresh = || {
+            let mut c = vec![2.0f32; 140];
+            c[..n1].fill(1.0);
+            (vec![2.0f32; 140], c)
+        };
+        let soup = 110..140;
+        let strange_code = 10..40;
+        // Soup at the end of the prose paragraph: no raise, though 42% of
+        // the text is code.
+        let (mut p, mut c) = fresh();
+        p[soup.clone()].fill(8.0);
+        c[soup.clone()].fill(8.0);
+        assert!(code_share(&p, &c) > 0.4);
+        assert_eq!(document_share(&text, &p, &c), 0.0);
+        // The least likely stretch in the code and nothing else odd: a
+        // document.
+        let (mut p, mut c) = fresh();
+        p[strange_code.clone()].fill(9.0);
+        c[strange_code.clone()].fill(8.0);
+        assert_eq!(document_share(&text, &p, &c), 1.0);
+        // Code stranger than the soup after it: the soup, within the
+        // slack of the peak, still counts.
+        p[soup.clone()].fill(8.0 - DOCUMENT_PEAK_SLACK / 2.0);
+        c[soup.clone()].fill(8.0 - DOCUMENT_PEAK_SLACK / 2.0);
+        assert_eq!(document_share(&text, &p, &c), 0.0);
+        // ... and not when it is far less strange than the code.
+        p[soup.clone()].fill(8.0 - 2.0 * DOCUMENT_PEAK_SLACK);
+        c[soup.clone()].fill(8.0 - 2.0 * DOCUMENT_PEAK_SLACK);
+        assert_eq!(document_share(&text, &p, &c), 1.0);
+        // One paragraph: the neighbourhood of the soup, not the whole.
+        let one = "ab ".repeat(100).trim().to_string();
+        let mut sym = Vec::new();
+        symbols(&one, &mut sym);
+        let (mut p, mut c) = (vec![2.0f32; sym.len()], vec![1.0f32; sym.len()]);
+        c[200..].fill(2.0);
+        p[250..274].fill(9.0);
+        c[250..274].fill(9.0);
+        let whole = code_share(&p, &c);
+        assert!((whole - 0.669).abs() < 0.01, "{whole}");
+        let near = document_share(&one, &p, &c);
+        assert!(near < 0.2, "{near}");
+        // Too short a text for a window: the whole text's share.
+        assert_eq!(document_share("ab ab ab a", &[3.0; 10], &[1.0; 10]), 1.0);
     }
 
     #[test]
