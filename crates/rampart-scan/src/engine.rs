@@ -525,6 +525,7 @@ fn json_checks(name: &str, t: &str, ctx: &Ctx<'_>, out: &mut Out) {
     formats::keras::scan_json_text(name, t, out);
     formats::hydra::scan_text(name, t, formats::hydra::Syntax::Json, out);
     formats::hf::scan_attn_kernels(name, t, out);
+    formats::hf::scan_tokenizer_paths(name, t, out);
     if name.ends_with(".jinja") {
         // A template that opens with `{%` sniffs as JSON.
         chat_template_finding(name, t, out);

@@ -84,7 +84,7 @@ rules! {
     KERAS_MODULE = "RAMP-KERAS-002", "scan.keras", High, CodeExec, "Keras config references an unexpected module or class";
     KERAS_UNREAD = "RAMP-KERAS-004", "scan.keras", High, Unscanned, "file holds more embedded JSON objects than the scanner reads for Keras configs (the rest was not read)";
     KERAS_CONFIG = "RAMP-KERAS-003", "scan.keras", Medium, Unscanned, "Keras model config could not be parsed";
-    KERAS_EXTERNAL = "RAMP-KERAS-005", "scan.keras", High, CodeExec, "Keras layer reads a file, a SavedModel or a pickle from outside the archive on load (lookup vocabulary path, TFSMLayer, TorchModuleWrapper)";
+    KERAS_EXTERNAL = "RAMP-KERAS-005", "scan.keras", High, CodeExec, "Keras layer reads a file, a SavedModel or a pickle from outside the archive on load (lookup or keras-hub tokenizer vocabulary path, TFSMLayer, TorchModuleWrapper)";
     H5_EXTERNAL = "RAMP-H5-001", "scan.hdf5", High, Tamper, "HDF5 file makes its reader open another file (a dataset stored in an external file, an external link, a virtual dataset): h5py and Keras read that file's bytes into the weights on load";
     TF_FILE_OP = "RAMP-TF-001", "scan.tensorflow", High, CodeExec, "TensorFlow graph uses file-system operations";
     TF_PY_OP = "RAMP-TF-002", "scan.tensorflow", Critical, CodeExec, "TensorFlow graph calls into Python (PyFunc)";
@@ -93,6 +93,7 @@ rules! {
     MLFLOW_CODE = "RAMP-MLFLOW-001", "scan.mlflow", High, CodeExec, "MLflow model runs Python of its own on load (loader_module, model code or bundled code)";
     TEMPLATE_INJECTION = "RAMP-HF-002", "scan.transformers", Critical, CodeExec, "tokenizer chat template (tokenizer_config.json, .jinja) reaches for Python attributes or globals (template injection)";
     TEMPLATE_SUSPECT = "RAMP-HF-003", "scan.transformers", Medium, CodeExec, "tokenizer chat template uses unusual Jinja constructs";
+    HF_TOKENIZER_PATH = "RAMP-HF-004", "scan.transformers", High, Tamper, "tokenizer config names a vocabulary, merges or model file outside the model's directory (an absolute path, `~` or `..`): transformers opens that file on load, without trust_remote_code";
     HF_REMOTE_CODE = "RAMP-HF-001", "scan.transformers", High, CodeExec, "transformers config maps a class to the model's own Python (auto_map, custom_pipelines: imported under trust_remote_code)";
     PY_DANGEROUS = "RAMP-PY-001", "scan.python", High, CodeExec, "Python that a model runs on load starts processes, opens connections, loads native code or evaluates strings";
     SKOPS_DANGEROUS = "RAMP-SKOPS-001", "scan.skops", Critical, CodeExec, "skops schema imports or calls a dangerous name, or hides the one it calls (audit bypass)";

@@ -320,6 +320,64 @@ fn the_advisory_sweep_bypasses_are_caught() {
     }
 }
 
+#[test]
+fn tokenizers_that_open_paths_from_their_config_are_caught() {
+    let cases = fixtures::bypass::tokenizer_paths();
+    assert_eq!(cases.len(), 6);
+    for fx in &cases {
+        let rep = scan_bytes(fx.name, &fx.bytes, &ScanOptions::default());
+        assert!(
+            rep.findings
+                .iter()
+                .any(|f| f.rule_id == fx.rule && f.severity >= fx.min),
+            "{} ({}): {:?}",
+            fx.name,
+            fx.technique,
+            rep.findings
+        );
+    }
+}
+
+#[test]
+fn tokenizer_files_inside_the_repository_stay_clean() {
+    let layer = |cfg: &str| {
+        format!(
+            r#"{{"class_name":"Functional","config":{{"name":"m","layers":[{{"class_name":"WordPieceTokenizer","config":{cfg},"module":"keras.layers","registered_name":"keras_hub>WordPieceTokenizer"}}]}}}}"#
+        )
+    };
+    let cases = vec![
+        // What keras-hub saves: the vocabulary in the archive's assets,
+        // null in the config; or a list.
+        ("null.json", layer(r#"{"name":"t","vocabulary":null}"#).into_bytes()),
+        ("list.json", layer(r#"{"name":"t","vocabulary":["[PAD]","a"]}"#).into_bytes()),
+        // File names inside the repository, and nulls.
+        (
+            "tokenizer_config.json",
+            br#"{"vocab_file": "vocab.txt", "merges_file": "sub/merges.txt", "tokenizer_file": null, "model_max_length": 512}"#.to_vec(),
+        ),
+        // Old releases saved the author's cache path: medium, not high.
+        (
+            "tokenizer_config.json",
+            br#"{"tokenizer_file": "/root/.cache/huggingface/transformers/3c1d.tokenizer.json"}"#.to_vec(),
+        ),
+        // Not a config file: the key means nothing there.
+        ("notes.json", br#"{"vocab_file": "/etc/passwd"}"#.to_vec()),
+    ];
+    assert_clean(&cases, &ScanOptions::default());
+    let rep = scan_bytes(
+        "tokenizer_config.json",
+        br#"{"tokenizer_file": "/root/.cache/huggingface/transformers/3c1d.tokenizer.json"}"#,
+        &ScanOptions::default(),
+    );
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.rule_id == "RAMP-HF-004" && f.severity == Severity::Medium),
+        "{:?}",
+        rep.findings
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn a_symlink_out_of_the_scanned_directory_is_high() {

@@ -251,6 +251,82 @@ pub(crate) fn scan_attn_kernels(name: &str, t: &str, out: &mut Out) {
     }
 }
 
+/// Whether a file path in a config leaves the model's directory: absolute
+/// (`/`, `\\`, a drive letter, `~`, `file:`) or climbing with `..`.
+fn leaves_directory(p: &str) -> bool {
+    let b = p.as_bytes();
+    p.starts_with(['/', '\\', '~'])
+        || p.starts_with("file:")
+        || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+        || p.split(['/', '\\']).any(|c| c == "..")
+}
+
+/// An absolute path into a Hugging Face cache: what `save_pretrained` of
+/// old `transformers` releases left in many published configs
+/// (`/root/.cache/huggingface/transformers/...`), not a chosen target.
+fn author_cache_path(p: &str) -> bool {
+    let p = p.replace('\\', "/");
+    p.contains("/.cache/huggingface/") || p.contains("/huggingface/hub/")
+}
+
+/// Tokenizer file arguments (`vocab_file`, `merges_file`,
+/// `tokenizer_file`, `spm_file`...) that a `tokenizer_config.json` sets to
+/// a path outside the model's directory. `from_pretrained` merged them
+/// into the tokenizer's arguments and kept the config's value over the one
+/// it resolved inside the repository, so the tokenizer opened and read
+/// that file: an arbitrary local file read with no `trust_remote_code`
+/// (transformers PR 46279, 2026). Plain names inside the repository
+/// (`"vocab.txt"`) are how some configs are written and pass.
+pub(crate) fn scan_tokenizer_paths(name: &str, t: &str, out: &mut Out) {
+    let b = t.as_bytes();
+    if !is_config_name(name)
+        || (memchr::memmem::find(b, b"_file").is_none()
+            && memchr::memmem::find(b, b"\\u").is_none())
+    {
+        return;
+    }
+    let Some(Value::Object(o)) = super::keras::parse_python_json(t) else {
+        return;
+    };
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (k, v) in &o {
+        if !(k.ends_with("_file") || k.ends_with("_files")) {
+            continue;
+        }
+        let paths: Vec<&str> = match v {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => continue,
+        };
+        for p in paths.into_iter().filter(|p| leaves_directory(p)).take(8) {
+            found.push((k.clone(), p.to_string()));
+        }
+    }
+    for (k, p) in found.into_iter().take(16) {
+        let shown = sanitize_for_display(&truncate(&p, 160));
+        let (sev, why) = if author_cache_path(&p) {
+            (
+                rampart_core::Severity::Medium,
+                "an absolute path into a Hugging Face cache, as old releases saved it from the author's machine; transformers opens it on this machine if it exists",
+            )
+        } else {
+            (
+                rampart_core::Severity::High,
+                "transformers opens and reads that file when the tokenizer loads, without trust_remote_code (PR 46279)",
+            )
+        };
+        out.add(
+            rules::HF_TOKENIZER_PATH
+                .finding_sev(
+                    sev,
+                    name,
+                    format!("`{k}` names {shown:?}, outside the model's directory: {why}"),
+                )
+                .with_evidence(shown),
+        );
+    }
+}
+
 /// Report a config's code mappings; `dir` is the directory the config was
 /// read from, when it was read from disk.
 pub(crate) fn scan_json_text(

@@ -61,6 +61,32 @@ fn external_reads(cn: &str, o: &serde_json::Map<String, Value>, h: &mut Hits) {
                 }
             }
         }
+        // keras-hub (and keras-nlp) tokenizers take a vocabulary, merges
+        // table or SentencePiece proto as a list, a dict, bytes, or a file
+        // path that `__init__` opens; saved models keep them as assets and
+        // the config holds null. The generic tokenizers check safe_mode
+        // only since keras-hub PR 2517 (2026), PARSeq and Whisper not before
+        // PR 2771; every model tokenizer is a subclass of one of them.
+        // Custom objects are found by `registered_name`
+        // (`keras_hub>WordPieceTokenizer`), whatever `class_name` says.
+        _ if cn.ends_with("Tokenizer")
+            || o.get("registered_name")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.rsplit('>').next().unwrap_or(r).ends_with("Tokenizer")) =>
+        {
+            for k in [
+                "vocabulary",
+                "merges",
+                "proto",
+                "special_tokens",
+                "language_tokens",
+            ] {
+                if let Some(path) = field(k) {
+                    h.external
+                        .push((format!("{cn} `{k}` reads the file {path:?}"), false));
+                }
+            }
+        }
         "TFSMLayer" => {
             let path = field("filepath").unwrap_or("?");
             // An absolute path, a climb out of the model's folder or a URL
