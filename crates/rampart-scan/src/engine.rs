@@ -461,7 +461,10 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
             let jinja = name.ends_with(".jinja");
             // NeMo's `model_config.yaml` and its peers: Hydra `_target_`s.
             let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-            if ctx.opts.secrets || mlmodel || py || jinja || yaml {
+            // RWKV vocabularies (`rwkv_vocab_v20230424.txt`, keras-hub's
+            // `vocab.txt`) are read with eval().
+            let txt = name.ends_with(".txt");
+            if ctx.opts.secrets || mlmodel || py || jinja || yaml || txt {
                 with_text(name, blob, ctx, out, |t, out| {
                     if mlmodel {
                         formats::mlflow::scan(name, t, ctx.disk.and_then(Path::parent), out);
@@ -471,6 +474,9 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                     }
                     if py {
                         python_member(name, t, out);
+                    }
+                    if txt {
+                        formats::rwkv::scan(name, t, out);
                     }
                     if yaml || memchr::memmem::find(t.as_bytes(), b"_target_").is_some() {
                         formats::hydra::scan_text(name, t, formats::hydra::Syntax::Yaml, out);

@@ -93,6 +93,7 @@ rules! {
     MLFLOW_CODE = "RAMP-MLFLOW-001", "scan.mlflow", High, CodeExec, "MLflow model runs Python of its own on load (loader_module, model code or bundled code)";
     TEMPLATE_INJECTION = "RAMP-HF-002", "scan.transformers", Critical, CodeExec, "tokenizer chat template (tokenizer_config.json, .jinja) reaches for Python attributes or globals (template injection)";
     TEMPLATE_SUSPECT = "RAMP-HF-003", "scan.transformers", Medium, CodeExec, "tokenizer chat template uses unusual Jinja constructs";
+    RWKV_VOCAB_EVAL = "RAMP-TOK-001", "scan.tokenizer", Critical, CodeExec, "RWKV vocabulary line whose token is a Python expression, not a string or bytes literal: RWKV tokenizers eval() every line when they load";
     HF_TOKENIZER_PATH = "RAMP-HF-004", "scan.transformers", High, Tamper, "tokenizer config names a vocabulary, merges or model file outside the model's directory (an absolute path, `~` or `..`): transformers opens that file on load, without trust_remote_code";
     HF_REMOTE_CODE = "RAMP-HF-001", "scan.transformers", High, CodeExec, "transformers config maps a class to the model's own Python (auto_map, custom_pipelines: imported under trust_remote_code)";
     PY_DANGEROUS = "RAMP-PY-001", "scan.python", High, CodeExec, "Python that a model runs on load starts processes, opens connections, loads native code or evaluates strings";

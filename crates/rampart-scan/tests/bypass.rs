@@ -323,7 +323,7 @@ fn the_advisory_sweep_bypasses_are_caught() {
 #[test]
 fn tokenizers_that_open_paths_from_their_config_are_caught() {
     let cases = fixtures::bypass::tokenizer_paths();
-    assert_eq!(cases.len(), 6);
+    assert_eq!(cases.len(), 8);
     for fx in &cases {
         let rep = scan_bytes(fx.name, &fx.bytes, &ScanOptions::default());
         assert!(
@@ -362,6 +362,16 @@ fn tokenizer_files_inside_the_repository_stay_clean() {
         ),
         // Not a config file: the key means nothing there.
         ("notes.json", br#"{"vocab_file": "/etc/passwd"}"#.to_vec()),
+        // An RWKV vocabulary of literals only, and a numbered list that
+        // is not a vocabulary.
+        (
+            "rwkv_vocab_v20230424.txt",
+            fixtures::bypass::rwkv_vocab("'\\x1b[0m'"),
+        ),
+        (
+            "steps.txt",
+            b"1 open the lid 2\n2 pour the water 3\n3 wait a minute 4\n4 x() 5\n".to_vec(),
+        ),
     ];
     assert_clean(&cases, &ScanOptions::default());
     let rep = scan_bytes(

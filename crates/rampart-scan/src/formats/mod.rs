@@ -13,6 +13,7 @@ pub mod numpy;
 pub mod onnx;
 pub mod protobuf;
 pub mod pysrc;
+pub(crate) mod rwkv;
 pub mod safetensors;
 pub mod skops;
 pub(crate) mod sktree;
