@@ -313,7 +313,7 @@ fn the_advisory_sweep_bypasses_are_caught() {
 #[test]
 fn tokenizers_that_open_paths_from_their_config_are_caught() {
     let cases = fixtures::bypass::tokenizer_paths();
-    assert_eq!(cases.len(), 8);
+    assert_eq!(cases.len(), 9);
     assert_caught(&cases);
 }
 

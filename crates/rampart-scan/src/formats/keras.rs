@@ -48,39 +48,15 @@ struct Hits {
 /// - `TFSMLayer` loads the SavedModel at `filepath` and runs its graph,
 ///   whose ops may write files (CVE-2026-1462);
 /// - `TorchModuleWrapper` keeps its module as `torch.load` bytes in the
-///   config, a pickle that runs on load (CVE-2025-49655).
+///   config, a pickle that runs on load (CVE-2025-49655);
+/// - a keras-hub tokenizer whose vocabulary, merges, proto or token tables
+///   are a string reads that path (keras-hub PRs 2517 and 2771).
 fn external_reads(cn: &str, o: &serde_json::Map<String, Value>, h: &mut Hits) {
     let cfg = o.get("config").and_then(Value::as_object);
     let field = |k: &str| cfg.and_then(|c| c.get(k)).and_then(Value::as_str);
     match cn {
         "StringLookup" | "IntegerLookup" | "IndexLookup" | "TextVectorization" => {
             for k in ["vocabulary", "idf_weights"] {
-                if let Some(path) = field(k) {
-                    h.external
-                        .push((format!("{cn} `{k}` reads the file {path:?}"), false));
-                }
-            }
-        }
-        // keras-hub (and keras-nlp) tokenizers take a vocabulary, merges
-        // table or SentencePiece proto as a list, a dict, bytes, or a file
-        // path that `__init__` opens; saved models keep them as assets and
-        // the config holds null. The generic tokenizers check safe_mode
-        // only since keras-hub PR 2517 (2026), PARSeq and Whisper not before
-        // PR 2771; every model tokenizer is a subclass of one of them.
-        // Custom objects are found by `registered_name`
-        // (`keras_hub>WordPieceTokenizer`), whatever `class_name` says.
-        _ if cn.ends_with("Tokenizer")
-            || o.get("registered_name")
-                .and_then(Value::as_str)
-                .is_some_and(|r| r.rsplit('>').next().unwrap_or(r).ends_with("Tokenizer")) =>
-        {
-            for k in [
-                "vocabulary",
-                "merges",
-                "proto",
-                "special_tokens",
-                "language_tokens",
-            ] {
                 if let Some(path) = field(k) {
                     h.external
                         .push((format!("{cn} `{k}` reads the file {path:?}"), false));
@@ -110,6 +86,32 @@ fn external_reads(cn: &str, o: &serde_json::Map<String, Value>, h: &mut Hits) {
             ));
         }
         _ => {}
+    }
+    // keras-hub (and keras-nlp) tokenizers take a vocabulary, merges table
+    // or SentencePiece proto as a list, a dict, bytes, or a file path that
+    // `__init__` opens; saved models keep them as assets and the config
+    // holds null. The generic tokenizers check safe_mode only since
+    // keras-hub PR 2517 (2026), PARSeq and Whisper not before PR 2771;
+    // every model tokenizer is a subclass of one of them. Custom objects
+    // are found by `registered_name` (`keras_hub>WordPieceTokenizer`),
+    // whatever `class_name` says, so this is checked beside the built-in
+    // classes above, not instead of them.
+    let registered = o.get("registered_name").and_then(Value::as_str);
+    let tokenizer = cn.ends_with("Tokenizer")
+        || registered.is_some_and(|r| r.rsplit('>').next().unwrap_or(r).ends_with("Tokenizer"));
+    if tokenizer {
+        for k in [
+            "vocabulary",
+            "merges",
+            "proto",
+            "special_tokens",
+            "language_tokens",
+        ] {
+            if let Some(path) = field(k) {
+                h.external
+                    .push((format!("{cn} `{k}` reads the file {path:?}"), false));
+            }
+        }
     }
 }
 
