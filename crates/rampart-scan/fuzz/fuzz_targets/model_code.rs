@@ -2,7 +2,8 @@
 //! transformers `config.json`, a TensorFlow graph's constant paths, an
 //! ONNX model's external data (the protobuf walk), an MLflow `MLmodel`
 //! (the YAML parser), Python source, an HDF5 weights file (the external
-//! storage search) and a Hydra YAML config. The first byte picks the file
+//! storage search), a Hydra YAML config, a tokenizer config's file
+//! arguments and an RWKV vocabulary. The first byte picks the file
 //! name, so one corpus reaches them all; the Python analyser also runs on
 //! every input read as text.
 #![no_main]
@@ -12,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let name = match pick % 9 {
+    let name = match pick % 11 {
         0 => "m.skops!schema.json",
         1 => "config.json",
         2 => "modules.json",
@@ -21,6 +22,8 @@ fuzz_target!(|data: &[u8]| {
         5 => "m.zip!MLmodel",
         6 => "m.keras!model.weights.h5",
         7 => "m.nemo!model_config.yaml",
+        8 => "tokenizer_config.json",
+        9 => "m.keras!assets/tokenizer/rwkv_vocab.txt",
         _ => "m.zip!code/m.py",
     };
     let opts = rampart_scan::ScanOptions {
