@@ -202,6 +202,10 @@ fn code_share(prose: &[f32], code: &[f32]) -> f32 {
 /// by [`document_share`] (a one-line question before a pasted file).
 pub const DOCUMENT_MIN_PARAGRAPH: usize = 24;
 
+/// Lines shorter than this many symbols stay in
+/// [`CharLm::document_remainder`] whatever their code share.
+pub const DOCUMENT_MIN_LINE: usize = 8;
+
 /// Symbols on each side of an unlikely window that [`document_share`]
 /// reads as that window's neighbourhood.
 pub const DOCUMENT_REACH: usize = 64;
@@ -1217,12 +1221,24 @@ impl CharLm {
     }
 
     fn logit_and_threshold_with(&self, text: &str, code: bool) -> (f32, f32) {
+        let (z, base, raise) = self.logit_threshold_raise(text, code);
+        (z, base + raise)
+    }
+
+    /// The logit, the threshold before the document raise, and the raise.
+    fn logit_threshold_raise(&self, text: &str, code: bool) -> (f32, f32, f32) {
         if self.combiner_width().is_none() {
-            return (self.max_window_nll(text).0, self.meta.threshold);
+            return (self.max_window_nll(text).0, self.meta.threshold, 0.0);
         }
         let f = self.features_with(text, code);
         let z = self.combine(&f) - self.meta.length_penalty * length_term(f.symbols);
-        (z, self.threshold_for(&f))
+        let base = self.base_threshold(&f);
+        let raise = if base == f32::MAX {
+            0.0
+        } else {
+            document_raise(f.code_share)
+        };
+        (z, base, raise)
     }
 
     /// Whether the prose-only score bounds the score from above: the code
@@ -1234,12 +1250,19 @@ impl CharLm {
 
     /// The threshold for a text with features `f`.
     pub fn threshold_for(&self, f: &SuffixFeatures) -> f32 {
-        let base = match self.meta.foreign_threshold {
-            Some(_) if f.foreign && f.oddities < FOREIGN_MIN_ODDITIES => return f32::MAX,
+        match self.base_threshold(f) {
+            f32::MAX => f32::MAX,
+            base => base + document_raise(f.code_share),
+        }
+    }
+
+    /// [`CharLm::threshold_for`] without the document raise.
+    fn base_threshold(&self, f: &SuffixFeatures) -> f32 {
+        match self.meta.foreign_threshold {
+            Some(_) if f.foreign && f.oddities < FOREIGN_MIN_ODDITIES => f32::MAX,
             Some(t) if f.foreign => t.max(self.meta.threshold),
             _ => self.meta.threshold,
-        };
-        base + document_raise(f.code_share)
+        }
     }
 
     /// The combiner's logit before the length penalty.
@@ -1275,6 +1298,13 @@ impl CharLm {
     /// threshold at or above the floor decides as the exact score would,
     /// and ordinary prose does not pay for the second LM (+36% instructions
     /// on the 1 KB benchmark prompt when every text read both).
+    ///
+    /// A text judged at a raised threshold ([`document_raise`]) is also
+    /// read without its code lines ([`CharLm::document_remainder`]), at the
+    /// plain threshold: the raise is for odd stretches that sit in code, and
+    /// a request with a suffix beside a pasted file keeps its own lines.
+    /// The score is then the larger of the raised one and the remainder's
+    /// (never above the unraised one).
     pub fn score(&self, text: &str) -> f32 {
         if self.prose_score_bounds() {
             let first = self.score_of(self.logit_and_threshold_with(text, false));
@@ -1282,7 +1312,61 @@ impl CharLm {
                 return first;
             }
         }
-        self.score_of(self.logit_and_threshold(text))
+        let (z, base, raise) = self.logit_threshold_raise(text, true);
+        let raised = self.score_of((z, base + raise));
+        if raise <= 0.0 {
+            return raised;
+        }
+        let rest = match self.document_remainder(text) {
+            Some(r) if !r.trim().is_empty() => {
+                let (zr, br, _) = self.logit_threshold_raise(&r, true);
+                self.score_of((zr, br))
+            }
+            Some(_) => 0.0,
+            None => 1.0,
+        };
+        raised.max(rest.min(self.score_of((z, base))))
+    }
+
+    /// The prose lines of `text` less those that are code: lines of at
+    /// least [`DOCUMENT_MIN_LINE`] symbols whose [`code_share`] is past
+    /// [`DOCUMENT_KNEE`]. `None` when no line is dropped (the text is read
+    /// whole at the plain threshold). A short, strange paragraph of code
+    /// before "request + suffix" once lifted the raise onto the suffix
+    /// (0.97 -> 0.30; review of session 25): without the code lines the
+    /// request and its suffix are read alone.
+    fn document_remainder(&self, text: &str) -> Option<String> {
+        let code = self.code.as_deref()?;
+        let prose = prose_lines(text);
+        let mut sym = Vec::new();
+        symbols(&prose, &mut sym);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        self.nll_symbols(&sym, &mut a);
+        code.nll_symbols(&sym, &mut b);
+        let n = a.len().min(b.len());
+        let mut kept = String::with_capacity(prose.len());
+        let mut dropped = false;
+        let mut at = 0usize;
+        let mut line_sym = Vec::new();
+        for line in prose.split('\n') {
+            if line.trim().is_empty() {
+                kept.push('\n');
+                continue;
+            }
+            symbols(line.trim(), &mut line_sym);
+            let (lo, hi) = (at.min(n), (at + line_sym.len()).min(n));
+            at += line_sym.len() + 1;
+            let coded = line_sym.len() >= DOCUMENT_MIN_LINE
+                && hi > lo
+                && code_share(&a[lo..hi], &b[lo..hi]) > DOCUMENT_KNEE;
+            if coded {
+                dropped = true;
+            } else {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+        dropped.then_some(kept)
     }
 
     fn score_of(&self, (z, threshold): (f32, f32)) -> f32 {
