@@ -476,7 +476,8 @@ fn scan_as(name: &str, kind: ArtifactKind, blob: &dyn Blob, ctx: &Ctx<'_>, out: 
                         python_member(name, t, out);
                     }
                     if txt {
-                        formats::rwkv::scan(name, t, out);
+                        let cut = blob.size() > ctx.opts.limits.max_text_bytes;
+                        formats::rwkv::scan(name, t, cut, out);
                     }
                     if yaml || memchr::memmem::find(t.as_bytes(), b"_target_").is_some() {
                         formats::hydra::scan_text(name, t, formats::hydra::Syntax::Yaml, out);

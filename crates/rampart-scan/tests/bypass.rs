@@ -313,7 +313,7 @@ fn the_advisory_sweep_bypasses_are_caught() {
 #[test]
 fn tokenizers_that_open_paths_from_their_config_are_caught() {
     let cases = fixtures::bypass::tokenizer_paths();
-    assert_eq!(cases.len(), 9);
+    assert_eq!(cases.len(), 14);
     assert_caught(&cases);
 }
 
@@ -333,6 +333,12 @@ fn tokenizer_files_inside_the_repository_stay_clean() {
         (
             "tokenizer_config.json",
             br#"{"vocab_file": "vocab.txt", "merges_file": "sub/merges.txt", "tokenizer_file": null, "model_max_length": 512}"#.to_vec(),
+        ),
+        // `open()` expands neither `~` nor `file:`: relative names,
+        // medium.
+        (
+            "tokenizer_config.json",
+            br#"{"vocab_file": "~/vocab.txt", "merges_file": "file:merges.txt"}"#.to_vec(),
         ),
         // Old releases saved the author's cache path: medium, not high.
         (
@@ -362,6 +368,40 @@ fn tokenizer_files_inside_the_repository_stay_clean() {
         rep.findings
             .iter()
             .any(|f| f.rule_id == "RAMP-HF-004" && f.severity == Severity::Medium),
+        "{:?}",
+        rep.findings
+    );
+}
+
+#[test]
+fn an_rwkv_vocabulary_longer_than_the_text_limit_is_high() {
+    // The tokenizer evals every line; a payload past what the scanner
+    // reads of a text file must not pass unreported (review of session 25).
+    let mut v = String::new();
+    for i in 1..200 {
+        v.push_str(&format!("{i} 'tok{i:05}' 8\n"));
+    }
+    v.push_str("200 __import__('os').system('id') 3\n");
+    let mut opts = ScanOptions::default();
+    opts.limits.max_text_bytes = 1024;
+    let rep = scan_bytes("rwkv_vocab_v20230424.txt", v.as_bytes(), &opts);
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.rule_id == "RAMP-TOK-001" && f.severity >= Severity::High),
+        "{:?}",
+        rep.findings
+    );
+    // Read whole, the line itself is critical.
+    let rep = scan_bytes(
+        "rwkv_vocab_v20230424.txt",
+        v.as_bytes(),
+        &ScanOptions::default(),
+    );
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.rule_id == "RAMP-TOK-001" && f.severity == Severity::Critical),
         "{:?}",
         rep.findings
     );

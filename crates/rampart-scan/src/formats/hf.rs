@@ -251,14 +251,21 @@ pub(crate) fn scan_attn_kernels(name: &str, t: &str, out: &mut Out) {
     }
 }
 
-/// Whether a file path in a config leaves the model's directory: absolute
-/// (`/`, `\\`, a drive letter, `~`, `file:`) or climbing with `..`.
+/// Whether a path in a config climbs out of wherever it is resolved from:
+/// absolute (`/`, `\`, a drive letter) or holding a `..` component.
 fn leaves_directory(p: &str) -> bool {
     let b = p.as_bytes();
-    p.starts_with(['/', '\\', '~'])
-        || p.starts_with("file:")
+    p.starts_with(['/', '\\'])
         || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
         || p.split(['/', '\\']).any(|c| c == "..")
+}
+
+/// Whether a relative path goes through a hidden directory or names a
+/// hidden file (`.aws/credentials`, `.ssh/id_rsa`): what a read relative
+/// to the user's working directory (often the home directory) is after.
+fn hidden_component(p: &str) -> bool {
+    p.split(['/', '\\'])
+        .any(|c| c.len() > 1 && c.starts_with('.') && c != "..")
 }
 
 /// An absolute path into a Hugging Face cache: what `save_pretrained` of
@@ -269,28 +276,59 @@ fn author_cache_path(p: &str) -> bool {
     p.contains("/.cache/huggingface/") || p.contains("/huggingface/hub/")
 }
 
-/// Tokenizer file arguments (`vocab_file`, `merges_file`,
-/// `tokenizer_file`, `spm_file`...) that a `tokenizer_config.json` sets to
-/// a path outside the model's directory. `from_pretrained` merged them
-/// into the tokenizer's arguments and kept the config's value over the one
-/// it resolved inside the repository, so the tokenizer opened and read
-/// that file: an arbitrary local file read with no `trust_remote_code`
-/// (transformers PR 46279, 2026). Plain names inside the repository
-/// (`"vocab.txt"`) are how some configs are written and pass.
+/// The tokenizer arguments `transformers` resolves as files of the
+/// repository (`vocab_files_names` of its tokenizers): `vocab_file`,
+/// `merges_file`, `tokenizer_file`, Marian's `source_spm` / `target_spm` /
+/// `vocab`, ErnieM's `sentencepiece_model_ckpt`...
+fn vocab_file_key(k: &str) -> bool {
+    k.ends_with("vocab_file")
+        || k.ends_with("merges_file")
+        || k.ends_with("spm_file")
+        || k.ends_with("_spm")
+        || matches!(
+            k,
+            "tokenizer_file"
+                | "vocab"
+                | "vocab_files"
+                | "sentencepiece_model_ckpt"
+                | "sentencepiece_model_file"
+                | "sp_model_file"
+                | "bpe_file"
+                | "emoji_file"
+                | "word_shape_file"
+                | "word_pronunciation_file"
+        )
+}
+
+/// Tokenizer file arguments that a `tokenizer_config.json` sets to a path.
+/// `from_pretrained` merged them into the tokenizer's arguments and kept
+/// the config's value over the file it resolved inside the repository
+/// (`if args_name not in init_kwargs`), so the tokenizer opened that path
+/// as written: an absolute or climbing one anywhere, a relative one
+/// against the working directory, not the repository. An arbitrary local
+/// file read with no `trust_remote_code` (transformers PR 46279, 2026).
+///
+/// High: a vocabulary argument that is absolute, climbs with `..`, or
+/// goes through a hidden name (`.aws/credentials`). Medium: another
+/// relative vocabulary argument (read from the working directory), an
+/// absolute path into a Hugging Face cache (old releases saved the
+/// author's), and absolute or climbing values of other `*_file` keys,
+/// which are not shown to be opened.
 pub(crate) fn scan_tokenizer_paths(name: &str, t: &str, out: &mut Out) {
     let b = t.as_bytes();
-    if !is_config_name(name)
-        || (memchr::memmem::find(b, b"_file").is_none()
-            && memchr::memmem::find(b, b"\\u").is_none())
-    {
+    let may = [&b"_file"[..], b"spm", b"\"vocab", b"sentencepiece", b"\\u"]
+        .iter()
+        .any(|n| memchr::memmem::find(b, n).is_some());
+    if !is_config_name(name) || !may {
         return;
     }
     let Some(Value::Object(o)) = super::keras::parse_python_json(t) else {
         return;
     };
-    let mut found: Vec<(String, String)> = Vec::new();
+    let mut found: Vec<(String, String, bool)> = Vec::new();
     for (k, v) in &o {
-        if !(k.ends_with("_file") || k.ends_with("_files")) {
+        let vocab = vocab_file_key(k);
+        if !(vocab || k.ends_with("_file") || k.ends_with("_files")) {
             continue;
         }
         let paths: Vec<&str> = match v {
@@ -298,30 +336,28 @@ pub(crate) fn scan_tokenizer_paths(name: &str, t: &str, out: &mut Out) {
             Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
             _ => continue,
         };
-        for p in paths.into_iter().filter(|p| leaves_directory(p)).take(8) {
-            found.push((k.clone(), p.to_string()));
+        for p in paths.into_iter().filter(|p| !p.is_empty()).take(8) {
+            found.push((k.clone(), p.to_string(), vocab));
         }
     }
-    for (k, p) in found.into_iter().take(16) {
-        let shown = sanitize_for_display(&truncate(&p, 160));
-        let (sev, why) = if author_cache_path(&p) {
-            (
-                rampart_core::Severity::Medium,
-                "an absolute path into a Hugging Face cache, as old releases saved it from the author's machine; transformers opens it on this machine if it exists",
-            )
+    use rampart_core::Severity::{High, Medium};
+    for (k, p, vocab) in found.into_iter().take(16) {
+        let outside = leaves_directory(&p);
+        let (sev, why) = if outside && author_cache_path(&p) {
+            (Medium, "an absolute path into a Hugging Face cache, as old releases saved it from the author's machine; transformers opens it on this machine if it exists")
+        } else if vocab && (outside || hidden_component(&p)) {
+            (High, "transformers opens and reads that file when the tokenizer loads, without trust_remote_code (PR 46279)")
+        } else if vocab {
+            (Medium, "transformers opened it as written, against the working directory rather than the repository (PR 46279)")
+        } else if outside {
+            (Medium, "a file outside the model's directory; not one transformers is known to open, but it is the kind of path PR 46279 read")
         } else {
-            (
-                rampart_core::Severity::High,
-                "transformers opens and reads that file when the tokenizer loads, without trust_remote_code (PR 46279)",
-            )
+            continue;
         };
+        let shown = sanitize_for_display(&truncate(&p, 160));
         out.add(
             rules::HF_TOKENIZER_PATH
-                .finding_sev(
-                    sev,
-                    name,
-                    format!("`{k}` names {shown:?}, outside the model's directory: {why}"),
-                )
+                .finding_sev(sev, name, format!("`{k}` names {shown:?}: {why}"))
                 .with_evidence(shown),
         );
     }

@@ -39,6 +39,9 @@ struct Hits {
     /// archive when the model is loaded or first called, with what they
     /// name and whether the reference is critical (see [`external_reads`]).
     external: Vec<(String, bool)>,
+    /// Lines of an RWKV tokenizer's `vocabulary` list that are expressions
+    /// (`set_vocabulary` eval()s each), with their 1-based position.
+    rwkv: Vec<(usize, String)>,
 }
 
 /// Layers whose config makes Keras read something the archive does not
@@ -100,6 +103,21 @@ fn external_reads(cn: &str, o: &serde_json::Map<String, Value>, h: &mut Hits) {
     let tokenizer = cn.ends_with("Tokenizer")
         || registered.is_some_and(|r| r.rsplit('>').next().unwrap_or(r).ends_with("Tokenizer"));
     if tokenizer {
+        // keras-hub's `RWKVTokenizer` keeps its vocabulary in the config
+        // as the file's lines and eval()s each one in `set_vocabulary`
+        // (keras-hub PR 2715).
+        let rwkv = [Some(cn), registered]
+            .into_iter()
+            .flatten()
+            .any(|n| n.to_ascii_lowercase().contains("rwkv"));
+        if let (true, Some(lines)) = (
+            rwkv,
+            cfg.and_then(|c| c.get("vocabulary"))
+                .and_then(Value::as_array),
+        ) {
+            let lines = lines.iter().filter_map(Value::as_str);
+            h.rwkv.extend(super::rwkv::expression_lines(lines, 8));
+        }
         for k in [
             "vocabulary",
             "merges",
@@ -252,6 +270,14 @@ pub(crate) fn scan_config(name: &str, v: &Value, out: &mut Out) {
                 .finding_sev(sev, name, format!("{shown}, outside the model archive, when the model loads; safe_mode does not stop it"))
                 .with_evidence(shown),
         );
+    }
+    for (n, m) in h.rwkv.iter().take(8) {
+        out.add(super::rwkv::finding(
+            name,
+            "RWKV tokenizer config vocabulary",
+            *n,
+            m,
+        ));
     }
     for l in h.lambdas.iter().take(16) {
         out.add(rules::KERAS_LAMBDA.finding(

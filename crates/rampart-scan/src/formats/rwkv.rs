@@ -69,10 +69,64 @@ fn is_literal(s: &str) -> bool {
     false
 }
 
-/// Report the lines of an RWKV vocabulary that `eval` would run as code.
-pub(crate) fn scan(name: &str, t: &str, out: &mut Out) {
+/// Whether `s` opens like a string or bytes literal (a prefix of at most
+/// two letters, then a quote): the mark of a vocabulary line, whatever
+/// follows.
+fn opens_literal(s: &str) -> bool {
+    let t = s.trim_start_matches(['b', 'B', 'r', 'R', 'u', 'U']);
+    t.len() + 2 >= s.len() && t.starts_with(['\'', '"'])
+}
+
+/// Whether a file name is one an RWKV tokenizer reads its vocabulary from:
+/// `rwkv_vocab_v20230424.txt` (the reference), `vocabulary.txt`
+/// (keras-hub's asset), `vocab.txt`.
+fn vocabulary_name(name: &str) -> bool {
     let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
-    let named = base.starts_with("rwkv") && base.ends_with(".txt");
+    (base.starts_with("rwkv") && base.ends_with(".txt"))
+        || base == "vocabulary.txt"
+        || base == "vocab.txt"
+}
+
+/// The lines of `lines` (1-based numbers) whose token `eval` would run as
+/// code: an index Python's `int()` reads, then a middle that is not one
+/// string or bytes literal.
+pub(crate) fn expression_lines<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    most: usize,
+) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in lines.enumerate() {
+        let Some(m) = middle(line) else {
+            continue;
+        };
+        if m.is_empty() || is_literal(m) {
+            continue;
+        }
+        found.push((n + 1, m.to_string()));
+        if found.len() >= most {
+            break;
+        }
+    }
+    found
+}
+
+/// The finding for the expression `m` at line `n` of `name` (`what` says
+/// where the lines were read: a file, a config's vocabulary list).
+pub(crate) fn finding(name: &str, what: &str, n: usize, m: &str) -> rampart_core::Finding {
+    let shown = sanitize_for_display(&truncate(m, 120));
+    rules::RWKV_VOCAB_EVAL
+        .finding(
+            name,
+            format!(
+                "{what} line {n}: the token is the expression {shown:?}, not a string or bytes literal; RWKV tokenizers eval() it when they load"
+            ),
+        )
+        .with_evidence(shown)
+}
+
+/// Report the lines of an RWKV vocabulary that `eval` would run as code;
+/// `cut` says `t` is only the first part of the file.
+pub(crate) fn scan(name: &str, t: &str, cut: bool, out: &mut Out) {
     // Python's text mode splits lines at `\n`, `\r` and `\r\n`.
     let t = if t.contains("\r\n") {
         std::borrow::Cow::Owned(t.replace("\r\n", "\n"))
@@ -82,36 +136,21 @@ pub(crate) fn scan(name: &str, t: &str, out: &mut Out) {
     let lines = || t.split(['\n', '\r']);
     let head = lines().filter(|l| !l.trim().is_empty()).take(HEAD_LINES);
     let literal = head
-        .filter(|l| middle(l).is_some_and(is_literal))
+        .filter(|l| middle(l).is_some_and(opens_literal))
         .take(MIN_LITERAL_LINES)
         .count();
-    if !named && literal < MIN_LITERAL_LINES {
+    if !vocabulary_name(name) && literal < MIN_LITERAL_LINES {
         return;
     }
-    let mut found = 0;
-    for (n, line) in lines().enumerate() {
-        let Some(m) = middle(line) else {
-            continue;
-        };
-        if m.is_empty() || is_literal(m) {
-            continue;
-        }
-        let shown = sanitize_for_display(&truncate(m, 120));
-        out.add(
-            rules::RWKV_VOCAB_EVAL
-                .finding(
-                    name,
-                    format!(
-                        "line {}: the token is the expression {shown:?}, not a string or bytes literal; RWKV tokenizers eval() it when they load",
-                        n + 1
-                    ),
-                )
-                .with_evidence(shown),
-        );
-        found += 1;
-        if found >= MAX_FINDINGS {
-            break;
-        }
+    for (n, m) in expression_lines(lines(), MAX_FINDINGS) {
+        out.add(finding(name, "vocabulary", n, &m));
+    }
+    if cut && literal > 0 {
+        out.add(rules::RWKV_VOCAB_EVAL.finding_sev(
+            rampart_core::Severity::High,
+            name,
+            "RWKV vocabulary longer than the scanner reads of a text file (8 MiB by default): the lines past that were not checked, and the tokenizer eval()s every line",
+        ));
     }
 }
 
@@ -151,5 +190,16 @@ mod tests {
         assert_eq!(middle("+1_0 x() 1"), Some("x()"));
         assert_eq!(middle("\t7 x() 1"), Some("x()"));
         assert_eq!(middle("1__0 x() 1"), None);
+        // Lines that open like literals count towards the gate, whatever
+        // follows (a triple-quoted token is a literal to Python, not to
+        // `is_literal`).
+        for l in ["'a'", r"b'\xa1'", "'''t001'''", "rb'x'"] {
+            assert!(opens_literal(l), "{l}");
+        }
+        for l in ["apples", "('t')", "__import__('os')", "bbb'x'"] {
+            assert!(!opens_literal(l), "{l}");
+        }
+        assert!(vocabulary_name("m.keras!assets/tokenizer/vocabulary.txt"));
+        assert!(!vocabulary_name("notes.txt"));
     }
 }
