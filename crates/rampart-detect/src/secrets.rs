@@ -853,6 +853,9 @@ fn credential_hits(text: &str, hits: &mut Vec<Hit>) {
             || lname.contains("_file")
             || lname.contains("_path")
             || lname.contains("type")
+            // `tokenizer_class`, `tokenizer_type`: a class name, in every
+            // transformers `tokenizer_config.json` (`BertTokenizer`).
+            || lname.contains("tokenizer")
             || lname.ends_with("_url")
             || v.as_str().contains(' ') && !v.as_str().starts_with("!!")
         {
@@ -1382,6 +1385,10 @@ mod tests {
             "token: ${GITHUB_TOKEN}",
             "id = '203db13e-70c7-462b-9a3d-bf32640cb0be'",
             "secret = 'abc'  # pragma: allowlist secret",
+            // Every transformers `tokenizer_config.json` names its class
+            // (found by a review in session 25).
+            r#"{"tokenizer_class": "BertTokenizer", "do_lower_case": true}"#,
+            "tokenizer_type: SentencePieceTokenizer",
         ] {
             assert!(scan_text(t).is_empty(), "{t}: {:?}", ids(t));
         }
