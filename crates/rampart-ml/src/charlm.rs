@@ -203,7 +203,7 @@ fn code_share(prose: &[f32], code: &[f32]) -> f32 {
 pub const DOCUMENT_MIN_PARAGRAPH: usize = 24;
 
 /// Lines shorter than this many symbols stay in
-/// [`CharLm::document_remainder`] whatever their code share.
+/// [`document_remainder`] whatever their code share.
 pub const DOCUMENT_MIN_LINE: usize = 8;
 
 /// Symbols on each side of an unlikely window that [`document_share`]
@@ -303,6 +303,40 @@ fn paragraph_bounds(prose: &str, n: usize) -> Vec<(usize, usize)> {
         push(&prose[s..]);
     }
     bounds
+}
+
+/// The lines of `prose` less those that are code: lines of at
+/// least [`DOCUMENT_MIN_LINE`] symbols whose [`code_share`] is past
+/// [`DOCUMENT_KNEE`]. `None` when no line is dropped (the text is read
+/// whole at the plain threshold). A short, strange paragraph of code
+/// before "request + suffix" once lifted the raise onto the suffix
+/// (0.97 -> 0.30; review of session 25): without the code lines the
+/// request and its suffix are read alone.
+fn document_remainder(prose: &str, a: &[f32], b: &[f32]) -> Option<String> {
+    let n = a.len().min(b.len());
+    let mut kept = String::with_capacity(prose.len());
+    let mut dropped = false;
+    let mut at = 0usize;
+    let mut line_sym = Vec::new();
+    for line in prose.split('\n') {
+        if line.trim().is_empty() {
+            kept.push('\n');
+            continue;
+        }
+        symbols(line.trim(), &mut line_sym);
+        let (lo, hi) = (at.min(n), (at + line_sym.len()).min(n));
+        at += line_sym.len() + 1;
+        let coded = line_sym.len() >= DOCUMENT_MIN_LINE
+            && hi > lo
+            && code_share(&a[lo..hi], &b[lo..hi]) > DOCUMENT_KNEE;
+        if coded {
+            dropped = true;
+        } else {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    dropped.then_some(kept)
 }
 
 /// Window of [`SuffixFeatures::oddities`].
@@ -1163,6 +1197,13 @@ impl CharLm {
 
     /// [`CharLm::features`], reading the code LM only when `code` is set.
     fn features_with(&self, text: &str, code: bool) -> SuffixFeatures {
+        self.features_and_remainder(text, code).0
+    }
+
+    /// [`CharLm::features_with`], and when the document raise applies, the
+    /// prose without its code lines ([`document_remainder`]), read from
+    /// the same NLLs.
+    fn features_and_remainder(&self, text: &str, code: bool) -> (SuffixFeatures, Option<String>) {
         let prose = prose_lines(text);
         let mut sym = Vec::with_capacity(prose.len());
         symbols(&prose, &mut sym);
@@ -1191,7 +1232,15 @@ impl CharLm {
             (Some(w), None) => w.prose_features(&prose, crate::models::statics()),
             (None, _) => [0.0; 2],
         };
-        SuffixFeatures {
+        let code_share = if code_nll.is_empty() {
+            0.0
+        } else {
+            document_share(&prose, &nll, &code_nll)
+        };
+        let rest = (code_share > DOCUMENT_KNEE)
+            .then(|| document_remainder(&prose, &nll, &code_nll))
+            .flatten();
+        let f = SuffixFeatures {
             nll64,
             nll24,
             nll12,
@@ -1200,12 +1249,9 @@ impl CharLm {
             wnll16,
             symbols: sym.len(),
             foreign: is_foreign(&prose),
-            code_share: if code_nll.is_empty() {
-                0.0
-            } else {
-                document_share(&prose, &nll, &code_nll)
-            },
-        }
+            code_share,
+        };
+        (f, rest)
     }
 
     /// The combiner's logit (or, without a combiner, the 64-symbol window
@@ -1221,16 +1267,17 @@ impl CharLm {
     }
 
     fn logit_and_threshold_with(&self, text: &str, code: bool) -> (f32, f32) {
-        let (z, base, raise) = self.logit_threshold_raise(text, code);
+        let (z, base, raise, _) = self.logit_threshold_raise(text, code);
         (z, base + raise)
     }
 
-    /// The logit, the threshold before the document raise, and the raise.
-    fn logit_threshold_raise(&self, text: &str, code: bool) -> (f32, f32, f32) {
+    /// The logit, the threshold before the document raise, the raise, and
+    /// the text without its code lines when the raise applies.
+    fn logit_threshold_raise(&self, text: &str, code: bool) -> (f32, f32, f32, Option<String>) {
         if self.combiner_width().is_none() {
-            return (self.max_window_nll(text).0, self.meta.threshold, 0.0);
+            return (self.max_window_nll(text).0, self.meta.threshold, 0.0, None);
         }
-        let f = self.features_with(text, code);
+        let (f, rest) = self.features_and_remainder(text, code);
         let z = self.combine(&f) - self.meta.length_penalty * length_term(f.symbols);
         let base = self.base_threshold(&f);
         let raise = if base == f32::MAX {
@@ -1238,7 +1285,7 @@ impl CharLm {
         } else {
             document_raise(f.code_share)
         };
-        (z, base, raise)
+        (z, base, raise, rest)
     }
 
     /// Whether the prose-only score bounds the score from above: the code
@@ -1300,7 +1347,7 @@ impl CharLm {
     /// on the 1 KB benchmark prompt when every text read both).
     ///
     /// A text judged at a raised threshold ([`document_raise`]) is also
-    /// read without its code lines ([`CharLm::document_remainder`]), at the
+    /// read without its code lines ([`document_remainder`]), at the
     /// plain threshold: the raise is for odd stretches that sit in code, and
     /// a request with a suffix beside a pasted file keeps its own lines.
     /// The score is then the larger of the raised one and the remainder's
@@ -1312,61 +1359,20 @@ impl CharLm {
                 return first;
             }
         }
-        let (z, base, raise) = self.logit_threshold_raise(text, true);
+        let (z, base, raise, rest) = self.logit_threshold_raise(text, true);
         let raised = self.score_of((z, base + raise));
         if raise <= 0.0 {
             return raised;
         }
-        let rest = match self.document_remainder(text) {
+        let rest = match rest {
             Some(r) if !r.trim().is_empty() => {
-                let (zr, br, _) = self.logit_threshold_raise(&r, true);
+                let (zr, br, _, _) = self.logit_threshold_raise(&r, true);
                 self.score_of((zr, br))
             }
             Some(_) => 0.0,
             None => 1.0,
         };
         raised.max(rest.min(self.score_of((z, base))))
-    }
-
-    /// The prose lines of `text` less those that are code: lines of at
-    /// least [`DOCUMENT_MIN_LINE`] symbols whose [`code_share`] is past
-    /// [`DOCUMENT_KNEE`]. `None` when no line is dropped (the text is read
-    /// whole at the plain threshold). A short, strange paragraph of code
-    /// before "request + suffix" once lifted the raise onto the suffix
-    /// (0.97 -> 0.30; review of session 25): without the code lines the
-    /// request and its suffix are read alone.
-    fn document_remainder(&self, text: &str) -> Option<String> {
-        let code = self.code.as_deref()?;
-        let prose = prose_lines(text);
-        let mut sym = Vec::new();
-        symbols(&prose, &mut sym);
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        self.nll_symbols(&sym, &mut a);
-        code.nll_symbols(&sym, &mut b);
-        let n = a.len().min(b.len());
-        let mut kept = String::with_capacity(prose.len());
-        let mut dropped = false;
-        let mut at = 0usize;
-        let mut line_sym = Vec::new();
-        for line in prose.split('\n') {
-            if line.trim().is_empty() {
-                kept.push('\n');
-                continue;
-            }
-            symbols(line.trim(), &mut line_sym);
-            let (lo, hi) = (at.min(n), (at + line_sym.len()).min(n));
-            at += line_sym.len() + 1;
-            let coded = line_sym.len() >= DOCUMENT_MIN_LINE
-                && hi > lo
-                && code_share(&a[lo..hi], &b[lo..hi]) > DOCUMENT_KNEE;
-            if coded {
-                dropped = true;
-            } else {
-                kept.push_str(line);
-                kept.push('\n');
-            }
-        }
-        dropped.then_some(kept)
     }
 
     fn score_of(&self, (z, threshold): (f32, f32)) -> f32 {

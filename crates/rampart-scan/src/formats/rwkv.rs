@@ -13,8 +13,8 @@ use rampart_core::redact::{sanitize_for_display, truncate};
 /// Lines of the head that decide whether a text is an RWKV vocabulary.
 const HEAD_LINES: usize = 64;
 
-/// Literal lines needed in the head: a numbered list (`1 apples 3`) has
-/// none, a vocabulary has one on every line.
+/// Lines whose token opens like a literal needed in the head: a numbered
+/// list (`1 apples 3`) has none, a vocabulary has one on every line.
 const MIN_LITERAL_LINES: usize = 3;
 
 /// Most findings for one file.
