@@ -1365,7 +1365,9 @@ fn decode_percent(s: &str) -> Option<String> {
     Some(s)
 }
 
-fn named_entity(name: &str) -> Option<char> {
+/// The character a named HTML entity stands for (the names that carry
+/// punctuation or spacing); `None` for others.
+pub(crate) fn named_entity(name: &str) -> Option<char> {
     Some(match name {
         "lt" => '<',
         "gt" => '>',
