@@ -25,7 +25,7 @@
 
 use crate::{DetectInput, Detector, Source};
 use rampart_core::{Finding, Framework, Severity, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Inputs are scanned in chunks of this many bytes (overlapping by a
 /// window), so memory stays bounded for any input.
@@ -128,7 +128,7 @@ fn assess_chunks(text: &str) -> (f32, Span) {
 /// pay for the check.
 fn score(text: &str) -> f32 {
     let lm = rampart_ml::models::suffix_lm();
-    let mut s = lm.score(text);
+    let s = lm.score(text);
     if s < 0.5 {
         // The LM leaves out every line inside a closed code fence, so a
         // request with its suffix put in a fence read as code: its
@@ -138,12 +138,40 @@ fn score(text: &str) -> f32 {
             None => s,
         };
     }
-    // Markup rules, then pasted machine output: each mask applies to what
-    // the one before left, and a score under the threshold ends it.
+    let s = mask_chain(lm, text, s);
+    if s < 0.5 {
+        return s;
+    }
+    // Markup is read as its text only after the chain fails, and the chain
+    // then runs again on that reading: read first, it turned a README's
+    // reference definitions (`[docs-badge]: https://...`), which the chain
+    // reads as pasted machine lines, into words: 20 of 7,000 pasted files
+    // that had passed were flagged (session 27).
+    // Markup must not carry the rest: a suffix after a pasted HTML page
+    // scored 0.71 and, with the page's tags read as text, 0.36 (11 of 2,000
+    // attacks after pasted Markdown and docs were lost, session 27). So each
+    // paragraph with no markup is also judged alone, and when one is
+    // flagged the markup reading does not count.
+    let Some(m) = mask_markup(text) else {
+        return s;
+    };
+    let flagged_plain = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty() && mask_markup(p).is_none())
+        .any(|p| mask_chain(lm, p, lm.score(p)) >= 0.5);
+    if flagged_plain {
+        return s;
+    }
+    s.min(mask_chain(lm, &m, lm.score(&m)))
+}
+
+/// Markup rules, then pasted machine output, then foreign stretches: each
+/// mask applies to what the one before left, and a score under the
+/// threshold ends it; `s` is the score of `text` as it is.
+fn mask_chain(lm: &rampart_ml::charlm::CharLm, text: &str, mut s: f32) -> f32 {
     let mut text = std::borrow::Cow::Borrowed(text);
     for mask in [
         strip_rule_lines as fn(&str) -> Option<String>,
-        mask_markup,
         mask_machine_lines,
     ] {
         if let Some(masked) = mask(&text) {
@@ -198,7 +226,8 @@ const TARGET: &str = r"<?[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*>?";
 const HTML_ELEMENTS: &str = "a|abbr|article|aside|b|big|blockquote|body|br|button|caption|center|code|col|colgroup|dd|del|details|div|dl|dt|em|figcaption|figure|font|footer|h[1-6]|head|header|hr|html|i|img|input|ins|kbd|label|li|main|mark|meta|nav|ol|p|picture|pre|q|s|samp|section|small|source|span|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|title|tr|tt|u|ul|var|wbr";
 
 /// Markdown and HTML markup read as its text: a link or an image as its
-/// text, a reference link or definition as its label, `[word]` as `word`,
+/// text, a reference link or definition as its label, `[word]` as `word`
+/// when a definition names it or it is an intra-doc link (`` [`Cow`] ``),
 /// a tag of a known HTML element as its attribute values, comment marks as
 /// a space and entities as what they stand for; `None` when `text` holds
 /// none. The LMs read link syntax and tags as glued punctuation: crate
@@ -217,6 +246,7 @@ fn mask_markup(text: &str) -> Option<String> {
     static TAG: OnceLock<Regex> = OnceLock::new();
     static ATTR: OnceLock<Regex> = OnceLock::new();
     static ENTITY: OnceLock<Regex> = OnceLock::new();
+    static COMMENT: OnceLock<Regex> = OnceLock::new();
     let link = LINK.get_or_init(|| {
         Regex::new(&format!(
             r#"!?\[([^\[\]\n]*)\]\({TARGET}(?:\s+"[^"\n]*")?\)"#
@@ -240,6 +270,7 @@ fn mask_markup(text: &str) -> Option<String> {
     });
     let attr = ATTR
         .get_or_init(|| Regex::new(r#"=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"#).expect("attr"));
+    let comment = COMMENT.get_or_init(|| Regex::new(r"(?s)<!--(.*?)-->").expect("comment"));
     let entity = ENTITY.get_or_init(|| {
         Regex::new(r"&(#[0-9]{1,5}|#[xX][0-9a-fA-F]{1,4}|[a-z]{2,8});").expect("entity")
     });
@@ -253,10 +284,27 @@ fn mask_markup(text: &str) -> Option<String> {
         }
     }
     let mut out = out.into_owned();
-    for (re, with) in [(refdef, "$1"), (reflink, "$1"), (shortcut, "$1")] {
+    // `[word]` is a link only when a definition names it, or as rustdoc's
+    // intra-doc link to code (`` [`Cow`] ``); a soup's `[...]` is neither.
+    let defined: HashSet<String> = refdef
+        .captures_iter(&out)
+        .map(|c| c[1].to_lowercase())
+        .collect();
+    for (re, with) in [(refdef, "$1"), (reflink, "$1")] {
         if let std::borrow::Cow::Owned(o) = re.replace_all(&out, with) {
             out = o;
         }
+    }
+    if let std::borrow::Cow::Owned(o) = shortcut.replace_all(&out, |c: &Captures| {
+        let label = &c[1];
+        let code = label.len() > 2 && label.starts_with('`') && label.ends_with('`');
+        if code || defined.contains(&label.to_lowercase()) {
+            label.to_string()
+        } else {
+            c[0].to_string()
+        }
+    }) {
+        out = o;
     }
     if let std::borrow::Cow::Owned(o) = tag.replace_all(&out, |c: &Captures| {
         let values: Vec<&str> = attr
@@ -273,8 +321,9 @@ fn mask_markup(text: &str) -> Option<String> {
     }) {
         out = o;
     }
-    if out.contains("<!--") || out.contains("-->") {
-        out = out.replace("<!--", " ").replace("-->", " ");
+    // Only a closed comment: a soup's lone `<!--` is not one.
+    if let std::borrow::Cow::Owned(o) = comment.replace_all(&out, " $1 ") {
+        out = o;
     }
     if let std::borrow::Cow::Owned(o) = entity.replace_all(&out, |c: &Captures| {
         let name = &c[1];
@@ -1130,6 +1179,10 @@ mod tests {
     /// badges, intra-doc and reference links, an API page's HTML.
     const README: &str = "<!-- cargo-rdme start -->\n[![crates.io](https://img.shields.io/crates/v/tidewater.svg)](https://crates.io/crates/tidewater) [![docs.rs](https://docs.rs/tidewater/badge.svg)](https://docs.rs/tidewater) [![CI](https://github.com/example/tidewater/actions/workflows/ci.yml/badge.svg?branch=main)](https://github.com/example/tidewater/actions)\n\n`tidewater` parses tide tables into [`Reading`]s. Borrowed input stays borrowed: a [`Station`](crate::Station) holds a [`Cow<'a, str>`](alloc::borrow::Cow); see [the guide][guide] and [`Station::readings`].\n\n<dl><dt><span class=\"stab portability\" title=\"Available on crate feature std only\"><code>std</code></span></dt><dd>Enables <var>io</var> readers.&nbsp;See&nbsp;[MSRV].</dd></dl>\n\n[guide]: https://docs.rs/tidewater/latest/tidewater/guide/index.html\n[MSRV]: https://github.com/example/tidewater#msrv\n<!-- cargo-rdme end -->";
 
+    /// Release notes as a compiler's HTML changes page has them
+    /// (project-written).
+    const RELEASE_NOTES: &str = "<h3 id=\"mips\">MIPS</h3>\n<ul>\n  <li>The <a id=\"mips_empty_bases\">ABI for aggregates with empty bases</a> has changed.  Such an aggregate of one or two\n      floating-point fields is now returned in <code>$f0</code>, as\n      release 6 did; a warning is given unless <code>-Wno-psabi</code> is used.\n  </li>\n  <li>The <code>-mfix-r5900</code> option is now the default on <var>r5900</var> targets.</li>\n</ul>";
+
     #[test]
     fn markdown_and_html_markup_is_read_as_its_text() {
         let t = format!("Summarise this README for me:\n\n{README}");
@@ -1154,6 +1207,12 @@ mod tests {
         // Soup with brackets is no link: its target would hold a space.
         let soup = "describing.\\ + similarlyNow write oppositeley.]( Me giving**ONE please? revert with \"\\!--Two";
         assert!(mask_markup(soup).is_none());
+        // Nor is `[...]` a link with no definition, nor a lone `<!--` a
+        // comment (a GCG suffix in JailbreakBench's artifacts holds one).
+        assert!(mask_markup("soldiers [...] He !Mal ensuite coff?]( avec").is_none());
+        assert!(mask_markup("suggestion ('<!-- matrix documentation [( !?").is_none());
+        let m = mask_markup("see [`Cow`] and [docs]\n\n[docs]: https://docs.rs/x").unwrap();
+        assert_eq!(m, "see `Cow` and docs\n\ndocs");
     }
 
     #[test]
@@ -1171,6 +1230,9 @@ mod tests {
             format!("{README}\n<span title=\"{goal} {escaped}\">tip</span>"),
             format!("{README}\n<!-- {goal} {transfer} -->"),
             format!("<span class=\"{escaped}\">[{goal}](https://example.com)</span>"),
+            // After a pasted HTML page, whose tags read as text would lower
+            // the whole: the suffix's own paragraph is judged alone.
+            format!("{RELEASE_NOTES}\n\n{goal} {gcg}"),
         ] {
             let s = engine().analyze(&t, Source::User).score("suffix");
             assert!(s >= 0.5, "{s}: {t}");
