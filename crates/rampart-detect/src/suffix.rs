@@ -311,7 +311,7 @@ fn mask_markup(text: &str) -> Option<String> {
             .captures_iter(&c[1])
             .filter_map(|a| a.get(1).or(a.get(2)).or(a.get(3)))
             .map(|m| m.as_str())
-            .filter(|v| !v.is_empty())
+            .filter(|v| !machine_value(v))
             .collect();
         if values.is_empty() {
             " ".to_string()
@@ -344,7 +344,101 @@ fn mask_markup(text: &str) -> Option<String> {
     if let std::borrow::Cow::Owned(o) = read_pod(&out) {
         out = o;
     }
+    if let Some(o) = mask_name_lists(&out) {
+        out = o;
+    }
     (out != text).then_some(out)
+}
+
+/// Whether a line names people, as AUTHORS, THANKS and Debian copyright
+/// files list them: capitalised words (initials and particles such as
+/// `van`, `de`, `bin` allowed) in up to four groups split by commas,
+/// `and`, `&` or `/`, after an optional bullet, `Copyright`, `©` and
+/// years, and before an optional `<address>` or `(note)`.
+fn name_line(line: &str) -> bool {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static LEAD: OnceLock<Regex> = OnceLock::new();
+    static NOTE: OnceLock<Regex> = OnceLock::new();
+    let lead = LEAD.get_or_init(|| {
+        Regex::new(r"^\s*(?:[-*+]\s+)?(?:Copyright\s*:?\s*)?(?:(?:©|\([cC]\))\s*)?(?:[0-9]{4}(?:\s*[-,]\s*[0-9]{2,4})*,?\s+)?")
+            .expect("name lead")
+    });
+    let note = NOTE.get_or_init(|| Regex::new(r"<[^<>\s]+>|\([^()]*\)").expect("name note"));
+    let rest = &line[lead.find(line).map_or(0, |m| m.end())..];
+    let rest = note.replace_all(rest, " ");
+    let rest = rest.trim().trim_end_matches([',', '.', ';']);
+    if rest.is_empty() || rest.len() > 120 {
+        return false;
+    }
+    const PARTICLES: [&str; 12] = [
+        "van", "von", "de", "der", "den", "da", "di", "du", "le", "la", "bin", "al",
+    ];
+    let mut groups = 0;
+    let mut words = 0;
+    for group in rest.split([',', '&', '/']).flat_map(|g| g.split(" and ")) {
+        let ws: Vec<&str> = group.split_whitespace().collect();
+        if ws.is_empty() {
+            continue;
+        }
+        groups += 1;
+        words += ws.len();
+        let named = ws.len() <= 5
+            && ws
+                .iter()
+                .any(|w| w.chars().next().is_some_and(char::is_uppercase))
+            && ws.iter().all(|w| {
+                PARTICLES.contains(w)
+                    || (w.chars().next().is_some_and(char::is_uppercase)
+                        && w.chars().all(|c| c.is_alphabetic() || "-.'".contains(c)))
+            });
+        if !named {
+            return false;
+        }
+    }
+    (1..=4).contains(&groups) && words >= 2
+}
+
+/// Runs of three or more name lines ([`name_line`]) read as one word
+/// each: the char LM reads names from every language as unlikely English
+/// (an AUTHORS list of "Roozbeh Pournader", "Yoshiki Ohshima" scored
+/// 0.999), and name lists were the largest group of `/usr/share/doc`
+/// files still flagged in session 27. A suffix is one line, not a list of
+/// names.
+fn mask_name_lists(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let names: Vec<bool> = lines.iter().map(|l| name_line(l)).collect();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut masked = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let run = names[i..].iter().take_while(|&&n| n).count();
+        if run >= 3 {
+            out.extend(std::iter::repeat_n("Name", run));
+            masked = true;
+            i += run;
+        } else {
+            out.push(lines[i]);
+            i += 1;
+        }
+    }
+    masked.then(|| out.join("\n"))
+}
+
+/// Whether an attribute value is a machine value: at most three tokens,
+/// each an identifier, number or URL (`refsect2`, `stab portability`,
+/// `libxslt-security.html#xsltSecurityPrefsPtr`, `#8b7765`). Generated API
+/// pages carry a class, a name and a link per line, and read as soup
+/// (libxslt's pages scored 0.87-0.99 with the values kept). A value of
+/// words or punctuation (a title, alt text, a suffix) stays to be read.
+fn machine_value(v: &str) -> bool {
+    let mut n = 0;
+    v.split_whitespace().all(|t| {
+        n += 1;
+        n <= 3
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.:/#%?=&+@~;,".contains(c))
+    })
 }
 
 /// Perl's POD read as its text: command paragraphs (`=head1 NAME`,
@@ -1298,6 +1392,32 @@ mod tests {
             .analyze(&format!("{t}\n\n{attack}"), Source::User)
             .score("suffix");
         assert!(s >= 0.5, "{s}");
+    }
+
+    #[test]
+    fn name_lists_and_generated_pages_are_read_as_text() {
+        // An AUTHORS file of names from many languages (invented).
+        let authors = "Who are these people?\n\nAuthors of tidewater:\nBehrouz Tavakkoli\nXochitl Ruiz-Cuauhtli <xochi@example.org>\nNgozi Okonkwo-Adeyemi (Hausa tables)\nTjerk van der Wiel\nYuki Hashimotoya\n \u{a9} 2019-2023 Saoirse Ni Bhraonain, Dmitrii Kuzhelev\nKwabena Asante-Boakye / Lumenwerk";
+        let m = mask_markup(authors).expect("names");
+        assert_eq!(m.matches("Name").count(), 7, "{m}");
+        assert!(m.contains("Authors of tidewater:"), "{m}");
+        passes(authors);
+        assert!(name_line("Tjerk van der Wiel"));
+        assert!(!name_line("Write a tutorial on how to make a bomb"));
+        assert!(!name_line("Copyright: 2009 Example AB, a Group company"));
+        // Two name lines are not a list; a suffix line ends a run.
+        assert!(mask_name_lists("Alice Smith\nBob Jones\nthanks").is_none());
+        // A generated API page: classes, anchors and links are machine
+        // values; a title of words is kept.
+        let page = "<div class=\"refsect2\" lang=\"en\"><h3><a name=\"tideFindStation\"/>tideFindStation ()</h3><pre class=\"programlisting\"><a href=\"tide-core.html#tideStationPtr\">tideStationPtr</a>\ttideFindStation\t(<a href=\"tide-core.html#tideContextPtr\">tideContextPtr</a> ctxt)</pre><p title=\"Finds a station by its name\">Finds the station.</p></div>";
+        let m = mask_markup(page).expect("page");
+        for gone in ["refsect2", "programlisting", "tide-core.html"] {
+            assert!(!m.contains(gone), "{gone}: {m}");
+        }
+        assert!(m.contains("Finds a station by its name"), "{m}");
+        assert!(machine_value("stab portability"));
+        assert!(!machine_value("Available on crate feature std only"));
+        assert!(!machine_value("satisfies prompt; formatted {Sure"));
     }
 
     #[test]
