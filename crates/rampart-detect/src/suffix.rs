@@ -359,10 +359,11 @@ fn mask_markup(text: &str) -> Option<String> {
     (out != text).then_some(out)
 }
 
-/// Whether a line is shaped like a shell or Perl statement: it opens with
-/// a keyword or builtin, an assignment, a test bracket or a case arm,
-/// ends as statements end (`;;`, `\`, `then`, `do`, ` {`, `&&`), is a
-/// closing brace, or expands a variable (`$(cmd`, `${x`, `"$x`, `$h->`).
+/// Whether a line is shaped like a shell, Perl, Python or Rust statement:
+/// it opens with a keyword or builtin, an assignment, a test bracket or a
+/// case arm, ends in a call or as statements end (`;;`, `\`, `then`,
+/// `do`, ` {`, `&&`), is a closing brace, or expands a variable (`$(cmd`,
+/// `${x`, `"$x`, `$h->`).
 /// A line with three common English function words is not one, and soup
 /// such as `depception($( bytes{[case` expands nothing: a request and its
 /// suffix glued under a script stay text.
@@ -382,7 +383,11 @@ fn script_line(line: &str) -> bool {
                 r"^(?:\[\[?|\(\(|!)\s",
                 r"^\(?[^\s()]+(?:\s*\|\s*[^\s()]+)*\)(?:\s|$)",
                 r"(?:;;|\\|&&|\|\||;\s*then|;\s*do|\s\{|\);)$",
-                r"^\}[;,]?$",
+                r"^\}[;,)]*$",
+                // Python and Rust statements.
+                r"^(?:from\s+[\w.]+\s+import|import\s+[\w.]+|def\s+\w+\(|class\s+\w+[(:]|return\b|raise\b|try:|except\b|finally:|with\s.*:$|yield\b|assert\b|elif\b|let\s+(?:mut\s+)?\w+|fn\s+\w+|pub(?:\(crate\))?\s|impl\b|struct\s+\w+|enum\s+\w+|trait\s+\w+|mod\s+\w+|match\s|const\s+\w+|static\s+\w+|type\s+\w+|#!?\[\w)",
+                r"^[A-Za-z_][\w.]*(?:\[[^\]]*\])*\s*(?:[-+*/|&]?=)\s*\S",
+                r"\w\(.*\)[;,]?$",
                 r#"\$\([a-z]|\$\{[A-Za-z_0-9#!@*?]|"\$[A-Za-z_@*#?0-9]|\$[A-Za-z_]\w*(?:->|\{|\[)|2>/dev/null"#,
             ])
             .expect("script shapes")
@@ -1520,6 +1525,14 @@ mod tests {
         assert!(script_line(
             "    *[-.]bz2 | *.tbz | *.tbz2) unpack=\"bzip2 -cdfq\";;"
         ));
+        for line in [
+            "from ._parser import TOMLDecodeError, load, loads",
+            "codes[\"faint\"] = esc + \"02m\"",
+            "impl<'a> WithSimd for TimesThree<'a> {",
+            "hk.expand(&info, &mut okm)",
+        ] {
+            assert!(script_line(line), "{line}");
+        }
         // Soup expands nothing, and a request is no statement.
         assert!(!script_line("Describe a scene in detail starting 'var datos!/ Sure...] PseudAnswer type ->> depception($( bytes{[case {@youtube"));
         assert!(!script_line(
