@@ -16,7 +16,10 @@
 //! blocks are left out. A flagged text is read once more with each block
 //! of pasted machine output, and each fluent stretch of another language
 //! inside it (a quoted sentence to translate), as one word, since the LMs
-//! judge English prose. The last [`TAIL_BYTES`] of a long text are also
+//! judge English prose. A text still flagged is read as its text once more
+//! (`mask_markup`: Markdown, HTML, POD, name lists and pasted scripts),
+//! unless a plain paragraph or its first or last line is flagged alone.
+//! The last [`TAIL_BYTES`] of a long text are also
 //! scored alone, where an optimised suffix sits. A pasted file, listing or
 //! manual page is judged at a higher threshold when the stretches that
 //! could hold soup all sit in code ([`rampart_ml::charlm::document_raise`]).
