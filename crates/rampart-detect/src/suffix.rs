@@ -1722,5 +1722,27 @@ mod tests {
         let junk: String = (0..20_000u32).filter_map(char::from_u32).collect();
         let (s, _) = assess(&junk);
         assert!((0.0..=1.0).contains(&s));
+        // Unclosed markup on one long line, and nesting past the rounds.
+        for piece in [
+            "B<< x ",
+            "[a](",
+            "<a href=\"x ",
+            "<!-- ",
+            "![[",
+            "E<",
+            "C<B<I<",
+        ] {
+            let t = piece.repeat(60_000 / piece.len());
+            let (s, _) = assess(&t);
+            assert!((0.0..=1.0).contains(&s), "{piece}");
+            let _ = mask_markup(&t);
+        }
+        let nested = format!("{}x{}", "[".repeat(500), "](u)".repeat(500));
+        assert!(mask_markup(&nested).is_some());
+        let names = "Ana Lima\n".repeat(10_000);
+        assert_eq!(
+            mask_name_lists(&names).map(|m| m.len()),
+            Some(10_000 * 5)
+        );
     }
 }
