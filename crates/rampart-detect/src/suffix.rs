@@ -1740,9 +1740,6 @@ mod tests {
         let nested = format!("{}x{}", "[".repeat(500), "](u)".repeat(500));
         assert!(mask_markup(&nested).is_some());
         let names = "Ana Lima\n".repeat(10_000);
-        assert_eq!(
-            mask_name_lists(&names).map(|m| m.len()),
-            Some(10_000 * 5)
-        );
+        assert_eq!(mask_name_lists(&names).map(|m| m.len()), Some(10_000 * 5));
     }
 }
