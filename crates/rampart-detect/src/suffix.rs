@@ -238,8 +238,9 @@ const HTML_ELEMENTS: &str = "a|abbr|article|aside|b|big|blockquote|body|br|butto
 /// text, a reference link or definition as its label, `[word]` as `word`
 /// when a definition names it or it is an intra-doc link (`` [`Cow`] ``),
 /// a tag of a known HTML element as its attribute values, comment marks as
-/// a space, entities as what they stand for, and Perl's POD as its text
-/// ([`read_pod`]); `None` when `text` holds none. The LMs read link syntax and tags as glued punctuation: crate
+/// a space, entities as what they stand for, paired emphasis and
+/// reStructuredText ([`read_emphasis`]) and Perl's POD ([`read_pod`]) as
+/// their text; `None` when `text` holds none. The LMs read link syntax and tags as glued punctuation: crate
 /// READMEs (badges, intra-doc links such as ``[`Cow`](alloc::borrow::Cow)``,
 /// `<!-- cargo-rdme start -->`) and generated API pages were the largest
 /// group of pasted files still flagged in session 26 (24 of 103). Only what
@@ -351,6 +352,9 @@ fn mask_markup(text: &str) -> Option<String> {
         out = o;
     }
     if let std::borrow::Cow::Owned(o) = read_pod(&out) {
+        out = o;
+    }
+    if let std::borrow::Cow::Owned(o) = read_emphasis(&out) {
         out = o;
     }
     if let Some(o) = mask_name_lists(&out) {
@@ -529,6 +533,34 @@ fn machine_value(v: &str) -> bool {
             && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_-.:/#%?=&+@~;,".contains(c))
     })
+}
+
+/// Paired emphasis and reStructuredText read as their text: `**bold**`,
+/// `__bold__`, ``` ``literal`` ```, and roles such as ``:class:`Word` ``
+/// or ``:meth:`'+'<ParserElement.__add__>` `` as what they show. Python
+/// docstrings and READMEs carry them (a README opening with `**Logos**`
+/// scored 0.95). Only a pair is read: the lone `**` in a suffix
+/// (`giving**ONE please?`) stays.
+fn read_emphasis(text: &str) -> std::borrow::Cow<'_, str> {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static PAIRED: OnceLock<Regex> = OnceLock::new();
+    static ROLE: OnceLock<Regex> = OnceLock::new();
+    let role = ROLE.get_or_init(|| {
+        Regex::new(r"(?::[a-z][a-z:+-]*:)`([^`<\n]*?)\s*(?:<[^<>`\n]*>)?`_?").expect("rst role")
+    });
+    let paired = PAIRED.get_or_init(|| {
+        Regex::new(r"\*\*([^*\s][^*\n]*?)\*\*|\b__([^_\s][^_\n]*?)__\b|``([^`\n]+)``")
+            .expect("emphasis")
+    });
+    let mut out = std::borrow::Cow::Borrowed(text);
+    if let std::borrow::Cow::Owned(o) = role.replace_all(&out, "$1") {
+        out = std::borrow::Cow::Owned(o);
+    }
+    if let std::borrow::Cow::Owned(o) = paired.replace_all(&out, "$1$2$3") {
+        out = std::borrow::Cow::Owned(o);
+    }
+    out
 }
 
 /// Perl's POD read as its text: command paragraphs (`=head1 NAME`,
@@ -1454,6 +1486,18 @@ mod tests {
         // comment (a GCG suffix in JailbreakBench's artifacts holds one).
         assert!(mask_markup("soldiers [...] He !Mal ensuite coff?]( avec").is_none());
         assert!(mask_markup("suggestion ('<!-- matrix documentation [( !?").is_none());
+        assert_eq!(
+            read_emphasis("**Tidewater** has two goals"),
+            "Tidewater has two goals"
+        );
+        assert_eq!(
+            read_emphasis("built with :class:`Word`, :class:`'|'<MatchFirst>` and ``\"gz\"``"),
+            "built with Word, '|' and \"gz\""
+        );
+        assert!(matches!(
+            read_emphasis("Me giving**ONE please? revert with"),
+            std::borrow::Cow::Borrowed(_)
+        ));
         let m = mask_markup("see [`Cow`] and [docs]\n\n[docs]: https://docs.rs/x").unwrap();
         assert_eq!(m, "see `Cow` and docs\n\ndocs");
     }
