@@ -257,9 +257,10 @@ fn mask_markup(text: &str) -> Option<String> {
     static ATTR: OnceLock<Regex> = OnceLock::new();
     static ENTITY: OnceLock<Regex> = OnceLock::new();
     static COMMENT: OnceLock<Regex> = OnceLock::new();
+    static WRAPPED_CODE: OnceLock<Regex> = OnceLock::new();
     let link = LINK.get_or_init(|| {
         Regex::new(&format!(
-            r#"!?\[([^\[\]\n]*)\]\({TARGET}(?:\s+"[^"\n]*")?\)"#
+            r#"!?\[([^\[\]\n]*(?:\n[^\[\]\n]*)?)\]\({TARGET}(?:\s+"[^"\n]*")?\)"#
         ))
         .expect("link")
     });
@@ -280,6 +281,8 @@ fn mask_markup(text: &str) -> Option<String> {
     });
     let attr = ATTR
         .get_or_init(|| Regex::new(r#"=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"#).expect("attr"));
+    let wrapped_code =
+        WRAPPED_CODE.get_or_init(|| Regex::new(r"`([^`\n]+)\n([^`\n]+)`").expect("wrapped code"));
     let comment = COMMENT.get_or_init(|| Regex::new(r"(?s)<!--(.*?)-->").expect("comment"));
     let entity = ENTITY.get_or_init(|| {
         Regex::new(r"&(#[0-9]{1,5}|#[xX][0-9a-fA-F]{1,4}|[a-z]{2,8});").expect("entity")
@@ -355,6 +358,11 @@ fn mask_markup(text: &str) -> Option<String> {
         out = o;
     }
     if let std::borrow::Cow::Owned(o) = read_emphasis(&out) {
+        out = o;
+    }
+    // Inline code wrapped onto the next line is read on one line, as the
+    // LM reads a span (`` `impl\nstd::clone::Clone for Box<dyn T>` ``).
+    if let std::borrow::Cow::Owned(o) = wrapped_code.replace_all(&out, "`$1 $2`") {
         out = o;
     }
     if let Some(o) = mask_name_lists(&out) {
@@ -493,27 +501,85 @@ fn name_line(line: &str) -> bool {
     (1..=4).contains(&groups) && words >= 2
 }
 
-/// Runs of three or more name lines ([`name_line`]) read as one word
-/// each: the char LM reads names from every language as unlikely English
+/// Whether a line is one file path (`mozilla/AffirmTrust_Premium.crt`,
+/// `gcc/unwind-dw2.c`): a single token of path characters with a
+/// separator or an extension.
+fn path_line(line: &str) -> bool {
+    let t = line.trim().trim_start_matches(['-', '*', '+']).trim();
+    !t.is_empty()
+        && t.len() <= 160
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || "_-.+/~@".contains(c))
+        && (t.contains('/')
+            || t.rsplit_once('.').is_some_and(|(a, e)| {
+                !a.is_empty()
+                    && (1..=5).contains(&e.len())
+                    && e.chars().all(|c| c.is_ascii_alphanumeric())
+            }))
+}
+
+/// Whether a line is a roff request or comment (`.if !d MR \{\`, `.\"`,
+/// `.SH NAME`, `'br`): man pages and groff configuration, whose escapes
+/// read as soup.
+fn roff_line(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix(['.', '\'']) else {
+        return false;
+    };
+    if rest.is_empty() || rest.starts_with(['\\', ' ', '\t']) {
+        return true;
+    }
+    let name = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    (1..=4).contains(&name)
+        && rest[name..]
+            .chars()
+            .next()
+            .is_none_or(|c| " \t\\".contains(c))
+}
+
+/// Whether a line is base64 of an armoured block (a PEM certificate or
+/// key body): 16 to 76 characters of the alphabet, no space.
+fn base64_line(line: &str) -> bool {
+    let t = line.trim();
+    (16..=76).contains(&t.len())
+        && t.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=')
+}
+
+/// Runs of three or more lines of one kind read as one word each: name
+/// lines ([`name_line`]) as `Name`, file paths ([`path_line`]) as `file`,
+/// roff requests ([`roff_line`]) as `roff`, and base64 ([`base64_line`]) as
+/// `data`. The char LM reads names from every language as unlikely English
 /// (an AUTHORS list of "Roozbeh Pournader", "Yoshiki Ohshima" scored
-/// 0.999), and name lists were the largest group of `/usr/share/doc`
-/// files still flagged in session 27. A suffix is one line, not a list of
-/// names.
+/// 0.999), and lists of names, certificate files, groff sources and PEM
+/// blocks were most of the `/usr/share/doc` and `/etc` files still flagged
+/// in session 27. A suffix is one line, not a list.
 fn mask_name_lists(text: &str) -> Option<String> {
+    type IsKind = fn(&str) -> bool;
+    const KINDS: [(IsKind, &str); 4] = [
+        (name_line, "Name"),
+        (path_line, "file"),
+        (roff_line, "roff"),
+        (base64_line, "data"),
+    ];
     let lines: Vec<&str> = text.split('\n').collect();
-    let names: Vec<bool> = lines.iter().map(|l| name_line(l)).collect();
     let mut out = Vec::with_capacity(lines.len());
     let mut masked = false;
     let mut i = 0;
     while i < lines.len() {
-        let run = names[i..].iter().take_while(|&&n| n).count();
-        if run >= 3 {
-            out.extend(std::iter::repeat_n("Name", run));
-            masked = true;
-            i += run;
-        } else {
-            out.push(lines[i]);
-            i += 1;
+        let run = KINDS.iter().find_map(|(is, word)| {
+            let n = lines[i..].iter().take_while(|l| is(l)).count();
+            (n >= 3).then_some((n, *word))
+        });
+        match run {
+            Some((n, word)) => {
+                out.extend(std::iter::repeat_n(word, n));
+                masked = true;
+                i += n;
+            }
+            None => {
+                out.push(lines[i]);
+                i += 1;
+            }
         }
     }
     masked.then(|| out.join("\n"))
@@ -1539,6 +1605,25 @@ mod tests {
         assert!(name_line("Tjerk van der Wiel"));
         assert!(!name_line("Write a tutorial on how to make a bomb"));
         assert!(!name_line("Copyright: 2009 Example AB, a Group company"));
+        // Certificate lists, roff sources and PEM bodies are lists too.
+        let certs =
+            "mozilla/ACCVRAIZ1.crt\nmozilla/AC_RAIZ_FNMT-RCM.crt\nmozilla/Amazon_Root_CA_1.crt";
+        assert_eq!(mask_name_lists(certs).as_deref(), Some("file\nfile\nfile"));
+        let roff = ".\\\" local changes\n.if !d MR \\{\\\n.  de MR\n.SH NAME\n.";
+        assert_eq!(
+            mask_name_lists(roff).as_deref(),
+            Some("roff\nroff\nroff\nroff\nroff")
+        );
+        assert!(!roff_line(".hidden files are skipped"));
+        assert!(!roff_line("'newdb' is the name of the new database"));
+        let pem = "-----BEGIN CERTIFICATE-----\nMIICpTCCAiqgAwIBAgIUJkYZdzHhT28oNt45UYbm1JeIIsEwCgYIKoZIzj0EAwMw\ngYAxCzAJBgNVBAYTAlRSMQ8wDQYDVQQHEwZBbmthcmExGTAXBgNVBAoTEEUtVHVn\nWXzhriKi4gp6D/piq1JM4fHfyr6DDUI=\n-----END CERTIFICATE-----";
+        assert!(mask_name_lists(pem).is_some_and(|m| m.matches("data").count() == 3));
+        // Link text and inline code wrapped onto a second line.
+        let m = mask_markup("see [UAX #15\nNormalization Forms](https://unicode.org/reports/tr15/) and `impl\nClone for Box<dyn T>`").unwrap();
+        assert_eq!(
+            m,
+            "see UAX #15\nNormalization Forms and `impl Clone for Box<dyn T>`"
+        );
         // Two name lines are not a list; a suffix line ends a run.
         assert!(mask_name_lists("Alice Smith\nBob Jones\nthanks").is_none());
         // A generated API page: classes, anchors and links are machine
