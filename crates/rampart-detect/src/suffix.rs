@@ -166,12 +166,32 @@ fn score(text: &str) -> f32 {
     let flagged_plain = text
         .split("\n\n")
         .chain(ends.into_iter().flatten())
-        .filter(|p| !p.trim().is_empty() && mask_markup(p).is_none())
+        .filter(|p| plain(p))
         .any(|p| mask_chain(lm, p, lm.score(p)) >= 0.5);
     if flagged_plain {
         return s;
     }
     s.min(mask_chain(lm, &m, lm.score(&m)))
+}
+
+/// Whether a paragraph is plain for the guard of [`score`]: it holds no
+/// markup, and not two or more lines, at least half of its lines, of a
+/// kind the reading takes as a list or code (`if [ -z "$X" ]; then` and
+/// an assignment, with `fi` two paragraphs on, read as soup alone and kept
+/// a pasted script flagged). One such line is not enough: a request whose
+/// suffix holds `${` is a line of one paragraph and must be judged alone.
+fn plain(p: &str) -> bool {
+    if p.trim().is_empty() || mask_markup(p).is_some() {
+        return false;
+    }
+    let lines: Vec<&str> = p.split('\n').filter(|l| !l.trim().is_empty()).collect();
+    let listed = lines
+        .iter()
+        .filter(|l| {
+            script_line(l) || name_line(l) || path_line(l) || roff_line(l) || base64_line(l)
+        })
+        .count();
+    !(listed >= 2 && 2 * listed >= lines.len())
 }
 
 /// Markup rules, then pasted machine output, then foreign stretches: each
