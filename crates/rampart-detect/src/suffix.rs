@@ -407,7 +407,9 @@ fn script_line(line: &str) -> bool {
     use std::sync::OnceLock;
     static SHAPES: OnceLock<RegexSet> = OnceLock::new();
     let t = line.trim();
-    if t.is_empty() || t.starts_with('#') || function_words(t) >= 3 {
+    // `#` opens a comment, but `#[cfg(..)]` is a Rust attribute.
+    let comment = t.starts_with('#') && !t.starts_with("#[") && !t.starts_with("#![");
+    if t.is_empty() || comment || function_words(t) >= 3 {
         return false;
     }
     SHAPES
@@ -423,6 +425,10 @@ fn script_line(line: &str) -> bool {
                 r"^(?:from\s+[\w.]+\s+import|import\s+[\w.]+|def\s+\w+\(|class\s+\w+[(:]|return\b|raise\b|try:|except\b|finally:|with\s.*:$|yield\b|assert\b|elif\b|let\s+(?:mut\s+)?\w+|fn\s+\w+|pub(?:\(crate\))?\s|impl\b|struct\s+\w+|enum\s+\w+|trait\s+\w+|mod\s+\w+|match\s|const\s+\w+|static\s+\w+|type\s+\w+|#!?\[\w)",
                 r"^[A-Za-z_][\w.]*(?:\[[^\]]*\])*\s*(?:[-+*/|&]?=)\s*\S",
                 r"\w\(.*\)[;,]?$",
+                // Rust signatures wrapped over lines: `unsafe impl`, a
+                // trailing `where`, trait bounds, `) -> usize;`.
+                r"^(?:unsafe\s+(?:impl|fn|extern)|async\s+fn|extern\s)|(?:^|\s)where$|^\)\s*(?:->|;|\{)",
+                r"^(?:[A-Z][A-Za-z0-9]{0,3}|'[a-z]+):\s+(?:'[a-z]+|\??[A-Z]\w*)(?:<[^>]*>)?(?:\s*\+\s*\S+)*\s*[,{]?$",
                 r#"\$\([a-z]|\$\{[A-Za-z_0-9#!@*?]|"\$[A-Za-z_@*#?0-9]|\$[A-Za-z_]\w*(?:->|\{|\[)|2>/dev/null"#,
             ])
             .expect("script shapes")
@@ -1682,6 +1688,11 @@ mod tests {
             "codes[\"faint\"] = esc + \"02m\"",
             "impl<'a> WithSimd for TimesThree<'a> {",
             "hk.expand(&info, &mut okm)",
+            "#[cfg(feature = \"alloc\")]",
+            "unsafe impl<T, F> EncodeAsVarULE<VarZeroSlice<T, F>> for Vec<E>",
+            "impl<U, I, ID, F> ParallelIterator for TryFold<I, U, ID, F>",
+            "    T: AddAssign<Rhs> + SubAssign<Rhs>,",
+            ") -> usize;",
         ] {
             assert!(script_line(line), "{line}");
         }
