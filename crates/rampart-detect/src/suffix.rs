@@ -252,7 +252,7 @@ const TARGET: &str = r"<?[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*>?";
 
 /// HTML elements whose tags READMEs, generated API pages and docs carry;
 /// a tag of another name (`<s>`-like soup such as `<INST>`) is left as it is.
-const HTML_ELEMENTS: &str = "a|abbr|article|aside|b|big|blockquote|body|br|button|caption|center|code|col|colgroup|dd|del|details|div|dl|dt|em|figcaption|figure|font|footer|h[1-6]|head|header|hr|html|i|img|input|ins|kbd|label|li|main|mark|meta|nav|ol|p|picture|pre|q|s|samp|section|small|source|span|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|title|tr|tt|u|ul|var|wbr";
+const HTML_ELEMENTS: &str = "a|abbr|area|article|aside|b|base|big|blockquote|body|br|button|caption|center|cite|code|col|colgroup|dd|del|details|dfn|div|dl|dt|em|fieldset|figcaption|figure|font|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|kbd|label|legend|li|link|main|map|mark|meta|nav|nobr|noscript|object|ol|option|p|param|picture|pre|q|s|samp|script|section|select|small|source|span|strong|style|sub|summary|sup|table|tbody|td|textarea|tfoot|th|thead|title|tr|tt|u|ul|var|wbr";
 
 /// Markdown and HTML markup read as its text: a link or an image as its
 /// text, a reference link or definition as its label, `[word]` as `word`
@@ -562,6 +562,40 @@ fn roff_line(line: &str) -> bool {
             .is_none_or(|c| " \t\\".contains(c))
 }
 
+/// A line that may sit in a run of names: a name line, a one-word handle
+/// (`Gitai`, `Jacky_Yin`, `Jan-E`), or a name with a nickname in quotes
+/// (`Jeff 'Raid' Baitis`).
+fn weak_name_line(line: &str) -> bool {
+    let t = line.trim();
+    let handle = t.len() <= 32
+        && t.chars().next().is_some_and(char::is_uppercase)
+        && t.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+    if handle || name_line(t) {
+        return true;
+    }
+    let unquoted: String = t
+        .split(['\'', '"'])
+        .enumerate()
+        .filter(|(k, _)| k % 2 == 0)
+        .map(|(_, s)| s)
+        .collect::<Vec<_>>()
+        .join(" ");
+    unquoted != t && name_line(&unquoted)
+}
+
+/// Whether a line is one CSS rule (`H2 {font-family: Verdana,Arial}`,
+/// `A:link, A:visited { text-decoration: underline }`), as the style
+/// sheets of generated HTML pages hold them.
+fn css_line(line: &str) -> bool {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static CSS: OnceLock<Regex> = OnceLock::new();
+    CSS.get_or_init(|| {
+        Regex::new(r"^\s*[A-Za-z0-9_.#:,*>\s-]+\{\s*[-a-z]+\s*:[^{}]*\}\s*$").expect("css")
+    })
+    .is_match(line)
+}
+
 /// Whether a line is base64 of an armoured block (a PEM certificate or
 /// key body): 16 to 76 characters of the alphabet, no space.
 fn base64_line(line: &str) -> bool {
@@ -581,20 +615,25 @@ fn base64_line(line: &str) -> bool {
 /// in session 27. A suffix is one line, not a list.
 fn mask_name_lists(text: &str) -> Option<String> {
     type IsKind = fn(&str) -> bool;
-    const KINDS: [(IsKind, &str); 4] = [
-        (name_line, "Name"),
-        (path_line, "file"),
-        (roff_line, "roff"),
-        (base64_line, "data"),
+    // Each kind: the lines that count towards the three, the lines a run
+    // may also hold (a one-word handle such as `Gitai` or `Jan-E`, a name
+    // with a nickname in quotes), and the word it is read as.
+    const KINDS: [(IsKind, IsKind, &str); 5] = [
+        (name_line, weak_name_line, "Name"),
+        (path_line, path_line, "file"),
+        (roff_line, roff_line, "roff"),
+        (base64_line, base64_line, "data"),
+        (css_line, css_line, "style"),
     ];
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out = Vec::with_capacity(lines.len());
     let mut masked = false;
     let mut i = 0;
     while i < lines.len() {
-        let run = KINDS.iter().find_map(|(is, word)| {
-            let n = lines[i..].iter().take_while(|l| is(l)).count();
-            (n >= 3).then_some((n, *word))
+        let run = KINDS.iter().find_map(|(is, may, word)| {
+            let n = lines[i..].iter().take_while(|l| is(l) || may(l)).count();
+            let strong = lines[i..i + n].iter().filter(|l| is(l)).count();
+            (strong >= 3 && is(lines[i])).then_some((n, *word))
         });
         match run {
             Some((n, word)) => {
@@ -1644,6 +1683,15 @@ mod tests {
         assert!(!roff_line("'newdb' is the name of the new database"));
         let pem = "-----BEGIN CERTIFICATE-----\nMIICpTCCAiqgAwIBAgIUJkYZdzHhT28oNt45UYbm1JeIIsEwCgYIKoZIzj0EAwMw\ngYAxCzAJBgNVBAYTAlRSMQ8wDQYDVQQHEwZBbmthcmExGTAXBgNVBAoTEEUtVHVn\nWXzhriKi4gp6D/piq1JM4fHfyr6DDUI=\n-----END CERTIFICATE-----";
         assert!(mask_name_lists(pem).is_some_and(|m| m.matches("data").count() == 3));
+        // Handles and nicknames inside a run of names; style sheets.
+        let handles = "Alice Smith\nGitai\nJeff 'Raid' Baitis\nBob Jones\nCarol Ruiz";
+        assert_eq!(
+            mask_name_lists(handles).map(|m| m.matches("Name").count()),
+            Some(5)
+        );
+        assert!(mask_name_lists("Gitai\nJan-E\nAlice Smith\nBob Jones").is_none());
+        let css = "H2 {font-family: Verdana,Arial}\nA:link, A:visited { text-decoration: underline }\nBODY {margin-top: 2em}";
+        assert_eq!(mask_name_lists(css).as_deref(), Some("style\nstyle\nstyle"));
         // Link text and inline code wrapped onto a second line.
         let m = mask_markup("see [UAX #15\nNormalization Forms](https://unicode.org/reports/tr15/) and `impl\nClone for Box<dyn T>`").unwrap();
         assert_eq!(
