@@ -145,19 +145,17 @@ fn score(text: &str) -> f32 {
     if s < 0.5 {
         return s;
     }
-    // Markup is read as its text only after the chain fails, and the chain
-    // then runs again on that reading: read first, it turned a README's
-    // reference definitions (`[docs-badge]: https://...`), which the chain
-    // reads as pasted machine lines, into words: 20 of 7,000 pasted files
-    // that had passed were flagged (session 27).
-    // Markup must not carry the rest: a suffix after a pasted HTML page
-    // scored 0.71 and, with the page's tags read as text, 0.36 (11 of 2,000
-    // attacks after pasted Markdown and docs were lost, session 27). So each
-    // paragraph with no markup is also judged alone, and when one is
-    // flagged the markup reading does not count. So are the first and the
-    // last line, where a suffix glued to a pasted file sits: glued to a
-    // README's last line, 10 of 6,215 attacks that are flagged alone were
-    // lost without this (session 27).
+    // Markup is read as its text only after the chain fails, and the
+    // chain runs again on that reading. Read first, it turned a README's
+    // reference definitions, which the chain reads as machine lines, into
+    // words, and 20 of 7,000 pasted files that had passed were flagged.
+    //
+    // The reading must not carry the rest away: a suffix after a pasted
+    // HTML page scored 0.71, and 0.36 with the tags read as text. So the
+    // reading does not count when a plain paragraph, or the first or last
+    // line (where a suffix glued to a file sits), is flagged alone. Without
+    // that, 11 of 2,000 attacks after READMEs and 10 of 6,215 glued ones
+    // that are flagged alone were lost (session 27).
     let Some(m) = mask_markup(text) else {
         return s;
     };
@@ -188,7 +186,12 @@ fn plain(p: &str) -> bool {
     let listed = lines
         .iter()
         .filter(|l| {
-            script_line(l) || name_line(l) || path_line(l) || roff_line(l) || base64_line(l)
+            script_line(l)
+                || name_line(l)
+                || path_line(l)
+                || roff_line(l)
+                || base64_line(l)
+                || css_line(l)
         })
         .count();
     !(listed >= 2 && 2 * listed >= lines.len())
