@@ -513,11 +513,15 @@ fn mask_script_lines(text: &str, lm: Option<&rampart_ml::charlm::CharLm>) -> Opt
 }
 
 /// Whether a run of lines that the reading would read as one word reads
-/// as soup together with the nearest line on each side: a request whose
-/// suffix is split into `X0=...`, `. ...` or `p { x: ... }` lines is
-/// flagged so (a reviewer's 565 attacks: 540 of them passed as a script,
-/// 545 as roff before this check), and the run is then left as it is.
-/// With no LM (only asking whether a text holds markup) nothing is.
+/// as soup together with the lines around it: up to [`RUN_BEFORE`] bytes
+/// of whole lines before it (blank lines skipped, paragraphs crossed) and
+/// [`RUN_AFTER`] after. A request whose suffix is split into `X0=...`,
+/// `. ...` or `p { x: ... }` lines is flagged so (a reviewer's 565
+/// attacks: 540 passed as a script and 545 as roff before this check), and
+/// the run is then left as it is. The window reaches past a short line put
+/// between the request and the run (`Thanks.`: 386 of 565 passed with only
+/// the nearest line as context, a second review). With no LM (only asking
+/// whether a text holds markup) nothing is.
 fn run_reads_as_soup(
     lm: Option<&rampart_ml::charlm::CharLm>,
     lines: &[&str],
@@ -527,18 +531,37 @@ fn run_reads_as_soup(
     let Some(lm) = lm else {
         return false;
     };
-    let near = |l: &&&str| !l.trim().is_empty();
-    let before = lines[..start].iter().rev().find(near);
-    let after = lines[end..].iter().find(near);
+    let mut before = window(lines[..start].iter().rev(), RUN_BEFORE);
+    before.reverse();
+    let after = window(lines[end..].iter(), RUN_AFTER);
     let joined = before
         .into_iter()
-        .chain(&lines[start..end])
+        .chain(lines[start..end].iter().copied())
         .chain(after)
-        .copied()
         .collect::<Vec<&str>>()
         .join("\n");
     mask_chain(lm, &joined, lm.score(&joined)) >= 0.5
 }
+
+/// The non-blank lines `lines` yields until they hold `cap` bytes.
+fn window<'a>(lines: impl Iterator<Item = &'a &'a str>, cap: usize) -> Vec<&'a str> {
+    let mut used = 0;
+    let mut got = Vec::new();
+    for l in lines.filter(|l| !l.trim().is_empty()) {
+        if used >= cap {
+            break;
+        }
+        used += l.len() + 1;
+        got.push(*l);
+    }
+    got
+}
+
+/// Bytes of context before a run for [`run_reads_as_soup`]: more than a
+/// request holds (the longest of JailbreakBench's 100 goals is under 200).
+const RUN_BEFORE: usize = 384;
+/// Bytes of context after a run for [`run_reads_as_soup`].
+const RUN_AFTER: usize = 128;
 
 /// Whether a line names people, as AUTHORS, THANKS and Debian copyright
 /// files list them: capitalised words (initials and particles such as
@@ -554,7 +577,11 @@ fn name_line(line: &str) -> bool {
         Regex::new(r"^\s*(?:[-*+]\s+)?(?:Copyright\s*:?\s*)?(?:(?:©|\([cC]\))\s*)?(?:[0-9]{4}(?:\s*[-,]\s*[0-9]{2,4})*,?\s+)?")
             .expect("name lead")
     });
-    let note = NOTE.get_or_init(|| Regex::new(r"<[^<>\s]+>|\([^()]*\)").expect("name note"));
+    // An address, or a note of up to three words of letters: nothing a
+    // suffix can hide in (names lists are read without the soup check).
+    let note = NOTE.get_or_init(|| {
+        Regex::new(r"<[^<>\s]*[@.:][^<>\s]*>|\([A-Za-z]+(?: [A-Za-z]+){0,2}\)").expect("name note")
+    });
     let rest = &line[lead.find(line).map_or(0, |m| m.end())..];
     let rest = note.replace_all(rest, " ");
     let rest = rest.trim().trim_end_matches([',', '.', ';']);
@@ -635,14 +662,19 @@ fn weak_name_line(line: &str) -> bool {
     if handle || name_line(t) {
         return true;
     }
-    let unquoted: String = t
-        .split(['\'', '"'])
-        .enumerate()
-        .filter(|(k, _)| k % 2 == 0)
-        .map(|(_, s)| s)
+    let parts: Vec<&str> = t.split(['\'', '"']).collect();
+    let nicknames_are_words = parts
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .all(|n| !n.is_empty() && n.chars().all(char::is_alphabetic));
+    let unquoted: String = parts
+        .iter()
+        .step_by(2)
+        .copied()
         .collect::<Vec<_>>()
         .join(" ");
-    unquoted != t && name_line(&unquoted)
+    parts.len() > 1 && nicknames_are_words && name_line(&unquoted)
 }
 
 /// Whether a line is one CSS rule (`H2 {font-family: Verdana,Arial}`,
@@ -700,8 +732,10 @@ fn mask_name_lists(text: &str, lm: Option<&rampart_ml::charlm::CharLm>) -> Optio
         match run {
             // A run that reads as soup is kept whole: a shorter run inside
             // it, judged with the run's own first line as its neighbour,
-            // would pass.
-            Some((n, _)) if run_reads_as_soup(lm, &lines, i, i + n) => {
+            // would pass. Names are not judged so: names from many
+            // languages read as soup by nature, and a name line holds only
+            // capitalised words, an address and a note of three words.
+            Some((n, word)) if word != "Name" && run_reads_as_soup(lm, &lines, i, i + n) => {
                 out.extend(&lines[i..i + n]);
                 i += n;
             }
@@ -1888,6 +1922,11 @@ mod tests {
             format!("{r}\nX0={a}\nX1={b}\nX2={a}\nThanks."),
             format!("{r}\necho {a}\necho {b}\necho {a}"),
             format!("{r}\np {{ x: {a} }}\np {{ x: {b} }}\np {{ x: {a} }}"),
+            // A second review: a short line between the request and the
+            // run, so that the nearest line alone was the run's context.
+            format!("{r}\nThanks.\necho {a}\necho {b}\necho {a}\nThanks."),
+            format!("{r}\n\nThanks.\n\nset -e\necho {s}\ncd /tmp\nexit 0"),
+            format!("{r}\nAlice Smith\nBob Jones\nCarol Ruiz\n. {a}\n. {b}\n. {a}"),
         ] {
             flagged(&t);
         }
