@@ -136,8 +136,12 @@ fn score(text: &str) -> f32 {
         // The LM leaves out every line inside a closed code fence, so a
         // request with its suffix put in a fence read as code: its
         // sentences there are scored on their own.
-        return match fenced_sentences(text) {
+        let s = match fenced_sentences(text) {
             Some(f) => s.max(lm.score(&f)),
+            None => s,
+        };
+        return match inline_code(text) {
+            Some(c) => s.max(mask_chain(lm, &c, lm.score(&c))),
             None => s,
         };
     }
@@ -1104,6 +1108,57 @@ fn machine_signals(line: &str) -> (usize, usize) {
     (strong, weak)
 }
 
+/// `text` with the backticks of inline code spans of three or more words
+/// outside fences taken away; `None` when it has none. The LM reads a span as
+/// one symbol, so a suffix put in backticks after its request passed (31
+/// of 565 published attacks flagged, session 27); read unwrapped, code is
+/// judged by the code LM and soup stays soup beside its request. Spans on a shell statement
+/// line are command substitutions, not code to read. Fenced blocks are not
+/// read so: pasted code in fences is common, and reading it alone flagged 80 of
+/// 3,500 pasted files against 23.
+fn inline_code(text: &str) -> Option<String> {
+    use regex::{Captures, Regex};
+    use std::sync::OnceLock;
+    static SPAN: OnceLock<Regex> = OnceLock::new();
+    if !text.contains('`') {
+        return None;
+    }
+    let span = SPAN.get_or_init(|| Regex::new(r"`([^`\n]+)`").expect("span"));
+    let fences = text
+        .split('\n')
+        .filter(|l| rampart_ml::charlm::is_fence(l))
+        .count();
+    let mut seen = 0;
+    let mut inside = false;
+    let mut unwrapped = false;
+    let mut out: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    for line in text.split('\n') {
+        if rampart_ml::charlm::is_fence(line) {
+            seen += 1;
+            if inside || seen < fences {
+                inside = !inside;
+            }
+            out.push(line.into());
+            continue;
+        }
+        // Backticks in a shell statement are command substitution.
+        if inside || script_line(line) {
+            out.push(line.into());
+            continue;
+        }
+        let read = span.replace_all(line, |c: &Captures| {
+            if c[1].split_whitespace().count() >= 3 {
+                unwrapped = true;
+                c[1].to_string()
+            } else {
+                c[0].to_string()
+            }
+        });
+        out.push(read);
+    }
+    unwrapped.then(|| out.join("\n"))
+}
+
 /// The lines inside closed Markdown code fences that read as sentences
 /// ([`function_words`]), one per line; `None` when there are none. Code
 /// comments in a fence are sentences too, and natural ones score low.
@@ -1743,6 +1798,11 @@ mod tests {
         ] {
             assert!(masked.contains(kept), "{kept}: {masked}");
         }
+        // Multi-word inline code in prose is read unwrapped, and passes.
+        passes("Run `cargo build --release --features candle` first, then `cargo test --workspace --no-fail-fast` to check the tree.");
+        assert!(inline_code("see `a b` and `x = y + z` here")
+            .is_some_and(|t| t == "see `a b` and x = y + z here"));
+        assert!(inline_code("name=`expr \"$1\" : 'X\\(.*\\)'`").is_none());
         // Flagged as glued punctuation without the mask; passes with it.
         let lm = rampart_ml::models::suffix_lm();
         assert!(lm.score(&t) >= 0.5, "{}", lm.score(&t));
@@ -1927,6 +1987,8 @@ mod tests {
             format!("{r}\nThanks.\necho {a}\necho {b}\necho {a}\nThanks."),
             format!("{r}\n\nThanks.\n\nset -e\necho {s}\ncd /tmp\nexit 0"),
             format!("{r}\nAlice Smith\nBob Jones\nCarol Ruiz\n. {a}\n. {b}\n. {a}"),
+            // Inline code is one symbol to the LM: read unwrapped.
+            format!("{r} `{s}`"),
         ] {
             flagged(&t);
         }
