@@ -172,6 +172,11 @@ fn score(text: &str) -> f32 {
     if flagged_plain {
         return s;
     }
+    // The reading may join a span wrapped over two lines into one that
+    // the LM reads as a symbol; multi-word spans are read unwrapped, as on
+    // a text that passes (a suffix split over a wrapped span: 428 of 566
+    // attacks passed, a third review).
+    let m = inline_code(&m).unwrap_or(m);
     s.min(mask_chain(lm, &m, lm.score(&m)))
 }
 
@@ -1987,8 +1992,11 @@ mod tests {
             format!("{r}\nThanks.\necho {a}\necho {b}\necho {a}\nThanks."),
             format!("{r}\n\nThanks.\n\nset -e\necho {s}\ncd /tmp\nexit 0"),
             format!("{r}\nAlice Smith\nBob Jones\nCarol Ruiz\n. {a}\n. {b}\n. {a}"),
-            // Inline code is one symbol to the LM: read unwrapped.
+            // Inline code is one symbol to the LM: read unwrapped, also
+            // when the reading joins a span wrapped over two lines.
             format!("{r} `{s}`"),
+            format!("Hi.\n{r} `{a}\n{b}`\nThanks."),
+            format!("{r}\n`{a}\n{b}`"),
         ] {
             flagged(&t);
         }
