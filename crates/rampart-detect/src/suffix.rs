@@ -203,18 +203,14 @@ fn plain(p: &str) -> bool {
         return false;
     }
     let lines: Vec<&str> = p.split('\n').filter(|l| !l.trim().is_empty()).collect();
-    let listed = lines
-        .iter()
-        .filter(|l| {
-            script_line(l)
-                || name_line(l)
-                || path_line(l)
-                || roff_line(l)
-                || base64_line(l)
-                || css_line(l)
-        })
-        .count();
+    let listed = lines.iter().filter(|l| listed_line(l)).count();
     !(listed >= 2 && 2 * listed >= lines.len())
+}
+
+/// Whether a line is of a kind the reading takes as a list or as code
+/// ([`mask_list_runs`], [`mask_script_lines`]).
+fn listed_line(l: &str) -> bool {
+    script_line(l) || name_line(l) || path_line(l) || roff_line(l) || base64_line(l) || css_line(l)
 }
 
 /// Markup rules, then pasted machine output, then foreign stretches: each
@@ -268,6 +264,16 @@ fn strip_rule_lines(text: &str) -> Option<String> {
     )
 }
 
+/// `$out = new` when the replacement `$new` changed something (a
+/// `Cow::Owned`); a `Cow::Borrowed` result leaves `$out` as it is.
+macro_rules! set_owned {
+    ($out:ident, $new:expr) => {
+        if let std::borrow::Cow::Owned(o) = $new {
+            $out = o.into();
+        }
+    };
+}
+
 /// A Markdown link target: URL and path characters with no space, so a
 /// run of separate soup tokens can never be one (`](Me giving**ONE` is
 /// not a link). Intra-doc targets (`alloc::borrow::Cow`) fit.
@@ -280,15 +286,20 @@ const HTML_ELEMENTS: &str = "a|abbr|area|article|aside|b|base|big|blockquote|bod
 /// Markdown and HTML markup read as its text: a link or an image as its
 /// text, a reference link or definition as its label, `[word]` as `word`
 /// when a definition names it or it is an intra-doc link (`` [`Cow`] ``),
-/// a tag of a known HTML element as its attribute values, comment marks as
-/// a space, entities as what they stand for, paired emphasis and
+/// a tag of a known HTML element as its attribute values, a closed comment
+/// as its body, entities as what they stand for, paired emphasis and
 /// reStructuredText ([`read_emphasis`]) and Perl's POD ([`read_pod`]) as
-/// their text; `None` when `text` holds none. The LMs read link syntax and tags as glued punctuation: crate
+/// their text, and runs of list lines ([`mask_list_runs`]) and statements
+/// ([`mask_script_lines`]) as one word each; `None` when `text` holds none.
+/// The LMs read link syntax and tags as glued punctuation: crate
 /// READMEs (badges, intra-doc links such as ``[`Cow`](alloc::borrow::Cow)``,
 /// `<!-- cargo-rdme start -->`) and generated API pages were the largest
 /// group of pasted files still flagged in session 26 (24 of 103). Only what
-/// cannot hold soup is dropped (targets, tag and attribute names); link
-/// text, attribute values and comment bodies stay to be read.
+/// cannot hold soup is dropped (URL targets, tag and attribute names,
+/// machine values); link text, titles, other values and comment bodies
+/// stay to be read. `lm` checks each run against its context
+/// ([`run_reads_as_soup`]); without it (asking only whether a text holds
+/// markup) every run is read.
 fn mask_markup(text: &str, lm: Option<&rampart_ml::charlm::CharLm>) -> Option<String> {
     use regex::{Captures, Regex};
     use std::sync::OnceLock;
@@ -362,73 +373,67 @@ fn mask_markup(text: &str, lm: Option<&rampart_ml::charlm::CharLm>) -> Option<St
         .map(|c| c[1].to_lowercase())
         .collect();
     // A definition is read as its label and its title.
-    if let std::borrow::Cow::Owned(o) = refdef.replace_all(&out, |c: &Captures| match c.get(2) {
-        Some(title) => format!("{} {}", &c[1], title.as_str()),
-        None => c[1].to_string(),
-    }) {
-        out = o;
-    }
-    if let std::borrow::Cow::Owned(o) = reflink.replace_all(&out, "$1") {
-        out = o;
-    }
-    if let std::borrow::Cow::Owned(o) = shortcut.replace_all(&out, |c: &Captures| {
-        let label = &c[1];
-        let code = label.len() > 2 && label.starts_with('`') && label.ends_with('`');
-        if code || defined.contains(&label.to_lowercase()) {
-            label.to_string()
-        } else {
-            c[0].to_string()
-        }
-    }) {
-        out = o;
-    }
-    if let std::borrow::Cow::Owned(o) = tag.replace_all(&out, |c: &Captures| {
-        let values: Vec<&str> = attr
-            .captures_iter(&c[1])
-            .filter_map(|a| a.get(1).or(a.get(2)).or(a.get(3)))
-            .map(|m| m.as_str())
-            .filter(|v| !machine_value(v))
-            .collect();
-        if values.is_empty() {
-            " ".to_string()
-        } else {
-            format!(" {} ", values.join(" "))
-        }
-    }) {
-        out = o;
-    }
+    set_owned!(
+        out,
+        refdef.replace_all(&out, |c: &Captures| match c.get(2) {
+            Some(title) => format!("{} {}", &c[1], title.as_str()),
+            None => c[1].to_string(),
+        })
+    );
+    set_owned!(out, reflink.replace_all(&out, "$1"));
+    set_owned!(
+        out,
+        shortcut.replace_all(&out, |c: &Captures| {
+            let label = &c[1];
+            let code = label.len() > 2 && label.starts_with('`') && label.ends_with('`');
+            if code || defined.contains(&label.to_lowercase()) {
+                label.to_string()
+            } else {
+                c[0].to_string()
+            }
+        })
+    );
+    set_owned!(
+        out,
+        tag.replace_all(&out, |c: &Captures| {
+            let values: Vec<&str> = attr
+                .captures_iter(&c[1])
+                .filter_map(|a| a.get(1).or(a.get(2)).or(a.get(3)))
+                .map(|m| m.as_str())
+                .filter(|v| !machine_value(v))
+                .collect();
+            if values.is_empty() {
+                " ".to_string()
+            } else {
+                format!(" {} ", values.join(" "))
+            }
+        })
+    );
     // Only a closed comment: a soup's lone `<!--` is not one.
-    if let std::borrow::Cow::Owned(o) = comment.replace_all(&out, " $1 ") {
-        out = o;
-    }
-    if let std::borrow::Cow::Owned(o) = entity.replace_all(&out, |c: &Captures| {
-        let name = &c[1];
-        let ch = if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
-            u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
-        } else if let Some(dec) = name.strip_prefix('#') {
-            dec.parse().ok().and_then(char::from_u32)
-        } else {
-            crate::normalize::named_entity(name)
-        };
-        match ch {
-            Some(ch) => ch.to_string(),
-            None => c[0].to_string(),
-        }
-    }) {
-        out = o;
-    }
-    if let std::borrow::Cow::Owned(o) = read_pod(&out) {
-        out = o;
-    }
-    if let std::borrow::Cow::Owned(o) = read_emphasis(&out) {
-        out = o;
-    }
+    set_owned!(out, comment.replace_all(&out, " $1 "));
+    set_owned!(
+        out,
+        entity.replace_all(&out, |c: &Captures| {
+            let name = &c[1];
+            let ch = if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+            } else if let Some(dec) = name.strip_prefix('#') {
+                dec.parse().ok().and_then(char::from_u32)
+            } else {
+                crate::normalize::named_entity(name)
+            };
+            match ch {
+                Some(ch) => ch.to_string(),
+                None => c[0].to_string(),
+            }
+        })
+    );
+    set_owned!(out, read_pod(&out));
+    set_owned!(out, read_emphasis(&out));
     // Inline code wrapped onto the next line is read on one line, as the
     // LM reads a span (`` `impl\nstd::clone::Clone for Box<dyn T>` ``).
-    if let std::borrow::Cow::Owned(o) = wrapped_code.replace_all(&out, "`$1 $2`") {
-        out = o;
-    }
-    if let Some(o) = mask_name_lists(&out, lm) {
+    set_owned!(out, wrapped_code.replace_all(&out, "`$1 $2`"));
+    if let Some(o) = mask_list_runs(&out, lm) {
         out = o;
     }
     if let Some(o) = mask_script_lines(&out, lm) {
@@ -479,7 +484,7 @@ fn script_line(line: &str) -> bool {
         .is_match(t)
 }
 
-/// Runs of pasted shell or Perl ([`script_line`]) read as the word
+/// Runs of pasted shell, Perl, Python or Rust ([`script_line`]) read as the word
 /// "code": a run of script lines, comments and blank lines holding three
 /// or more script lines has each stretch of script lines replaced, its
 /// comments kept to be read. The code LM reads most scripts as code, but
@@ -716,7 +721,7 @@ fn base64_line(line: &str) -> bool {
 /// 0.999), and lists of names, certificate files, groff sources and PEM
 /// blocks were most of the `/usr/share/doc` and `/etc` files still flagged
 /// in session 27. A suffix is one line, not a list.
-fn mask_name_lists(text: &str, lm: Option<&rampart_ml::charlm::CharLm>) -> Option<String> {
+fn mask_list_runs(text: &str, lm: Option<&rampart_ml::charlm::CharLm>) -> Option<String> {
     type IsKind = fn(&str) -> bool;
     // Each kind: the lines that count towards the three, the lines a run
     // may also hold (a one-word handle such as `Gitai` or `Jan-E`, a name
@@ -803,12 +808,8 @@ fn read_emphasis(text: &str) -> std::borrow::Cow<'_, str> {
         Some(t) if t.as_str().contains(char::is_whitespace) => format!("{} {}", &c[1], t.as_str()),
         _ => c[1].to_string(),
     };
-    if let std::borrow::Cow::Owned(o) = role.replace_all(&out, read_role) {
-        out = std::borrow::Cow::Owned(o);
-    }
-    if let std::borrow::Cow::Owned(o) = paired.replace_all(&out, "$1$2$3") {
-        out = std::borrow::Cow::Owned(o);
-    }
+    set_owned!(out, role.replace_all(&out, read_role));
+    set_owned!(out, paired.replace_all(&out, "$1$2$3"));
     out
 }
 
@@ -873,12 +874,8 @@ fn read_pod(text: &str) -> std::borrow::Cow<'_, str> {
         }
     };
     let mut out = std::borrow::Cow::Borrowed(text);
-    if let std::borrow::Cow::Owned(o) = command.replace_all(&out, "") {
-        out = std::borrow::Cow::Owned(o);
-    }
-    if let std::borrow::Cow::Owned(o) = wide.replace_all(&out, &read) {
-        out = std::borrow::Cow::Owned(o);
-    }
+    set_owned!(out, command.replace_all(&out, ""));
+    set_owned!(out, wide.replace_all(&out, &read));
     // Codes nest (`B<I<file>>`): each round reads the innermost.
     for _ in 0..3 {
         match code.replace_all(&out, &read) {
@@ -1129,25 +1126,12 @@ fn inline_code(text: &str) -> Option<String> {
         return None;
     }
     let span = SPAN.get_or_init(|| Regex::new(r"`([^`\n]+)`").expect("span"));
-    let fences = text
-        .split('\n')
-        .filter(|l| rampart_ml::charlm::is_fence(l))
-        .count();
-    let mut seen = 0;
-    let mut inside = false;
     let mut unwrapped = false;
     let mut out: Vec<std::borrow::Cow<'_, str>> = Vec::new();
-    for line in text.split('\n') {
-        if rampart_ml::charlm::is_fence(line) {
-            seen += 1;
-            if inside || seen < fences {
-                inside = !inside;
-            }
-            out.push(line.into());
-            continue;
-        }
-        // Backticks in a shell statement are command substitution.
-        if inside || script_line(line) {
+    for (line, fenced) in fenced_lines(text) {
+        // Fence lines and code in fences stay; backticks in a shell
+        // statement are command substitution.
+        if fenced != Some(false) || script_line(line) {
             out.push(line.into());
             continue;
         }
@@ -1171,26 +1155,33 @@ fn fenced_sentences(text: &str) -> Option<String> {
     if !text.contains("```") && !text.contains("~~~") {
         return None;
     }
-    use rampart_ml::charlm::is_fence as fence;
-    let fences = text.split('\n').filter(|l| fence(l)).count();
+    let out: Vec<&str> = fenced_lines(text)
+        .filter(|&(line, fenced)| fenced == Some(true) && function_words(line.trim()) >= 4)
+        .map(|(line, _)| line.trim())
+        .collect();
+    (!out.is_empty()).then(|| out.join("\n"))
+}
+
+/// Each line of `text` with where it sits: `None` for a fence line,
+/// `Some(true)` inside a closed fence, `Some(false)` outside. Fences pair
+/// as `charlm::prose_lines` pairs them: a last, unpaired fence opens
+/// nothing.
+fn fenced_lines(text: &str) -> impl Iterator<Item = (&str, Option<bool>)> {
+    use rampart_ml::charlm::is_fence;
+    let fences = text.split('\n').filter(|l| is_fence(l)).count();
     let mut seen = 0;
     let mut inside = false;
-    let mut out: Vec<&str> = Vec::new();
-    for line in text.split('\n') {
-        if fence(line) {
+    text.split('\n').map(move |line| {
+        if is_fence(line) {
             seen += 1;
-            // As `charlm::prose_lines` pairs them: a last, unpaired fence
-            // opens nothing.
             if inside || seen < fences {
                 inside = !inside;
             }
-            continue;
+            (line, None)
+        } else {
+            (line, Some(inside))
         }
-        if inside && function_words(line.trim()) >= 4 {
-            out.push(line.trim());
-        }
-    }
-    (!out.is_empty()).then(|| out.join("\n"))
+    })
 }
 
 /// How many distinct common English function words a line holds (up to
@@ -1873,28 +1864,28 @@ mod tests {
         let certs =
             "mozilla/ACCVRAIZ1.crt\nmozilla/AC_RAIZ_FNMT-RCM.crt\nmozilla/Amazon_Root_CA_1.crt";
         assert_eq!(
-            mask_name_lists(certs, None).as_deref(),
+            mask_list_runs(certs, None).as_deref(),
             Some("file\nfile\nfile")
         );
         let roff = ".\\\" local changes\n.if !d MR \\{\\\n.  de MR\n.SH NAME\n.";
         assert_eq!(
-            mask_name_lists(roff, None).as_deref(),
+            mask_list_runs(roff, None).as_deref(),
             Some("roff\nroff\nroff\nroff\nroff")
         );
         assert!(!roff_line(".hidden files are skipped"));
         assert!(!roff_line("'newdb' is the name of the new database"));
         let pem = "-----BEGIN CERTIFICATE-----\nMIICpTCCAiqgAwIBAgIUJkYZdzHhT28oNt45UYbm1JeIIsEwCgYIKoZIzj0EAwMw\ngYAxCzAJBgNVBAYTAlRSMQ8wDQYDVQQHEwZBbmthcmExGTAXBgNVBAoTEEUtVHVn\nWXzhriKi4gp6D/piq1JM4fHfyr6DDUI=\n-----END CERTIFICATE-----";
-        assert!(mask_name_lists(pem, None).is_some_and(|m| m.matches("data").count() == 3));
+        assert!(mask_list_runs(pem, None).is_some_and(|m| m.matches("data").count() == 3));
         // Handles and nicknames inside a run of names; style sheets.
         let handles = "Alice Smith\nGitai\nJeff 'Raid' Baitis\nBob Jones\nCarol Ruiz";
         assert_eq!(
-            mask_name_lists(handles, None).map(|m| m.matches("Name").count()),
+            mask_list_runs(handles, None).map(|m| m.matches("Name").count()),
             Some(5)
         );
-        assert!(mask_name_lists("Gitai\nJan-E\nAlice Smith\nBob Jones", None).is_none());
+        assert!(mask_list_runs("Gitai\nJan-E\nAlice Smith\nBob Jones", None).is_none());
         let css = "H2 {font-family: Verdana,Arial}\nA:link, A:visited { text-decoration: underline }\nBODY {margin-top: 2em}";
         assert_eq!(
-            mask_name_lists(css, None).as_deref(),
+            mask_list_runs(css, None).as_deref(),
             Some("style\nstyle\nstyle")
         );
         // Link text and inline code wrapped onto a second line.
@@ -1904,7 +1895,7 @@ mod tests {
             "see UAX #15\nNormalization Forms and `impl Clone for Box<dyn T>`"
         );
         // Two name lines are not a list; a suffix line ends a run.
-        assert!(mask_name_lists("Alice Smith\nBob Jones\nthanks", None).is_none());
+        assert!(mask_list_runs("Alice Smith\nBob Jones\nthanks", None).is_none());
         // A generated API page: classes, anchors and links are machine
         // values; a title of words is kept.
         let page = "<div class=\"refsect2\" lang=\"en\"><h3><a name=\"tideFindStation\"/>tideFindStation ()</h3><pre class=\"programlisting\"><a href=\"tide-core.html#tideStationPtr\">tideStationPtr</a>\ttideFindStation\t(<a href=\"tide-core.html#tideContextPtr\">tideContextPtr</a> ctxt)</pre><p title=\"Finds a station by its name\">Finds the station.</p></div>";
@@ -2190,7 +2181,7 @@ mod tests {
         assert!(mask_markup(&nested, None).is_some());
         let names = "Ana Lima\n".repeat(10_000);
         assert_eq!(
-            mask_name_lists(&names, None).map(|m| m.len()),
+            mask_list_runs(&names, None).map(|m| m.len()),
             Some(10_000 * 5)
         );
     }
